@@ -1,0 +1,266 @@
+// Package stacks reads and validates a stack's configuration and composes the
+// components for that stack's region. It is the whole Pulumi program: main.go
+// only calls Deploy.
+package stacks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Namespace is the project's configuration namespace (the project name).
+const Namespace = "access911"
+
+// Configuration keys. Pulumi.yaml declares each access911 key with its type,
+// default and description; TestProjectDefaultsMatchCode keeps the two in step.
+const (
+	KeyAWSRegion            = "aws:region"
+	KeyRegions              = Namespace + ":regions"
+	KeyActiveRegion         = Namespace + ":activeRegion"
+	KeyHomeRegion           = Namespace + ":homeRegion"
+	KeyExpectedLoadRps      = Namespace + ":expectedLoadRps"
+	KeyFailoverLoadRps      = Namespace + ":failoverLoadRps"
+	KeyTableName            = Namespace + ":tableName"
+	KeyArchiveReplicaRegion = Namespace + ":archiveReplicaRegion"
+	KeyArchiveEUResidency   = Namespace + ":archiveEuResidency"
+)
+
+// Defaults for keys that have one. Keys without a default are required.
+var (
+	// DefaultRegions: seed 000, REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'].
+	DefaultRegions = []string{"us-east-1", "us-west-2", "eu-west-1"}
+)
+
+const (
+	DefaultActiveRegion       = "us-east-1"
+	DefaultHomeRegion         = "us-east-1"
+	DefaultTableName          = "access911-calls"
+	DefaultArchiveEUResidency = true
+)
+
+// knownKeys lists every access911 key the program reads.
+var knownKeys = []string{
+	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyExpectedLoadRps, KeyFailoverLoadRps,
+	KeyTableName, KeyArchiveReplicaRegion, KeyArchiveEUResidency,
+}
+
+// Config is one stack's validated configuration.
+type Config struct {
+	// Region is the stack's AWS region (aws:region).
+	Region string
+	// Regions are all serving regions; every stack file lists the same ones.
+	Regions []string
+	// ActiveRegion takes the traffic (Route53 PRIMARY); the same in every stack.
+	ActiveRegion string
+	// HomeRegion owns the DynamoDB global table; the others own replicas.
+	HomeRegion string
+	// ExpectedLoadRps is the normal call load of this region's callers.
+	ExpectedLoadRps int
+	// FailoverLoadRps is the load the active region carries after a failover
+	// (every region's callers). The global table's billing mode and capacity
+	// are decided from it, once, identically in every stack.
+	FailoverLoadRps int
+	// TableName is the physical name of the global table (same in every region).
+	TableName string
+	// ArchiveReplicaRegion receives the archive bucket's replicas.
+	ArchiveReplicaRegion string
+	// ArchiveEUResidency keeps an EU region's archive replicas inside the EU.
+	ArchiveEUResidency bool
+}
+
+// IsHome tells whether this stack owns the global table.
+func (c Config) IsHome() bool { return c.Region == c.HomeRegion }
+
+// IsActive tells whether this stack's region takes the traffic.
+func (c Config) IsActive() bool { return c.Region == c.ActiveRegion }
+
+// ConfigError is one invalid configuration value. Its message names the key,
+// the value and what is accepted.
+type ConfigError struct {
+	Key      string
+	Value    string // as written; empty when missing
+	Missing  bool
+	Problem  string
+	Accepted string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("config %s is missing (%s); accepted: %s", e.Key, e.Problem, e.Accepted)
+	}
+	return fmt.Sprintf("config %s = %q: %s; accepted: %s", e.Key, e.Value, e.Problem, e.Accepted)
+}
+
+var tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+
+// LoadConfig reads the stack's configuration from the Pulumi engine and
+// validates it. It registers nothing, so bad config fails before any resource.
+func LoadConfig(ctx *pulumi.Context) (Config, error) {
+	values := map[string]string{}
+	for _, k := range append([]string{KeyAWSRegion}, knownKeys...) {
+		if v, ok := ctx.GetConfig(k); ok {
+			values[k] = v
+		}
+	}
+	return ParseConfig(values)
+}
+
+// ParseConfig validates raw configuration values (as the engine passes them:
+// strings, with arrays as JSON) and applies defaults. Every problem is
+// reported, not only the first. access911 keys the program does not know are
+// rejected so that a misspelt key does not silently fall back to a default.
+func ParseConfig(values map[string]string) (Config, error) {
+	var errs []error
+	bad := func(e *ConfigError) { errs = append(errs, e) }
+	regionList := "a known AWS commercial region, e.g. " + strings.Join(DefaultRegions, ", ")
+
+	for _, k := range sortedKeys(values) {
+		if strings.HasPrefix(k, Namespace+":") && !slices.Contains(knownKeys, k) {
+			bad(&ConfigError{Key: k, Value: values[k], Problem: "unknown key", Accepted: strings.Join(knownKeys, ", ")})
+		}
+	}
+
+	c := Config{
+		Regions:            DefaultRegions,
+		ActiveRegion:       DefaultActiveRegion,
+		HomeRegion:         DefaultHomeRegion,
+		TableName:          DefaultTableName,
+		ArchiveEUResidency: DefaultArchiveEUResidency,
+	}
+
+	// aws:region
+	if v, ok := values[KeyAWSRegion]; !ok || v == "" {
+		bad(&ConfigError{Key: KeyAWSRegion, Missing: true, Problem: "every stack names its region", Accepted: regionList})
+	} else if !isKnownRegion(v) {
+		bad(&ConfigError{Key: KeyAWSRegion, Value: v, Problem: "unknown region", Accepted: regionList})
+	} else {
+		c.Region = v
+	}
+
+	// access911:regions
+	if v, ok := values[KeyRegions]; ok {
+		var rs []string
+		if err := json.Unmarshal([]byte(v), &rs); err != nil {
+			bad(&ConfigError{Key: KeyRegions, Value: v, Problem: "not a list of region names", Accepted: "a YAML list such as [" + strings.Join(DefaultRegions, ", ") + "]"})
+		} else {
+			c.Regions = rs
+			if len(rs) == 0 {
+				bad(&ConfigError{Key: KeyRegions, Value: v, Problem: "empty", Accepted: "one or more known regions"})
+			}
+			seen := map[string]bool{}
+			for _, r := range rs {
+				if !isKnownRegion(r) {
+					bad(&ConfigError{Key: KeyRegions, Value: v, Problem: fmt.Sprintf("unknown region %q", r), Accepted: regionList})
+				}
+				if seen[r] {
+					bad(&ConfigError{Key: KeyRegions, Value: v, Problem: fmt.Sprintf("region %q listed twice", r), Accepted: "each region once"})
+				}
+				seen[r] = true
+			}
+		}
+	}
+	inRegions := "one of " + strings.Join(c.Regions, ", ") + " (" + KeyRegions + ")"
+	if c.Region != "" && !slices.Contains(c.Regions, c.Region) {
+		bad(&ConfigError{Key: KeyAWSRegion, Value: c.Region, Problem: "the stack's region is not a serving region", Accepted: inRegions})
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{KeyActiveRegion, &c.ActiveRegion}, {KeyHomeRegion, &c.HomeRegion}} {
+		if v, ok := values[k.key]; ok {
+			*k.dst = v
+		}
+		if !slices.Contains(c.Regions, *k.dst) {
+			bad(&ConfigError{Key: k.key, Value: *k.dst, Problem: "not a serving region", Accepted: inRegions})
+		}
+	}
+
+	// loads
+	c.ExpectedLoadRps = parsePositiveInt(values, KeyExpectedLoadRps, "this region's normal call load", bad)
+	c.FailoverLoadRps = parsePositiveInt(values, KeyFailoverLoadRps, "the load the active region carries after a failover", bad)
+	if c.ExpectedLoadRps > 0 && c.FailoverLoadRps > 0 && c.FailoverLoadRps < c.ExpectedLoadRps {
+		bad(&ConfigError{Key: KeyFailoverLoadRps, Value: strconv.Itoa(c.FailoverLoadRps),
+			Problem:  fmt.Sprintf("less than this region's own expected load (%d rps)", c.ExpectedLoadRps),
+			Accepted: fmt.Sprintf("an integer >= %s (%d)", KeyExpectedLoadRps, c.ExpectedLoadRps)})
+	}
+
+	// table
+	if v, ok := values[KeyTableName]; ok {
+		c.TableName = v
+	}
+	if !tableNamePattern.MatchString(c.TableName) {
+		bad(&ConfigError{Key: KeyTableName, Value: c.TableName, Problem: "not a valid DynamoDB table name", Accepted: "3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"})
+	}
+
+	// archive
+	if v, ok := values[KeyArchiveEUResidency]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(&ConfigError{Key: KeyArchiveEUResidency, Value: v, Problem: "not a boolean", Accepted: "true or false"})
+		}
+		c.ArchiveEUResidency = b
+	}
+	if v, ok := values[KeyArchiveReplicaRegion]; ok && v != "" {
+		c.ArchiveReplicaRegion = v
+		if !isKnownRegion(v) {
+			bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: v, Problem: "unknown region", Accepted: regionList})
+		}
+	} else if c.Region != "" {
+		c.ArchiveReplicaRegion = defaultArchiveReplicaRegion[c.Region]
+		if c.ArchiveReplicaRegion == "" {
+			bad(&ConfigError{Key: KeyArchiveReplicaRegion, Missing: true,
+				Problem:  fmt.Sprintf("no default destination for %s", c.Region),
+				Accepted: "a known region other than the stack's own"})
+		}
+	}
+	if r := c.ArchiveReplicaRegion; r != "" && c.Region != "" {
+		if r == c.Region {
+			bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r, Problem: "replicating into the same region gives no regional protection", Accepted: "a known region other than " + c.Region})
+		} else if c.ArchiveEUResidency && isEURegion(c.Region) && !isEURegion(r) {
+			bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r,
+				Problem:  fmt.Sprintf("call payloads from %s must stay in the EU while %s is true", c.Region, KeyArchiveEUResidency),
+				Accepted: "one of " + strings.Join(euRegions, ", ") + " (or set " + KeyArchiveEUResidency + ": false)"})
+		}
+	}
+
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+func parsePositiveInt(values map[string]string, key, meaning string, bad func(*ConfigError)) int {
+	v, ok := values[key]
+	accepted := "a positive whole number of requests per second"
+	if !ok || v == "" {
+		bad(&ConfigError{Key: key, Missing: true, Problem: meaning + " has no default", Accepted: accepted})
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		bad(&ConfigError{Key: key, Value: v, Problem: "not a whole number", Accepted: accepted})
+		return 0
+	}
+	if n <= 0 {
+		bad(&ConfigError{Key: key, Value: v, Problem: "must be positive", Accepted: accepted})
+		return 0
+	}
+	return n
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
