@@ -52,6 +52,9 @@ var knownKeys = []string{
 	KeyTableName, KeyArchiveReplicaRegion, KeyArchiveEUResidency,
 }
 
+// Keys lists every access911 configuration key the program reads.
+func Keys() []string { return slices.Clone(knownKeys) }
+
 // Config is one stack's validated configuration.
 type Config struct {
 	// Region is the stack's AWS region (aws:region).

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,7 +84,8 @@ type Program func(ctx *pulumi.Context) (pulumi.Map, error)
 
 // Run executes program for one stack of the project under mocks, with the
 // stack's configuration (possibly edited by the caller) and returns what it
-// registered. It never talks to AWS or to a Pulumi backend.
+// registered. It never talks to AWS or to a Pulumi backend. On error the
+// result still lists what was registered before the failure.
 func Run(projectName, stack string, cfg map[string]string, program Program) (*Result, error) {
 	m := &mocks{project: projectName, stack: stack, providerRegion: map[string]string{}}
 	res := &Result{Project: projectName, Stack: stack, Region: cfg["aws:region"]}
@@ -100,11 +102,8 @@ func Run(projectName, stack string, cfg map[string]string, program Program) (*Re
 		return nil
 	}, pulumi.WithMocks(projectName, stack, m), withConfig(cfg))
 	res.Duration = time.Since(start)
-	if err != nil {
-		return nil, err
-	}
 	res.Resources = m.resolved()
-	return res, nil
+	return res, err
 }
 
 func toAnyMap(m pulumi.Map) map[string]any {
@@ -168,7 +167,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Region = m.providerRegion[providerID(args.Provider)]
 	}
 	if args.Custom {
-		computed(args.TypeToken, args.Name, r.Region, inputs, outputs)
+		if physical := computed(args.TypeToken, args.Name, r.Region, inputs, outputs); physical != "" {
+			id = physical
+		}
 	}
 	m.resources = append(m.resources, r)
 	return id, outputs, nil
@@ -184,8 +185,9 @@ func providerID(ref string) string {
 
 // computed fills in the outputs AWS would compute and the program reads
 // (names, ARNs), in the shapes AWS uses, so policies and ARNs built from them
-// look as they would after a real deployment.
-func computed(token, name, region string, inputs map[string]any, out resource.PropertyMap) {
+// look as they would after a real deployment. It returns the physical ID
+// where AWS's ID is the resource's name (buckets, tables), else "".
+func computed(token, name, region string, inputs map[string]any, out resource.PropertyMap) string {
 	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
 	switch token {
 	case "aws:s3/bucketV2:BucketV2":
@@ -195,6 +197,7 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		}
 		set("bucket", bucket)
 		set("arn", "arn:aws:s3:::"+bucket)
+		return bucket
 	case "aws:kms/key:Key":
 		set("keyId", name+"-key-id")
 		set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:key/%s-key-id", region, MockAccountID, name))
@@ -206,12 +209,14 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, MockAccountID, table)
 		set("arn", arn)
 		set("streamArn", arn+"/stream/1970-01-01T00:00:00.000")
+		return table
 	case "aws:dynamodb/tableReplica:TableReplica":
 		global, _ := inputs["globalTableArn"].(string)
 		if i := strings.Index(global, ":table/"); i >= 0 {
 			set("arn", fmt.Sprintf("arn:aws:dynamodb:%s:%s%s", region, MockAccountID, global[i:]))
 		}
 	}
+	return ""
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
@@ -227,11 +232,18 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return nil, fmt.Errorf("offline plan: no mock for function %s", args.Token)
 }
 
-// resolved returns the registered resources in registration order.
+// resolved returns the registered resources sorted by name, then type, so
+// the plan reads the same on every run (registration order varies with the
+// order in which outputs resolve).
 func (m *mocks) resolved() []Resource {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Resource, len(m.resources))
-	copy(out, m.resources)
+	out := slices.Clone(m.resources)
+	slices.SortStableFunc(out, func(a, b Resource) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Type, b.Type)
+	})
 	return out
 }

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const repoRoot = "../.."
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestPlanJSONOneStack(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "plan", "--stack", "eu-west-1", "--json", "--dir", repoRoot)
+	require.Equal(t, 0, code, stderr)
+
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	var obj struct {
+		Stack     string `json:"stack"`
+		Region    string `json:"region"`
+		Resources []struct {
+			Type   string         `json:"type"`
+			Name   string         `json:"name"`
+			Region string         `json:"region"`
+			Inputs map[string]any `json:"inputs"`
+		} `json:"resources"`
+	}
+	require.NoError(t, dec.Decode(&obj))
+	assert.False(t, dec.More(), "exactly one JSON object for one stack")
+	assert.Equal(t, "eu-west-1", obj.Stack)
+	assert.Equal(t, "eu-west-1", obj.Region)
+	types := map[string]int{}
+	for _, r := range obj.Resources {
+		types[r.Type]++
+		assert.NotEmpty(t, r.Region, "%s %s", r.Type, r.Name)
+		assert.NotNil(t, r.Inputs)
+		assert.False(t, strings.HasPrefix(r.Type, "pulumi:"), "providers and components are not listed")
+		if r.Type == "aws:dynamodb/tableReplica:TableReplica" {
+			assert.Equal(t, "eu-west-1", r.Region)
+			assert.Equal(t, true, r.Inputs["pointInTimeRecovery"], "Pulumi property names")
+		}
+		if r.Type == "aws:s3/bucketV2:BucketV2" && r.Name == "access911-archive-replica" {
+			assert.Equal(t, "eu-central-1", r.Region)
+		}
+	}
+	assert.Equal(t, 1, types["aws:dynamodb/tableReplica:TableReplica"])
+	assert.Equal(t, 2, types["aws:s3/bucketV2:BucketV2"])
+	assert.Equal(t, 1, types["aws:s3/bucketReplicationConfig:BucketReplicationConfig"])
+}
+
+func TestPlanJSONAllStacks(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "plan", "--json", "--dir", repoRoot)
+	require.Equal(t, 0, code, stderr)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 3, "one JSON object per stack, one per line")
+	var stacks []string
+	for _, l := range lines {
+		var obj map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &obj))
+		stacks = append(stacks, obj["stack"].(string))
+	}
+	assert.Equal(t, []string{"eu-west-1", "us-east-1", "us-west-2"}, stacks)
+}
+
+func TestPlanTable(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "plan", "--dir", repoRoot)
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{
+		"Stack us-east-1", "Stack us-west-2", "Stack eu-west-1",
+		"ACTIVE", "home: owns the global table", "replica of the table in us-east-1",
+		"PAY_PER_REQUEST (load 2100 rps > 1000)",
+		"this region's own load alone would give PROVISIONED 150 RCU / 150 WCU",
+		"dynamodb.Table", "dynamodb.TableReplica",
+		"30d->STANDARD_IA, 90d->GLACIER",
+		"replicates eu-west-1 -> eu-central-1",
+		"3 stacks synthesized offline",
+	} {
+		assert.Contains(t, stdout, want)
+	}
+	assert.Empty(t, stderr)
+}
+
+// copyProject copies Pulumi.yaml and the stack files to a temp dir, so a
+// test can break one of them.
+func copyProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(repoRoot, "Pulumi*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, files, 4)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644))
+	}
+	return dir
+}
+
+func editStack(t *testing.T, dir, stack, old, new string) {
+	t.Helper()
+	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), old)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+}
+
+func TestPlanBrokenStackFile(t *testing.T) {
+	tests := []struct {
+		name, stack, old, new, key string
+	}{
+		{"non-numeric load", "eu-west-1", "access911:expectedLoadRps: 300", "access911:expectedLoadRps: lots", "expectedLoadRps"},
+		{"negative load", "us-west-2", "access911:expectedLoadRps: 600", "access911:expectedLoadRps: -600", "access911:expectedLoadRps"},
+		{"unknown region", "us-west-2", "aws:region: us-west-2", "aws:region: us-west-9", "aws:region"},
+		{"active region not served", "us-east-1", "access911:activeRegion: us-east-1", "access911:activeRegion: ap-south-1", "access911:activeRegion"},
+		{"missing required key", "eu-west-1", "access911:failoverLoadRps: 2100", "", "failoverLoadRps"},
+		{"stacks disagree", "us-west-2", "access911:activeRegion: us-east-1", "access911:activeRegion: us-west-2", "access911:activeRegion differs"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyProject(t)
+			editStack(t, dir, tc.stack, tc.old, tc.new)
+			code, stdout, stderr := runCLI(t, "plan", "--dir", dir)
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout, "nothing is planned")
+			assert.Contains(t, stderr, tc.key)
+		})
+	}
+}
+
+func TestPlanUnknownStack(t *testing.T) {
+	code, _, stderr := runCLI(t, "plan", "--stack", "us-east-2", "--dir", repoRoot)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "us-east-2")
+	assert.Contains(t, stderr, "stacks here: eu-west-1, us-east-1, us-west-2")
+}
+
+func TestUsage(t *testing.T) {
+	code, _, stderr := runCLI(t)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "access911 plan")
+	code, _, stderr = runCLI(t, "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `unknown command "frobnicate"`)
+}

@@ -1,0 +1,172 @@
+package stacks
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// validValues is a complete, valid configuration for the us-west-2 stack.
+func validValues() map[string]string {
+	return map[string]string{
+		KeyAWSRegion:       "us-west-2",
+		KeyRegions:         `["us-east-1","us-west-2","eu-west-1"]`,
+		KeyActiveRegion:    "us-east-1",
+		KeyHomeRegion:      "us-east-1",
+		KeyExpectedLoadRps: "600",
+		KeyFailoverLoadRps: "2100",
+	}
+}
+
+func TestParseConfigAppliesDefaults(t *testing.T) {
+	c, err := ParseConfig(map[string]string{
+		KeyAWSRegion: "eu-west-1", KeyExpectedLoadRps: "300", KeyFailoverLoadRps: "2100",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, Config{
+		Region:               "eu-west-1",
+		Regions:              []string{"us-east-1", "us-west-2", "eu-west-1"},
+		ActiveRegion:         "us-east-1",
+		HomeRegion:           "us-east-1",
+		ExpectedLoadRps:      300,
+		FailoverLoadRps:      2100,
+		TableName:            "access911-calls",
+		ArchiveReplicaRegion: "eu-central-1",
+		ArchiveEUResidency:   true,
+	}, c)
+	assert.False(t, c.IsHome())
+	assert.False(t, c.IsActive())
+}
+
+func TestParseConfigDefaultArchivePairs(t *testing.T) {
+	for region, want := range map[string]string{"us-east-1": "us-west-2", "us-west-2": "us-east-1", "eu-west-1": "eu-central-1"} {
+		v := validValues()
+		v[KeyAWSRegion] = region
+		c, err := ParseConfig(v)
+		require.NoError(t, err, region)
+		assert.Equal(t, want, c.ArchiveReplicaRegion, region)
+	}
+}
+
+func TestParseConfigRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(map[string]string)
+		key   string
+		parts []string // more text the message must contain
+	}{
+		{"missing region", func(v map[string]string) { delete(v, KeyAWSRegion) }, KeyAWSRegion, []string{"missing", "us-east-1"}},
+		{"unknown region", func(v map[string]string) { v[KeyAWSRegion] = "us-middle-1" }, KeyAWSRegion, []string{`"us-middle-1"`, "unknown region"}},
+		{"region not served", func(v map[string]string) { v[KeyAWSRegion] = "ap-south-1" }, KeyAWSRegion, []string{"not a serving region", "us-east-1, us-west-2, eu-west-1"}},
+		{"regions not a list", func(v map[string]string) { v[KeyRegions] = "us-east-1" }, KeyRegions, []string{"not a list"}},
+		{"regions empty", func(v map[string]string) { v[KeyRegions] = "[]" }, KeyRegions, []string{"empty"}},
+		{"regions unknown name", func(v map[string]string) { v[KeyRegions] = `["us-east-1","us-west-2","mars-1"]` }, KeyRegions, []string{`"mars-1"`}},
+		{"regions duplicate", func(v map[string]string) { v[KeyRegions] = `["us-east-1","us-west-2","us-west-2"]` }, KeyRegions, []string{"twice"}},
+		{"active region not in regions", func(v map[string]string) { v[KeyActiveRegion] = "ap-south-1" }, KeyActiveRegion, []string{`"ap-south-1"`, "us-east-1, us-west-2, eu-west-1"}},
+		{"home region not in regions", func(v map[string]string) { v[KeyHomeRegion] = "eu-central-1" }, KeyHomeRegion, []string{`"eu-central-1"`}},
+		{"missing load", func(v map[string]string) { delete(v, KeyExpectedLoadRps) }, KeyExpectedLoadRps, []string{"missing", "no default"}},
+		{"non-numeric load", func(v map[string]string) { v[KeyExpectedLoadRps] = "lots" }, KeyExpectedLoadRps, []string{`"lots"`, "whole number"}},
+		{"fractional load", func(v map[string]string) { v[KeyExpectedLoadRps] = "12.5" }, KeyExpectedLoadRps, []string{`"12.5"`}},
+		{"negative load", func(v map[string]string) { v[KeyExpectedLoadRps] = "-5" }, KeyExpectedLoadRps, []string{`"-5"`, "positive"}},
+		{"zero load", func(v map[string]string) { v[KeyExpectedLoadRps] = "0" }, KeyExpectedLoadRps, []string{"positive"}},
+		{"missing failover load", func(v map[string]string) { delete(v, KeyFailoverLoadRps) }, KeyFailoverLoadRps, []string{"missing"}},
+		{"failover load below own load", func(v map[string]string) { v[KeyFailoverLoadRps] = "100" }, KeyFailoverLoadRps, []string{`"100"`, "600"}},
+		{"bad table name", func(v map[string]string) { v[KeyTableName] = "calls table!" }, KeyTableName, []string{`"calls table!"`, "3-255"}},
+		{"archive into own region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "us-west-2" }, KeyArchiveReplicaRegion, []string{"same region"}},
+		{"archive unknown region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "nowhere-1" }, KeyArchiveReplicaRegion, []string{"unknown region"}},
+		{"eu archive leaves the EU", func(v map[string]string) {
+			v[KeyAWSRegion] = "eu-west-1"
+			v[KeyArchiveReplicaRegion] = "us-east-1"
+		}, KeyArchiveReplicaRegion, []string{"EU", KeyArchiveEUResidency, "eu-central-1"}},
+		{"eu archive to London is outside the EU", func(v map[string]string) {
+			v[KeyAWSRegion] = "eu-west-1"
+			v[KeyArchiveReplicaRegion] = "eu-west-2"
+		}, KeyArchiveReplicaRegion, []string{"must stay in the EU"}},
+		{"residency not a boolean", func(v map[string]string) { v[KeyArchiveEUResidency] = "maybe" }, KeyArchiveEUResidency, []string{"true or false"}},
+		{"misspelt key", func(v map[string]string) { v["access911:expectedLoadRPS"] = "10" }, "access911:expectedLoadRPS", []string{"unknown key", KeyExpectedLoadRps}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := validValues()
+			tc.edit(v)
+			_, err := ParseConfig(v)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "config "+tc.key)
+			assert.Contains(t, err.Error(), "accepted:")
+			for _, p := range tc.parts {
+				assert.Contains(t, err.Error(), p)
+			}
+		})
+	}
+}
+
+func TestParseConfigEUResidencyCanBeWaived(t *testing.T) {
+	v := validValues()
+	v[KeyAWSRegion] = "eu-west-1"
+	v[KeyArchiveReplicaRegion] = "us-east-1"
+	v[KeyArchiveEUResidency] = "false"
+	c, err := ParseConfig(v)
+	require.NoError(t, err)
+	assert.Equal(t, "us-east-1", c.ArchiveReplicaRegion)
+}
+
+func TestParseConfigReportsEveryProblem(t *testing.T) {
+	v := validValues()
+	v[KeyExpectedLoadRps] = "-1"
+	v[KeyActiveRegion] = "nowhere"
+	_, err := ParseConfig(v)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), KeyExpectedLoadRps)
+	assert.Contains(t, err.Error(), KeyActiveRegion)
+}
+
+func TestCheckStacksAgree(t *testing.T) {
+	parse := func(region, load string) Config {
+		v := validValues()
+		v[KeyAWSRegion] = region
+		v[KeyExpectedLoadRps] = load
+		c, err := ParseConfig(v)
+		require.NoError(t, err)
+		return c
+	}
+	good := map[string]Config{
+		"us-east-1": parse("us-east-1", "1200"),
+		"us-west-2": parse("us-west-2", "600"),
+		"eu-west-1": parse("eu-west-1", "300"),
+	}
+	require.NoError(t, CheckStacksAgree(good))
+
+	tests := []struct {
+		name string
+		edit func(map[string]Config)
+		want string
+	}{
+		{"active region differs", func(m map[string]Config) {
+			c := m["eu-west-1"]
+			c.ActiveRegion = "us-west-2"
+			m["eu-west-1"] = c
+		}, KeyActiveRegion + " differs"},
+		{"failover load differs", func(m map[string]Config) {
+			c := m["us-west-2"]
+			c.FailoverLoadRps = 5000
+			m["us-west-2"] = c
+		}, KeyFailoverLoadRps + " differs"},
+		{"a region has no stack", func(m map[string]Config) { delete(m, "eu-west-1") }, "no stack file deploys it"},
+		{"failover load below the sum", func(m map[string]Config) {
+			c := m["us-east-1"]
+			c.ExpectedLoadRps = 1900
+			m["us-east-1"] = c
+		}, "2800"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := maps.Clone(good)
+			tc.edit(m)
+			err := CheckStacksAgree(m)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
