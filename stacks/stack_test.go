@@ -315,17 +315,17 @@ func assertArchive(t *testing.T, res *synth.Result, region, replicaRegion string
 		}
 	}
 	assert.Equal(t, map[string][]string{
-		"s3:GetReplicationConfiguration":   {primaryArn},
-		"s3:ListBucket":                    {primaryArn},
+		"s3:GetReplicationConfiguration":    {primaryArn},
+		"s3:ListBucket":                     {primaryArn},
 		"s3:GetObjectVersionForReplication": {primaryArn + "/*"},
-		"s3:GetObjectVersionAcl":           {primaryArn + "/*"},
-		"s3:GetObjectVersionTagging":       {primaryArn + "/*"},
-		"s3:ReplicateObject":               {replicaArn + "/*"},
-		"s3:ReplicateDelete":               {replicaArn + "/*"},
-		"s3:ReplicateTags":                 {replicaArn + "/*"},
-		"kms:Decrypt":                      {primaryKeyArn},
-		"kms:Encrypt":                      {replicaKeyArn},
-		"kms:GenerateDataKey":              {replicaKeyArn},
+		"s3:GetObjectVersionAcl":            {primaryArn + "/*"},
+		"s3:GetObjectVersionTagging":        {primaryArn + "/*"},
+		"s3:ReplicateObject":                {replicaArn + "/*"},
+		"s3:ReplicateDelete":                {replicaArn + "/*"},
+		"s3:ReplicateTags":                  {replicaArn + "/*"},
+		"kms:Decrypt":                       {primaryKeyArn},
+		"kms:Encrypt":                       {replicaKeyArn},
+		"kms:GenerateDataKey":               {replicaKeyArn},
 	}, allowed)
 }
 
