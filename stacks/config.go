@@ -14,6 +14,9 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/components"
 )
 
 // Namespace is the project's configuration namespace (the project name).
@@ -31,6 +34,17 @@ const (
 	KeyTableName            = Namespace + ":tableName"
 	KeyArchiveReplicaRegion = Namespace + ":archiveReplicaRegion"
 	KeyArchiveEUResidency   = Namespace + ":archiveEuResidency"
+
+	KeyLambdaReservedConcurrency = Namespace + ":lambdaReservedConcurrency"
+	KeyLambdaMemoryMB            = Namespace + ":lambdaMemoryMb"
+	KeyLambdaTimeoutSeconds      = Namespace + ":lambdaTimeoutSeconds"
+	KeyAPIThrottleBurst          = Namespace + ":apiThrottleBurst"
+	KeyAPIThrottleRateRps        = Namespace + ":apiThrottleRateRps"
+	KeyExpectedP99Ms             = Namespace + ":expectedP99Ms"
+	KeyCapacityCheck             = Namespace + ":capacityCheck"
+	KeyAlarmEmail                = Namespace + ":alarmEmail"
+	KeyCORSAllowOrigin           = Namespace + ":corsAllowOrigin"
+	KeyLogRetentionDays          = Namespace + ":logRetentionDays"
 )
 
 // Defaults for keys that have one. Keys without a default are required.
@@ -50,7 +64,13 @@ const (
 var knownKeys = []string{
 	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyExpectedLoadRps, KeyFailoverLoadRps,
 	KeyTableName, KeyArchiveReplicaRegion, KeyArchiveEUResidency,
+	KeyLambdaReservedConcurrency, KeyLambdaMemoryMB, KeyLambdaTimeoutSeconds,
+	KeyAPIThrottleBurst, KeyAPIThrottleRateRps, KeyExpectedP99Ms, KeyCapacityCheck,
+	KeyAlarmEmail, KeyCORSAllowOrigin, KeyLogRetentionDays,
 }
+
+// CloudWatch Logs accepts only these retention periods (days).
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // Keys lists every access911 configuration key the program reads.
 func Keys() []string { return slices.Clone(knownKeys) }
@@ -77,6 +97,24 @@ type Config struct {
 	ArchiveReplicaRegion string
 	// ArchiveEUResidency keeps an EU region's archive replicas inside the EU.
 	ArchiveEUResidency bool
+
+	// Lambda sizing (seed 000 defaults, overridable per region).
+	LambdaReservedConcurrency int
+	LambdaMemoryMB            int
+	LambdaTimeoutSeconds      int
+	// API Gateway stage and usage-plan throttling (seed 000 defaults).
+	APIThrottleBurst   int
+	APIThrottleRateRps int
+	// ExpectedP99Ms is the handler's p99 duration the capacity check assumes.
+	ExpectedP99Ms int
+	// CapacityCheck is "enforce" (violations fail the stack) or "warn".
+	CapacityCheck string
+	// AlarmEmail, if set, receives the alarms.
+	AlarmEmail string
+	// CORSAllowOrigin is the Access-Control-Allow-Origin the API answers.
+	CORSAllowOrigin string
+	// LogRetentionDays for the function and access logs.
+	LogRetentionDays int
 }
 
 // IsHome tells whether this stack owns the global table.
@@ -137,6 +175,8 @@ func ParseConfig(values map[string]string) (Config, error) {
 		HomeRegion:         DefaultHomeRegion,
 		TableName:          DefaultTableName,
 		ArchiveEUResidency: DefaultArchiveEUResidency,
+		CapacityCheck:      capacity.ModeEnforce,
+		CORSAllowOrigin:    components.DefaultAllowOrigin,
 	}
 
 	// aws:region
@@ -234,10 +274,65 @@ func ParseConfig(values map[string]string) (Config, error) {
 		}
 	}
 
+	// compute and edge
+	c.LambdaReservedConcurrency = optionalInt(values, KeyLambdaReservedConcurrency, components.ReservedConcurrency, 1, 10000, "executions", bad)
+	c.LambdaMemoryMB = optionalInt(values, KeyLambdaMemoryMB, components.MemoryMB, capacity.MinLambdaMemoryMB, 10240, "MB", bad)
+	c.LambdaTimeoutSeconds = optionalInt(values, KeyLambdaTimeoutSeconds, components.TimeoutSeconds, 1, 900, "seconds", bad)
+	c.APIThrottleBurst = optionalInt(values, KeyAPIThrottleBurst, components.ThrottleBurstLimit, 1, 1_000_000, "requests", bad)
+	c.APIThrottleRateRps = optionalInt(values, KeyAPIThrottleRateRps, components.ThrottleRateLimit, 1, 1_000_000, "requests per second", bad)
+	c.ExpectedP99Ms = optionalInt(values, KeyExpectedP99Ms, int(capacity.DefaultP99Duration.Milliseconds()), 1, 900_000, "milliseconds", bad)
+	c.LogRetentionDays = optionalInt(values, KeyLogRetentionDays, components.LogRetentionDays, 1, 3653, "days", bad)
+	if c.LogRetentionDays > 0 && !slices.Contains(logRetentionDays, c.LogRetentionDays) {
+		bad(&ConfigError{Key: KeyLogRetentionDays, Value: strconv.Itoa(c.LogRetentionDays), Problem: "not a CloudWatch Logs retention period",
+			Accepted: strings.Trim(strings.Join(strings.Fields(fmt.Sprint(logRetentionDays)), ", "), "[]")})
+	}
+	if v, ok := values[KeyCapacityCheck]; ok && v != "" {
+		c.CapacityCheck = v
+		if v != capacity.ModeEnforce && v != capacity.ModeWarn {
+			bad(&ConfigError{Key: KeyCapacityCheck, Value: v, Problem: "unknown mode", Accepted: capacity.ModeEnforce + " or " + capacity.ModeWarn})
+		}
+	}
+	if v, ok := values[KeyAlarmEmail]; ok && v != "" {
+		c.AlarmEmail = v
+		if !emailPattern.MatchString(v) {
+			bad(&ConfigError{Key: KeyAlarmEmail, Value: v, Problem: "not an e-mail address", Accepted: "name@example.org, or empty for no subscription"})
+		}
+	}
+	if v, ok := values[KeyCORSAllowOrigin]; ok && v != "" {
+		c.CORSAllowOrigin = v
+		if v != "*" && !originPattern.MatchString(v) {
+			bad(&ConfigError{Key: KeyCORSAllowOrigin, Value: v, Problem: "not an origin", Accepted: `"*" or https://host[:port]`})
+		}
+	}
+
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+var (
+	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+)
+
+// optionalInt reads an integer key with a default and inclusive bounds.
+func optionalInt(values map[string]string, key string, def, lo, hi int, unit string, bad func(*ConfigError)) int {
+	v, ok := values[key]
+	if !ok || v == "" {
+		return def
+	}
+	accepted := fmt.Sprintf("a whole number of %s from %d to %d (default %d)", unit, lo, hi, def)
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		bad(&ConfigError{Key: key, Value: v, Problem: "not a whole number", Accepted: accepted})
+		return 0
+	}
+	if n < lo || n > hi {
+		bad(&ConfigError{Key: key, Value: v, Problem: "out of range", Accepted: accepted})
+		return 0
+	}
+	return n
 }
 
 func parsePositiveInt(values map[string]string, key, meaning string, bad func(*ConfigError)) int {

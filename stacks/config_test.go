@@ -35,6 +35,16 @@ func TestParseConfigAppliesDefaults(t *testing.T) {
 		TableName:            "access911-calls",
 		ArchiveReplicaRegion: "eu-central-1",
 		ArchiveEUResidency:   true,
+		// seed 000 defaults
+		LambdaReservedConcurrency: 100,
+		LambdaMemoryMB:            512,
+		LambdaTimeoutSeconds:      30,
+		APIThrottleBurst:          5000,
+		APIThrottleRateRps:        2000,
+		ExpectedP99Ms:             45,
+		CapacityCheck:             "enforce",
+		CORSAllowOrigin:           "*",
+		LogRetentionDays:          30,
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())
@@ -85,6 +95,14 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 			v[KeyArchiveReplicaRegion] = "eu-west-2"
 		}, KeyArchiveReplicaRegion, []string{"must stay in the EU"}},
 		{"residency not a boolean", func(v map[string]string) { v[KeyArchiveEUResidency] = "maybe" }, KeyArchiveEUResidency, []string{"true or false"}},
+		{"memory below Lambda's minimum", func(v map[string]string) { v[KeyLambdaMemoryMB] = "64" }, KeyLambdaMemoryMB, []string{`"64"`, "128 to 10240"}},
+		{"timeout not a number", func(v map[string]string) { v[KeyLambdaTimeoutSeconds] = "30s" }, KeyLambdaTimeoutSeconds, []string{"whole number"}},
+		{"zero reserved concurrency", func(v map[string]string) { v[KeyLambdaReservedConcurrency] = "0" }, KeyLambdaReservedConcurrency, []string{"out of range"}},
+		{"negative throttle rate", func(v map[string]string) { v[KeyAPIThrottleRateRps] = "-1" }, KeyAPIThrottleRateRps, []string{"out of range"}},
+		{"unknown capacity mode", func(v map[string]string) { v[KeyCapacityCheck] = "ignore" }, KeyCapacityCheck, []string{"enforce or warn"}},
+		{"bad alarm e-mail", func(v map[string]string) { v[KeyAlarmEmail] = "ops-at-example" }, KeyAlarmEmail, []string{"e-mail"}},
+		{"bad CORS origin", func(v map[string]string) { v[KeyCORSAllowOrigin] = "example.org/path" }, KeyCORSAllowOrigin, []string{"origin"}},
+		{"retention not offered by CloudWatch", func(v map[string]string) { v[KeyLogRetentionDays] = "31" }, KeyLogRetentionDays, []string{"30, 60"}},
 		{"misspelt key", func(v map[string]string) { v["access911:expectedLoadRPS"] = "10" }, "access911:expectedLoadRPS", []string{"unknown key", KeyExpectedLoadRps}},
 	}
 	for _, tc := range tests {

@@ -1,14 +1,20 @@
 package stacks
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/metrics"
 )
 
 // Deploy is the Pulumi program: it builds the stack and exports its outputs.
@@ -30,12 +36,22 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n%w", ctx.Stack(), err)
 	}
-	// Replicas of a global table share billing mode and write capacity, and
-	// after a failover the active region carries every region's callers. So
-	// the decision is made from the failover load, the same in every stack.
-	billing, err := capacity.DecideBilling(cfg.FailoverLoadRps)
+	billing, err := TableBilling(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %s: %w", ctx.Stack(), KeyFailoverLoadRps, err)
+	}
+	report := CapacityReport(cfg, billing)
+	if err := report.Err(); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+	}
+	for _, f := range report.Findings {
+		if f.Severity != "ok" {
+			_ = ctx.Log.Warn("capacity: "+f.String(), nil)
+		}
+	}
+	code, err := artifact.Build(context.Background(), artifact.Options{ModuleDir: moduleDir()})
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
 
 	provider, err := newProvider(ctx, cfg.Region)
@@ -68,6 +84,51 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	fn, err := components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
+		Code:                pulumi.NewFileArchive(code.Path),
+		CodeHash:            code.SHA256,
+		ReservedConcurrency: cfg.LambdaReservedConcurrency,
+		MemoryMB:            cfg.LambdaMemoryMB,
+		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
+		LogRetentionDays:    cfg.LogRetentionDays,
+		TableName:           table.TableName,
+		TableArn:            table.TableArn,
+		ArchiveBucketName:   archive.BucketName,
+		ArchiveBucketArn:    archive.BucketArn,
+		ArchiveKMSKeyArn:    archive.KMSKeyArn,
+		Environment: pulumi.StringMap{
+			"ACCESS911_REGION":  pulumi.String(cfg.Region),
+			"METRICS_NAMESPACE": pulumi.String(metrics.Namespace),
+			"CORS_ALLOW_ORIGIN": pulumi.String(cfg.CORSAllowOrigin),
+		},
+	}, inRegion)
+	if err != nil {
+		return nil, err
+	}
+	api, err := components.NewAPI(ctx, "access911-api", &components.APIArgs{
+		Function:             fn,
+		ThrottleBurstLimit:   cfg.APIThrottleBurst,
+		ThrottleRateLimit:    float64(cfg.APIThrottleRateRps),
+		AllowOrigin:          cfg.CORSAllowOrigin,
+		LogRetentionDays:     cfg.LogRetentionDays,
+		ManageAccountLogging: true,
+	}, inRegion)
+	if err != nil {
+		return nil, err
+	}
+	alarms, err := components.NewAlarms(ctx, "access911-alarms", &components.AlarmsArgs{
+		APIName:             api.APIName,
+		StageName:           api.StageName,
+		FunctionName:        fn.FunctionName,
+		ReservedConcurrency: fn.ReservedConcurrency,
+		TableName:           table.TableName,
+		AlarmEmail:          cfg.AlarmEmail,
+		DashboardName:       "access911-" + cfg.Region,
+	}, inRegion)
+	if err != nil {
+		return nil, err
+	}
+
 	role := "replica"
 	if cfg.IsHome() {
 		role = "owner"
@@ -86,7 +147,66 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		"archiveKmsKeyArn":         archive.KMSKeyArn,
 		"archiveReplicaRegion":     pulumi.String(cfg.ArchiveReplicaRegion),
 		"archiveReplicaBucketName": archive.ReplicaBucketName,
+		"functionName":             fn.FunctionName,
+		"apiUrl":                   api.InvokeURL,
+		"apiKeyId":                 api.APIKeyID,
+		"alarmTopicArn":            alarms.TopicArn,
+		"dashboardName":            alarms.DashboardName,
+		"artifactSha256":           pulumi.String(code.SHA256),
+		"capacityCheck":            capacityOutput(report),
 	}, nil
+}
+
+// TableBilling decides the global table's billing once, identically in every
+// stack: replicas share billing mode and write capacity, the active region
+// carries every region's callers after a failover, and the platform is
+// designed for 10x spikes, so the seed's rule is applied to the design peak.
+func TableBilling(cfg Config) (capacity.Billing, error) {
+	return capacity.DecideBilling(capacity.DesignPeakRps(cfg.FailoverLoadRps))
+}
+
+// CapacityReport runs the capacity consistency check on a stack's config.
+func CapacityReport(cfg Config, billing capacity.Billing) capacity.Report {
+	return capacity.Check(capacity.CheckInput{
+		ExpectedLoadRps:     cfg.ExpectedLoadRps,
+		FailoverLoadRps:     cfg.FailoverLoadRps,
+		RateLimit:           float64(cfg.APIThrottleRateRps),
+		BurstLimit:          cfg.APIThrottleBurst,
+		ReservedConcurrency: cfg.LambdaReservedConcurrency,
+		MemoryMB:            cfg.LambdaMemoryMB,
+		Timeout:             time.Duration(cfg.LambdaTimeoutSeconds) * time.Second,
+		P99Duration:         time.Duration(cfg.ExpectedP99Ms) * time.Millisecond,
+		Billing:             billing,
+	}, cfg.CapacityCheck)
+}
+
+func capacityOutput(r capacity.Report) pulumi.Map {
+	findings := pulumi.Array{}
+	for _, f := range r.Findings {
+		findings = append(findings, pulumi.Map{
+			"check": pulumi.String(f.Check), "needed": pulumi.Float64(f.Needed), "configured": pulumi.Float64(f.Configured),
+			"unit": pulumi.String(f.Unit), "severity": pulumi.String(f.Severity), "detail": pulumi.String(f.Detail),
+		})
+	}
+	return pulumi.Map{"mode": pulumi.String(r.Mode), "findings": findings}
+}
+
+// moduleDir is the directory holding go.mod: the project directory under
+// `pulumi up`, found by walking up from the working directory in tests and
+// the offline plan.
+func moduleDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
 }
 
 // newProvider is the explicit AWS provider for one region. Every AWS resource

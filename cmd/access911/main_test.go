@@ -79,7 +79,7 @@ func TestPlanTable(t *testing.T) {
 	for _, want := range []string{
 		"Stack us-east-1", "Stack us-west-2", "Stack eu-west-1",
 		"ACTIVE", "home: owns the global table", "replica of the table in us-east-1",
-		"PAY_PER_REQUEST (load 2100 rps > 1000)",
+		"PAY_PER_REQUEST (load 1900 rps > 1000)",
 		"this region's own load alone would give PROVISIONED 150 RCU / 150 WCU",
 		"dynamodb.Table", "dynamodb.TableReplica",
 		"30d->STANDARD_IA, 90d->GLACIER",
@@ -120,11 +120,11 @@ func TestPlanBrokenStackFile(t *testing.T) {
 	tests := []struct {
 		name, stack, old, new, key string
 	}{
-		{"non-numeric load", "eu-west-1", "access911:expectedLoadRps: 300", "access911:expectedLoadRps: lots", "expectedLoadRps"},
-		{"negative load", "us-west-2", "access911:expectedLoadRps: 600", "access911:expectedLoadRps: -600", "access911:expectedLoadRps"},
+		{"non-numeric load", "eu-west-1", "access911:expectedLoadRps: 30", "access911:expectedLoadRps: lots", "expectedLoadRps"},
+		{"negative load", "us-west-2", "access911:expectedLoadRps: 60", "access911:expectedLoadRps: -600", "access911:expectedLoadRps"},
 		{"unknown region", "us-west-2", "aws:region: us-west-2", "aws:region: us-west-9", "aws:region"},
 		{"active region not served", "us-east-1", "access911:activeRegion: us-east-1", "access911:activeRegion: ap-south-1", "access911:activeRegion"},
-		{"missing required key", "eu-west-1", "access911:failoverLoadRps: 2100", "", "failoverLoadRps"},
+		{"missing required key", "eu-west-1", "access911:failoverLoadRps: 190", "", "failoverLoadRps"},
 		{"stacks disagree", "us-west-2", "access911:activeRegion: us-east-1", "access911:activeRegion: us-west-2", "access911:activeRegion differs"},
 	}
 	for _, tc := range tests {

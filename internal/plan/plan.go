@@ -136,10 +136,16 @@ func writeStack(w io.Writer, s Stack) {
 		roles = append(roles, "replica of the table in "+c.HomeRegion)
 	}
 	fmt.Fprintf(w, "Stack %s  region %s  %s\n", r.Stack, c.Region, strings.Join(roles, ", "))
-	if b, err := capacity.DecideBilling(c.FailoverLoadRps); err == nil {
-		fmt.Fprintf(w, "  table billing: %s, decided from the failover load (every stack decides the same)\n", b)
-		if alone, err := capacity.DecideBilling(c.ExpectedLoadRps); err == nil && alone.Mode != b.Mode {
+	if b, err := stacks.TableBilling(c); err == nil {
+		fmt.Fprintf(w, "  table billing: %s\n    decided from the design peak = %dx the failover load of %d rps (every stack decides the same)\n",
+			b, capacity.SpikeFactor, c.FailoverLoadRps)
+		if alone, err := capacity.DecideBilling(capacity.DesignPeakRps(c.ExpectedLoadRps)); err == nil && alone.Mode != b.Mode {
 			fmt.Fprintf(w, "    this region's own load alone would give %s; replicas share one billing mode\n", alone)
+		}
+		report := stacks.CapacityReport(c, b)
+		fmt.Fprintf(w, "  capacity check (%s):\n", report.Mode)
+		for _, f := range report.Findings {
+			fmt.Fprintf(w, "    %s\n", f)
 		}
 	}
 	fmt.Fprintf(w, "  archive: replicates %s -> %s\n\n", c.Region, c.ArchiveReplicaRegion)
@@ -169,6 +175,9 @@ func writeStack(w io.Writer, s Stack) {
 	sort.Strings(keys)
 	fmt.Fprintln(w, "  outputs:")
 	for _, k := range keys {
+		if k == "capacityCheck" {
+			continue // printed above as the capacity check
+		}
 		fmt.Fprintf(w, "    %-26s %v\n", k, r.Outputs[k])
 	}
 }

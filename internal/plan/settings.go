@@ -78,6 +78,45 @@ func KeySettings(r synth.Resource) string {
 		add("delete markers %v", Lookup(in, "rules.0.deleteMarkerReplication.status"))
 		add("SSE-KMS objects %v", Lookup(in, "rules.0.sourceSelectionCriteria.sseKmsEncryptedObjects.status"))
 		add("RTC %vmin", Lookup(in, "rules.0.destination.replicationTime.time.minutes"))
+	case "aws:lambda/function:Function":
+		add("%v %v", Lookup(in, "runtime"), Lookup(in, "architectures.0"))
+		add("%v MB, %vs, reserved %v", Lookup(in, "memorySize"), Lookup(in, "timeout"), Lookup(in, "reservedConcurrentExecutions"))
+		add("tracing %v", Lookup(in, "tracingConfig.mode"))
+		add("logs %v", Lookup(in, "loggingConfig.logFormat"))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		add("retention %vd", Lookup(in, "retentionInDays"))
+	case "aws:apigateway/methodSettings:MethodSettings":
+		add("%v burst %v rate %v", Lookup(in, "methodPath"), Lookup(in, "settings.throttlingBurstLimit"), Lookup(in, "settings.throttlingRateLimit"))
+		on("settings.metricsEnabled", "detailed metrics")
+	case "aws:apigateway/usagePlan:UsagePlan":
+		add("burst %v rate %v", Lookup(in, "throttleSettings.burstLimit"), Lookup(in, "throttleSettings.rateLimit"))
+	case "aws:apigateway/method:Method":
+		add("%v", Lookup(in, "httpMethod"))
+		if b, _ := Lookup(in, "apiKeyRequired").(bool); b {
+			add("API key")
+		}
+		if Lookup(in, "requestValidatorId") != nil {
+			add("validated")
+		}
+		if m := Lookup(in, "requestModels.application/json"); m != nil {
+			add("model %v", m)
+		}
+	case "aws:apigateway/integration:Integration":
+		add("%v", Lookup(in, "type"))
+	case "aws:apigateway/stage:Stage":
+		add("stage %v", Lookup(in, "stageName"))
+		on("xrayTracingEnabled", "X-Ray")
+		if Lookup(in, "accessLogSettings.format") != nil {
+			add("JSON access logs")
+		}
+	case "aws:apigateway/requestValidator:RequestValidator":
+		on("validateRequestBody", "body")
+		on("validateRequestParameters", "parameters")
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		add("%v %v, %v periods", Lookup(in, "comparisonOperator"), Lookup(in, "threshold"), Lookup(in, "evaluationPeriods"))
+		add("missing data %v", Lookup(in, "treatMissingData"))
+	case "aws:sns/topic:Topic":
+		add("KMS %v", Lookup(in, "kmsMasterKeyId"))
 	case "aws:iam/role:Role":
 		add("%s", policySummary(Lookup(in, "assumeRolePolicy")))
 	case "aws:iam/rolePolicy:RolePolicy":

@@ -210,6 +210,29 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("arn", arn)
 		set("streamArn", arn+"/stream/1970-01-01T00:00:00.000")
 		return table
+	case "aws:lambda/function:Function":
+		fn := name + "-0123456"
+		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, MockAccountID, fn)
+		set("name", fn)
+		set("arn", arn)
+		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		prefix, _ := inputs["namePrefix"].(string)
+		lg := prefix + "0123456"
+		set("name", lg)
+		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, MockAccountID, lg))
+	case "aws:apigateway/restApi:RestApi":
+		id := name + "-api-id"
+		set("name", name+"-0123456")
+		set("rootResourceId", name+"-root-id")
+		set("executionArn", fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", region, MockAccountID, id))
+		return id
+	case "aws:apigateway/stage:Stage":
+		api, _ := inputs["restApi"].(string)
+		stage, _ := inputs["stageName"].(string)
+		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
+	case "aws:sns/topic:Topic":
+		set("arn", fmt.Sprintf("arn:aws:sns:%s:%s:%s-0123456", region, MockAccountID, name))
 	case "aws:dynamodb/tableReplica:TableReplica":
 		global, _ := inputs["globalTableArn"].(string)
 		if i := strings.Index(global, ":table/"); i >= 0 {

@@ -1,0 +1,56 @@
+package artifact
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestZipIsDeterministic(t *testing.T) {
+	a, err := Zip([]byte("same executable"))
+	require.NoError(t, err)
+	b, err := Zip([]byte("same executable"))
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+
+	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+	require.NoError(t, err)
+	require.Len(t, zr.File, 1)
+	f := zr.File[0]
+	assert.Equal(t, "bootstrap", f.Name)
+	assert.Equal(t, os.FileMode(0o755), f.Mode().Perm())
+	assert.Equal(t, 1980, f.Modified.Year())
+}
+
+// Two independent builds of the real handler give byte-identical zips.
+func TestBuildIsReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the handler twice")
+	}
+	ctx := context.Background()
+	first, err := build(ctx, Options{ModuleDir: "..", Package: HandlerPackage, OutDir: t.TempDir()})
+	require.NoError(t, err)
+	second, err := build(ctx, Options{ModuleDir: "..", Package: HandlerPackage, OutDir: t.TempDir()})
+	require.NoError(t, err)
+	assert.Equal(t, first.SHA256, second.SHA256)
+	assert.Equal(t, first.Size, second.Size)
+
+	b, err := os.ReadFile(first.Path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), first.SHA256)
+	t.Logf("artifact %s: %d bytes", first.Path, first.Size)
+}
+
+func TestBuildFailureSaysHowToBuild(t *testing.T) {
+	_, err := Build(context.Background(), Options{ModuleDir: "..", Package: "./does-not-exist", OutDir: t.TempDir()})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "make artifact")
+}

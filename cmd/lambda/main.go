@@ -1,0 +1,38 @@
+// Command lambda is the call-intake Lambda function (runtime provided.al2023,
+// arm64, handler "bootstrap"). Its configuration comes from the environment
+// the function component sets.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/access911/access911-infra/handler"
+	"github.com/access911/access911-infra/store"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	table := os.Getenv("CALLS_TABLE")
+	if table == "" {
+		log.Error("CALLS_TABLE is not set")
+		os.Exit(1)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	db := dynamodb.NewFromConfig(cfg, store.ClientOptions)
+	h := &handler.Handler{
+		Store:  &store.Store{DB: db, Table: table},
+		Region: os.Getenv("AWS_REGION"),
+		Log:    log,
+	}
+	lambda.Start(handler.LambdaAdapter(h.Routes()))
+}

@@ -1,0 +1,272 @@
+package components
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/access911/access911-infra/calls"
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/metrics"
+)
+
+// AlarmsType is the Pulumi type token of the Alarms component.
+const AlarmsType = "access911:components:Alarms"
+
+// Alarm thresholds.
+const (
+	// ErrorRatePercent / ErrorRatePeriods: seed 000, HighErrorRate
+	// Threshold 5.0, EvaluationPeriods 2, GreaterThanThreshold.
+	ErrorRatePercent = 5.0
+	ErrorRatePeriods = 2
+	// ResponseTimeSeconds / ResponseTimePeriods: seed 000, HighResponseTime
+	// Threshold 10.0 (seconds), EvaluationPeriods 3.
+	ResponseTimeSeconds = 10.0
+	ResponseTimePeriods = 3
+	// AlarmPeriodSeconds is the period every alarm evaluates.
+	AlarmPeriodSeconds = 60
+	// ConcurrencyAlarmFraction: alarm when executions reach 80 % of the
+	// reserved concurrency, before Lambda starts throttling.
+	ConcurrencyAlarmFraction = 0.8
+)
+
+// AlarmsArgs configures the alarms.
+type AlarmsArgs struct {
+	// APIName and StageName identify the API's metrics.
+	APIName   pulumi.StringInput
+	StageName pulumi.StringInput
+	// FunctionName and ReservedConcurrency identify the Lambda's.
+	FunctionName        pulumi.StringInput
+	ReservedConcurrency int
+	// TableName identifies the table's (and index's) metrics.
+	TableName pulumi.StringInput
+	// AlarmEmail, if set, subscribes an address to the alarm topic.
+	AlarmEmail string
+	// DashboardName names the CloudWatch dashboard.
+	DashboardName string
+	Tags          pulumi.StringMap
+}
+
+// Alarms is the alarm topic, the alarms and the dashboard.
+type Alarms struct {
+	pulumi.ResourceState
+
+	TopicArn      pulumi.StringOutput `pulumi:"topicArn"`
+	DashboardName pulumi.StringOutput `pulumi:"dashboardName"`
+}
+
+// QueueDepthThreshold follows seed 000's calculate_scaling_factor: more than
+// ScaleUpQueueFactor queued calls per instance means scale up; at the
+// reserved-concurrency ceiling there is nothing left to scale to.
+func QueueDepthThreshold(reservedConcurrency int) float64 {
+	return float64(capacity.ScaleUpQueueFactor * reservedConcurrency)
+}
+
+// NewAlarms registers an encrypted SNS topic, the alarms and a dashboard.
+func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulumi.ResourceOption) (*Alarms, error) {
+	if args == nil || args.APIName == nil || args.FunctionName == nil || args.TableName == nil || args.StageName == nil {
+		return nil, fmt.Errorf("alarms %q: the API, function and table are required", name)
+	}
+	if args.ReservedConcurrency < 1 {
+		return nil, fmt.Errorf("alarms %q: reserved concurrency must be at least 1", name)
+	}
+	a := *args
+	c := &Alarms{}
+	if err := ctx.RegisterComponentResource(AlarmsType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	topic, err := sns.NewTopic(ctx, name, &sns.TopicArgs{
+		DisplayName:    pulumi.String("access911 alarms"),
+		KmsMasterKeyId: pulumi.String("alias/aws/sns"),
+		Tags:           a.Tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("alarms %q: topic: %w", name, err)
+	}
+	if a.AlarmEmail != "" {
+		if _, err := sns.NewTopicSubscription(ctx, name+"-email", &sns.TopicSubscriptionArgs{
+			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(a.AlarmEmail),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("alarms %q: subscription: %w", name, err)
+		}
+	}
+
+	api := pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}
+	fn := pulumi.StringMap{"FunctionName": a.FunctionName}
+	table := pulumi.StringMap{"TableName": a.TableName}
+	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(calls.EmergencyTypeIndex)}
+	metric := func(id, ns, name, stat string, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
+			Namespace: pulumi.String(ns), MetricName: pulumi.String(name), Stat: pulumi.String(stat),
+			Period: pulumi.Int(AlarmPeriodSeconds), Dimensions: dims,
+		}}
+	}
+	expr := func(id, expression, label string) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Expression: pulumi.String(expression),
+			Label: pulumi.String(label), ReturnData: pulumi.Bool(true)}
+	}
+
+	alarms := []struct {
+		name string
+		args cloudwatch.MetricAlarmArgs
+	}{
+		{"HighErrorRate", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("API 5XX responses above 5 % of requests for 2 minutes (seed 000 HighErrorRate)"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Threshold:          pulumi.Float64(ErrorRatePercent),
+			EvaluationPeriods:  pulumi.Int(ErrorRatePeriods),
+			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+				metric("errors", "AWS/ApiGateway", "5XXError", "Sum", api),
+				metric("requests", "AWS/ApiGateway", "Count", "Sum", api),
+				expr("rate", "IF(requests > 0, 100 * errors / requests, 0)", "Error rate (%)"),
+			},
+			// No traffic is no error.
+			TreatMissingData: pulumi.String("notBreaching"),
+		}},
+		{"HighResponseTime", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("Average API latency above 10 s for 3 minutes (seed 000 HighResponseTime)"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Namespace:          pulumi.String("AWS/ApiGateway"), MetricName: pulumi.String("Latency"),
+			Statistic: pulumi.String("Average"), Dimensions: api, Period: pulumi.Int(AlarmPeriodSeconds),
+			Threshold:         pulumi.Float64(ResponseTimeSeconds * 1000), // the metric is in milliseconds
+			EvaluationPeriods: pulumi.Int(ResponseTimePeriods),
+			TreatMissingData:  pulumi.String("notBreaching"),
+		}},
+		{"LambdaThrottles", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("The Lambda refused invocations: reserved concurrency exhausted"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Namespace:          pulumi.String("AWS/Lambda"), MetricName: pulumi.String("Throttles"),
+			Statistic: pulumi.String("Sum"), Dimensions: fn, Period: pulumi.Int(AlarmPeriodSeconds),
+			Threshold: pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
+			TreatMissingData: pulumi.String("notBreaching"),
+		}},
+		{"LambdaConcurrencyNearLimit", cloudwatch.MetricAlarmArgs{
+			AlarmDescription: pulumi.Sprintf("Concurrent executions at %.0f %% of the reserved %d",
+				ConcurrencyAlarmFraction*100, a.ReservedConcurrency),
+			ComparisonOperator: pulumi.String("GreaterThanOrEqualToThreshold"),
+			Namespace:          pulumi.String("AWS/Lambda"), MetricName: pulumi.String("ConcurrentExecutions"),
+			Statistic: pulumi.String("Maximum"), Dimensions: fn, Period: pulumi.Int(AlarmPeriodSeconds),
+			Threshold:         pulumi.Float64(ConcurrencyAlarmFraction * float64(a.ReservedConcurrency)),
+			EvaluationPeriods: pulumi.Int(2),
+			TreatMissingData:  pulumi.String("notBreaching"),
+		}},
+		{"LambdaErrors", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("The Lambda crashed or timed out (handled errors are HTTP responses)"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Namespace:          pulumi.String("AWS/Lambda"), MetricName: pulumi.String("Errors"),
+			Statistic: pulumi.String("Sum"), Dimensions: fn, Period: pulumi.Int(AlarmPeriodSeconds),
+			Threshold: pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
+			TreatMissingData: pulumi.String("notBreaching"),
+		}},
+		{"DynamoDBTableThrottles", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("Reads or writes on the calls table were throttled"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Threshold:          pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
+			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+				metric("reads", "AWS/DynamoDB", "ReadThrottleEvents", "Sum", table),
+				metric("writes", "AWS/DynamoDB", "WriteThrottleEvents", "Sum", table),
+				expr("throttles", "FILL(reads, 0) + FILL(writes, 0)", "Table throttle events"),
+			},
+			TreatMissingData: pulumi.String("notBreaching"),
+		}},
+		{"DynamoDBIndexThrottles", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("Reads or writes on emergency-type-index were throttled (index throttling also throttles table writes)"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Threshold:          pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
+			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+				metric("reads", "AWS/DynamoDB", "ReadThrottleEvents", "Sum", index),
+				metric("writes", "AWS/DynamoDB", "WriteThrottleEvents", "Sum", index),
+				expr("throttles", "FILL(reads, 0) + FILL(writes, 0)", "Index throttle events"),
+			},
+			TreatMissingData: pulumi.String("notBreaching"),
+		}},
+		{"QueueDepth", cloudwatch.MetricAlarmArgs{
+			AlarmDescription: pulumi.Sprintf("More than %d calls queued per reserved instance (seed 000 calculate_scaling_factor) with no room left to scale",
+				capacity.ScaleUpQueueFactor),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Namespace:          pulumi.String(metrics.Namespace), MetricName: pulumi.String(metrics.QueueDepth),
+			Statistic:  pulumi.String("Maximum"),
+			Dimensions: pulumi.StringMap{metrics.ServiceDimension: pulumi.String(metrics.Service)},
+			Period:     pulumi.Int(AlarmPeriodSeconds), Threshold: pulumi.Float64(QueueDepthThreshold(a.ReservedConcurrency)),
+			EvaluationPeriods: pulumi.Int(2),
+			// The metric only exists while calls are queued.
+			TreatMissingData: pulumi.String("notBreaching"),
+		}},
+	}
+	for _, al := range alarms {
+		args := al.args
+		args.Name = pulumi.Sprintf("%s-%s", name, al.name)
+		args.AlarmActions = pulumi.Array{topic.Arn}
+		args.OkActions = pulumi.Array{topic.Arn}
+		args.Tags = a.Tags
+		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.name, &args, parent); err != nil {
+			return nil, fmt.Errorf("alarms %q: %s: %w", name, al.name, err)
+		}
+	}
+
+	dashName := a.DashboardName
+	if dashName == "" {
+		dashName = name
+	}
+	body := pulumi.All(a.APIName, a.StageName, a.FunctionName, a.TableName).ApplyT(func(v []any) string {
+		return DashboardBody(v[0].(string), v[1].(string), v[2].(string), v[3].(string))
+	}).(pulumi.StringOutput)
+	dash, err := cloudwatch.NewDashboard(ctx, name, &cloudwatch.DashboardArgs{
+		DashboardName: pulumi.String(dashName),
+		DashboardBody: body,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("alarms %q: dashboard: %w", name, err)
+	}
+
+	c.TopicArn = topic.Arn
+	c.DashboardName = dash.DashboardName
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"topicArn": c.TopicArn, "dashboardName": c.DashboardName}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DashboardBody is the dashboard with seed 000's key metrics: request rate,
+// response time, error rate, concurrent executions, DynamoDB throttles and
+// queue depth. Widgets use the region the dashboard is in.
+func DashboardBody(apiName, stage, functionName, tableName string) string {
+	widget := func(x, y int, title string, metrics [][]any) map[string]any {
+		return map[string]any{
+			"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+			"properties": map[string]any{"title": title, "metrics": metrics, "period": AlarmPeriodSeconds, "stat": "Sum", "view": "timeSeries"},
+		}
+	}
+	api := []any{"ApiName", apiName, "Stage", stage}
+	body := map[string]any{"widgets": []any{
+		widget(0, 0, "Request rate (requests/min)", [][]any{append([]any{"AWS/ApiGateway", "Count"}, api...)}),
+		widget(12, 0, "Response time (ms)", [][]any{
+			append(append([]any{"AWS/ApiGateway", "Latency"}, api...), map[string]string{"stat": "Average"}),
+			append(append([]any{"AWS/ApiGateway", "Latency"}, api...), map[string]string{"stat": "p99"}),
+		}),
+		widget(0, 6, "Error rate (%)", [][]any{
+			append(append([]any{"AWS/ApiGateway", "5XXError"}, api...), map[string]any{"id": "e", "visible": false}),
+			append(append([]any{"AWS/ApiGateway", "Count"}, api...), map[string]any{"id": "n", "visible": false}),
+			{map[string]string{"expression": "IF(n > 0, 100 * e / n, 0)", "label": "5XX %"}},
+		}),
+		widget(12, 6, "Concurrent executions", [][]any{
+			{"AWS/Lambda", "ConcurrentExecutions", "FunctionName", functionName, map[string]string{"stat": "Maximum"}},
+			{"AWS/Lambda", "Throttles", "FunctionName", functionName},
+		}),
+		widget(0, 12, "DynamoDB throttles", [][]any{
+			{"AWS/DynamoDB", "ReadThrottleEvents", "TableName", tableName},
+			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName},
+			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "GlobalSecondaryIndexName", calls.EmergencyTypeIndex},
+		}),
+		widget(12, 12, "Queue depth", [][]any{
+			{metrics.Namespace, metrics.QueueDepth, metrics.ServiceDimension, metrics.Service, map[string]string{"stat": "Maximum"}},
+			{metrics.Namespace, metrics.CallsWritten, metrics.ServiceDimension, metrics.Service},
+		}),
+	}}
+	b, _ := json.Marshal(body)
+	return string(b)
+}

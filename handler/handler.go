@@ -1,0 +1,263 @@
+// Package handler is the call-intake HTTP API: one router served by the Lambda
+// entry point (through API Gateway's proxy integration) and by the local
+// server. It never imports Pulumi.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/access911/access911-infra/calls"
+	"github.com/access911/access911-infra/store"
+)
+
+// Store is what the handler needs from the calls table.
+type Store interface {
+	Put(ctx context.Context, c calls.Call) (calls.Call, bool, error)
+	Get(ctx context.Context, id string) (calls.Call, error)
+	QueryByType(ctx context.Context, q store.Query) (store.Page, error)
+	Health(ctx context.Context) error
+}
+
+// Query limits for GET /calls.
+const (
+	DefaultQueryLimit = 25
+	MaxQueryLimit     = 100
+	// RetentionDays is how long a call stays in the table before TTL expiry;
+	// the S3 archive keeps the raw payload for longer.
+	RetentionDays = 400
+)
+
+// Handler serves the call-intake routes.
+type Handler struct {
+	Store  Store
+	Region string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Routes returns the router. Every route answers JSON; bad input is a 400
+// naming the field, never a 500.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", h.health)
+	mux.HandleFunc("POST /calls", h.createCall)
+	mux.HandleFunc("GET /calls", h.queryCalls)
+	mux.HandleFunc("GET /calls/{id}", h.getCall)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, calls.FieldError{Problem: "no route " + r.Method + " " + r.URL.Path})
+	})
+	return mux
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.Store.Health(ctx); err != nil {
+		h.logger().Error("health check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unhealthy", "region": h.Region})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "region": h.Region})
+}
+
+func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	c, err := calls.ParseCall(body)
+	if err != nil {
+		writeValidation(w, err)
+		return
+	}
+	now := h.now()
+	c.Region = h.Region
+	c.ReceivedAt = now.Unix()
+	c.ExpiresAt = now.Add(RetentionDays * 24 * time.Hour).Unix()
+	stored, created, err := h.Store.Put(r.Context(), c)
+	if err != nil {
+		h.serverError(w, "store call", err)
+		return
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // a repeated delivery: same answer, nothing stored
+	}
+	writeJSON(w, status, stored)
+}
+
+func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := validID(id); err != nil {
+		writeError(w, http.StatusBadRequest, *err)
+		return
+	}
+	c, err := h.Store.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, calls.FieldError{Field: "id", Problem: "no call " + id})
+		return
+	}
+	if err != nil {
+		h.serverError(w, "get call", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (h *Handler) queryCalls(w http.ResponseWriter, r *http.Request) {
+	q, problems := ParseQuery(r.URL.Query())
+	if len(problems) > 0 {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid request", Problems: problems})
+		return
+	}
+	page, err := h.Store.QueryByType(r.Context(), q)
+	if errors.Is(err, store.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, calls.FieldError{Field: "cursor", Problem: err.Error()})
+		return
+	}
+	if err != nil {
+		h.serverError(w, "query calls", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// ParseQuery validates GET /calls query parameters.
+func ParseQuery(v map[string][]string) (store.Query, []calls.FieldError) {
+	get := func(k string) string {
+		if len(v[k]) == 0 {
+			return ""
+		}
+		return v[k][0]
+	}
+	var problems []calls.FieldError
+	q := store.Query{EmergencyType: get("emergency_type"), Limit: DefaultQueryLimit, Cursor: get("cursor")}
+	known := map[string]bool{}
+	for _, p := range calls.QueryCallsParams {
+		known[p.Name] = true
+	}
+	for k := range v {
+		if !known[k] {
+			problems = append(problems, calls.FieldError{Field: k, Problem: "is not an accepted parameter"})
+		}
+	}
+	if q.EmergencyType == "" {
+		problems = append(problems, calls.FieldError{Field: "emergency_type", Problem: "is required"})
+	} else if f := calls.CallSchema.Fields; !containsEnum(f, "emergency_type", q.EmergencyType) {
+		problems = append(problems, calls.FieldError{Field: "emergency_type", Problem: "must be one of the emergency types"})
+	}
+	parseInt := func(name string, lo, hi int64, dst *int64) {
+		s := get(name)
+		if s == "" {
+			return
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case err != nil:
+			problems = append(problems, calls.FieldError{Field: name, Problem: "must be a whole number"})
+		case n < lo || n > hi:
+			problems = append(problems, calls.FieldError{Field: name, Problem: "must be between " + strconv.FormatInt(lo, 10) + " and " + strconv.FormatInt(hi, 10)})
+		default:
+			*dst = n
+		}
+	}
+	parseInt("since", 0, 4102444800, &q.Since)
+	parseInt("until", 0, 4102444800, &q.Until)
+	limit := int64(q.Limit)
+	parseInt("limit", 1, MaxQueryLimit, &limit)
+	q.Limit = int32(limit)
+	if q.Until != 0 && q.Until < q.Since {
+		problems = append(problems, calls.FieldError{Field: "until", Problem: "must not be before since"})
+	}
+	if len(q.Cursor) > 1024 {
+		problems = append(problems, calls.FieldError{Field: "cursor", Problem: "is too long"})
+	}
+	return q, problems
+}
+
+func containsEnum(fields []calls.Field, name, v string) bool {
+	for _, f := range fields {
+		if f.Name == name {
+			for _, e := range f.Enum {
+				if e == v {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func validID(id string) *calls.FieldError {
+	body, _ := json.Marshal(map[string]string{"conversation_id": id})
+	for _, f := range calls.CallSchema.Fields {
+		if f.Name == "conversation_id" {
+			_, err := calls.Schema{Fields: []calls.Field{f}}.Validate(body)
+			var ve *calls.ValidationError
+			if errors.As(err, &ve) {
+				return &calls.FieldError{Field: "id", Problem: ve.Problems[0].Problem}
+			}
+		}
+	}
+	return nil
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, calls.MaxBodyBytes+1))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, calls.FieldError{Problem: "body is larger than " + strconv.Itoa(calls.MaxBodyBytes) + " bytes"})
+		return nil, false
+	}
+	return body, true
+}
+
+type errorBody struct {
+	Error    string             `json:"error"`
+	Problems []calls.FieldError `json:"problems,omitempty"`
+}
+
+func writeValidation(w http.ResponseWriter, err error) {
+	var ve *calls.ValidationError
+	if errors.As(err, &ve) {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid request", Problems: ve.Problems})
+		return
+	}
+	writeError(w, http.StatusBadRequest, calls.FieldError{Problem: err.Error()})
+}
+
+func writeError(w http.ResponseWriter, status int, p calls.FieldError) {
+	writeJSON(w, status, errorBody{Error: http.StatusText(status), Problems: []calls.FieldError{p}})
+}
+
+func (h *Handler) serverError(w http.ResponseWriter, what string, err error) {
+	h.logger().Error(what, "err", err)
+	writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
