@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/handler"
 )
 
 type noMocks struct{}
@@ -84,6 +85,20 @@ func TestCallsTableRejectsBadArgs(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// The API exposes exactly the routes the handler serves.
+func TestAPIRoutesAreTheHandlerRoutes(t *testing.T) {
+	var api []string
+	for _, r := range Routes {
+		api = append(api, r.Method+" "+r.Path)
+	}
+	assert.ElementsMatch(t, handler.Patterns(), api)
+}
+
+func TestDefinitionHashTracksTheAPI(t *testing.T) {
+	assert.Equal(t, DefinitionHash("*"), DefinitionHash("*"), "stable")
+	assert.NotEqual(t, DefinitionHash("*"), DefinitionHash("https://dispatch.example.org"), "CORS change redeploys")
 }
 
 func TestPoliciesGrantNoWildcards(t *testing.T) {

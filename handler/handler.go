@@ -22,6 +22,7 @@ type Store interface {
 	Put(ctx context.Context, c calls.Call) (calls.Call, bool, error)
 	Get(ctx context.Context, id string) (calls.Call, error)
 	QueryByType(ctx context.Context, q store.Query) (store.Page, error)
+	BatchPut(ctx context.Context, cs []calls.Call) (store.BatchResult, error)
 	Health(ctx context.Context) error
 }
 
@@ -38,6 +39,8 @@ const (
 type Handler struct {
 	Store  Store
 	Region string
+	// AllowOrigin is the CORS origin answered on every response ("*" if empty).
+	AllowOrigin string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	Log *slog.Logger
@@ -47,14 +50,50 @@ type Handler struct {
 // naming the field, never a 500.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", h.health)
-	mux.HandleFunc("POST /calls", h.createCall)
-	mux.HandleFunc("GET /calls", h.queryCalls)
-	mux.HandleFunc("GET /calls/{id}", h.getCall)
+	for _, r := range h.routeTable() {
+		mux.HandleFunc(r.pattern, r.fn)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, calls.FieldError{Problem: "no route " + r.Method + " " + r.URL.Path})
 	})
-	return mux
+	origin := h.AllowOrigin
+	if origin == "" {
+		origin = "*"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// With the Lambda proxy integration the function's own responses
+		// carry CORS headers; API Gateway adds them only to its own errors.
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		if origin != "*" {
+			w.Header().Add("Vary", "Origin")
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type route struct {
+	pattern string
+	fn      http.HandlerFunc
+}
+
+func (h *Handler) routeTable() []route {
+	return []route{
+		{"GET /health", h.health},
+		{"POST /calls", h.createCall},
+		{"GET /calls", h.queryCalls},
+		{"GET /calls/{id}", h.getCall},
+		{"POST /simulate", h.simulate},
+	}
+}
+
+// Patterns lists the routes the handler serves ("METHOD /path"); the API
+// component's routes are tested to be the same set.
+func Patterns() []string {
+	var out []string
+	for _, r := range (&Handler{}).routeTable() {
+		out = append(out, r.pattern)
+	}
+	return out
 }
 
 func (h *Handler) now() time.Time {
@@ -106,6 +145,49 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK // a repeated delivery: same answer, nothing stored
 	}
 	writeJSON(w, status, stored)
+}
+
+// SimulateResponse reports a /simulate run.
+type SimulateResponse struct {
+	Scenario  string `json:"scenario"`
+	Seed      int64  `json:"seed"`
+	Requested int    `json:"requested"`
+	store.BatchResult
+}
+
+func (h *Handler) simulate(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	req, err := calls.ParseSimulate(body)
+	if err != nil {
+		writeValidation(w, err)
+		return
+	}
+	now := h.now()
+	seed := now.UnixNano()
+	if req.Seed != nil {
+		seed = *req.Seed
+	}
+	generated, err := calls.Generate(req.Scenario, req.NumCalls, seed, now)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, calls.FieldError{Field: "scenario", Problem: err.Error()})
+		return
+	}
+	for i := range generated {
+		generated[i].Region = h.Region
+		generated[i].ReceivedAt = now.Unix()
+		generated[i].ExpiresAt = now.Add(RetentionDays * 24 * time.Hour).Unix()
+	}
+	res, err := h.Store.BatchPut(r.Context(), generated)
+	out := SimulateResponse{Scenario: req.Scenario, Seed: seed, Requested: req.NumCalls, BatchResult: res}
+	if err != nil {
+		h.logger().Error("simulate", "err", err, "written", res.Written, "failed", res.Failed)
+		writeJSON(w, http.StatusServiceUnavailable, out)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) {

@@ -85,6 +85,10 @@ func TestPlanTable(t *testing.T) {
 		"30d->STANDARD_IA, 90d->GLACIER",
 		"replicates eu-west-1 -> eu-central-1",
 		"3 stacks synthesized offline",
+		"capacity check (enforce)",
+		"OK   concurrency at the API rate limit     needed 90 executions, configured 100 executions",
+		"lambda.Function", "provided.al2023 arm64, 512 MB, 30s, reserved 100",
+		"*/* burst 5000 rate 2000",
 	} {
 		assert.Contains(t, stdout, want)
 	}
@@ -137,6 +141,20 @@ func TestPlanBrokenStackFile(t *testing.T) {
 			assert.Contains(t, stderr, tc.key)
 		})
 	}
+}
+
+// A stack whose API rate x p99 duration exceeds the reserved concurrency
+// makes plan fail with the numbers.
+func TestPlanFailsOnCapacity(t *testing.T) {
+	dir := copyProject(t)
+	editStack(t, dir, "us-west-2", "access911:homeRegion: us-east-1", "access911:homeRegion: us-east-1\n  access911:lambdaReservedConcurrency: 60")
+	code, stdout, stderr := runCLI(t, "plan", "--stack", "us-west-2", "--dir", dir)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "capacity check failed")
+	assert.Contains(t, stderr, "concurrency at the API rate limit")
+	assert.Contains(t, stderr, "needed 90 executions, configured 60 executions")
+	assert.Contains(t, stderr, "2000 rps x p99 45ms")
 }
 
 func TestPlanUnknownStack(t *testing.T) {

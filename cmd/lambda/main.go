@@ -31,8 +31,9 @@ func main() {
 	db := dynamodb.NewFromConfig(cfg, store.ClientOptions)
 	h := &handler.Handler{
 		Store:  &store.Store{DB: db, Table: table},
-		Region: os.Getenv("AWS_REGION"),
-		Log:    log,
+		Region:      os.Getenv("AWS_REGION"),
+		AllowOrigin: os.Getenv("CORS_ALLOW_ORIGIN"),
+		Log:         log,
 	}
 	lambda.Start(handler.LambdaAdapter(h.Routes()))
 }

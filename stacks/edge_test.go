@@ -1,0 +1,306 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/calls"
+	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/internal/synth"
+	"github.com/access911/access911-infra/stacks"
+)
+
+const (
+	functionType    = "aws:lambda/function:Function"
+	logGroupType    = "aws:cloudwatch/logGroup:LogGroup"
+	restAPIType     = "aws:apigateway/restApi:RestApi"
+	validatorType   = "aws:apigateway/requestValidator:RequestValidator"
+	methodType      = "aws:apigateway/method:Method"
+	integrationType = "aws:apigateway/integration:Integration"
+	modelType       = "aws:apigateway/model:Model"
+	permissionType  = "aws:lambda/permission:Permission"
+	gwResponseType  = "aws:apigateway/response:Response"
+	settingsType    = "aws:apigateway/methodSettings:MethodSettings"
+	stageType       = "aws:apigateway/stage:Stage"
+	usagePlanType   = "aws:apigateway/usagePlan:UsagePlan"
+	usagePlanKey    = "aws:apigateway/usagePlanKey:UsagePlanKey"
+	deploymentType  = "aws:apigateway/deployment:Deployment"
+	alarmType       = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	topicType       = "aws:sns/topic:Topic"
+	dashboardType   = "aws:cloudwatch/dashboard:Dashboard"
+)
+
+func TestFunctionPerStack(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, nil)
+			region := tc.stack
+			fn := one(t, res, functionType, "access911-intake")
+			assert.Equal(t, region, fn.Region)
+			assert.Equal(t, "provided.al2023", get(fn, "runtime"))
+			assert.Equal(t, []any{"arm64"}, get(fn, "architectures"))
+			assert.Equal(t, "bootstrap", get(fn, "handler"))
+			assert.Equal(t, 100.0, get(fn, "reservedConcurrentExecutions"), "seed RESERVED_CONCURRENCY")
+			assert.Equal(t, 512.0, get(fn, "memorySize"), "seed MEMORY_SIZE")
+			assert.Equal(t, 30.0, get(fn, "timeout"), "seed TIMEOUT")
+			assert.Equal(t, "Active", get(fn, "tracingConfig.mode"))
+			assert.Equal(t, "JSON", get(fn, "loggingConfig.logFormat"))
+			assert.Equal(t, res.Outputs["artifactSha256"], get(fn, "sourceCodeHash"))
+			assert.NotEmpty(t, get(fn, "sourceCodeHash"))
+			assert.NotNil(t, get(fn, "code"), "the built artifact")
+
+			lg := one(t, res, logGroupType, "access911-intake")
+			assert.Equal(t, 30.0, get(lg, "retentionInDays"))
+			lgName := "/aws/lambda/access911-intake-0123456"
+			assert.Equal(t, lgName, get(fn, "loggingConfig.logGroup"), "the function logs to its explicit log group")
+
+			env := get(fn, "environment.variables").(map[string]any)
+			assert.Equal(t, "access911-calls", env["CALLS_TABLE"])
+			assert.Equal(t, "access911-archive-0123456", env["ARCHIVE_BUCKET"])
+			assert.Equal(t, region, env["ACCESS911_REGION"])
+			assert.Equal(t, "DispatchAI", env["METRICS_NAMESPACE"])
+			assert.Equal(t, "*", env["CORS_ALLOW_ORIGIN"])
+
+			role := one(t, res, roleType, "access911-intake")
+			trust := parsePolicy(t, get(role, "assumeRolePolicy"))
+			assert.Equal(t, map[string]any{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
+
+			doc := parsePolicy(t, get(one(t, res, rolePolicyType, "access911-intake"), "policy"))
+			tableArn := "arn:aws:dynamodb:" + region + ":" + synth.MockAccountID + ":table/access911-calls"
+			grants := map[string][]string{}
+			for _, st := range doc.Statement {
+				assert.Equal(t, "Allow", st.Effect)
+				for _, a := range st.Action {
+					assert.NotContains(t, a, "*", "no wildcard action in the Lambda role")
+					grants[a] = append(grants[a], st.Resource...)
+				}
+			}
+			for _, a := range []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} {
+				assert.Equal(t, []string{tableArn, tableArn + "/index/emergency-type-index"}, grants[a], "%s only on this table and its index", a)
+			}
+			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/*"}, grants["s3:PutObject"])
+			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + synth.MockAccountID + ":key/access911-archive-key-id"}, grants["kms:GenerateDataKey"])
+			logArn := "arn:aws:logs:" + region + ":" + synth.MockAccountID + ":log-group:" + lgName + ":*"
+			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
+			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
+			assert.Len(t, grants, 10, "nothing beyond what the handler uses: %v", grants)
+		})
+	}
+}
+
+func TestAPIPerStack(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, nil)
+			region := tc.stack
+			api := one(t, res, restAPIType, "access911-api")
+			assert.Equal(t, "REGIONAL", get(api, "endpointConfiguration.types"))
+
+			v := one(t, res, validatorType, "access911-api")
+			assert.Equal(t, true, get(v, "validateRequestBody"))
+			assert.Equal(t, true, get(v, "validateRequestParameters"))
+			validatorID := "access911-api-id"
+
+			// Every route of the handler, plus a CORS preflight per resource.
+			methods := res.ByType(methodType)
+			seen := map[string]bool{}
+			for _, m := range methods {
+				seen[get(m, "httpMethod").(string)+" "+m.Name] = true
+				assert.Equal(t, validatorID, get(m, "requestValidatorId"), "validator on %s", m.Name)
+				assert.Equal(t, "NONE", get(m, "authorization"))
+			}
+			assert.Len(t, methods, len(components.Routes)+4, "5 routes and 4 OPTIONS")
+			for _, p := range []string{"calls", "calls-id", "simulate", "health"} {
+				assert.True(t, seen["OPTIONS access911-api-"+p+"-options"], "CORS preflight on %s", p)
+			}
+
+			postCalls := one(t, res, methodType, "access911-api-post-calls")
+			assert.Equal(t, true, get(postCalls, "apiKeyRequired"), "the webhook needs the telephony provider's key")
+			assert.Equal(t, "EmergencyCall", get(postCalls, "requestModels.application/json"))
+			simulate := one(t, res, methodType, "access911-api-post-simulate")
+			assert.Equal(t, "SimulateRequest", get(simulate, "requestModels.application/json"))
+			query := one(t, res, methodType, "access911-api-get-calls")
+			assert.Equal(t, map[string]any{
+				"method.request.querystring.emergency_type": true,
+				"method.request.querystring.since":          false,
+				"method.request.querystring.until":          false,
+				"method.request.querystring.limit":          false,
+				"method.request.querystring.cursor":         false,
+			}, get(query, "requestParameters"))
+			byID := one(t, res, methodType, "access911-api-get-calls-id")
+			assert.Equal(t, map[string]any{"method.request.path.id": true}, get(byID, "requestParameters"))
+			health := one(t, res, methodType, "access911-api-get-health")
+			assert.Equal(t, false, get(health, "apiKeyRequired"), "health checkers carry no key")
+
+			// Models are the handler's own schemas.
+			for name, schema := range map[string]calls.Schema{"access911-api-emergencycall": calls.CallSchema, "access911-api-simulaterequest": calls.SimulateSchema} {
+				m := one(t, res, modelType, name)
+				assert.Equal(t, schema.Title, get(m, "name"))
+				assert.Equal(t, "application/json", get(m, "contentType"))
+				assert.JSONEq(t, schema.JSONSchemaString(), get(m, "schema").(string))
+				var doc map[string]any
+				require.NoError(t, json.Unmarshal([]byte(get(m, "schema").(string)), &doc))
+				assert.Equal(t, "http://json-schema.org/draft-04/schema#", doc["$schema"])
+			}
+
+			invokeArn := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + synth.MockAccountID + ":function:access911-intake-0123456/invocations"
+			proxies := 0
+			for _, in := range res.ByType(integrationType) {
+				switch get(in, "type") {
+				case "AWS_PROXY":
+					proxies++
+					assert.Equal(t, invokeArn, get(in, "uri"))
+					assert.Equal(t, "POST", get(in, "integrationHttpMethod"))
+					assert.Equal(t, 29000.0, get(in, "timeoutMilliseconds"))
+				case "MOCK":
+				default:
+					t.Errorf("unexpected integration type %v", get(in, "type"))
+				}
+			}
+			assert.Equal(t, len(components.Routes), proxies)
+
+			perm := one(t, res, permissionType, "access911-api-invoke")
+			assert.Equal(t, "lambda:InvokeFunction", get(perm, "action"))
+			assert.Equal(t, "apigateway.amazonaws.com", get(perm, "principal"))
+			assert.Equal(t, "arn:aws:execute-api:"+region+":"+synth.MockAccountID+":access911-api-api-id/*/*", get(perm, "sourceArn"))
+
+			for _, rt := range []string{"default_4xx", "default_5xx"} {
+				gr := one(t, res, gwResponseType, "access911-api-"+rt)
+				params := get(gr, "responseParameters").(map[string]any)
+				assert.Equal(t, "'*'", params["gatewayresponse.header.Access-Control-Allow-Origin"], rt)
+				assert.Contains(t, params["gatewayresponse.header.Access-Control-Allow-Headers"], "X-Api-Key", rt)
+			}
+
+			ms := one(t, res, settingsType, "access911-api")
+			assert.Equal(t, "*/*", get(ms, "methodPath"))
+			assert.Equal(t, 5000.0, get(ms, "settings.throttlingBurstLimit"), "seed BurstLimit")
+			assert.Equal(t, 2000.0, get(ms, "settings.throttlingRateLimit"), "seed RateLimit")
+			assert.Equal(t, true, get(ms, "settings.metricsEnabled"))
+			assert.Equal(t, false, get(ms, "settings.dataTraceEnabled"), "payloads are never logged")
+
+			stage := one(t, res, stageType, "access911-api")
+			assert.Equal(t, "v1", get(stage, "stageName"))
+			assert.Equal(t, true, get(stage, "xrayTracingEnabled"))
+			accessLog := one(t, res, logGroupType, "access911-api-access")
+			assert.Equal(t, "arn:aws:logs:"+region+":"+synth.MockAccountID+":log-group:/aws/apigateway/access911-api-access-0123456", get(stage, "accessLogSettings.destinationArn"))
+			var format map[string]string
+			require.NoError(t, json.Unmarshal([]byte(get(stage, "accessLogSettings.format").(string)), &format))
+			assert.Equal(t, "$context.requestId", format["requestId"])
+			assert.Equal(t, 30.0, get(accessLog, "retentionInDays"))
+
+			plan := one(t, res, usagePlanType, "access911-api")
+			assert.Equal(t, 5000.0, get(plan, "throttleSettings.burstLimit"))
+			assert.Equal(t, 2000.0, get(plan, "throttleSettings.rateLimit"))
+			assert.Equal(t, "v1", get(plan, "apiStages.0.stage"))
+			one(t, res, usagePlanKey, "access911-api-telephony")
+
+			dep := one(t, res, deploymentType, "access911-api")
+			assert.Equal(t, components.DefinitionHash("*"), get(dep, "triggers.definition"))
+			assert.Equal(t, "https://access911-api-api-id.execute-api."+region+".amazonaws.com/v1", res.Outputs["apiUrl"])
+		})
+	}
+}
+
+func TestAlarmsPerStack(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, nil)
+			topic := one(t, res, topicType, "access911-alarms")
+			assert.Equal(t, "alias/aws/sns", get(topic, "kmsMasterKeyId"), "encrypted topic")
+			assert.Empty(t, res.ByType("aws:sns/topicSubscription:TopicSubscription"), "no e-mail configured")
+			topicArn := "arn:aws:sns:" + tc.stack + ":" + synth.MockAccountID + ":access911-alarms-0123456"
+
+			alarms := map[string]synth.Resource{}
+			for _, a := range res.ByType(alarmType) {
+				alarms[strings.TrimPrefix(a.Name, "access911-alarms-")] = a
+				assert.Equal(t, []any{topicArn}, get(a, "alarmActions"), a.Name)
+				assert.Equal(t, []any{topicArn}, get(a, "okActions"), a.Name)
+				assert.Equal(t, "notBreaching", get(a, "treatMissingData"), a.Name)
+			}
+			require.Len(t, alarms, 8)
+
+			er := alarms["HighErrorRate"]
+			assert.Equal(t, 5.0, get(er, "threshold"), "seed HighErrorRate Threshold 5.0")
+			assert.Equal(t, 2.0, get(er, "evaluationPeriods"), "seed HighErrorRate EvaluationPeriods 2")
+			assert.Equal(t, "GreaterThanThreshold", get(er, "comparisonOperator"))
+			assert.Equal(t, "5XXError", get(er, "metricQueries.0.metric.metricName"))
+			assert.Equal(t, "Count", get(er, "metricQueries.1.metric.metricName"))
+			assert.Equal(t, "IF(requests > 0, 100 * errors / requests, 0)", get(er, "metricQueries.2.expression"))
+			assert.Equal(t, true, get(er, "metricQueries.2.returnData"))
+
+			rt := alarms["HighResponseTime"]
+			assert.Equal(t, 10000.0, get(rt, "threshold"), "seed 10.0 s, in the metric's milliseconds")
+			assert.Equal(t, 3.0, get(rt, "evaluationPeriods"), "seed HighResponseTime EvaluationPeriods 3")
+			assert.Equal(t, "Latency", get(rt, "metricName"))
+			assert.Equal(t, "GreaterThanThreshold", get(rt, "comparisonOperator"))
+
+			assert.Equal(t, "Throttles", get(alarms["LambdaThrottles"], "metricName"))
+			assert.Equal(t, 80.0, get(alarms["LambdaConcurrencyNearLimit"], "threshold"), "80 % of reserved 100")
+			assert.Equal(t, "ConcurrentExecutions", get(alarms["LambdaConcurrencyNearLimit"], "metricName"))
+			assert.Equal(t, "Errors", get(alarms["LambdaErrors"], "metricName"))
+			assert.Equal(t, "WriteThrottleEvents", get(alarms["DynamoDBTableThrottles"], "metricQueries.1.metric.metricName"))
+			assert.Equal(t, "emergency-type-index", get(alarms["DynamoDBIndexThrottles"], "metricQueries.0.metric.dimensions.GlobalSecondaryIndexName"))
+			qd := alarms["QueueDepth"]
+			assert.Equal(t, "DispatchAI", get(qd, "namespace"))
+			assert.Equal(t, "QueueDepth", get(qd, "metricName"))
+			assert.Equal(t, 1000.0, get(qd, "threshold"), "10 queued per reserved instance")
+
+			dash := one(t, res, dashboardType, "access911-alarms")
+			assert.Equal(t, "access911-"+tc.stack, get(dash, "dashboardName"))
+			body := get(dash, "dashboardBody").(string)
+			for _, m := range []string{"Count", "Latency", "5XXError", "ConcurrentExecutions", "WriteThrottleEvents", "QueueDepth", "DispatchAI"} {
+				assert.Contains(t, body, `"`+m+`"`)
+			}
+		})
+	}
+}
+
+func TestPerRegionOverrides(t *testing.T) {
+	res := mustSynthesize(t, "us-west-2", func(c map[string]string) {
+		c[stacks.KeyLambdaMemoryMB] = "1024"
+		c[stacks.KeyLambdaReservedConcurrency] = "200"
+		c[stacks.KeyAPIThrottleRateRps] = "2500"
+		c[stacks.KeyAPIThrottleBurst] = "3000"
+		c[stacks.KeyAlarmEmail] = "oncall@example.org"
+	})
+	fn := one(t, res, functionType, "access911-intake")
+	assert.Equal(t, 1024.0, get(fn, "memorySize"))
+	assert.Equal(t, 200.0, get(fn, "reservedConcurrentExecutions"))
+	ms := one(t, res, settingsType, "access911-api")
+	assert.Equal(t, 2500.0, get(ms, "settings.throttlingRateLimit"))
+	assert.Equal(t, 3000.0, get(ms, "settings.throttlingBurstLimit"))
+	plan := one(t, res, usagePlanType, "access911-api")
+	assert.Equal(t, 2500.0, get(plan, "throttleSettings.rateLimit"))
+	sub := res.ByType("aws:sns/topicSubscription:TopicSubscription")
+	require.Len(t, sub, 1)
+	assert.Equal(t, "oncall@example.org", get(sub[0], "endpoint"))
+	assert.Equal(t, 160.0, get(one(t, res, alarmType, "access911-alarms-LambdaConcurrencyNearLimit"), "threshold"))
+}
+
+func TestCapacityCheckInTheStack(t *testing.T) {
+	res := mustSynthesize(t, "us-east-1", nil)
+	out := res.Outputs["capacityCheck"].(map[string]any)
+	assert.Equal(t, "enforce", out["mode"])
+	first := out["findings"].([]any)[0].(map[string]any)
+	assert.Equal(t, "concurrency at the API rate limit", first["check"])
+	assert.Equal(t, 90.0, first["needed"])
+	assert.Equal(t, 100.0, first["configured"])
+
+	slow := func(c map[string]string) { c[stacks.KeyLambdaReservedConcurrency] = "50" }
+	res, err := synthesize(t, "us-east-1", slow)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "needed 90 executions, configured 50 executions")
+	for _, r := range res.Resources {
+		assert.False(t, strings.HasPrefix(r.Type, "aws:"), "nothing registered on a capacity failure: %s", r.Type)
+	}
+
+	res = mustSynthesize(t, "us-east-1", func(c map[string]string) {
+		slow(c)
+		c[stacks.KeyCapacityCheck] = "warn"
+	})
+	assert.Equal(t, 50.0, get(one(t, res, functionType, "access911-intake"), "reservedConcurrentExecutions"), "warn mode deploys")
+}
