@@ -3,13 +3,17 @@
 GO      ?= go
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all plan build vet fmt-check test bench clean
+.PHONY: all plan artifact build vet fmt-check test bench clean
 
 all: build test
 
 ## plan: the offline plan of all three region stacks (no AWS account needed)
 plan:
 	$(GO) run ./cmd/access911 plan
+
+## artifact: the Lambda zip (linux/arm64, reproducible) in dist/
+artifact:
+	$(GO) run ./cmd/access911 artifact
 
 build:
 	$(GO) build ./...
@@ -29,4 +33,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./internal/plan/ | tee bench.out
 
 clean:
-	rm -f bench.out
+	rm -rf bench.out dist

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/internal/plan"
 )
 
@@ -19,6 +21,9 @@ Usage:
   access911 plan [--stack NAME] [--json] [--dir DIR]
       Run the real Pulumi program offline (Pulumi mocks, no AWS calls) with
       each stack's Pulumi.<stack>.yaml and print what it would create.
+  access911 artifact [--dir DIR]
+      Build the Lambda deployment package (linux/arm64, reproducible) into
+      dist/ and print its path, size and SHA-256. pulumi up builds it too.
 `
 
 func main() {
@@ -33,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "plan":
 		return runPlan(args[1:], stdout, stderr)
+	case "artifact":
+		return runArtifact(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -81,6 +88,30 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "access911 plan: %v\n", err)
 		return 1
 	}
+	return 0
+}
+
+func runArtifact(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("artifact", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "directory holding go.mod and Pulumi.yaml (default: the nearest one)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	projectDir := *dir
+	if projectDir == "" {
+		var err error
+		if projectDir, err = findProject(); err != nil {
+			fmt.Fprintf(stderr, "access911 artifact: %v\n", err)
+			return 1
+		}
+	}
+	a, err := artifact.Build(context.Background(), artifact.Options{ModuleDir: projectDir})
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 artifact: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\n  %d bytes, sha256 (base64) %s\n", a.Path, a.Size, a.SHA256)
 	return 0
 }
 

@@ -30,7 +30,7 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(cfg, store.ClientOptions)
 	h := &handler.Handler{
-		Store:  &store.Store{DB: db, Table: table},
+		Store:       &store.Store{DB: db, Table: table},
 		Region:      os.Getenv("AWS_REGION"),
 		AllowOrigin: os.Getenv("CORS_ALLOW_ORIGIN"),
 		Log:         log,
