@@ -9,8 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/access911/access911-infra/handler"
 	"github.com/access911/access911-infra/store"
@@ -23,12 +21,11 @@ func main() {
 		log.Error("CALLS_TABLE is not set")
 		os.Exit(1)
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	db, err := store.NewClient(context.Background(), os.Getenv("AWS_REGION"), "")
 	if err != nil {
-		log.Error("aws config", "err", err)
+		log.Error("dynamodb client", "err", err)
 		os.Exit(1)
 	}
-	db := dynamodb.NewFromConfig(cfg, store.ClientOptions)
 	h := &handler.Handler{
 		Store:       &store.Store{DB: db, Table: table},
 		Region:      os.Getenv("AWS_REGION"),
