@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/calls"
+	"github.com/access911/access911-infra/metrics"
 	"github.com/access911/access911-infra/store"
 )
 
@@ -41,6 +42,13 @@ type Handler struct {
 	Region string
 	// AllowOrigin is the CORS origin answered on every response ("*" if empty).
 	AllowOrigin string
+	// Archive, if set, receives each new call's raw payload under
+	// ArchivePrefix; a failure is logged and counted, never fails the call
+	// (the table is the record, the archive a copy).
+	Archive       Archiver
+	ArchivePrefix string
+	// Metrics, if set, receives one EMF record per request.
+	Metrics *metrics.Emitter
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	Log *slog.Logger
@@ -61,14 +69,35 @@ func (h *Handler) Routes() http.Handler {
 		origin = "*"
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		// With the Lambda proxy integration the function's own responses
 		// carry CORS headers; API Gateway adds them only to its own errors.
 		w.Header().Set("Access-Control-Allow-Origin", origin)
 		if origin != "*" {
 			w.Header().Add("Vary", "Origin")
 		}
-		mux.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		mux.ServeHTTP(sw, r)
+		errs := 0.0
+		if sw.status >= 500 {
+			errs = 1
+		}
+		h.Metrics.Emit([]metrics.Value{
+			{Name: metrics.RequestCount, Value: 1, Unit: metrics.Count},
+			{Name: metrics.ResponseTime, Value: float64(time.Since(start).Microseconds()) / 1000, Unit: metrics.Milliseconds},
+			{Name: metrics.Errors, Value: errs, Unit: metrics.Count},
+		}, map[string]any{"method": r.Method, "path": r.URL.Path, "status": sw.status, "region": h.Region})
 	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 type route struct {
@@ -143,6 +172,14 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK // a repeated delivery: same answer, nothing stored
+	} else {
+		h.Metrics.Emit([]metrics.Value{{Name: metrics.CallsWritten, Value: 1, Unit: metrics.Count}}, nil)
+		if h.Archive != nil {
+			key := ArchiveKey(h.ArchivePrefix, now, c.ConversationID, c.Timestamp)
+			if err := h.Archive.Archive(r.Context(), key, body); err != nil {
+				h.logger().Error("archive payload", "err", err, "conversation_id", c.ConversationID)
+			}
+		}
 	}
 	writeJSON(w, status, stored)
 }
@@ -180,7 +217,12 @@ func (h *Handler) simulate(w http.ResponseWriter, r *http.Request) {
 		generated[i].ReceivedAt = now.Unix()
 		generated[i].ExpiresAt = now.Add(RetentionDays * 24 * time.Hour).Unix()
 	}
+	// The calls waiting to be written are the queue this request creates.
+	h.Metrics.Emit([]metrics.Value{{Name: metrics.QueueDepth, Value: float64(len(generated)), Unit: metrics.Count}},
+		map[string]any{"scenario": req.Scenario})
 	res, err := h.Store.BatchPut(r.Context(), generated)
+	h.Metrics.Emit([]metrics.Value{{Name: metrics.CallsWritten, Value: float64(res.Written), Unit: metrics.Count}},
+		map[string]any{"scenario": req.Scenario, "failed": res.Failed, "retried": res.Retried})
 	out := SimulateResponse{Scenario: req.Scenario, Seed: seed, Requested: req.NumCalls, BatchResult: res}
 	if err != nil {
 		h.logger().Error("simulate", "err", err, "written", res.Written, "failed", res.Failed)

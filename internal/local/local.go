@@ -1,0 +1,156 @@
+// Package local serves the call-intake routes on 127.0.0.1 against DynamoDB
+// Local, with the API Gateway behaviour that matters locally taken from a
+// stack's configuration: token-bucket throttling (burst and rate, answering
+// 429 like API Gateway) in front of the handler, which validates requests
+// with the same schema as the API's models.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/access911/access911-infra/handler"
+	"github.com/access911/access911-infra/internal/localddb"
+	"github.com/access911/access911-infra/internal/synth"
+	"github.com/access911/access911-infra/metrics"
+	"github.com/access911/access911-infra/stacks"
+	"github.com/access911/access911-infra/store"
+)
+
+// Options configures a local server.
+type Options struct {
+	// ProjectDir holds Pulumi.yaml, the stack files and go.mod.
+	ProjectDir string
+	// Stack whose configuration (throttling, table name, region) is used.
+	Stack string
+	// Addr to listen on; must be a loopback address. Default 127.0.0.1:0.
+	Addr string
+	// DynamoDBEndpoint of a running DynamoDB Local; empty starts one.
+	DynamoDBEndpoint string
+	// Log receives the server's log and EMF lines; nil discards them.
+	Log io.Writer
+}
+
+// Server is a running local API.
+type Server struct {
+	URL    string
+	Config stacks.Config
+	Table  string
+	Store  *store.Store
+	ddb    *localddb.Server
+	http   *http.Server
+	done   chan error
+}
+
+// Start loads the stack's config, starts DynamoDB Local if needed, creates the
+// table and serves.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	proj, err := synth.LoadProject(o.ProjectDir)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := proj.StackConfig(o.Stack)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := stacks.ParseConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", o.Stack, err)
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := requireLoopback(addr); err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, Table: cfg.TableName, done: make(chan error, 1)}
+	endpoint := o.DynamoDBEndpoint
+	if endpoint == "" {
+		s.ddb, err = localddb.StartInstalled(ctx, o.ProjectDir+"/"+localddb.DefaultCacheDir)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = s.ddb.Endpoint
+	}
+	db := store.NewLocalClient(endpoint)
+	if err := store.EnsureTable(ctx, db, s.Table); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Store = &store.Store{DB: db, Table: s.Table}
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	h := &handler.Handler{
+		Store:       s.Store,
+		Region:      cfg.Region,
+		AllowOrigin: cfg.CORSAllowOrigin,
+		Log:         slog.New(slog.NewJSONHandler(logw, nil)),
+		Metrics:     &metrics.Emitter{W: logw},
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.URL = "http://" + ln.Addr().String()
+	s.http = &http.Server{
+		Handler:           Throttle(h.Routes(), float64(cfg.APIThrottleRateRps), cfg.APIThrottleBurst),
+		ReadHeaderTimeout: 5 * time.Second,
+		// Like API Gateway's 29 s integration limit.
+		WriteTimeout: 29 * time.Second,
+	}
+	go func() { s.done <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server and DynamoDB Local if this server started it.
+func (s *Server) Close() {
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.http.Shutdown(ctx)
+		cancel()
+		<-s.done
+	}
+	if s.ddb != nil {
+		s.ddb.Stop()
+	}
+}
+
+// Throttle answers 429 Too Many Requests, as API Gateway's stage throttling
+// does, once a token bucket of burst tokens refilled at rps is empty.
+func Throttle(next http.Handler, rps float64, burst int) http.Handler {
+	lim := rate.NewLimiter(rate.Limit(rps), burst)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !lim.Allow() {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"message":"Too Many Requests"}`+"\n")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	ip := net.ParseIP(host)
+	if host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return errors.New("the local server listens on loopback only (127.0.0.1 or [::1]), not " + host)
+}
