@@ -3,9 +3,17 @@
 GO      ?= go
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all plan artifact build vet fmt-check test bench clean
+.PHONY: all plan demo serve artifact build vet fmt-check test unit bench fuzz clean
 
 all: build test
+
+## demo: the main job: the seed's 1000-call simulation on DynamoDB Local, end to end
+demo:
+	$(GO) run ./cmd/access911 demo
+
+## serve: the API on 127.0.0.1:8911 against DynamoDB Local (Ctrl-C stops)
+serve:
+	$(GO) run ./cmd/access911 serve
 
 ## plan: the offline plan of all three region stacks (no AWS account needed)
 plan:
@@ -24,13 +32,24 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## test: formatting, vet, and every test (unit + Pulumi mock tests)
+## test: formatting, vet, and every test: unit, Pulumi mock, and the
+## integration tests against DynamoDB Local (they start it themselves)
 test: fmt-check vet
-	$(GO) test -count=1 ./...
+	$(GO) vet -tags integration ./...
+	$(GO) test -count=1 -tags integration ./...
+
+## unit: the fast tests only (no emulator)
+unit:
+	$(GO) test ./...
+
+## fuzz: fuzz request validation (FUZZTIME=5m by default)
+FUZZTIME ?= 5m
+fuzz:
+	$(GO) test ./calls/ -run '^$$' -fuzz FuzzParseCall -fuzztime $(FUZZTIME)
 
 ## bench: offline synthesis benchmark (more suites arrive with the handler)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./internal/plan/ | tee bench.out
 
 clean:
-	rm -rf bench.out dist
+	rm -rf bench.out dist .cache

