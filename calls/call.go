@@ -23,15 +23,24 @@ type Call struct {
 	ExpiresAt  int64  `json:"expires_at,omitempty" dynamodbav:"expires_at,omitempty"`
 }
 
+// parse validates body against schema, then decodes it into a T.
+func parse[T any](schema Schema, body []byte) (T, error) {
+	var v T
+	if _, err := schema.Validate(body); err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		// Unreachable after validation; kept as a guard.
+		return v, fmt.Errorf("decode %s: %w", schema.Title, err)
+	}
+	return v, nil
+}
+
 // ParseCall validates a POST /calls body against CallSchema and decodes it.
 func ParseCall(body []byte) (Call, error) {
-	if _, err := CallSchema.Validate(body); err != nil {
+	c, err := parse[Call](CallSchema, body)
+	if err != nil {
 		return Call{}, err
-	}
-	var c Call
-	if err := json.Unmarshal(body, &c); err != nil {
-		// Unreachable after validation; kept as a guard.
-		return Call{}, fmt.Errorf("decode call: %w", err)
 	}
 	if c.Status == "" {
 		c.Status = Statuses[0]
@@ -48,12 +57,5 @@ type SimulateRequest struct {
 
 // ParseSimulate validates a POST /simulate body and decodes it.
 func ParseSimulate(body []byte) (SimulateRequest, error) {
-	if _, err := SimulateSchema.Validate(body); err != nil {
-		return SimulateRequest{}, err
-	}
-	var r SimulateRequest
-	if err := json.Unmarshal(body, &r); err != nil {
-		return SimulateRequest{}, fmt.Errorf("decode simulate request: %w", err)
-	}
-	return r, nil
+	return parse[SimulateRequest](SimulateSchema, body)
 }

@@ -3,8 +3,6 @@ package stacks
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/internal/project"
 	"github.com/access911/access911-infra/metrics"
 )
 
@@ -195,18 +194,11 @@ func capacityOutput(r capacity.Report) pulumi.Map {
 // `pulumi up`, found by walking up from the working directory in tests and
 // the offline plan.
 func moduleDir() string {
-	dir, err := os.Getwd()
+	dir, err := project.FindUp(".", "go.mod")
 	if err != nil {
 		return "."
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return dir
-		}
-	}
+	return dir
 }
 
 // newProvider is the explicit AWS provider for one region. Every AWS resource

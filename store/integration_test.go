@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -50,18 +49,6 @@ func call(id string, ts int64, typ string) calls.Call {
 		EmergencyType: typ, Severity: 3, CallDurationSecs: 60, Status: "received", Region: "us-east-1"}
 }
 
-func count(t testing.TB, db *dynamodb.Client, table string) int {
-	t.Helper()
-	n := 0
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
-	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
-		require.NoError(t, err)
-		n += int(out.Count)
-	}
-	return n
-}
-
 func TestTableMatchesTheComponentSchema(t *testing.T) {
 	s, db := newTable(t)
 	out, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: &s.Table})
@@ -90,7 +77,7 @@ func TestPutIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, created2, "a repeated delivery stores nothing")
 	assert.Equal(t, c, stored2, "and answers with the stored call")
-	assert.Equal(t, 1, count(t, db, s.Table))
+	assert.Equal(t, 1, localddb.CountItems(t, db, s.Table))
 
 	got, err := s.Get(ctx, "conv-1")
 	require.NoError(t, err)
@@ -165,7 +152,7 @@ func TestBatchWriteItemLimitIs25(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 40, res.Batches, "1000 calls in chunks of 25")
 	assert.Equal(t, 1000, res.Written)
-	assert.Equal(t, 1000, count(t, db, s.Table))
+	assert.Equal(t, 1000, localddb.CountItems(t, db, s.Table))
 }
 
 func TestBatchPutUnderThrottlingLosesNoCall(t *testing.T) {
@@ -184,7 +171,7 @@ func TestBatchPutUnderThrottlingLosesNoCall(t *testing.T) {
 		th.Failed.Load(), th.Partial.Load(), res.Retried, res.Duration)
 
 	clean := &Store{DB: NewLocalClient(ddb.Endpoint), Table: s.Table}
-	assert.Equal(t, 1000, count(t, db, s.Table), "every call stored exactly once")
+	assert.Equal(t, 1000, localddb.CountItems(t, db, s.Table), "every call stored exactly once")
 	for _, c := range cs[:50] {
 		got, err := clean.Get(context.Background(), c.ConversationID)
 		require.NoError(t, err)

@@ -4,19 +4,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/plan"
+	"github.com/access911/access911-infra/internal/project"
 )
 
 const usage = `access911: the access911-infra command line
@@ -203,20 +202,12 @@ func runArtifact(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// findProject walks up from the working directory to the nearest Pulumi.yaml.
+// findProject is the nearest directory holding Pulumi.yaml at or above the
+// working directory.
 func findProject() (string, error) {
-	dir, err := os.Getwd()
+	dir, err := project.FindUp(".", "Pulumi.yaml")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w (use --dir)", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no Pulumi.yaml at or above the working directory (use --dir)")
-		}
-		dir = parent
-	}
+	return dir, nil
 }

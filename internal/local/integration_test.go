@@ -13,15 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/handler"
 	"github.com/access911/access911-infra/internal/faults"
 	"github.com/access911/access911-infra/internal/localddb"
+	"github.com/access911/access911-infra/internal/project"
 	"github.com/access911/access911-infra/store"
 )
 
@@ -35,24 +33,12 @@ func TestMain(m *testing.M) { localddb.Main(m, &ddb, &startErr) }
 func startServer(t *testing.T, stack string) *Server {
 	t.Helper()
 	localddb.Require(t, ddb, startErr)
-	root, err := localddb.ModuleRoot(".")
+	root, err := project.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: stack, DynamoDBEndpoint: ddb.Endpoint})
 	require.NoError(t, err)
 	t.Cleanup(s.Close)
 	return s
-}
-
-func itemCount(t *testing.T, db *dynamodb.Client, table string) int {
-	t.Helper()
-	n := 0
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
-	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
-		require.NoError(t, err)
-		n += int(out.Count)
-	}
-	return n
 }
 
 // The main job: the seed's simulation through the local API, read back.
@@ -125,6 +111,6 @@ func TestSimulateUnderThrottling(t *testing.T) {
 	assert.Positive(t, out.Retried)
 	assert.Positive(t, th.Failed.Load())
 	assert.Positive(t, th.Partial.Load())
-	assert.Equal(t, 1000, itemCount(t, store.NewLocalClient(ddb.Endpoint), table), "exactly 1000 items")
+	assert.Equal(t, 1000, localddb.CountItems(t, store.NewLocalClient(ddb.Endpoint), table), "exactly 1000 items")
 	t.Logf("throttling injected: %d errors, %d partial batches; %d re-sends; %d ms", th.Failed.Load(), th.Partial.Load(), out.Retried, out.DurationMs)
 }

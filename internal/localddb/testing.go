@@ -6,17 +6,19 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/access911/access911-infra/internal/project"
 )
 
 // ForTests starts DynamoDB Local for a test binary's TestMain. When it cannot
 // start, it returns the reason: under CI=true the caller must fail; outside
 // CI tests may skip (see Require).
 func ForTests() (*Server, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
-	root, err := ModuleRoot(wd)
+	root, err := project.FindUp(".", "go.mod")
 	if err != nil {
 		return nil, err
 	}
@@ -55,4 +57,19 @@ func Require(t testing.TB, srv *Server, startErr error) {
 		}
 		t.Skipf("DynamoDB Local is not available: %v", startErr)
 	}
+}
+
+// CountItems counts a table's items with a paginated Scan (tests only).
+func CountItems(t testing.TB, db *dynamodb.Client, table string) int {
+	t.Helper()
+	n := 0
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("scan %s: %v", table, err)
+		}
+		n += int(out.Count)
+	}
+	return n
 }
