@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/internal/project"
@@ -32,6 +33,12 @@ Usage:
   access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--dir DIR]
       Serve the API on loopback against DynamoDB Local with the stack's
       throttling (429 past burst/rate) and request validation, until Ctrl-C.
+  access911 load [--profile quick|users|artillery|SPEC] [--target URL] [--out DIR]
+                 [--throttle-rate RPS] [--throttle-burst N] [--stack NAME]
+      Load the API (default: a local server on DynamoDB Local started for the
+      run) with a realistic request mix; bounded in count and time. SPEC is
+      e.g. 100rps:10s,500rps:10s or 200u:10s. Writes load.csv, load.json and
+      load.png to --out (default perf/).
   access911 artifact [--dir DIR]
       Build the Lambda deployment package (linux/arm64, reproducible) into
       dist/ and print its path, size and SHA-256. pulumi up builds it too.
@@ -55,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "artifact":
 		return runArtifact(args[1:], stdout, stderr)
+	case "load":
+		return runLoad(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -175,6 +184,55 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "serving %s (stack %s: burst %d, rate %d rps; table %s). Ctrl-C stops.\n",
 		srv.URL, *stack, srv.Config.APIThrottleBurst, srv.Config.APIThrottleRateRps, srv.Table)
 	<-ctx.Done()
+	return 0
+}
+
+func runLoad(args []string, stdout, stderr io.Writer) int {
+	fs, stack, dir := localFlags("load", stderr)
+	profile := fs.String("profile", "quick", "quick, users, artillery, or steps like 100rps:10s,200u:10s")
+	target := fs.String("target", "", "base URL to load (default: start a local server)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a --target that is not loopback")
+	out := fs.String("out", "perf", "directory for load.csv, load.json and load.png")
+	rate := fs.Float64("throttle-rate", 0, "local server: override the stack's throttle rate (rps)")
+	burst := fs.Int("throttle-burst", 0, "local server: override the stack's throttle burst")
+	seed := fs.Uint64("seed", 911, "seed of the request mix")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	steps, err := load.ParseSteps(*profile)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 load: %v\n", err)
+		return 2
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	base := *target
+	if base == "" {
+		projectDir, err := projectDirOr(*dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "access911 load: %v\n", err)
+			return 1
+		}
+		srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, ThrottleRate: *rate, ThrottleBurst: *burst})
+		if err != nil {
+			fmt.Fprintf(stderr, "access911 load: %v\n", err)
+			return 1
+		}
+		defer srv.Close()
+		base = srv.URL
+		fmt.Fprintf(stdout, "local server %s (stack %s, throttle burst %d, rate %.0f rps, DynamoDB Local)\n", base, *stack, srv.Burst, srv.Rate)
+	}
+	rep, err := load.Run(ctx, load.Options{Target: base, AllowRemote: *allowRemote, Steps: steps, Progress: stderr, Seed: *seed})
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 load: %v\n", err)
+		return 1
+	}
+	rep.WriteTable(stdout)
+	if err := rep.WriteFiles(*out); err != nil {
+		fmt.Fprintf(stderr, "access911 load: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote %s/load.csv, %s/load.json, %s/load.png\n", *out, *out, *out)
 	return 0
 }
 

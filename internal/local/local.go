@@ -37,6 +37,10 @@ type Options struct {
 	DynamoDBEndpoint string
 	// Log receives the server's log and EMF lines; nil discards them.
 	Log io.Writer
+	// ThrottleRate and ThrottleBurst override the stack's API throttling
+	// (0 keeps the stack's), e.g. to see where 429s start on a small machine.
+	ThrottleRate  float64
+	ThrottleBurst int
 }
 
 // Server is a running local API.
@@ -45,9 +49,12 @@ type Server struct {
 	Config stacks.Config
 	Table  string
 	Store  *store.Store
-	ddb    *localddb.Server
-	http   *http.Server
-	done   chan error
+	// Rate and Burst are the throttling in force.
+	Rate  float64
+	Burst int
+	ddb   *localddb.Server
+	http  *http.Server
+	done  chan error
 }
 
 // Start loads the stack's config, starts DynamoDB Local if needed, creates the
@@ -104,8 +111,15 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.URL = "http://" + ln.Addr().String()
+	s.Rate, s.Burst = float64(cfg.APIThrottleRateRps), cfg.APIThrottleBurst
+	if o.ThrottleRate > 0 {
+		s.Rate = o.ThrottleRate
+	}
+	if o.ThrottleBurst > 0 {
+		s.Burst = o.ThrottleBurst
+	}
 	s.http = &http.Server{
-		Handler:           Throttle(h.Routes(), float64(cfg.APIThrottleRateRps), cfg.APIThrottleBurst),
+		Handler:           Throttle(h.Routes(), s.Rate, s.Burst),
 		ReadHeaderTimeout: 5 * time.Second,
 		// Like API Gateway's 29 s integration limit.
 		WriteTimeout: 29 * time.Second,
