@@ -3,7 +3,7 @@
 GO      ?= go
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all plan demo serve artifact build vet fmt-check test unit bench fuzz clean
+.PHONY: all plan demo serve artifact build vet fmt-check test unit bench load fuzz clean
 
 all: build test
 
@@ -47,9 +47,14 @@ FUZZTIME ?= 5m
 fuzz:
 	$(GO) test ./calls/ -run '^$$' -fuzz FuzzParseCall -fuzztime $(FUZZTIME)
 
-## bench: offline synthesis benchmark (more suites arrive with the handler)
+## bench: benchmarks (handler vs PutItem, /simulate vs sequential vs raw batch,
+## synthesis, artifact build), ratios, benchstat, and a short load profile into perf/
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./internal/plan/ | tee bench.out
+	bash scripts/bench.sh
+
+## load: the quick load profile against a local server (results in perf/)
+load:
+	$(GO) run ./cmd/access911 load --profile quick
 
 clean:
-	rm -rf bench.out dist .cache
+	rm -rf bin dist .cache

@@ -54,3 +54,14 @@ func TestBuildFailureSaysHowToBuild(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "make artifact")
 }
+
+// BenchmarkBuild measures a build of the Lambda artifact with a warm Go build
+// cache, as `pulumi up` and the plan do it.
+func BenchmarkBuild(b *testing.B) {
+	out := b.TempDir()
+	for b.Loop() {
+		if _, err := build(context.Background(), Options{ModuleDir: "..", Package: HandlerPackage, OutDir: out}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/internal/benchsum"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/plan"
@@ -39,6 +40,8 @@ Usage:
       run) with a realistic request mix; bounded in count and time. SPEC is
       e.g. 100rps:10s,500rps:10s or 200u:10s. Writes load.csv, load.json and
       load.png to --out (default perf/).
+  access911 benchsummary FILE
+      Medians and ratios of a go test -bench output (make bench uses it).
   access911 artifact [--dir DIR]
       Build the Lambda deployment package (linux/arm64, reproducible) into
       dist/ and print its path, size and SHA-256. pulumi up builds it too.
@@ -64,6 +67,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runArtifact(args[1:], stdout, stderr)
 	case "load":
 		return runLoad(args[1:], stdout, stderr)
+	case "benchsummary":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: access911 benchsummary FILE")
+			return 2
+		}
+		f, err := os.Open(args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "access911 benchsummary: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		samples, err := benchsum.Parse(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "access911 benchsummary: %v\n", err)
+			return 1
+		}
+		benchsum.Write(stdout, samples)
+		return 0
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

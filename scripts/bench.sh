@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make bench: Go benchmarks (interleaved, each DynamoDB Local benchmark in a
+# fresh DynamoDB Local process, because DynamoDB Local slows down as it
+# accumulates data), a ratio summary, benchstat, and a short load profile.
+# Writes perf/bench.out, perf/summary.txt and perf/load.{csv,json,png}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${COUNT:-6}
+OUT=perf
+mkdir -p "$OUT" bin
+: > "$OUT/bench.out"
+
+echo "== building test binaries"
+go test -c -tags integration -o bin/local.test ./internal/local
+go test -c -o bin/plan.test ./internal/plan
+go test -c -o bin/artifact.test ./artifact
+
+# name:iterations (fixed counts keep every run comparable)
+DDB_BENCHES="HandlerPostCall:300 RawPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2"
+for i in $(seq 1 "$COUNT"); do
+  echo "== round $i/$COUNT"
+  for spec in $DDB_BENCHES; do
+    name=${spec%%:*}; n=${spec##*:}
+    (cd internal/local && ../../bin/local.test -test.run '^$' -test.bench "^Benchmark${name}\$" \
+      -test.benchtime "${n}x" -test.benchmem) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >> "$OUT/bench.out"
+  done
+done
+(cd internal/plan && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
+  | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
+(cd artifact && ../bin/artifact.test -test.run '^$' -test.bench Build -test.benchtime 1x -test.count "$COUNT") \
+  | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
+
+echo "== summary"
+go run ./cmd/access911 benchsummary "$OUT/bench.out" | tee "$OUT/summary.txt"
+if go run golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1 "$OUT/bench.out" > "$OUT/benchstat.txt" 2>/dev/null; then
+  cat "$OUT/benchstat.txt"
+else
+  echo "(benchstat unavailable; perf/summary.txt has the medians)"
+fi
+
+echo "== short load profile (local serve, throttle lowered to 300 rps so 429s show on this machine)"
+go run ./cmd/access911 load --profile 100rps:8s,200rps:8s,400rps:8s,800rps:8s \
+  --throttle-rate 300 --throttle-burst 100 --out "$OUT" | tee "$OUT/load.txt"
