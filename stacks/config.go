@@ -45,6 +45,18 @@ const (
 	KeyAlarmEmail                = Namespace + ":alarmEmail"
 	KeyCORSAllowOrigin           = Namespace + ":corsAllowOrigin"
 	KeyLogRetentionDays          = Namespace + ":logRetentionDays"
+
+	KeyAPIHostname   = Namespace + ":apiHostname"
+	KeyHostedZoneID  = Namespace + ":hostedZoneId"
+	KeyRouting       = Namespace + ":routing"
+	KeyTrafficWeight = Namespace + ":trafficWeight"
+	KeyDNSTTLSeconds = Namespace + ":dnsTtlSeconds"
+)
+
+// Routing modes of the shared hostname.
+const (
+	RoutingFailover = "failover"
+	RoutingWeighted = "weighted"
 )
 
 // Defaults for keys that have one. Keys without a default are required.
@@ -67,6 +79,7 @@ var knownKeys = []string{
 	KeyLambdaReservedConcurrency, KeyLambdaMemoryMB, KeyLambdaTimeoutSeconds,
 	KeyAPIThrottleBurst, KeyAPIThrottleRateRps, KeyExpectedP99Ms, KeyCapacityCheck,
 	KeyAlarmEmail, KeyCORSAllowOrigin, KeyLogRetentionDays,
+	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
 }
 
 // CloudWatch Logs accepts only these retention periods (days).
@@ -115,6 +128,30 @@ type Config struct {
 	CORSAllowOrigin string
 	// LogRetentionDays for the function and access logs.
 	LogRetentionDays int
+
+	// APIHostname is the shared name callers use; empty turns DNS failover
+	// off. HostedZoneID is its Route53 zone.
+	APIHostname  string
+	HostedZoneID string
+	// Routing is "failover" (active 100, standbys 0) or "weighted"
+	// (TrafficWeight from each stack file, for a gradual failback).
+	Routing       string
+	TrafficWeight int
+	DNSTTLSeconds int
+}
+
+// DNSEnabled tells whether the stack manages the shared hostname.
+func (c Config) DNSEnabled() bool { return c.APIHostname != "" }
+
+// RecordWeight is this region's weight for the shared hostname.
+func (c Config) RecordWeight() int {
+	if c.Routing == RoutingWeighted {
+		return c.TrafficWeight
+	}
+	if c.IsActive() {
+		return components.ActiveWeight
+	}
+	return 0
 }
 
 // IsHome tells whether this stack owns the global table.
@@ -177,6 +214,7 @@ func ParseConfig(values map[string]string) (Config, error) {
 		ArchiveEUResidency: DefaultArchiveEUResidency,
 		CapacityCheck:      capacity.ModeEnforce,
 		CORSAllowOrigin:    components.DefaultAllowOrigin,
+		Routing:            RoutingFailover,
 	}
 
 	// aws:region
@@ -305,6 +343,31 @@ func ParseConfig(values map[string]string) (Config, error) {
 		}
 	}
 
+	// DNS failover
+	c.APIHostname, c.HostedZoneID = values[KeyAPIHostname], values[KeyHostedZoneID]
+	if (c.APIHostname == "") != (c.HostedZoneID == "") {
+		missing, other := KeyHostedZoneID, KeyAPIHostname
+		if c.APIHostname == "" {
+			missing, other = KeyAPIHostname, KeyHostedZoneID
+		}
+		bad(&ConfigError{Key: missing, Missing: true, Problem: "needed because " + other + " is set",
+			Accepted: "both " + KeyAPIHostname + " and " + KeyHostedZoneID + ", or neither (no DNS failover)"})
+	}
+	if c.APIHostname != "" && !hostnamePattern.MatchString(c.APIHostname) {
+		bad(&ConfigError{Key: KeyAPIHostname, Value: c.APIHostname, Problem: "not a DNS name", Accepted: "a name such as calls.example.org"})
+	}
+	if c.HostedZoneID != "" && !zoneIDPattern.MatchString(c.HostedZoneID) {
+		bad(&ConfigError{Key: KeyHostedZoneID, Value: c.HostedZoneID, Problem: "not a Route53 hosted zone id", Accepted: "Z followed by letters and digits"})
+	}
+	if v, ok := values[KeyRouting]; ok && v != "" {
+		c.Routing = v
+		if v != RoutingFailover && v != RoutingWeighted {
+			bad(&ConfigError{Key: KeyRouting, Value: v, Problem: "unknown routing", Accepted: RoutingFailover + " or " + RoutingWeighted})
+		}
+	}
+	c.TrafficWeight = optionalInt(values, KeyTrafficWeight, 0, 0, components.MaxWeight, "weight units", bad)
+	c.DNSTTLSeconds = optionalInt(values, KeyDNSTTLSeconds, components.DNSTTLSeconds, 5, 3600, "seconds", bad)
+
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
@@ -312,8 +375,10 @@ func ParseConfig(values map[string]string) (Config, error) {
 }
 
 var (
-	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+	hostnamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	zoneIDPattern   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	originPattern   = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
 )
 
 // optionalInt reads an integer key with a default and inclusive bounds.

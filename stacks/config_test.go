@@ -45,6 +45,9 @@ func TestParseConfigAppliesDefaults(t *testing.T) {
 		CapacityCheck:             "enforce",
 		CORSAllowOrigin:           "*",
 		LogRetentionDays:          30,
+		// DNS failover off until a hostname is configured
+		Routing:       "failover",
+		DNSTTLSeconds: 30,
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())
@@ -103,6 +106,18 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"bad alarm e-mail", func(v map[string]string) { v[KeyAlarmEmail] = "ops-at-example" }, KeyAlarmEmail, []string{"e-mail"}},
 		{"bad CORS origin", func(v map[string]string) { v[KeyCORSAllowOrigin] = "example.org/path" }, KeyCORSAllowOrigin, []string{"origin"}},
 		{"retention not offered by CloudWatch", func(v map[string]string) { v[KeyLogRetentionDays] = "31" }, KeyLogRetentionDays, []string{"30, 60"}},
+		{"hostname without zone", func(v map[string]string) { v[KeyAPIHostname] = "calls.example.org" }, KeyHostedZoneID, []string{"missing", "or neither"}},
+		{"zone without hostname", func(v map[string]string) { v[KeyHostedZoneID] = "Z123EXAMPLE" }, KeyAPIHostname, []string{"missing"}},
+		{"bad hostname", func(v map[string]string) {
+			v[KeyAPIHostname] = "Calls_Example"
+			v[KeyHostedZoneID] = "Z123EXAMPLE"
+		}, KeyAPIHostname, []string{"not a DNS name"}},
+		{"bad zone id", func(v map[string]string) {
+			v[KeyAPIHostname] = "calls.example.org"
+			v[KeyHostedZoneID] = "example.org"
+		}, KeyHostedZoneID, []string{"hosted zone id"}},
+		{"unknown routing", func(v map[string]string) { v[KeyRouting] = "latency" }, KeyRouting, []string{"failover or weighted"}},
+		{"weight above Route53's maximum", func(v map[string]string) { v[KeyTrafficWeight] = "256" }, KeyTrafficWeight, []string{"0 to 255"}},
 		{"misspelt key", func(v map[string]string) { v["access911:expectedLoadRPS"] = "10" }, "access911:expectedLoadRPS", []string{"unknown key", KeyExpectedLoadRps}},
 	}
 	for _, tc := range tests {

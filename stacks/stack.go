@@ -128,11 +128,33 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	dnsOutputs := pulumi.Map{}
+	if cfg.DNSEnabled() {
+		fo, err := components.NewFailover(ctx, "access911-dns", &components.FailoverArgs{
+			Hostname:      cfg.APIHostname,
+			ZoneID:        cfg.HostedZoneID,
+			SetIdentifier: cfg.Region,
+			Weight:        cfg.RecordWeight(),
+			API:           api,
+			TTL:           cfg.DNSTTLSeconds,
+		}, inRegion)
+		if err != nil {
+			return nil, err
+		}
+		dnsOutputs = pulumi.Map{
+			"apiHostname":        pulumi.String(cfg.APIHostname),
+			"hostedZoneId":       pulumi.String(cfg.HostedZoneID),
+			"healthCheckId":      fo.HealthCheckID,
+			"dnsWeight":          pulumi.Int(fo.Weight),
+			"regionalDomainName": fo.RegionalDomainName,
+		}
+	}
+
 	role := "replica"
 	if cfg.IsHome() {
 		role = "owner"
 	}
-	return pulumi.Map{
+	outputs := pulumi.Map{
 		"region":                   pulumi.String(cfg.Region),
 		"activeRegion":             pulumi.String(cfg.ActiveRegion),
 		"isActive":                 pulumi.Bool(cfg.IsActive()),
@@ -153,7 +175,11 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		"dashboardName":            alarms.DashboardName,
 		"artifactSha256":           pulumi.String(code.SHA256),
 		"capacityCheck":            capacityOutput(report),
-	}, nil
+	}
+	for k, v := range dnsOutputs {
+		outputs[k] = v
+	}
+	return outputs, nil
 }
 
 // TableBilling decides the global table's billing once, identically in every

@@ -233,6 +233,23 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
 	case "aws:sns/topic:Topic":
 		set("arn", fmt.Sprintf("arn:aws:sns:%s:%s:%s-0123456", region, MockAccountID, name))
+	case "aws:acm/certificate:Certificate":
+		domain, _ := inputs["domainName"].(string)
+		set("arn", fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s-cert-id", region, MockAccountID, name))
+		out["domainValidationOptions"] = resource.NewArrayProperty([]resource.PropertyValue{
+			resource.NewObjectProperty(resource.NewPropertyMapFromMap(map[string]any{
+				"domainName":          domain,
+				"resourceRecordName":  "_0123456789abcdef." + domain + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_fedcba9876543210.acm-validations.aws.",
+			})),
+		})
+	case "aws:route53/record:Record":
+		n, _ := inputs["name"].(string)
+		set("fqdn", strings.TrimSuffix(n, "."))
+	case "aws:apigateway/domainName:DomainName":
+		set("regionalDomainName", fmt.Sprintf("d-%s.execute-api.%s.amazonaws.com", region, region))
+		set("regionalZoneId", "ZEXAMPLEAPIGW")
 	case "aws:dynamodb/tableReplica:TableReplica":
 		global, _ := inputs["globalTableArn"].(string)
 		if i := strings.Index(global, ":table/"); i >= 0 {
