@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/drill"
 	"github.com/access911/access911-infra/internal/benchsum"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
@@ -40,6 +41,13 @@ Usage:
       run) with a realistic request mix; bounded in count and time. SPEC is
       e.g. 100rps:10s,500rps:10s or 200u:10s. Writes load.csv, load.json and
       load.png to --out (default perf/).
+  access911 drill (--to REGION | --rollback) [--dry-run] [--force] [--rpo-bound 5s]
+                  [--outputs DIR] [--dir DIR] [--report-dir DIR] [--endpoint-url URL]
+      Switch the active region: preflight the target, probe replication lag
+      (RPO), move Route53 weights, verify, set access911:activeRegion in every
+      stack file, and write a report. --dry-run changes nothing; --rollback
+      returns to the region the last switch left. DIR/<stack>.json are the
+      outputs of pulumi stack output --json (default --outputs drill-outputs).
   access911 benchsummary FILE
       Medians and ratios of a go test -bench output (make bench uses it).
   access911 artifact [--dir DIR]
@@ -67,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runArtifact(args[1:], stdout, stderr)
 	case "load":
 		return runLoad(args[1:], stdout, stderr)
+	case "drill":
+		return runDrill(args[1:], stdout, stderr)
 	case "benchsummary":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: access911 benchsummary FILE")
@@ -254,6 +264,52 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %s/load.csv, %s/load.json, %s/load.png\n", *out, *out, *out)
+	return 0
+}
+
+func runDrill(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	to := fs.String("to", "", "region to switch the traffic to")
+	rollback := fs.Bool("rollback", false, "return to the region the last completed switch came from")
+	dryRun := fs.Bool("dry-run", false, "run the preflight and the RPO probe, change nothing")
+	force := fs.Bool("force", false, "switch even when replication lags past --rpo-bound")
+	rpo := fs.Duration("rpo-bound", drill.DefaultRPOBound, "largest acceptable replication lag")
+	outputs := fs.String("outputs", "drill-outputs", "directory of <stack>.json stack outputs")
+	dir := fs.String("dir", "", "directory holding the Pulumi.<stack>.yaml files (default: the nearest Pulumi.yaml)")
+	reports := fs.String("report-dir", "drill-reports", "where reports are written and --rollback looks")
+	endpoint := fs.String("endpoint-url", "", "send every AWS call to this endpoint (an emulator); empty for AWS")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if (*to == "") == !*rollback {
+		fmt.Fprintln(stderr, "access911 drill: give either --to REGION or --rollback")
+		return 2
+	}
+	projectDir, err := projectDirOr(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
+		return 1
+	}
+	inv, err := drill.LoadOutputs(*outputs)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
+		return 1
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	clients, err := drill.NewClients(ctx, *endpoint)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
+		return 1
+	}
+	rep, err := drill.Run(ctx, drill.Options{To: *to, Rollback: *rollback, DryRun: *dryRun, Force: *force, RPOBound: *rpo,
+		StackDir: projectDir, ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout})
+	rep.WriteTable(stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
+		return 1
+	}
 	return 0
 }
 

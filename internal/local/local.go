@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/time/rate"
 
 	"github.com/access911/access911-infra/handler"
@@ -88,7 +89,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 		endpoint = s.ddb.Endpoint
 	}
-	db := store.NewLocalClient(endpoint)
+	// The stack's region: DynamoDB Local ignores it, moto keeps regions apart.
+	db := store.NewLocalClient(endpoint, func(o *dynamodb.Options) { o.Region = cfg.Region })
 	if err := store.EnsureTable(ctx, db, s.Table); err != nil {
 		s.Close()
 		return nil, err

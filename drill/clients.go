@@ -1,0 +1,68 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// NewClients builds the drill's clients from the default credential chain.
+// endpoint, when set, replaces every AWS endpoint (an emulator such as moto);
+// production runs leave it empty.
+func NewClients(ctx context.Context, endpoint string) (Clients, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"))
+	if err != nil {
+		return Clients{}, fmt.Errorf("aws config: %w", err)
+	}
+	var mu sync.Mutex
+	ddb := map[string]*dynamodb.Client{}
+	s3c := map[string]*s3.Client{}
+	return Clients{
+		// Route53's control plane lives in us-east-1.
+		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
+		}),
+		DynamoDB: func(region string) *dynamodb.Client {
+			mu.Lock()
+			defer mu.Unlock()
+			if c, ok := ddb[region]; ok {
+				return c
+			}
+			c := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+				o.Region = region
+				if endpoint != "" {
+					o.BaseEndpoint = aws.String(endpoint)
+				}
+			})
+			ddb[region] = c
+			return c
+		},
+		S3: func(region string) *s3.Client {
+			mu.Lock()
+			defer mu.Unlock()
+			if c, ok := s3c[region]; ok {
+				return c
+			}
+			c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+				o.Region = region
+				if endpoint != "" {
+					o.BaseEndpoint = aws.String(endpoint)
+					o.UsePathStyle = true // emulators serve buckets by path
+				}
+			})
+			s3c[region] = c
+			return c
+		},
+		HTTP: &http.Client{Timeout: 5 * time.Second},
+	}, nil
+}
