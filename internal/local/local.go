@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -56,6 +57,8 @@ type Server struct {
 	ddb   *localddb.Server
 	http  *http.Server
 	done  chan error
+
+	closeOnce sync.Once
 }
 
 // Start loads the stack's config, starts DynamoDB Local if needed, creates the
@@ -130,8 +133,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server and DynamoDB Local if this server started it.
+// Close stops the server and DynamoDB Local if this server started it. It
+// may be called more than once.
 func (s *Server) Close() {
+	s.closeOnce.Do(s.close)
+}
+
+func (s *Server) close() {
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.http.Shutdown(ctx)
