@@ -95,7 +95,7 @@ type runner struct {
 
 func (r *runner) step(name string, fn func() (string, error)) error {
 	start := time.Now()
-	fmt.Fprintf(r.o.Log, "  %-28s ... ", name)
+	fmt.Fprintf(r.o.Log, "  %-36s ... ", name)
 	detail, err := fn()
 	s := Step{Name: name, Status: "ok", Duration: time.Since(start), Detail: detail}
 	if err != nil {
@@ -420,28 +420,18 @@ func (r *runner) switchTo(ctx context.Context, recs []r53types.ResourceRecordSet
 	return fmt.Sprintf("change %s INSYNC: %s=%d, others %d", id, to, ActiveWeight, StandbyWeight), nil
 }
 
-// verify reads the records back, works out Route53's answer for the shared
-// name (the heaviest healthy record) and asks that region's API who serves.
+// verify asks Route53 what it answers for the shared name (TestDNSAnswer;
+// where an emulator lacks it, the heaviest record read back), requires the
+// target's regional domain, and asks the target's API who serves.
 func (r *runner) verify(ctx context.Context, to Region) (string, error) {
 	deadline := time.Now().Add(r.o.VerifyWait)
 	for {
-		recs, err := r.records(ctx)
+		value, how, err := r.answer(ctx)
 		if err == nil {
-			answer := servingRegion(recs)
-			value := ""
-			for _, rr := range recs {
-				if aws.ToString(rr.SetIdentifier) == answer && len(rr.ResourceRecords) > 0 {
-					value = aws.ToString(rr.ResourceRecords[0].Value)
-				}
-			}
-			if answer == to.Region && strings.TrimSuffix(value, ".") == strings.TrimSuffix(to.RegionalDomainName, ".") {
-				if herr := r.apiHealthy(ctx, to); herr == nil {
-					return fmt.Sprintf("%s -> %s, and %s/health is served by %s", r.o.Inventory.Hostname, value, to.APIURL, to.Region), nil
-				} else {
-					err = herr
-				}
-			} else {
-				err = fmt.Errorf("%s answers %s (%s)", r.o.Inventory.Hostname, answer, value)
+			if strings.TrimSuffix(value, ".") != strings.TrimSuffix(to.RegionalDomainName, ".") {
+				err = fmt.Errorf("%s answers %s, not %s's %s", r.o.Inventory.Hostname, value, to.Region, to.RegionalDomainName)
+			} else if err = r.apiHealthy(ctx, to); err == nil {
+				return fmt.Sprintf("%s -> %s (%s), and %s/health is served by %s", r.o.Inventory.Hostname, value, how, to.APIURL, to.Region), nil
 			}
 		}
 		if time.Now().After(deadline) {
@@ -453,6 +443,26 @@ func (r *runner) verify(ctx context.Context, to Region) (string, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+func (r *runner) answer(ctx context.Context) (value, how string, err error) {
+	inv := r.o.Inventory
+	out, terr := r.o.Clients.Route53.TestDNSAnswer(ctx, &route53.TestDNSAnswerInput{
+		HostedZoneId: aws.String(inv.ZoneID), RecordName: aws.String(inv.Hostname), RecordType: r53types.RRTypeCname})
+	if terr == nil && len(out.RecordData) > 0 {
+		return out.RecordData[0], "Route53 TestDNSAnswer", nil
+	}
+	recs, err := r.records(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	answer := servingRegion(recs)
+	for _, rr := range recs {
+		if aws.ToString(rr.SetIdentifier) == answer && len(rr.ResourceRecords) > 0 {
+			return aws.ToString(rr.ResourceRecords[0].Value), "heaviest record; TestDNSAnswer unavailable", nil
+		}
+	}
+	return "", "", fmt.Errorf("no record value for %s", answer)
 }
 
 // pulumiUpOrder: the new active region first, so its stack's state records
