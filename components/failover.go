@@ -82,7 +82,9 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	fail := func(what string, err error) (*Failover, error) { return nil, fmt.Errorf("failover %q: %s: %w", name, what, err) }
+	fail := func(what string, err error) (*Failover, error) {
+		return nil, fmt.Errorf("failover %q: %s: %w", name, what, err)
+	}
 
 	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
 		DomainName:       pulumi.String(args.Hostname),
