@@ -31,9 +31,6 @@ func TestZipIsDeterministic(t *testing.T) {
 
 // Two independent builds of the real handler give byte-identical zips.
 func TestBuildIsReproducible(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles the handler twice")
-	}
 	ctx := context.Background()
 	first, err := build(ctx, Options{ModuleDir: "..", Package: HandlerPackage, OutDir: t.TempDir()})
 	require.NoError(t, err)

@@ -22,9 +22,6 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 	if err != nil {
 		return Clients{}, fmt.Errorf("aws config: %w", err)
 	}
-	var mu sync.Mutex
-	ddb := map[string]*dynamodb.Client{}
-	s3c := map[string]*s3.Client{}
 	return Clients{
 		// Route53's control plane lives in us-east-1.
 		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
@@ -32,37 +29,39 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 				o.BaseEndpoint = aws.String(endpoint)
 			}
 		}),
-		DynamoDB: func(region string) *dynamodb.Client {
-			mu.Lock()
-			defer mu.Unlock()
-			if c, ok := ddb[region]; ok {
-				return c
-			}
-			c := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		DynamoDB: perRegion(func(region string) *dynamodb.Client {
+			return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 				o.Region = region
 				if endpoint != "" {
 					o.BaseEndpoint = aws.String(endpoint)
 				}
 			})
-			ddb[region] = c
-			return c
-		},
-		S3: func(region string) *s3.Client {
-			mu.Lock()
-			defer mu.Unlock()
-			if c, ok := s3c[region]; ok {
-				return c
-			}
-			c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		}),
+		S3: perRegion(func(region string) *s3.Client {
+			return s3.NewFromConfig(cfg, func(o *s3.Options) {
 				o.Region = region
 				if endpoint != "" {
 					o.BaseEndpoint = aws.String(endpoint)
 					o.UsePathStyle = true // emulators serve buckets by path
 				}
 			})
-			s3c[region] = c
-			return c
-		},
+		}),
 		HTTP: &http.Client{Timeout: 5 * time.Second},
 	}, nil
+}
+
+// perRegion builds one client per region, once.
+func perRegion[C any](build func(region string) C) func(string) C {
+	var mu sync.Mutex
+	clients := map[string]C{}
+	return func(region string) C {
+		mu.Lock()
+		defer mu.Unlock()
+		c, ok := clients[region]
+		if !ok {
+			c = build(region)
+			clients[region] = c
+		}
+		return c
+	}
 }

@@ -2,8 +2,6 @@ package localddb
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/access911/access911-infra/internal/project"
+	"github.com/access911/access911-infra/internal/testenv"
 )
 
 // ForTests starts DynamoDB Local for a test binary's TestMain. When it cannot
@@ -27,36 +26,15 @@ func ForTests() (*Server, error) {
 	return StartInstalled(ctx, root+"/"+DefaultCacheDir)
 }
 
-// Main runs a test binary with DynamoDB Local: it starts the server, runs
-// the tests and stops it. If the server cannot start, the binary fails under
-// CI=true and otherwise runs with *srv == nil so tests skip via Require.
+// Main runs a test binary with DynamoDB Local (see testenv.Main).
 func Main(m *testing.M, srv **Server, startErr *error) {
-	s, err := ForTests()
-	if err != nil {
-		*startErr = err
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintf(os.Stderr, "FAIL: DynamoDB Local could not start under CI: %v\n", err)
-			os.Exit(1)
-		}
-	}
-	*srv = s
-	code := m.Run()
-	if s != nil {
-		s.Stop()
-	}
-	os.Exit(code)
+	testenv.Main(m, "DynamoDB Local", ForTests, srv, startErr)
 }
 
-// Require skips the test when DynamoDB Local is not running (only possible
-// outside CI; under CI Main has already failed the binary).
+// Require skips or fails the test when DynamoDB Local is not running.
 func Require(t testing.TB, srv *Server, startErr error) {
 	t.Helper()
-	if srv == nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("DynamoDB Local is not running under CI: %v", startErr)
-		}
-		t.Skipf("DynamoDB Local is not available: %v", startErr)
-	}
+	testenv.Require(t, "DynamoDB Local", srv != nil, startErr)
 }
 
 // CountItems counts a table's items with a paginated Scan (tests only).

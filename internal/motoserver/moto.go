@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/access911/access911-infra/internal/testenv"
 )
 
 // Server is a running moto server.
@@ -81,34 +82,18 @@ func (s *Server) Stop() {
 	}
 }
 
-// Main runs a test binary with moto, failing the binary under CI=true when
-// moto cannot start; outside CI the tests skip via Require.
+// Main runs a test binary with moto (see testenv.Main).
 func Main(m *testing.M, srv **Server, startErr *error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	s, err := Start(ctx)
-	cancel()
-	if err != nil {
-		*startErr = err
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintf(os.Stderr, "FAIL: moto could not start under CI: %v\n", err)
-			os.Exit(1)
-		}
+	start := func() (*Server, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return Start(ctx)
 	}
-	*srv = s
-	code := m.Run()
-	if s != nil {
-		s.Stop()
-	}
-	os.Exit(code)
+	testenv.Main(m, "moto", start, srv, startErr)
 }
 
-// Require skips when moto is not running (only possible outside CI).
+// Require skips or fails the test when moto is not running.
 func Require(t testing.TB, srv *Server, startErr error) {
 	t.Helper()
-	if srv == nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto is not running under CI: %v", startErr)
-		}
-		t.Skipf("moto is not available: %v", startErr)
-	}
+	testenv.Require(t, "moto", srv != nil, startErr)
 }
