@@ -148,7 +148,12 @@ func writeStack(w io.Writer, s Stack) {
 			fmt.Fprintf(w, "    %s\n", f)
 		}
 	}
-	fmt.Fprintf(w, "  archive: replicates %s -> %s\n\n", c.Region, c.ArchiveReplicaRegion)
+	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
+	if c.DNSEnabled() {
+		fmt.Fprintf(w, "  DNS: %s weight %d (%s routing), health check on this region's /health\n\n", c.APIHostname, c.RecordWeight(), c.Routing)
+	} else {
+		fmt.Fprintf(w, "  DNS failover: off (set %s and %s in every stack file)\n\n", stacks.KeyAPIHostname, stacks.KeyHostedZoneID)
+	}
 
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tNAME\tREGION\tKEY SETTINGS")
