@@ -51,7 +51,7 @@ func TestFunctionPerStack(t *testing.T) {
 			assert.Equal(t, "JSON", get(fn, "loggingConfig.logFormat"))
 			assert.Equal(t, res.Outputs["artifactSha256"], get(fn, "sourceCodeHash"))
 			assert.NotEmpty(t, get(fn, "sourceCodeHash"))
-			assert.NotNil(t, get(fn, "code"), "the built artifact")
+			assert.Equal(t, map[string]any{"archive": "dist/lambda-linux-arm64.zip"}, get(fn, "code"), "the built artifact, by a project-relative path")
 
 			lg := one(t, res, logGroupType, "access911-intake")
 			assert.Equal(t, 30.0, get(lg, "retentionInDays"))

@@ -3,6 +3,7 @@ package stacks
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -84,7 +85,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 
 	fn, err := components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
-		Code:                pulumi.NewFileArchive(code.Path),
+		Code:                pulumi.NewFileArchive(projectRelative(code.Path)),
 		CodeHash:            code.SHA256,
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
 		MemoryMB:            cfg.LambdaMemoryMB,
@@ -214,6 +215,16 @@ func capacityOutput(r capacity.Report) pulumi.Map {
 		})
 	}
 	return pulumi.Map{"mode": pulumi.String(r.Mode), "findings": findings}
+}
+
+// projectRelative makes a path under the project relative to it: Pulumi runs
+// the program in the project directory, and state and plans then hold no
+// machine-specific path.
+func projectRelative(path string) string {
+	if rel, err := filepath.Rel(moduleDir(), path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 // moduleDir is the directory holding go.mod: the project directory under

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -131,7 +132,7 @@ type mocks struct {
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	inputs := args.Inputs.Mappable()
+	inputs := readable(args.Inputs.Mappable()).(map[string]any)
 	r := Resource{
 		Type:     args.TypeToken,
 		Name:     args.Name,
@@ -173,6 +174,39 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	m.resources = append(m.resources, r)
 	return id, outputs, nil
+}
+
+// readable replaces Pulumi's signature-tagged asset and archive maps with
+// {"archive": path} / {"asset": path}, so the plan reads like the program.
+func readable(v any) any {
+	switch t := v.(type) {
+	case *resource.Archive:
+		return map[string]any{"archive": t.Path}
+	case *resource.Asset:
+		return map[string]any{"asset": t.Path}
+	case map[string]any:
+		if kind, ok := t[sig.Key].(string); ok && (kind == sig.ArchiveSig || kind == sig.AssetSig) {
+			name := map[string]string{sig.ArchiveSig: "archive", sig.AssetSig: "asset"}[kind]
+			for _, k := range []string{"path", "uri", "text"} {
+				if p, ok := t[k]; ok {
+					return map[string]any{name: p}
+				}
+			}
+			return map[string]any{name: "(in-memory)"}
+		}
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = readable(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = readable(x)
+		}
+		return out
+	}
+	return v
 }
 
 // providerID takes the ID out of a provider reference "urn::id".
