@@ -244,6 +244,18 @@ func (s Schema) Validate(body []byte) (map[string]any, error) {
 	return obj, nil
 }
 
+// CheckField validates one value (a Go string, or a json.Number for numbers)
+// against the named field; it returns the problem, or "" when the value is
+// fine. Query and path parameters use it, so they follow the body's rules.
+func (s Schema) CheckField(name string, v any) string {
+	for _, f := range s.Fields {
+		if f.Name == name {
+			return f.check(v)
+		}
+	}
+	return "is not a field of " + s.Title
+}
+
 func (f Field) check(v any) string {
 	switch f.Kind {
 	case KindString:

@@ -289,8 +289,8 @@ func ParseQuery(v map[string][]string) (store.Query, []calls.FieldError) {
 	}
 	if q.EmergencyType == "" {
 		problems = append(problems, calls.FieldError{Field: "emergency_type", Problem: "is required"})
-	} else if f := calls.CallSchema.Fields; !containsEnum(f, "emergency_type", q.EmergencyType) {
-		problems = append(problems, calls.FieldError{Field: "emergency_type", Problem: "must be one of the emergency types"})
+	} else if p := calls.CallSchema.CheckField(calls.IndexHashKey, q.EmergencyType); p != "" {
+		problems = append(problems, calls.FieldError{Field: "emergency_type", Problem: p})
 	}
 	parseInt := func(name string, lo, hi int64, dst *int64) {
 		s := get(name)
@@ -321,29 +321,9 @@ func ParseQuery(v map[string][]string) (store.Query, []calls.FieldError) {
 	return q, problems
 }
 
-func containsEnum(fields []calls.Field, name, v string) bool {
-	for _, f := range fields {
-		if f.Name == name {
-			for _, e := range f.Enum {
-				if e == v {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 func validID(id string) *calls.FieldError {
-	body, _ := json.Marshal(map[string]string{"conversation_id": id})
-	for _, f := range calls.CallSchema.Fields {
-		if f.Name == "conversation_id" {
-			_, err := calls.Schema{Fields: []calls.Field{f}}.Validate(body)
-			var ve *calls.ValidationError
-			if errors.As(err, &ve) {
-				return &calls.FieldError{Field: "id", Problem: ve.Problems[0].Problem}
-			}
-		}
+	if p := calls.CallSchema.CheckField(calls.TableHashKey, id); p != "" {
+		return &calls.FieldError{Field: "id", Problem: p}
 	}
 	return nil
 }
