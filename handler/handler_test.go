@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/calls"
+	"github.com/access911/access911-infra/metrics"
 	"github.com/access911/access911-infra/store"
 )
 
@@ -205,4 +206,66 @@ func TestLambdaAdapter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
 	assert.True(t, bytes.Contains([]byte(resp.Body), []byte("conv-1")))
+}
+
+type recordingArchive struct {
+	mu   sync.Mutex
+	keys map[string][]byte
+	fail bool
+}
+
+func (a *recordingArchive) Archive(_ context.Context, key string, body []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail {
+		return assert.AnError
+	}
+	if a.keys == nil {
+		a.keys = map[string][]byte{}
+	}
+	a.keys[key] = append([]byte(nil), body...)
+	return nil
+}
+
+func TestNewCallsAreArchivedOnce(t *testing.T) {
+	h, _ := newTestHandler()
+	arch := &recordingArchive{}
+	h.Archive, h.ArchivePrefix = arch, "calls/"
+	routes := h.Routes()
+	require.Equal(t, http.StatusCreated, do(t, routes, "POST", "/calls", goodCall).Code)
+	require.Equal(t, http.StatusOK, do(t, routes, "POST", "/calls", goodCall).Code)
+	// received 2023-11-14 (Now is Unix 1700000100), raw body kept as sent
+	assert.Equal(t, map[string][]byte{"calls/2023/11/14/conv-1-1700000000.json": []byte(goodCall)}, arch.keys,
+		"the raw payload, under its date and id, once")
+}
+
+func TestArchiveFailureDoesNotFailTheCall(t *testing.T) {
+	h, st := newTestHandler()
+	h.Archive = &recordingArchive{fail: true}
+	assert.Equal(t, http.StatusCreated, do(t, h.Routes(), "POST", "/calls", goodCall).Code)
+	assert.Len(t, st.items, 1, "the table is the record; the archive is a copy")
+}
+
+func TestEveryRequestEmitsEMF(t *testing.T) {
+	h, _ := newTestHandler()
+	var buf bytes.Buffer
+	h.Metrics = &metrics.Emitter{W: &buf}
+	routes := h.Routes()
+	do(t, routes, "POST", "/calls", goodCall)
+	do(t, routes, "POST", "/calls", `{}`)
+	var names []string
+	var statuses []float64
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		for _, m := range rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any) {
+			names = append(names, m.(map[string]any)["Name"].(string))
+		}
+		if s, ok := rec["status"].(float64); ok {
+			statuses = append(statuses, s)
+			assert.Equal(t, 0.0, rec["Errors"], "4xx is not an error metric")
+		}
+	}
+	assert.Equal(t, []string{"CallsWritten", "RequestCount", "ResponseTime", "Errors", "RequestCount", "ResponseTime", "Errors"}, names)
+	assert.Equal(t, []float64{201, 400}, statuses)
 }
