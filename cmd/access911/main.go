@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,12 +36,15 @@ Usage:
   access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--dir DIR]
       Serve the API on loopback against DynamoDB Local with the stack's
       throttling (429 past burst/rate) and request validation, until Ctrl-C.
-  access911 load [--profile quick|users|artillery|SPEC] [--target URL] [--out DIR]
-                 [--throttle-rate RPS] [--throttle-burst N] [--stack NAME]
+  access911 load [--profile quick|users|artillery|SPEC] [--mix default|artillery]
+                 [--target URL] [--out DIR] [--throttle-rate RPS] [--throttle-burst N] [--stack NAME]
       Load the API (default: a local server on DynamoDB Local started for the
       run) with a realistic request mix; bounded in count and time. SPEC is
       e.g. 100rps:10s,500rps:10s or 200u:10s. Writes load.csv, load.json and
       load.png to --out (default perf/).
+  access911 simulate [--scenario NAME] [--num-calls N] [--seed N] [--target URL] [--stack NAME]
+      POST /simulate once (the seed's curl) against --target, or against a
+      local server on DynamoDB Local started for the call, and print the result.
   access911 drill (--to REGION | --rollback) [--dry-run] [--force] [--rpo-bound 5s]
                   [--outputs DIR] [--dir DIR] [--report-dir DIR] [--endpoint-url URL]
       Switch the active region: preflight the target, probe replication lag
@@ -75,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runArtifact(args[1:], stdout, stderr)
 	case "load":
 		return runLoad(args[1:], stdout, stderr)
+	case "simulate":
+		return runSimulate(args[1:], stdout, stderr)
 	case "drill":
 		return runDrill(args[1:], stdout, stderr)
 	case "benchsummary":
@@ -227,7 +233,13 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("throttle-rate", 0, "local server: override the stack's throttle rate (rps)")
 	burst := fs.Int("throttle-burst", 0, "local server: override the stack's throttle burst")
 	seed := fs.Uint64("seed", 911, "seed of the request mix")
+	mixName := fs.String("mix", "default", "default (webhooks, queries, some /simulate) or artillery (only the seed's /simulate of 10 calls)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	mix, ok := load.Mixes[*mixName]
+	if !ok {
+		fmt.Fprintf(stderr, "access911 load: unknown --mix %q (default, artillery)\n", *mixName)
 		return 2
 	}
 	steps, err := load.ParseSteps(*profile)
@@ -253,7 +265,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		base = srv.URL
 		fmt.Fprintf(stdout, "local server %s (stack %s, throttle burst %d, rate %.0f rps, DynamoDB Local)\n", base, *stack, srv.Burst, srv.Rate)
 	}
-	rep, err := load.Run(ctx, load.Options{Target: base, AllowRemote: *allowRemote, Steps: steps, Progress: stderr, Seed: *seed})
+	rep, err := load.Run(ctx, load.Options{Target: base, AllowRemote: *allowRemote, Steps: steps, Mix: mix, Progress: stderr, Seed: *seed})
 	if err != nil {
 		fmt.Fprintf(stderr, "access911 load: %v\n", err)
 		return 1
@@ -264,6 +276,49 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %s/load.csv, %s/load.json, %s/load.png\n", *out, *out, *out)
+	return 0
+}
+
+func runSimulate(args []string, stdout, stderr io.Writer) int {
+	fs, stack, dir := localFlags("simulate", stderr)
+	scenario := fs.String("scenario", local.DemoScenario, "nashville_tornado, california_earthquake or gulf_hurricane")
+	n := fs.Int("num-calls", local.DemoCalls, "number of calls (1-10000)")
+	seed := fs.Int64("seed", -1, "seed for reproducible calls (default: time-based)")
+	target := fs.String("target", "", "base URL of the API (default: a local server); a deployed API needs --api-key")
+	apiKey := fs.String("api-key", "", "x-api-key header for a deployed API")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	base := *target
+	if base == "" {
+		projectDir, err := projectDirOr(*dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "access911 simulate: %v\n", err)
+			return 1
+		}
+		srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack})
+		if err != nil {
+			fmt.Fprintf(stderr, "access911 simulate: %v\n", err)
+			return 1
+		}
+		defer srv.Close()
+		base = srv.URL
+	}
+	req := map[string]any{"scenario": *scenario, "num_calls": *n}
+	if *seed >= 0 {
+		req["seed"] = *seed
+	}
+	status, body, err := local.PostJSON(ctx, strings.TrimSuffix(base, "/")+"/simulate", req, *apiKey)
+	if err != nil {
+		fmt.Fprintf(stderr, "access911 simulate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "HTTP %d %s\n", status, body)
+	if status != 200 {
+		return 1
+	}
 	return 0
 }
 

@@ -26,6 +26,13 @@ type Mix struct {
 // seed's Artillery request (POST /simulate of 10 calls).
 var DefaultMix = Mix{QueryPercent: 15, SimulatePercent: 2, SimulateCalls: 10}
 
+// ArtilleryMix is seed 000's Artillery scenario exactly: every request is
+// POST /simulate {"scenario":"nashville_tornado","num_calls":10}.
+var ArtilleryMix = Mix{SimulatePercent: 100, SimulateCalls: 10}
+
+// Mixes are the named mixes.
+var Mixes = map[string]Mix{"default": DefaultMix, "artillery": ArtilleryMix}
+
 // targeter generates the mix: webhook calls with unique ids near a disaster
 // area, queries by type, and small simulations.
 type targeter struct {

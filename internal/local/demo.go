@@ -115,6 +115,30 @@ func (d DemoSummary) Print(w io.Writer, s *Server) {
 		c.Severity, c.Location, c.Latitude, c.Longitude, time.Unix(c.Timestamp, 0).UTC().Format(time.RFC3339))
 }
 
+// PostJSON posts v as JSON (with an x-api-key header when apiKey is set) and
+// returns the status and body.
+func PostJSON(ctx context.Context, u string, v any, apiKey string) (int, string, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return 0, "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if apiKey != "" {
+		req.Header.Set("x-api-key", apiKey)
+	}
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, strings.TrimSpace(string(b)), err
+}
+
 func post(ctx context.Context, c *http.Client, u string, body []byte) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {

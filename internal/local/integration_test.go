@@ -85,6 +85,11 @@ func TestWebhookOverHTTP(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	status, out, err := PostJSON(context.Background(), s.URL+"/simulate", map[string]any{"scenario": "california_earthquake", "num_calls": 30, "seed": 3}, "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status, out)
+	assert.Contains(t, out, `"written":30`)
 }
 
 // /simulate through the handler with injected throttling stores all 1000
