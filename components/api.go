@@ -268,8 +268,12 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	deployment, err := apigateway.NewDeployment(ctx, name, &apigateway.DeploymentArgs{
 		RestApi:     api.ID(),
 		Description: pulumi.String("access911 API"),
-		// A new deployment whenever the API's definition changes.
-		Triggers: pulumi.StringMap{"definition": pulumi.String(DefinitionHash(a.AllowOrigin))},
+		// A new deployment whenever the API's definition changes, or the
+		// function behind it is replaced (a deployment snapshots integrations).
+		Triggers: pulumi.StringMap{
+			"definition":  pulumi.String(DefinitionHash(a.AllowOrigin)),
+			"integration": a.Function.InvokeArn,
+		},
 	}, parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return fail("deployment", err)

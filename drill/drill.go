@@ -56,6 +56,10 @@ type Options struct {
 	Clients    Clients
 	Log        io.Writer
 	VerifyWait time.Duration // how long verification may take; default 30 s
+	// ThroughName also requests https://<hostname>/health through the
+	// system resolver until the target answers (real deployments; the
+	// emulators have no DNS). Allow VerifyWait for the record TTL.
+	ThroughName bool
 }
 
 // Step is one step of the report.
@@ -431,7 +435,14 @@ func (r *runner) verify(ctx context.Context, to Region) (string, error) {
 			if strings.TrimSuffix(value, ".") != strings.TrimSuffix(to.RegionalDomainName, ".") {
 				err = fmt.Errorf("%s answers %s, not %s's %s", r.o.Inventory.Hostname, value, to.Region, to.RegionalDomainName)
 			} else if err = r.apiHealthy(ctx, to); err == nil {
-				return fmt.Sprintf("%s -> %s (%s), and %s/health is served by %s", r.o.Inventory.Hostname, value, how, to.APIURL, to.Region), nil
+				if !r.o.ThroughName {
+					return fmt.Sprintf("%s -> %s (%s), and %s/health is served by %s", r.o.Inventory.Hostname, value, how, to.APIURL, to.Region), nil
+				}
+				through := to
+				through.APIURL = "https://" + strings.TrimSuffix(r.o.Inventory.Hostname, ".")
+				if err = r.apiHealthy(ctx, through); err == nil {
+					return fmt.Sprintf("%s -> %s (%s), and https://%s/health is served by %s", r.o.Inventory.Hostname, value, how, r.o.Inventory.Hostname, to.Region), nil
+				}
 			}
 		}
 		if time.Now().After(deadline) {

@@ -200,6 +200,7 @@ func TestAPIPerStack(t *testing.T) {
 
 			dep := one(t, res, deploymentType, "access911-api")
 			assert.Equal(t, components.DefinitionHash("*"), get(dep, "triggers.definition"))
+			assert.Equal(t, invokeArn, get(dep, "triggers.integration"), "a replaced function redeploys the API")
 			assert.Equal(t, "https://access911-api-api-id.execute-api."+region+".amazonaws.com/v1", res.Outputs["apiUrl"])
 		})
 	}

@@ -358,8 +358,14 @@ func runDrill(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
 		return 1
 	}
-	rep, err := drill.Run(ctx, drill.Options{To: *to, Rollback: *rollback, DryRun: *dryRun, Force: *force, RPOBound: *rpo,
-		StackDir: projectDir, ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout})
+	// Against AWS, verify through the shared name as callers resolve it,
+	// allowing for the record TTL; emulators have no DNS.
+	opts := drill.Options{To: *to, Rollback: *rollback, DryRun: *dryRun, Force: *force, RPOBound: *rpo,
+		StackDir: projectDir, ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout}
+	if *endpoint == "" {
+		opts.ThroughName, opts.VerifyWait = true, 2*time.Minute
+	}
+	rep, err := drill.Run(ctx, opts)
 	rep.WriteTable(stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
