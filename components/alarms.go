@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -212,8 +213,14 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	if dashName == "" {
 		dashName = name
 	}
+	// Metric widgets must name their region: the region of this
+	// component's provider, asked of the provider rather than configured.
+	region, err := aws.GetRegion(ctx, &aws.GetRegionArgs{}, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("alarms %q: region: %w", name, err)
+	}
 	body := pulumi.All(a.APIName, a.StageName, a.FunctionName, a.TableName).ApplyT(func(v []any) string {
-		return DashboardBody(v[0].(string), v[1].(string), v[2].(string), v[3].(string))
+		return DashboardBody(region.Name, v[0].(string), v[1].(string), v[2].(string), v[3].(string))
 	}).(pulumi.StringOutput)
 	dash, err := cloudwatch.NewDashboard(ctx, name, &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(dashName),
@@ -233,12 +240,13 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 
 // DashboardBody is the dashboard with seed 000's key metrics: request rate,
 // response time, error rate, concurrent executions, DynamoDB throttles and
-// queue depth. Widgets use the region the dashboard is in.
-func DashboardBody(apiName, stage, functionName, tableName string) string {
+// queue depth, each widget in the given region.
+func DashboardBody(region, apiName, stage, functionName, tableName string) string {
 	widget := func(x, y int, title string, metrics [][]any) map[string]any {
 		return map[string]any{
 			"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
-			"properties": map[string]any{"title": title, "metrics": metrics, "period": AlarmPeriodSeconds, "stat": "Sum", "view": "timeSeries"},
+			"properties": map[string]any{"title": title, "metrics": metrics, "period": AlarmPeriodSeconds,
+				"stat": "Sum", "view": "timeSeries", "region": region},
 		}
 	}
 	api := []any{"ApiName", apiName, "Stage", stage}

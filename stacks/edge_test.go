@@ -253,6 +253,16 @@ func TestAlarmsPerStack(t *testing.T) {
 			dash := one(t, res, dashboardType, "access911-alarms")
 			assert.Equal(t, "access911-"+tc.stack, get(dash, "dashboardName"))
 			body := get(dash, "dashboardBody").(string)
+			var dashDoc struct {
+				Widgets []struct {
+					Properties map[string]any `json:"properties"`
+				} `json:"widgets"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(body), &dashDoc))
+			require.Len(t, dashDoc.Widgets, 6)
+			for _, w := range dashDoc.Widgets {
+				assert.Equal(t, tc.stack, w.Properties["region"], "metric widgets name their region")
+			}
 			for _, m := range []string{"Count", "Latency", "5XXError", "ConcurrentExecutions", "WriteThrottleEvents", "QueueDepth", "DispatchAI"} {
 				assert.Contains(t, body, `"`+m+`"`)
 			}

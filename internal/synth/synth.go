@@ -302,6 +302,16 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"userId":    "OFFLINEPLAN",
 			"id":        MockAccountID,
 		}), nil
+	case "aws:index/getRegion:getRegion":
+		m.mu.Lock()
+		region := m.providerRegion[providerID(args.Provider)]
+		m.mu.Unlock()
+		if region == "" {
+			return nil, fmt.Errorf("offline plan: getRegion without an explicit provider")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": region, "id": region, "description": region, "endpoint": "ec2." + region + ".amazonaws.com",
+		}), nil
 	}
 	return nil, fmt.Errorf("offline plan: no mock for function %s", args.Token)
 }
