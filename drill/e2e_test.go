@@ -97,7 +97,7 @@ func newDeployment(t *testing.T, lag time.Duration) *deployment {
 		require.NoError(t, err)
 		_, err = s3c.PutBucketReplication(ctx, &s3.PutBucketReplicationInput{Bucket: aws.String(bucket),
 			ReplicationConfiguration: &s3types.ReplicationConfiguration{
-				Role: aws.String("arn:aws:iam::123456789012:role/replication"),
+				Role: aws.String("arn:aws:iam::000000000000:role/replication"),
 				Rules: []s3types.ReplicationRule{{ID: aws.String("replicate-all-calls"), Status: s3types.ReplicationRuleStatusEnabled,
 					Priority: aws.Int32(1), Filter: &s3types.ReplicationRuleFilter{Prefix: aws.String("")},
 					DeleteMarkerReplication: &s3types.DeleteMarkerReplication{Status: s3types.DeleteMarkerReplicationStatusEnabled},
