@@ -68,6 +68,15 @@ func Load(dir string, names []string) ([]Stack, error) {
 			return nil, fmt.Errorf("the stack files disagree:\n%w", err)
 		}
 	}
+	// In the order of access911:regions (home and active region first, as
+	// committed), stacks outside it last.
+	rank := func(s Stack) int {
+		if i := slices.Index(s.Config.Regions, s.Config.Region); i >= 0 {
+			return i
+		}
+		return len(s.Config.Regions)
+	}
+	slices.SortStableFunc(out, func(a, b Stack) int { return rank(a) - rank(b) })
 	return out, nil
 }
 
@@ -140,7 +149,8 @@ func writeStack(w io.Writer, s Stack) {
 		fmt.Fprintf(w, "  table billing: %s\n    decided from the design peak = %dx the failover load of %d rps (every stack decides the same)\n",
 			b, capacity.SpikeFactor, c.FailoverLoadRps)
 		if alone, err := capacity.DecideBilling(capacity.DesignPeakRps(c.ExpectedLoadRps)); err == nil && alone.Mode != b.Mode {
-			fmt.Fprintf(w, "    this region's own load alone would give %s; replicas share one billing mode\n", alone)
+			fmt.Fprintf(w, "    this region alone (%dx its %d rps) would give %s; replicas share one billing mode\n",
+				capacity.SpikeFactor, c.ExpectedLoadRps, alone)
 		}
 		report := stacks.CapacityReport(c, b)
 		fmt.Fprintf(w, "  capacity check (%s):\n", report.Mode)
