@@ -3,7 +3,7 @@
 GO      ?= go
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all plan demo serve artifact build vet fmt-check test unit bench load fuzz clean
+.PHONY: all plan demo serve artifact build vet fmt-check test unit drill-e2e bench load fuzz clean
 
 all: build test
 
@@ -37,6 +37,10 @@ fmt-check:
 test: fmt-check vet
 	$(GO) vet -tags integration ./...
 	$(GO) test -count=1 -tags integration ./...
+
+## drill-e2e: the DR drill against moto (three emulated regions), printing its reports
+drill-e2e:
+	$(GO) test -count=1 -tags integration -run 'TestDrill' -v ./drill/
 
 ## unit: the fast tests only (no emulator)
 unit:
