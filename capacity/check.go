@@ -31,7 +31,6 @@ const (
 
 // CheckInput is everything the capacity check reads from one stack.
 type CheckInput struct {
-	ExpectedLoadRps     int
 	FailoverLoadRps     int
 	RateLimit           float64 // API stage steady rate, requests/s
 	BurstLimit          int     // API stage burst (token bucket size)

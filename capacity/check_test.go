@@ -13,7 +13,7 @@ import (
 func committed() CheckInput {
 	b, _ := DecideBilling(DesignPeakRps(190))
 	return CheckInput{
-		ExpectedLoadRps: 100, FailoverLoadRps: 190, RateLimit: 2000, BurstLimit: 5000,
+		FailoverLoadRps: 190, RateLimit: 2000, BurstLimit: 5000,
 		ReservedConcurrency: 100, MemoryMB: 512, Timeout: 30 * time.Second,
 		P99Duration: DefaultP99Duration, Billing: b,
 	}

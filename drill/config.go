@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 )
 
 var activeLine = regexp.MustCompile(`(?m)^(\s*access911:activeRegion:\s*)("?)([a-z0-9-]+)("?)(\s*(#.*)?)$`)
@@ -84,9 +83,4 @@ func SetActive(dir, region string) ([]string, error) {
 		changed = append(changed, filepath.Base(f))
 	}
 	return changed, nil
-}
-
-// stackOf is the stack name of a stack file.
-func stackOf(file string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "Pulumi."), ".yaml")
 }

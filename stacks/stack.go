@@ -194,7 +194,6 @@ func TableBilling(cfg Config) (capacity.Billing, error) {
 // CapacityReport runs the capacity consistency check on a stack's config.
 func CapacityReport(cfg Config, billing capacity.Billing) capacity.Report {
 	return capacity.Check(capacity.CheckInput{
-		ExpectedLoadRps:     cfg.ExpectedLoadRps,
 		FailoverLoadRps:     cfg.FailoverLoadRps,
 		RateLimit:           float64(cfg.APIThrottleRateRps),
 		BurstLimit:          cfg.APIThrottleBurst,
