@@ -9,9 +9,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/access911/access911-infra/calls"
 	"github.com/access911/access911-infra/capacity"
-	"github.com/access911/access911-infra/metrics"
+	"github.com/access911/access911-infra/contract"
 )
 
 // AlarmsType is the Pulumi type token of the Alarms component.
@@ -99,7 +98,7 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	api := pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}
 	fn := pulumi.StringMap{"FunctionName": a.FunctionName}
 	table := pulumi.StringMap{"TableName": a.TableName}
-	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(calls.EmergencyTypeIndex)}
+	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(contract.EmergencyTypeIndex)}
 	metric := func(id, ns, name, stat string, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
 		return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
 			Namespace: pulumi.String(ns), MetricName: pulumi.String(name), Stat: pulumi.String(stat),
@@ -189,9 +188,9 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 			AlarmDescription: pulumi.Sprintf("More than %d calls queued per reserved instance (seed 000 calculate_scaling_factor) with no room left to scale",
 				capacity.ScaleUpQueueFactor),
 			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Namespace:          pulumi.String(metrics.Namespace), MetricName: pulumi.String(metrics.QueueDepth),
+			Namespace:          pulumi.String(contract.Namespace), MetricName: pulumi.String(contract.QueueDepth),
 			Statistic:  pulumi.String("Maximum"),
-			Dimensions: pulumi.StringMap{metrics.ServiceDimension: pulumi.String(metrics.Service)},
+			Dimensions: pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)},
 			Period:     pulumi.Int(AlarmPeriodSeconds), Threshold: pulumi.Float64(QueueDepthThreshold(a.ReservedConcurrency)),
 			EvaluationPeriods: pulumi.Int(2),
 			// The metric only exists while calls are queued.
@@ -268,11 +267,11 @@ func DashboardBody(region, apiName, stage, functionName, tableName string) strin
 		widget(0, 12, "DynamoDB throttles", [][]any{
 			{"AWS/DynamoDB", "ReadThrottleEvents", "TableName", tableName},
 			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName},
-			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "GlobalSecondaryIndexName", calls.EmergencyTypeIndex},
+			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "GlobalSecondaryIndexName", contract.EmergencyTypeIndex},
 		}),
 		widget(12, 12, "Queue depth", [][]any{
-			{metrics.Namespace, metrics.QueueDepth, metrics.ServiceDimension, metrics.Service, map[string]string{"stat": "Maximum"}},
-			{metrics.Namespace, metrics.CallsWritten, metrics.ServiceDimension, metrics.Service},
+			{contract.Namespace, contract.QueueDepth, contract.ServiceDimension, contract.Service, map[string]string{"stat": "Maximum"}},
+			{contract.Namespace, contract.CallsWritten, contract.ServiceDimension, contract.Service},
 		}),
 	}}
 	b, _ := json.Marshal(body)

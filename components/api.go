@@ -8,13 +8,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/access911/access911-infra/contract"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/access911/access911-infra/calls"
 )
 
 // APIType is the Pulumi type token of the API component.
@@ -43,19 +42,19 @@ const (
 // Route is one method on one path of the API.
 type Route struct {
 	Method string
-	Path   string        // e.g. /calls/{id}
-	Body   *calls.Schema // validated request body, if any
-	Query  []calls.Param // query-string parameters
+	Path   string           // e.g. /calls/{id}
+	Body   *contract.Schema // validated request body, if any
+	Query  []contract.Param // query-string parameters
 	// Public routes need no API key (health checkers).
 	Public bool
 }
 
 // Routes are the API's methods; the handler serves the same set.
 var Routes = []Route{
-	{Method: "POST", Path: "/calls", Body: &calls.CallSchema},
-	{Method: "GET", Path: "/calls", Query: calls.QueryCallsParams},
+	{Method: "POST", Path: "/calls", Body: &contract.CallSchema},
+	{Method: "GET", Path: "/calls", Query: contract.QueryCallsParams},
 	{Method: "GET", Path: "/calls/{id}"},
-	{Method: "POST", Path: "/simulate", Body: &calls.SimulateSchema},
+	{Method: "POST", Path: "/simulate", Body: &contract.SimulateSchema},
 	{Method: "GET", Path: "/health", Public: true},
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/capacity"
-	"github.com/access911/access911-infra/handler"
 )
 
 type noMocks struct{}

@@ -3,12 +3,11 @@ package components
 import (
 	"fmt"
 
+	"github.com/access911/access911-infra/contract"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/access911/access911-infra/calls"
 )
 
 // FunctionType is the Pulumi type token of the Function component.
@@ -211,7 +210,7 @@ func FunctionPolicy(tableArn, bucketArn, kmsKeyArn, logGroupArn string) PolicyDo
 		{
 			Sid: "CallsTable", Effect: "Allow",
 			Action:   FunctionDynamoDBActions,
-			Resource: []string{tableArn, tableArn + "/index/" + calls.EmergencyTypeIndex},
+			Resource: []string{tableArn, tableArn + "/index/" + contract.EmergencyTypeIndex},
 		},
 		{
 			Sid: "ArchivePayloads", Effect: "Allow",

@@ -7,8 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/access911/access911-infra/calls"
 	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
 )
 
 // CallsTableType is the Pulumi type token of the CallsTable component.
@@ -31,7 +31,7 @@ type CallsTableArgs struct {
 	// (the home region). Set: it owns a replica of that table in the region of
 	// its provider.
 	GlobalTableArn pulumi.StringInput
-	// TTLAttribute names the expiry attribute; defaults to calls.TTLAttribute.
+	// TTLAttribute names the expiry attribute; defaults to contract.TTLAttribute.
 	TTLAttribute string
 	// Tags are added to the table or replica (the provider's default tags
 	// apply as well).
@@ -66,7 +66,7 @@ func NewCallsTable(ctx *pulumi.Context, name string, args *CallsTableArgs, opts 
 	}
 	ttl := args.TTLAttribute
 	if ttl == "" {
-		ttl = calls.TTLAttribute
+		ttl = contract.TTLAttribute
 	}
 
 	c := &CallsTable{Replica: args.GlobalTableArn != nil}
@@ -129,20 +129,20 @@ func NewCallsTable(ctx *pulumi.Context, name string, args *CallsTableArgs, opts 
 
 func ownerTableArgs(args *CallsTableArgs, ttl string) *dynamodb.TableArgs {
 	attrs := dynamodb.TableAttributeArray{}
-	for _, a := range calls.KeyAttributes() {
+	for _, a := range contract.KeyAttributes() {
 		attrs = append(attrs, dynamodb.TableAttributeArgs{Name: pulumi.String(a.Name), Type: pulumi.String(a.Type)})
 	}
 	gsi := dynamodb.TableGlobalSecondaryIndexArgs{
-		Name:           pulumi.String(calls.EmergencyTypeIndex),
-		HashKey:        pulumi.String(calls.IndexHashKey),
-		RangeKey:       pulumi.String(calls.IndexRangeKey),
+		Name:           pulumi.String(contract.EmergencyTypeIndex),
+		HashKey:        pulumi.String(contract.IndexHashKey),
+		RangeKey:       pulumi.String(contract.IndexRangeKey),
 		ProjectionType: pulumi.String("ALL"),
 	}
 	ta := &dynamodb.TableArgs{
 		Name:        pulumi.String(args.Name),
 		BillingMode: pulumi.String(args.Billing.Mode),
-		HashKey:     pulumi.String(calls.TableHashKey),
-		RangeKey:    pulumi.String(calls.TableRangeKey),
+		HashKey:     pulumi.String(contract.TableHashKey),
+		RangeKey:    pulumi.String(contract.TableRangeKey),
 		Attributes:  attrs,
 		// The seed turns PITR on only with on-demand billing. Emergency-call
 		// records are evidence, and a provisioned table is no less valuable:
@@ -177,7 +177,7 @@ type scalingDimension struct {
 
 func scalingDimensions(tableName string) []scalingDimension {
 	table := "table/" + tableName
-	index := table + "/index/" + calls.EmergencyTypeIndex
+	index := table + "/index/" + contract.EmergencyTypeIndex
 	return []scalingDimension{
 		{"table-read", table, "dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"},
 		{"table-write", table, "dynamodb:table:WriteCapacityUnits", "DynamoDBWriteCapacityUtilization"},

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/access911/access911-infra/calls"
 	"github.com/access911/access911-infra/components"
-	"github.com/access911/access911-infra/internal/synth"
+	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/stacks"
 )
 
@@ -70,7 +70,7 @@ func TestFunctionPerStack(t *testing.T) {
 			assert.Equal(t, map[string]any{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
 
 			doc := parsePolicy(t, get(one(t, res, rolePolicyType, "access911-intake"), "policy"))
-			tableArn := "arn:aws:dynamodb:" + region + ":" + synth.MockAccountID + ":table/access911-calls"
+			tableArn := "arn:aws:dynamodb:" + region + ":" + preview.MockAccountID + ":table/access911-calls"
 			grants := map[string][]string{}
 			for _, st := range doc.Statement {
 				assert.Equal(t, "Allow", st.Effect)
@@ -83,8 +83,8 @@ func TestFunctionPerStack(t *testing.T) {
 				assert.Equal(t, []string{tableArn, tableArn + "/index/emergency-type-index"}, grants[a], "%s only on this table and its index", a)
 			}
 			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/*"}, grants["s3:PutObject"])
-			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + synth.MockAccountID + ":key/access911-archive-key-id"}, grants["kms:GenerateDataKey"])
-			logArn := "arn:aws:logs:" + region + ":" + synth.MockAccountID + ":log-group:" + lgName + ":*"
+			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-archive-key-id"}, grants["kms:GenerateDataKey"])
+			logArn := "arn:aws:logs:" + region + ":" + preview.MockAccountID + ":log-group:" + lgName + ":*"
 			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
 			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
 			assert.Len(t, grants, 10, "nothing beyond what the handler uses: %v", grants)
@@ -137,7 +137,7 @@ func TestAPIPerStack(t *testing.T) {
 			assert.Equal(t, false, get(health, "apiKeyRequired"), "health checkers carry no key")
 
 			// Models are the handler's own schemas.
-			for name, schema := range map[string]calls.Schema{"access911-api-emergencycall": calls.CallSchema, "access911-api-simulaterequest": calls.SimulateSchema} {
+			for name, schema := range map[string]contract.Schema{"access911-api-emergencycall": contract.CallSchema, "access911-api-simulaterequest": contract.SimulateSchema} {
 				m := one(t, res, modelType, name)
 				assert.Equal(t, schema.Title, get(m, "name"))
 				assert.Equal(t, "application/json", get(m, "contentType"))
@@ -147,7 +147,7 @@ func TestAPIPerStack(t *testing.T) {
 				assert.Equal(t, "http://json-schema.org/draft-04/schema#", doc["$schema"])
 			}
 
-			invokeArn := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + synth.MockAccountID + ":function:access911-intake-0123456/invocations"
+			invokeArn := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + preview.MockAccountID + ":function:access911-intake-0123456/invocations"
 			proxies := 0
 			for _, in := range res.ByType(integrationType) {
 				switch get(in, "type") {
@@ -166,7 +166,7 @@ func TestAPIPerStack(t *testing.T) {
 			perm := one(t, res, permissionType, "access911-api-invoke")
 			assert.Equal(t, "lambda:InvokeFunction", get(perm, "action"))
 			assert.Equal(t, "apigateway.amazonaws.com", get(perm, "principal"))
-			assert.Equal(t, "arn:aws:execute-api:"+region+":"+synth.MockAccountID+":access911-api-api-id/*/*", get(perm, "sourceArn"))
+			assert.Equal(t, "arn:aws:execute-api:"+region+":"+preview.MockAccountID+":access911-api-api-id/*/*", get(perm, "sourceArn"))
 
 			for _, rt := range []string{"default_4xx", "default_5xx"} {
 				gr := one(t, res, gwResponseType, "access911-api-"+rt)
@@ -186,7 +186,7 @@ func TestAPIPerStack(t *testing.T) {
 			assert.Equal(t, "v1", get(stage, "stageName"))
 			assert.Equal(t, true, get(stage, "xrayTracingEnabled"))
 			accessLog := one(t, res, logGroupType, "access911-api-access")
-			assert.Equal(t, "arn:aws:logs:"+region+":"+synth.MockAccountID+":log-group:/aws/apigateway/access911-api-access-0123456", get(stage, "accessLogSettings.destinationArn"))
+			assert.Equal(t, "arn:aws:logs:"+region+":"+preview.MockAccountID+":log-group:/aws/apigateway/access911-api-access-0123456", get(stage, "accessLogSettings.destinationArn"))
 			var format map[string]string
 			require.NoError(t, json.Unmarshal([]byte(get(stage, "accessLogSettings.format").(string)), &format))
 			assert.Equal(t, "$context.requestId", format["requestId"])
@@ -213,9 +213,9 @@ func TestAlarmsPerStack(t *testing.T) {
 			topic := one(t, res, topicType, "access911-alarms")
 			assert.Equal(t, "alias/aws/sns", get(topic, "kmsMasterKeyId"), "encrypted topic")
 			assert.Empty(t, res.ByType("aws:sns/topicSubscription:TopicSubscription"), "no e-mail configured")
-			topicArn := "arn:aws:sns:" + tc.stack + ":" + synth.MockAccountID + ":access911-alarms-0123456"
+			topicArn := "arn:aws:sns:" + tc.stack + ":" + preview.MockAccountID + ":access911-alarms-0123456"
 
-			alarms := map[string]synth.Resource{}
+			alarms := map[string]preview.Resource{}
 			for _, a := range res.ByType(alarmType) {
 				alarms[strings.TrimPrefix(a.Name, "access911-alarms-")] = a
 				assert.Equal(t, []any{topicArn}, get(a, "alarmActions"), a.Name)

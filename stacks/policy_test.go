@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/access911/access911-infra/internal/synth"
+	"github.com/access911/access911-infra/internal/preview"
 )
 
 // Policy-style checks over every resource of every stack (with DNS failover
@@ -62,7 +62,7 @@ func TestSecurityPolicies(t *testing.T) {
 	}
 }
 
-func assertNoWildcardAction(t *testing.T, r synth.Resource) {
+func assertNoWildcardAction(t *testing.T, r preview.Resource) {
 	t.Helper()
 	var doc struct {
 		Statement []struct {

@@ -13,8 +13,8 @@ import (
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/project"
-	"github.com/access911/access911-infra/metrics"
 )
 
 // Deploy is the Pulumi program: it builds the stack and exports its outputs.
@@ -98,7 +98,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		ArchiveKMSKeyArn:    archive.KMSKeyArn,
 		Environment: pulumi.StringMap{
 			"ACCESS911_REGION":  pulumi.String(cfg.Region),
-			"METRICS_NAMESPACE": pulumi.String(metrics.Namespace),
+			"METRICS_NAMESPACE": pulumi.String(contract.Namespace),
 			"CORS_ALLOW_ORIGIN": pulumi.String(cfg.CORSAllowOrigin),
 		},
 	}, inRegion)

@@ -9,8 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/access911/access911-infra/internal/plan"
-	"github.com/access911/access911-infra/internal/synth"
+	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/stacks"
 )
 
@@ -38,9 +37,9 @@ const (
 )
 
 // stackFile loads one stack's real configuration.
-func stackFile(t *testing.T, stack string) (*synth.Project, map[string]string) {
+func stackFile(t *testing.T, stack string) (*preview.Project, map[string]string) {
 	t.Helper()
-	proj, err := synth.LoadProject(projectDir)
+	proj, err := preview.LoadProject(projectDir)
 	require.NoError(t, err)
 	cfg, err := proj.StackConfig(stack)
 	require.NoError(t, err)
@@ -48,27 +47,27 @@ func stackFile(t *testing.T, stack string) (*synth.Project, map[string]string) {
 }
 
 // synthesize runs the program for a stack, after edit changes its config.
-func synthesize(t *testing.T, stack string, edit func(map[string]string)) (*synth.Result, error) {
+func synthesize(t *testing.T, stack string, edit func(map[string]string)) (*preview.Result, error) {
 	t.Helper()
 	proj, cfg := stackFile(t, stack)
 	if edit != nil {
 		edit(cfg)
 	}
-	return synth.Run(proj.Name(), stack, cfg, stacks.Build)
+	return preview.Run(proj.Name(), stack, cfg, stacks.Build)
 }
 
-func mustSynthesize(t *testing.T, stack string, edit func(map[string]string)) *synth.Result {
+func mustSynthesize(t *testing.T, stack string, edit func(map[string]string)) *preview.Result {
 	t.Helper()
 	res, err := synthesize(t, stack, edit)
 	require.NoError(t, err)
 	return res
 }
 
-func get(r synth.Resource, path string) any { return plan.Lookup(r.Inputs, path) }
+func get(r preview.Resource, path string) any { return preview.Lookup(r.Inputs, path) }
 
-func one(t *testing.T, res *synth.Result, token, name string) synth.Resource {
+func one(t *testing.T, res *preview.Result, token, name string) preview.Resource {
 	t.Helper()
-	var found []synth.Resource
+	var found []preview.Resource
 	for _, r := range res.ByType(token) {
 		if r.Name == name {
 			found = append(found, r)
@@ -91,7 +90,7 @@ var stackCases = []struct {
 }
 
 func TestStackFilesAsCommitted(t *testing.T) {
-	proj, err := synth.LoadProject(projectDir)
+	proj, err := preview.LoadProject(projectDir)
 	require.NoError(t, err)
 	names, err := proj.Stacks()
 	require.NoError(t, err)
@@ -153,7 +152,7 @@ func TestEveryStack(t *testing.T) {
 				assert.Equal(t, "us-east-1", o["activeRegion"])
 				assert.Equal(t, tc.active, o["isActive"])
 				assert.Equal(t, "access911-calls", o["tableName"])
-				assert.Equal(t, "arn:aws:dynamodb:"+region+":"+synth.MockAccountID+":table/access911-calls", o["tableArn"])
+				assert.Equal(t, "arn:aws:dynamodb:"+region+":"+preview.MockAccountID+":table/access911-calls", o["tableArn"])
 				assert.Equal(t, "PAY_PER_REQUEST", o["tableBillingMode"])
 				assert.Equal(t, tc.replicaRegion, o["archiveReplicaRegion"])
 				assert.Equal(t, map[bool]string{true: "owner", false: "replica"}[tc.owner], o["tableRole"])
@@ -164,7 +163,7 @@ func TestEveryStack(t *testing.T) {
 	}
 }
 
-func assertTable(t *testing.T, res *synth.Result, owner bool, region string) {
+func assertTable(t *testing.T, res *preview.Result, owner bool, region string) {
 	// The committed stacks share a failover load of 190 rps: a design peak of
 	// 1900 rps > 1000, so the table is on-demand.
 	assert.Empty(t, res.ByType(targetType), "on-demand tables have no autoscaling")
@@ -173,7 +172,7 @@ func assertTable(t *testing.T, res *synth.Result, owner bool, region string) {
 		assert.Empty(t, res.ByType(tableType), "only the home stack owns the table")
 		r := one(t, res, replicaType, "calls-replica")
 		assert.Equal(t, region, r.Region)
-		assert.Equal(t, "arn:aws:dynamodb:us-east-1:"+synth.MockAccountID+":table/access911-calls", get(r, "globalTableArn"))
+		assert.Equal(t, "arn:aws:dynamodb:us-east-1:"+preview.MockAccountID+":table/access911-calls", get(r, "globalTableArn"))
 		assert.Equal(t, true, get(r, "pointInTimeRecovery"))
 		assert.Equal(t, true, get(r, "deletionProtectionEnabled"))
 		assert.True(t, r.Protect, "replica is protected")
@@ -209,12 +208,12 @@ func assertTable(t *testing.T, res *synth.Result, owner bool, region string) {
 	assert.Contains(t, r.IgnoreChanges, "replicas")
 }
 
-func assertArchive(t *testing.T, res *synth.Result, region, replicaRegion string) {
+func assertArchive(t *testing.T, res *preview.Result, region, replicaRegion string) {
 	type side struct{ name, region string }
 	sides := []side{{"access911-archive", region}, {"access911-archive-replica", replicaRegion}}
-	buckets := map[string]synth.Resource{}
-	keys := map[string]synth.Resource{}
-	versioning := map[string]synth.Resource{}
+	buckets := map[string]preview.Resource{}
+	keys := map[string]preview.Resource{}
+	versioning := map[string]preview.Resource{}
 	for _, s := range sides {
 		b := one(t, res, bucketType, s.name)
 		assert.Equal(t, s.region, b.Region)
@@ -230,7 +229,7 @@ func assertArchive(t *testing.T, res *synth.Result, region, replicaRegion string
 		assert.Equal(t, true, get(k, "enableKeyRotation"))
 		assert.Equal(t, 30.0, get(k, "deletionWindowInDays"))
 		keys[s.name] = k
-		keyArn := "arn:aws:kms:" + s.region + ":" + synth.MockAccountID + ":key/" + s.name + "-key-id"
+		keyArn := "arn:aws:kms:" + s.region + ":" + preview.MockAccountID + ":key/" + s.name + "-key-id"
 
 		v := one(t, res, versioningType, s.name)
 		assert.Equal(t, bucketName, get(v, "bucket"))
@@ -279,9 +278,9 @@ func assertArchive(t *testing.T, res *synth.Result, region, replicaRegion string
 	assert.Equal(t, region, rep.Region)
 	primaryName := "access911-archive-0123456"
 	replicaArn := "arn:aws:s3:::access911-archive-replica-0123456"
-	replicaKeyArn := "arn:aws:kms:" + replicaRegion + ":" + synth.MockAccountID + ":key/access911-archive-replica-key-id"
+	replicaKeyArn := "arn:aws:kms:" + replicaRegion + ":" + preview.MockAccountID + ":key/access911-archive-replica-key-id"
 	assert.Equal(t, primaryName, get(rep, "bucket"))
-	assert.Equal(t, "arn:aws:iam::"+synth.MockAccountID+":role/access911-archive-replication", get(rep, "role"))
+	assert.Equal(t, "arn:aws:iam::"+preview.MockAccountID+":role/access911-archive-replication", get(rep, "role"))
 	assert.Equal(t, "Enabled", get(rep, "rules.0.status"))
 	assert.Equal(t, replicaArn, get(rep, "rules.0.destination.bucket"))
 	assert.Equal(t, replicaKeyArn, get(rep, "rules.0.destination.encryptionConfiguration.replicaKmsKeyId"))
@@ -303,7 +302,7 @@ func assertArchive(t *testing.T, res *synth.Result, region, replicaRegion string
 	rp := one(t, res, rolePolicyType, "access911-archive-replication")
 	doc := parsePolicy(t, get(rp, "policy"))
 	primaryArn := "arn:aws:s3:::" + primaryName
-	primaryKeyArn := "arn:aws:kms:" + region + ":" + synth.MockAccountID + ":key/access911-archive-key-id"
+	primaryKeyArn := "arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-archive-key-id"
 	allowed := map[string][]string{} // action -> resources
 	for _, st := range doc.Statement {
 		assert.Equal(t, "Allow", st.Effect)
@@ -432,7 +431,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 
 // Pulumi.yaml declares every key the program reads, with the same defaults.
 func TestProjectDeclaresEveryKeyWithTheCodeDefaults(t *testing.T) {
-	proj, err := synth.LoadProject(projectDir)
+	proj, err := preview.LoadProject(projectDir)
 	require.NoError(t, err)
 	assert.Equal(t, "access911", proj.Name())
 	assert.Equal(t, "go", proj.Project.Runtime.Name())

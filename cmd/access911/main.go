@@ -14,11 +14,10 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
-	"github.com/access911/access911-infra/drill"
-	"github.com/access911/access911-infra/internal/benchsum"
+	"github.com/access911/access911-infra/internal/drill"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
-	"github.com/access911/access911-infra/internal/plan"
+	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/internal/project"
 )
 
@@ -94,12 +93,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer f.Close()
-		samples, err := benchsum.Parse(f)
+		samples, err := load.ParseBench(f)
 		if err != nil {
 			fmt.Fprintf(stderr, "access911 benchsummary: %v\n", err)
 			return 1
 		}
-		benchsum.Write(stdout, samples)
+		load.WriteBenchSummary(stdout, samples)
 		return 0
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
@@ -135,15 +134,15 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	if *stack != "" {
 		names = []string{*stack}
 	}
-	planned, err := plan.Load(projectDir, names)
+	planned, err := preview.Load(projectDir, names)
 	if err != nil {
 		fmt.Fprintf(stderr, "access911 plan: %v\n", err)
 		return 1
 	}
 	if *asJSON {
-		err = plan.WriteJSON(stdout, planned)
+		err = preview.WriteJSON(stdout, planned)
 	} else {
-		err = plan.WriteTable(stdout, planned)
+		err = preview.WriteTable(stdout, planned)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "access911 plan: %v\n", err)

@@ -12,9 +12,9 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/access911/access911-infra/handler"
-	"github.com/access911/access911-infra/metrics"
-	"github.com/access911/access911-infra/store"
+	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/app/store"
 )
 
 func main() {

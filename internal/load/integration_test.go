@@ -10,26 +10,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/local"
-	"github.com/access911/access911-infra/internal/localddb"
 	"github.com/access911/access911-infra/internal/project"
 )
 
-var (
-	ddb      *localddb.Server
-	startErr error
-)
+// ddbLocal is the DynamoDB Local every test in this binary shares.
+var ddbLocal = emulator.DynamoDBLocalForTests()
 
-func TestMain(m *testing.M) { localddb.Main(m, &ddb, &startErr) }
+func TestMain(m *testing.M) { ddbLocal.Main(m) }
 
 // A tiny profile against the local serve (DynamoDB Local, the real handler
 // and mix): counts add up and the 429s start above the local throttle.
 func TestLoadAgainstLocalServe(t *testing.T) {
-	localddb.Require(t, ddb, startErr)
+	ddb := ddbLocal.Require(t)
 	root, err := project.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	srv, err := local.Start(context.Background(), local.Options{
-		ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.Endpoint, ThrottleRate: 30, ThrottleBurst: 10})
+		ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL, ThrottleRate: 30, ThrottleBurst: 10})
 	require.NoError(t, err)
 	defer srv.Close()
 

@@ -10,9 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/access911/access911-infra/contract"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/access911/access911-infra/calls"
 )
 
 // Mix is the request mix, in percent; the rest of 100 is POST /calls.
@@ -55,7 +54,7 @@ func newTargeter(base string, mix Mix, seed uint64) *targeter {
 func (t *targeter) next(tgt *vegeta.Target) error {
 	t.mu.Lock()
 	roll := t.rng.IntN(100)
-	typ := calls.EmergencyTypes[t.rng.IntN(len(calls.EmergencyTypes))]
+	typ := contract.EmergencyTypes[t.rng.IntN(len(contract.EmergencyTypes))]
 	lat, lon := 36.16+t.rng.Float64()*0.2-0.1, -86.78+t.rng.Float64()*0.2-0.1
 	sev := 1 + t.rng.IntN(5)
 	t.mu.Unlock()

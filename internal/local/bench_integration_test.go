@@ -17,10 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/access911/access911-infra/calls"
-	"github.com/access911/access911-infra/handler"
-	"github.com/access911/access911-infra/internal/localddb"
-	"github.com/access911/access911-infra/store"
+	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/store"
 )
 
 // The benchmarks compare the handler and the store with bare SDK calls on the
@@ -28,8 +27,8 @@ import (
 
 func benchTable(b *testing.B) (*dynamodb.Client, string) {
 	b.Helper()
-	localddb.Require(b, ddb, startErr)
-	db := store.NewLocalClient(ddb.Endpoint)
+	ddb := ddbLocal.Require(b)
+	db := store.NewLocalClient(ddb.URL)
 	table := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	if err := store.EnsureTable(context.Background(), db, table); err != nil {
 		b.Fatal(err)

@@ -13,9 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/access911/access911-infra/calls"
-	"github.com/access911/access911-infra/handler"
-	"github.com/access911/access911-infra/store"
+	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/contract"
 )
 
 // DemoScenario and DemoCalls: seed 000's load test,
@@ -55,7 +56,7 @@ func RunDemo(ctx context.Context, s *Server) (DemoSummary, error) {
 
 	sum.ByType = map[string]int{}
 	start = time.Now()
-	for _, typ := range calls.EmergencyTypes {
+	for _, typ := range contract.EmergencyTypes {
 		cursor := ""
 		for {
 			q := url.Values{"emergency_type": {typ}, "limit": {strconv.Itoa(handler.MaxQueryLimit)}}

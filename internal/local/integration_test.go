@@ -16,26 +16,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/access911/access911-infra/handler"
-	"github.com/access911/access911-infra/internal/faults"
-	"github.com/access911/access911-infra/internal/localddb"
+	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/project"
-	"github.com/access911/access911-infra/store"
 )
 
-var (
-	ddb      *localddb.Server
-	startErr error
-)
+// ddbLocal is the DynamoDB Local every test in this binary shares.
+var ddbLocal = emulator.DynamoDBLocalForTests()
 
-func TestMain(m *testing.M) { localddb.Main(m, &ddb, &startErr) }
+func TestMain(m *testing.M) { ddbLocal.Main(m) }
 
 func startServer(t *testing.T, stack string) *Server {
 	t.Helper()
-	localddb.Require(t, ddb, startErr)
+	ddb := ddbLocal.Require(t)
 	root, err := project.FindUp(".", "go.mod")
 	require.NoError(t, err)
-	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: stack, DynamoDBEndpoint: ddb.Endpoint})
+	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: stack, DynamoDBEndpoint: ddb.URL})
 	require.NoError(t, err)
 	t.Cleanup(s.Close)
 	return s
@@ -95,9 +92,9 @@ func TestWebhookOverHTTP(t *testing.T) {
 // /simulate through the handler with injected throttling stores all 1000
 // calls exactly once.
 func TestSimulateUnderThrottling(t *testing.T) {
-	localddb.Require(t, ddb, startErr)
-	th := faults.NewThrottle(0.25, 0.5, 7)
-	db := store.NewLocalClient(ddb.Endpoint, th.Apply)
+	ddb := ddbLocal.Require(t)
+	th := emulator.NewThrottle(0.25, 0.5, 7)
+	db := store.NewLocalClient(ddb.URL, th.Apply)
 	table := "sim-throttled-" + time.Now().Format("150405.000")
 	require.NoError(t, store.EnsureTable(context.Background(), db, table))
 	h := &handler.Handler{Store: &store.Store{DB: db, Table: table}, Region: "us-west-2"}
@@ -116,6 +113,6 @@ func TestSimulateUnderThrottling(t *testing.T) {
 	assert.Positive(t, out.Retried)
 	assert.Positive(t, th.Failed.Load())
 	assert.Positive(t, th.Partial.Load())
-	assert.Equal(t, 1000, localddb.CountItems(t, store.NewLocalClient(ddb.Endpoint), table), "exactly 1000 items")
+	assert.Equal(t, 1000, emulator.CountItems(t, store.NewLocalClient(ddb.URL), table), "exactly 1000 items")
 	t.Logf("throttling injected: %d errors, %d partial batches; %d re-sends; %d ms", th.Failed.Load(), th.Partial.Load(), out.Retried, out.DurationMs)
 }

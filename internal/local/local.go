@@ -13,18 +13,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/time/rate"
 
-	"github.com/access911/access911-infra/handler"
-	"github.com/access911/access911-infra/internal/localddb"
-	"github.com/access911/access911-infra/internal/synth"
-	"github.com/access911/access911-infra/metrics"
+	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/stacks"
-	"github.com/access911/access911-infra/store"
 )
 
 // Options configures a local server.
@@ -54,7 +55,7 @@ type Server struct {
 	// Rate and Burst are the throttling in force.
 	Rate  float64
 	Burst int
-	ddb   *localddb.Server
+	ddb   *emulator.Server
 	http  *http.Server
 	done  chan error
 
@@ -64,7 +65,7 @@ type Server struct {
 // Start loads the stack's config, starts DynamoDB Local if needed, creates the
 // table and serves.
 func Start(ctx context.Context, o Options) (*Server, error) {
-	proj, err := synth.LoadProject(o.ProjectDir)
+	proj, err := preview.LoadProject(o.ProjectDir)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +87,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s := &Server{Config: cfg, Table: cfg.TableName, done: make(chan error, 1)}
 	endpoint := o.DynamoDBEndpoint
 	if endpoint == "" {
-		s.ddb, err = localddb.StartInstalled(ctx, o.ProjectDir+"/"+localddb.DefaultCacheDir)
+		s.ddb, err = emulator.InstallAndStartDynamoDBLocal(ctx, filepath.Join(o.ProjectDir, emulator.DynamoDBLocalCacheDir))
 		if err != nil {
 			return nil, err
 		}
-		endpoint = s.ddb.Endpoint
+		endpoint = s.ddb.URL
 	}
 	// The stack's region: DynamoDB Local ignores it, moto keeps regions apart.
 	db := store.NewLocalClient(endpoint, func(o *dynamodb.Options) { o.Region = cfg.Region })

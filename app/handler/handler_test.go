@@ -1,0 +1,272 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/contract"
+)
+
+// memStore is an in-memory handler.Store for router tests; the DynamoDB
+// store itself is tested against DynamoDB Local.
+type memStore struct {
+	mu    sync.Mutex
+	items map[string]calls.Call
+}
+
+func newMemStore() *memStore { return &memStore{items: map[string]calls.Call{}} }
+
+func (m *memStore) Put(_ context.Context, c calls.Call) (calls.Call, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.items[c.ConversationID]; ok {
+		return old, false, nil
+	}
+	m.items[c.ConversationID] = c
+	return c, true, nil
+}
+
+func (m *memStore) Get(_ context.Context, id string) (calls.Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.items[id]
+	if !ok {
+		return calls.Call{}, store.ErrNotFound
+	}
+	return c, nil
+}
+
+func (m *memStore) QueryByType(_ context.Context, q store.Query) (store.Page, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []calls.Call
+	for _, c := range m.items {
+		if c.EmergencyType == q.EmergencyType && c.Timestamp >= q.Since {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Timestamp > out[j].Timestamp })
+	if len(out) > int(q.Limit) {
+		out = out[:q.Limit]
+	}
+	return store.Page{Calls: out}, nil
+}
+
+func (m *memStore) BatchPut(_ context.Context, cs []calls.Call) (store.BatchResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range cs {
+		m.items[c.ConversationID] = c
+	}
+	return store.BatchResult{Written: len(cs), Batches: (len(cs) + 24) / 25}, nil
+}
+
+func (m *memStore) Health(context.Context) error { return nil }
+
+func newTestHandler() (*Handler, *memStore) {
+	st := newMemStore()
+	return &Handler{Store: st, Region: "us-east-1", Now: func() time.Time { return time.Unix(1700000100, 0) }}, st
+}
+
+func do(t *testing.T, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+const goodCall = `{"conversation_id":"conv-1","timestamp":1700000000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":95}`
+
+func TestCreateCallIsIdempotent(t *testing.T) {
+	h, st := newTestHandler()
+	routes := h.Routes()
+	first := do(t, routes, "POST", "/calls", goodCall)
+	require.Equal(t, http.StatusCreated, first.Code, first.Body.String())
+	second := do(t, routes, "POST", "/calls", goodCall)
+	require.Equal(t, http.StatusOK, second.Code, "a repeated delivery is not an error")
+	assert.JSONEq(t, first.Body.String(), second.Body.String(), "and it answers the same")
+	assert.Len(t, st.items, 1)
+
+	var c calls.Call
+	require.NoError(t, json.Unmarshal(first.Body.Bytes(), &c))
+	assert.Equal(t, "us-east-1", c.Region)
+	assert.Equal(t, int64(1700000100), c.ReceivedAt)
+	assert.Equal(t, int64(1700000100+RetentionDays*86400), c.ExpiresAt)
+	assert.Equal(t, "*", first.Header().Get("Access-Control-Allow-Origin"))
+}
+
+func TestBadInputIs400NamingTheField(t *testing.T) {
+	h, _ := newTestHandler()
+	routes := h.Routes()
+	tests := []struct {
+		method, path, body string
+		field              string
+	}{
+		{"POST", "/calls", `{"conversation_id":"x"}`, "timestamp"},
+		{"POST", "/calls", strings.Replace(goodCall, `"severity":4`, `"severity":9`, 1), "severity"},
+		{"POST", "/calls", `not json`, ""},
+		{"POST", "/simulate", `{"scenario":"nashville_tornado","num_calls":100000}`, "num_calls"},
+		{"POST", "/simulate", `{"scenario":"mars","num_calls":1}`, "scenario"},
+		{"GET", "/calls", ``, "emergency_type"},
+		{"GET", "/calls?emergency_type=alien", ``, "emergency_type"},
+		{"GET", "/calls?emergency_type=fire&limit=0", ``, "limit"},
+		{"GET", "/calls?emergency_type=fire&limit=abc", ``, "limit"},
+		{"GET", "/calls?emergency_type=fire&since=-4", ``, "since"},
+		{"GET", "/calls?emergency_type=fire&since=20&until=10", ``, "until"},
+		{"GET", "/calls?emergency_type=fire&colour=red", ``, "colour"},
+		{"GET", "/calls/bad%20id", ``, "id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path+" "+tc.field, func(t *testing.T) {
+			rec := do(t, routes, tc.method, tc.path, tc.body)
+			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+			var body errorBody
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+			require.NotEmpty(t, body.Problems)
+			fields := []string{}
+			for _, p := range body.Problems {
+				fields = append(fields, p.Field)
+				assert.NotEmpty(t, p.Problem)
+			}
+			assert.Contains(t, fields, tc.field)
+		})
+	}
+}
+
+func TestOversizedBody(t *testing.T) {
+	h, _ := newTestHandler()
+	rec := do(t, h.Routes(), "POST", "/calls", `{"location":"`+strings.Repeat("x", contract.MaxBodyBytes+10)+`"}`)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+}
+
+func TestGetAndQuery(t *testing.T) {
+	h, _ := newTestHandler()
+	routes := h.Routes()
+	require.Equal(t, http.StatusCreated, do(t, routes, "POST", "/calls", goodCall).Code)
+	assert.Equal(t, http.StatusOK, do(t, routes, "GET", "/calls/conv-1", "").Code)
+	assert.Equal(t, http.StatusNotFound, do(t, routes, "GET", "/calls/conv-2", "").Code)
+	rec := do(t, routes, "GET", "/calls?emergency_type=tornado&limit=10", "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	var page store.Page
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
+	require.Len(t, page.Calls, 1)
+	assert.Equal(t, "conv-1", page.Calls[0].ConversationID)
+}
+
+func TestSimulate(t *testing.T) {
+	h, st := newTestHandler()
+	rec := do(t, h.Routes(), "POST", "/simulate", `{"scenario":"nashville_tornado","num_calls":1000,"seed":42}`)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var out SimulateResponse
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
+	assert.Equal(t, 1000, out.Written)
+	assert.Equal(t, 0, out.Failed)
+	assert.Equal(t, int64(42), out.Seed)
+	assert.Len(t, st.items, 1000)
+}
+
+func TestUnknownRouteAndHealth(t *testing.T) {
+	h, _ := newTestHandler()
+	assert.Equal(t, http.StatusNotFound, do(t, h.Routes(), "DELETE", "/calls/conv-1", "").Code)
+	rec := do(t, h.Routes(), "GET", "/health", "")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"status":"ok","region":"us-east-1"}`, rec.Body.String())
+}
+
+func TestLambdaAdapter(t *testing.T) {
+	h, _ := newTestHandler()
+	fn := LambdaAdapter(h.Routes())
+	resp, err := fn(context.Background(), events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Path: "/calls", Body: goodCall,
+		Headers: map[string]string{"Content-Type": "application/json"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Headers["Content-Type"])
+
+	resp, err = fn(context.Background(), events.APIGatewayProxyRequest{
+		HTTPMethod: "GET", Path: "/calls",
+		MultiValueQueryStringParameters: map[string][]string{"emergency_type": {"tornado"}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	assert.True(t, bytes.Contains([]byte(resp.Body), []byte("conv-1")))
+}
+
+type recordingArchive struct {
+	mu   sync.Mutex
+	keys map[string][]byte
+	fail bool
+}
+
+func (a *recordingArchive) Archive(_ context.Context, key string, body []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail {
+		return assert.AnError
+	}
+	if a.keys == nil {
+		a.keys = map[string][]byte{}
+	}
+	a.keys[key] = append([]byte(nil), body...)
+	return nil
+}
+
+func TestNewCallsAreArchivedOnce(t *testing.T) {
+	h, _ := newTestHandler()
+	arch := &recordingArchive{}
+	h.Archive, h.ArchivePrefix = arch, "calls/"
+	routes := h.Routes()
+	require.Equal(t, http.StatusCreated, do(t, routes, "POST", "/calls", goodCall).Code)
+	require.Equal(t, http.StatusOK, do(t, routes, "POST", "/calls", goodCall).Code)
+	// received 2023-11-14 (Now is Unix 1700000100), raw body kept as sent
+	assert.Equal(t, map[string][]byte{"calls/2023/11/14/conv-1-1700000000.json": []byte(goodCall)}, arch.keys,
+		"the raw payload, under its date and id, once")
+}
+
+func TestArchiveFailureDoesNotFailTheCall(t *testing.T) {
+	h, st := newTestHandler()
+	h.Archive = &recordingArchive{fail: true}
+	assert.Equal(t, http.StatusCreated, do(t, h.Routes(), "POST", "/calls", goodCall).Code)
+	assert.Len(t, st.items, 1, "the table is the record; the archive is a copy")
+}
+
+func TestEveryRequestEmitsEMF(t *testing.T) {
+	h, _ := newTestHandler()
+	var buf bytes.Buffer
+	h.Metrics = &metrics.Emitter{W: &buf}
+	routes := h.Routes()
+	do(t, routes, "POST", "/calls", goodCall)
+	do(t, routes, "POST", "/calls", `{}`)
+	var names []string
+	var statuses []float64
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		for _, m := range rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any) {
+			names = append(names, m.(map[string]any)["Name"].(string))
+		}
+		if s, ok := rec["status"].(float64); ok {
+			statuses = append(statuses, s)
+			assert.Equal(t, 0.0, rec["Errors"], "4xx is not an error metric")
+		}
+	}
+	assert.Equal(t, []string{"CallsWritten", "RequestCount", "ResponseTime", "Errors", "RequestCount", "ResponseTime", "Errors"}, names)
+	assert.Equal(t, []float64{201, 400}, statuses)
+}

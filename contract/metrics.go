@@ -1,0 +1,22 @@
+// Package metrics names the custom CloudWatch metrics the handler emits (as
+// Embedded Metric Format log lines) and the alarms and dashboard read. It
+// never imports Pulumi.
+package contract
+
+const (
+	// Namespace: seed 000, put_metric_data(Namespace = 'DispatchAI').
+	Namespace = "DispatchAI"
+	// ServiceDimension is the one dimension every metric carries.
+	ServiceDimension = "Service"
+	// Service is the dimension's value.
+	Service = "access911"
+)
+
+// Metric names: seed 000's "Key Metrics to Monitor".
+const (
+	RequestCount = "RequestCount"
+	ResponseTime = "ResponseTime" // milliseconds
+	Errors       = "Errors"
+	CallsWritten = "CallsWritten"
+	QueueDepth   = "QueueDepth"
+)

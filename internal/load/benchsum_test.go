@@ -1,0 +1,34 @@
+package load
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sample = `goos: linux
+BenchmarkHandlerPostCall-2   	     300	   3000000 ns/op	   56554 B/op	     588 allocs/op
+BenchmarkHandlerPostCall-2   	     300	   5000000 ns/op	   56554 B/op	     588 allocs/op
+BenchmarkHandlerPostCall-2   	     300	   4000000 ns/op	   56554 B/op	     588 allocs/op
+BenchmarkRawPutItem-2        	     300	   2000000 ns/op
+BenchmarkSimulate1000-2      	       2	1000000000 ns/op
+BenchmarkSequentialPutItem1000-2 	   1	4000000000 ns/op
+PASS
+`
+
+func TestParseAndRatios(t *testing.T) {
+	s, err := ParseBench(strings.NewReader(sample))
+	require.NoError(t, err)
+	assert.Equal(t, []float64{3e6, 5e6, 4e6}, s["HandlerPostCall"])
+	assert.Equal(t, 4e6, Median(s["HandlerPostCall"]))
+	assert.Equal(t, 2.5, Median([]float64{1, 2, 3, 4}))
+	var buf bytes.Buffer
+	WriteBenchSummary(&buf, s)
+	out := buf.String()
+	assert.Contains(t, out, "handler POST /calls / raw PutItem                2.00")
+	assert.Contains(t, out, "/simulate 1000 / 1000 sequential PutItem         0.25")
+	assert.Contains(t, out, "n/a (missing Simulate1000 or RawParallelBatchWrite1000)")
+}

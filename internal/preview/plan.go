@@ -1,0 +1,217 @@
+// Package plan turns the offline synthesis of stacks into the table and JSON
+// that `access911 plan` prints.
+package preview
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/stacks"
+)
+
+// Stack is one planned stack.
+type Stack struct {
+	Result *Result
+	Config stacks.Config
+}
+
+// Load reads, validates and synthesizes the named stacks of the project in
+// dir (all stacks when names is empty). When every stack is planned, the
+// stack files must also agree with each other.
+func Load(dir string, names []string) ([]Stack, error) {
+	proj, err := LoadProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	all, err := proj.Stacks()
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no Pulumi.<stack>.yaml files in %s", dir)
+	}
+	if len(names) == 0 {
+		names = all
+	}
+	var out []Stack
+	configs := map[string]stacks.Config{}
+	for _, name := range names {
+		if !slices.Contains(all, name) {
+			return nil, fmt.Errorf("no stack %q: there is no %s (stacks here: %s)", name, filepath.Base(proj.StackFile(name)), strings.Join(all, ", "))
+		}
+		raw, err := proj.StackConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := stacks.ParseConfig(raw)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s (%s): invalid configuration:\n%w", name, proj.StackFile(name), err)
+		}
+		configs[name] = cfg
+		res, err := Run(proj.Name(), name, raw, stacks.Build)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", name, err)
+		}
+		out = append(out, Stack{Result: res, Config: cfg})
+	}
+	if len(names) == len(all) {
+		if err := stacks.CheckStacksAgree(configs); err != nil {
+			return nil, fmt.Errorf("the stack files disagree:\n%w", err)
+		}
+	}
+	// In the order of access911:regions (home and active region first, as
+	// committed), stacks outside it last.
+	rank := func(s Stack) int {
+		if i := slices.Index(s.Config.Regions, s.Config.Region); i >= 0 {
+			return i
+		}
+		return len(s.Config.Regions)
+	}
+	slices.SortStableFunc(out, func(a, b Stack) int { return rank(a) - rank(b) })
+	return out, nil
+}
+
+// JSONResource is one resource in the JSON plan.
+type JSONResource struct {
+	Type   string         `json:"type"`
+	Name   string         `json:"name"`
+	Region string         `json:"region"`
+	Parent string         `json:"parent,omitempty"`
+	Inputs map[string]any `json:"inputs"`
+}
+
+// JSONStack is the JSON plan of one stack.
+type JSONStack struct {
+	Stack     string         `json:"stack"`
+	Region    string         `json:"region"`
+	Resources []JSONResource `json:"resources"`
+	Outputs   map[string]any `json:"outputs"`
+}
+
+// WriteJSON prints one JSON object per stack, one per line.
+func WriteJSON(w io.Writer, planned []Stack) error {
+	enc := json.NewEncoder(w)
+	for _, s := range planned {
+		js := JSONStack{Stack: s.Result.Stack, Region: s.Result.Region, Outputs: s.Result.Outputs, Resources: []JSONResource{}}
+		for _, r := range s.Result.Custom() {
+			js.Resources = append(js.Resources, JSONResource{
+				Type: r.Type, Name: r.Name, Region: r.Region, Parent: parentName(r.Parent), Inputs: r.Inputs,
+			})
+		}
+		if err := enc.Encode(js); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteTable prints a readable plan of every stack.
+func WriteTable(w io.Writer, planned []Stack) error {
+	var total time.Duration
+	for i, s := range planned {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		writeStack(w, s)
+		total += s.Result.Duration
+	}
+	if len(planned) > 1 {
+		fmt.Fprintf(w, "\n%d stacks synthesized offline in %s (no AWS calls; account %s is a placeholder).\n",
+			len(planned), total.Round(time.Millisecond), MockAccountID)
+	}
+	return nil
+}
+
+func writeStack(w io.Writer, s Stack) {
+	c, r := s.Config, s.Result
+	var roles []string
+	if c.IsActive() {
+		roles = append(roles, "ACTIVE (takes the traffic)")
+	} else {
+		roles = append(roles, "standby (active: "+c.ActiveRegion+")")
+	}
+	if c.IsHome() {
+		roles = append(roles, "home: owns the global table")
+	} else {
+		roles = append(roles, "replica of the table in "+c.HomeRegion)
+	}
+	fmt.Fprintf(w, "Stack %s  region %s  %s\n", r.Stack, c.Region, strings.Join(roles, ", "))
+	if b, err := stacks.TableBilling(c); err == nil {
+		fmt.Fprintf(w, "  table billing: %s\n    decided from the design peak = %dx the failover load of %d rps (every stack decides the same)\n",
+			b, capacity.SpikeFactor, c.FailoverLoadRps)
+		if alone, err := capacity.DecideBilling(capacity.DesignPeakRps(c.ExpectedLoadRps)); err == nil && alone.Mode != b.Mode {
+			fmt.Fprintf(w, "    this region alone (%dx its %d rps) would give %s; replicas share one billing mode\n",
+				capacity.SpikeFactor, c.ExpectedLoadRps, alone)
+		}
+		report := stacks.CapacityReport(c, b)
+		fmt.Fprintf(w, "  capacity check (%s):\n", report.Mode)
+		for _, f := range report.Findings {
+			fmt.Fprintf(w, "    %s\n", f)
+		}
+	}
+	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
+	if c.DNSEnabled() {
+		fmt.Fprintf(w, "  DNS: %s weight %d (%s routing), health check on this region's /health\n\n", c.APIHostname, c.RecordWeight(), c.Routing)
+	} else {
+		fmt.Fprintf(w, "  DNS failover: off (set %s and %s in every stack file)\n\n", stacks.KeyAPIHostname, stacks.KeyHostedZoneID)
+	}
+
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TYPE\tNAME\tREGION\tKEY SETTINGS")
+	custom := r.Custom()
+	for _, res := range custom {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", ShortType(res.Type), res.Name, res.Region, KeySettings(res))
+	}
+	tw.Flush()
+	providers, components := 0, 0
+	for _, res := range r.Resources {
+		switch {
+		case strings.HasPrefix(res.Type, ProviderTypePrefix):
+			providers++
+		case !res.Custom:
+			components++
+		}
+	}
+	fmt.Fprintf(w, "\n  %d AWS resources (+ %d providers, %d components), synthesized in %s\n",
+		len(custom), providers, components, r.Duration.Round(time.Millisecond))
+	keys := make([]string, 0, len(r.Outputs))
+	for k := range r.Outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintln(w, "  outputs:")
+	for _, k := range keys {
+		if k == "capacityCheck" {
+			continue // printed above as the capacity check
+		}
+		fmt.Fprintf(w, "    %-26s %v\n", k, r.Outputs[k])
+	}
+}
+
+// ShortType turns aws:dynamodb/table:Table into dynamodb.Table.
+func ShortType(token string) string {
+	parts := strings.Split(token, ":")
+	if len(parts) != 3 {
+		return token
+	}
+	mod := parts[1]
+	if i := strings.Index(mod, "/"); i >= 0 {
+		mod = mod[:i]
+	}
+	return mod + "." + parts[2]
+}
+
+func parentName(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 && !strings.Contains(urn, "pulumi:pulumi:Stack") {
+		return urn[i+2:]
+	}
+	return ""
+}

@@ -1,0 +1,44 @@
+package preview
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestShortType(t *testing.T) {
+	assert.Equal(t, "dynamodb.Table", ShortType("aws:dynamodb/table:Table"))
+	assert.Equal(t, "s3.BucketV2", ShortType("aws:s3/bucketV2:BucketV2"))
+	assert.Equal(t, "odd", ShortType("odd"))
+}
+
+func TestLookup(t *testing.T) {
+	in := map[string]any{"rules": []any{map[string]any{"days": 30.0}}}
+	assert.Equal(t, 30.0, Lookup(in, "rules.0.days"))
+	assert.Nil(t, Lookup(in, "rules.1.days"))
+	assert.Nil(t, Lookup(in, "rules.x"))
+	assert.Nil(t, Lookup(in, "missing.path"))
+}
+
+func TestLoadCountsResources(t *testing.T) {
+	planned, err := Load("../..", nil)
+	require.NoError(t, err)
+	require.Len(t, planned, 3)
+	counts := map[string]int{}
+	for _, s := range planned {
+		counts[s.Result.Stack] = len(s.Result.Custom())
+	}
+	// table or replica 1, archive 18, function 4, API 46, alarms 10.
+	assert.Equal(t, map[string]int{"us-east-1": 79, "us-west-2": 79, "eu-west-1": 79}, counts)
+}
+
+// BenchmarkPlanAllStacks measures loading, validating and synthesizing the
+// three stacks offline: what `access911 plan` does.
+func BenchmarkPlanAllStacks(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load("../..", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

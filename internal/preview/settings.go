@@ -1,0 +1,168 @@
+package preview
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// KeySettings summarizes the inputs that matter of one resource in a line.
+func KeySettings(r Resource) string {
+	in := r.Inputs
+	var s []string
+	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
+	on := func(path, label string) {
+		if b, _ := Lookup(in, path).(bool); b {
+			s = append(s, label)
+		}
+	}
+	switch r.Type {
+	case "aws:dynamodb/table:Table":
+		add("%v %v", Lookup(in, "name"), Lookup(in, "billingMode"))
+		if rc := Lookup(in, "readCapacity"); rc != nil {
+			add("RCU %v / WCU %v", rc, Lookup(in, "writeCapacity"))
+		}
+		add("key %v+%v", Lookup(in, "hashKey"), Lookup(in, "rangeKey"))
+		add("GSI %v(%v+%v)", Lookup(in, "globalSecondaryIndexes.0.name"),
+			Lookup(in, "globalSecondaryIndexes.0.hashKey"), Lookup(in, "globalSecondaryIndexes.0.rangeKey"))
+		on("pointInTimeRecovery.enabled", "PITR")
+		on("serverSideEncryption.enabled", "SSE-KMS")
+		on("deletionProtectionEnabled", "deletion protection")
+		add("stream %v", Lookup(in, "streamViewType"))
+		add("TTL %v", Lookup(in, "ttl.attributeName"))
+	case "aws:dynamodb/tableReplica:TableReplica":
+		add("replica of %v", Lookup(in, "globalTableArn"))
+		on("pointInTimeRecovery", "PITR")
+		on("deletionProtectionEnabled", "deletion protection")
+	case "aws:appautoscaling/target:Target":
+		add("%v %v min %v max %v", Lookup(in, "resourceId"), Lookup(in, "scalableDimension"),
+			Lookup(in, "minCapacity"), Lookup(in, "maxCapacity"))
+	case "aws:appautoscaling/policy:Policy":
+		add("target tracking %v at %v%%",
+			Lookup(in, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType"),
+			Lookup(in, "targetTrackingScalingPolicyConfiguration.targetValue"))
+	case "aws:kms/key:Key":
+		on("enableKeyRotation", "rotation")
+		add("deletion window %vd", Lookup(in, "deletionWindowInDays"))
+	case "aws:s3/bucketV2:BucketV2":
+		if b, _ := Lookup(in, "forceDestroy").(bool); !b {
+			add("not force-destroyed")
+		}
+	case "aws:s3/bucketVersioningV2:BucketVersioningV2":
+		add("versioning %v", Lookup(in, "versioningConfiguration.status"))
+	case "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2":
+		add("%v", Lookup(in, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"))
+		on("rules.0.bucketKeyEnabled", "bucket key")
+	case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+		n := 0
+		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if b, _ := Lookup(in, k).(bool); b {
+				n++
+			}
+		}
+		add("%d/4 public-access blocks on", n)
+	case "aws:s3/bucketPolicy:BucketPolicy":
+		add("%s", policySummary(Lookup(in, "policy")))
+	case "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":
+		for i := 0; Lookup(in, "rules.0.transitions."+strconv.Itoa(i)) != nil; i++ {
+			p := "rules.0.transitions." + strconv.Itoa(i)
+			add("%vd->%v", Lookup(in, p+".days"), Lookup(in, p+".storageClass"))
+		}
+		add("noncurrent expire %vd", Lookup(in, "rules.0.noncurrentVersionExpiration.noncurrentDays"))
+		add("abort MPU %vd", Lookup(in, "rules.0.abortIncompleteMultipartUpload.daysAfterInitiation"))
+	case "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
+		add("to %v", Lookup(in, "rules.0.destination.bucket"))
+		add("delete markers %v", Lookup(in, "rules.0.deleteMarkerReplication.status"))
+		add("SSE-KMS objects %v", Lookup(in, "rules.0.sourceSelectionCriteria.sseKmsEncryptedObjects.status"))
+		add("RTC %vmin", Lookup(in, "rules.0.destination.replicationTime.time.minutes"))
+	case "aws:lambda/function:Function":
+		add("%v %v", Lookup(in, "runtime"), Lookup(in, "architectures.0"))
+		add("%v MB, %vs, reserved %v", Lookup(in, "memorySize"), Lookup(in, "timeout"), Lookup(in, "reservedConcurrentExecutions"))
+		add("tracing %v", Lookup(in, "tracingConfig.mode"))
+		add("logs %v", Lookup(in, "loggingConfig.logFormat"))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		add("retention %vd", Lookup(in, "retentionInDays"))
+	case "aws:apigateway/methodSettings:MethodSettings":
+		add("%v burst %v rate %v", Lookup(in, "methodPath"), Lookup(in, "settings.throttlingBurstLimit"), Lookup(in, "settings.throttlingRateLimit"))
+		on("settings.metricsEnabled", "detailed metrics")
+	case "aws:apigateway/usagePlan:UsagePlan":
+		add("burst %v rate %v", Lookup(in, "throttleSettings.burstLimit"), Lookup(in, "throttleSettings.rateLimit"))
+	case "aws:apigateway/method:Method":
+		add("%v", Lookup(in, "httpMethod"))
+		if b, _ := Lookup(in, "apiKeyRequired").(bool); b {
+			add("API key")
+		}
+		if Lookup(in, "requestValidatorId") != nil {
+			add("validated")
+		}
+		if m := Lookup(in, "requestModels.application/json"); m != nil {
+			add("model %v", m)
+		}
+	case "aws:apigateway/integration:Integration":
+		add("%v", Lookup(in, "type"))
+	case "aws:apigateway/stage:Stage":
+		add("stage %v", Lookup(in, "stageName"))
+		on("xrayTracingEnabled", "X-Ray")
+		if Lookup(in, "accessLogSettings.format") != nil {
+			add("JSON access logs")
+		}
+	case "aws:apigateway/requestValidator:RequestValidator":
+		on("validateRequestBody", "body")
+		on("validateRequestParameters", "parameters")
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		add("%v %v, %v periods", Lookup(in, "comparisonOperator"), Lookup(in, "threshold"), Lookup(in, "evaluationPeriods"))
+		add("missing data %v", Lookup(in, "treatMissingData"))
+	case "aws:sns/topic:Topic":
+		add("KMS %v", Lookup(in, "kmsMasterKeyId"))
+	case "aws:iam/role:Role":
+		add("%s", policySummary(Lookup(in, "assumeRolePolicy")))
+	case "aws:iam/rolePolicy:RolePolicy":
+		add("%s", policySummary(Lookup(in, "policy")))
+	}
+	return strings.Join(s, ", ")
+}
+
+// policySummary lists a policy's statements as Effect:Actions.
+func policySummary(v any) string {
+	str, _ := v.(string)
+	var doc struct {
+		Statement []struct {
+			Sid    string
+			Effect string
+			Action []string
+		}
+	}
+	if json.Unmarshal([]byte(str), &doc) != nil {
+		return ""
+	}
+	var parts []string
+	for _, st := range doc.Statement {
+		p := st.Effect + " " + strings.Join(st.Action, " ")
+		if st.Sid != "" && st.Effect == "Deny" {
+			p += " (" + st.Sid + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Lookup walks a dotted path ("rules.0.transitions.1.days") through the
+// nested maps and slices of resource inputs; nil when absent.
+func Lookup(v any, path string) any {
+	for _, part := range strings.Split(path, ".") {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}

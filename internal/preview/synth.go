@@ -1,0 +1,333 @@
+package preview
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// MockAccountID is the placeholder account the offline plan runs as. It is
+// not a real account.
+const MockAccountID = "000000000000"
+
+// ProviderTypePrefix starts the type token of every provider resource.
+const ProviderTypePrefix = "pulumi:providers:"
+
+// Resource is one resource the program registered.
+type Resource struct {
+	// Type is the Pulumi type token, e.g. aws:dynamodb/table:Table.
+	Type string `json:"type"`
+	// Name is the logical name.
+	Name string `json:"name"`
+	// URN identifies the resource in the stack.
+	URN string `json:"urn"`
+	// Parent is the URN of the parent (a component or the stack).
+	Parent string `json:"parent,omitempty"`
+	// Custom is false for component resources.
+	Custom bool `json:"-"`
+	// Region is the region of the provider that manages the resource ("" for
+	// components and for resources on a default provider).
+	Region string `json:"region,omitempty"`
+	// Provider is the provider reference the engine received ("" = default).
+	Provider string `json:"-"`
+	// Protect, RetainOnDelete and IgnoreChanges are the resource options.
+	Protect        bool     `json:"protect,omitempty"`
+	RetainOnDelete bool     `json:"retainOnDelete,omitempty"`
+	IgnoreChanges  []string `json:"ignoreChanges,omitempty"`
+	// DependsOn are the explicit dependencies' URNs.
+	DependsOn []string `json:"-"`
+	// Inputs are the inputs with Pulumi property names, as the engine gets them.
+	Inputs map[string]any `json:"inputs"`
+}
+
+// Result is what one stack would create.
+type Result struct {
+	Project   string
+	Stack     string
+	Region    string // aws:region of the stack
+	Resources []Resource
+	Outputs   map[string]any
+	Duration  time.Duration
+}
+
+// Custom returns the resources a provider would create, providers excluded.
+func (r *Result) Custom() []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Custom && !strings.HasPrefix(res.Type, ProviderTypePrefix) {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// ByType returns the custom resources of one type token.
+func (r *Result) ByType(token string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Type == token {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Program is a Pulumi program that also hands back its stack outputs, so the
+// harness can see them (mocks do not receive exports).
+type Program func(ctx *pulumi.Context) (pulumi.Map, error)
+
+// Run executes program for one stack of the project under mocks, with the
+// stack's configuration (possibly edited by the caller) and returns what it
+// registered. It never talks to AWS or to a Pulumi backend. On error the
+// result still lists what was registered before the failure.
+func Run(projectName, stack string, cfg map[string]string, program Program) (*Result, error) {
+	m := &mocks{project: projectName, stack: stack, providerRegion: map[string]string{}}
+	res := &Result{Project: projectName, Stack: stack, Region: cfg["aws:region"]}
+	start := time.Now()
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		outputs, err := program(ctx)
+		if err != nil {
+			return err
+		}
+		pulumi.ToMap(map[string]any(toAnyMap(outputs))).ToMapOutput().ApplyT(func(v map[string]any) error {
+			res.Outputs = v
+			return nil
+		})
+		return nil
+	}, pulumi.WithMocks(projectName, stack, m), withConfig(cfg))
+	res.Duration = time.Since(start)
+	res.Resources = m.resolved()
+	return res, err
+}
+
+func toAnyMap(m pulumi.Map) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// withConfig hands the configuration to the program as the engine would.
+func withConfig(cfg map[string]string) pulumi.RunOption {
+	return func(info *pulumi.RunInfo) {
+		info.Config = cfg
+		info.ConfigSecretKeys = nil
+	}
+}
+
+type mocks struct {
+	project, stack string
+
+	mu             sync.Mutex
+	resources      []Resource
+	providerRegion map[string]string // provider ID -> region
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	inputs := readable(args.Inputs.Mappable()).(map[string]any)
+	r := Resource{
+		Type:     args.TypeToken,
+		Name:     args.Name,
+		Custom:   args.Custom,
+		Provider: args.Provider,
+		Inputs:   inputs,
+	}
+	var parentType tokens.Type
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		if r.Parent != "" {
+			if pt := resource.URN(r.Parent).QualifiedType(); pt != resource.RootStackType {
+				parentType = pt
+			}
+		}
+		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.DependsOn = rpc.GetDependencies()
+	}
+	r.URN = string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType,
+		tokens.Type(args.TypeToken), args.Name))
+	id := args.Name + "-id"
+	outputs := resource.NewPropertyMapFromMap(inputs)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if strings.HasPrefix(args.TypeToken, ProviderTypePrefix) {
+		region, _ := inputs["region"].(string)
+		m.providerRegion[id] = region
+		r.Region = region
+	} else if args.Provider != "" {
+		r.Region = m.providerRegion[providerID(args.Provider)]
+	}
+	if args.Custom {
+		if physical := computed(args.TypeToken, args.Name, r.Region, inputs, outputs); physical != "" {
+			id = physical
+		}
+	}
+	m.resources = append(m.resources, r)
+	return id, outputs, nil
+}
+
+// readable replaces Pulumi's signature-tagged asset and archive maps with
+// {"archive": path} / {"asset": path}, so the plan reads like the program.
+func readable(v any) any {
+	switch t := v.(type) {
+	case *resource.Archive:
+		return map[string]any{"archive": t.Path}
+	case *resource.Asset:
+		return map[string]any{"asset": t.Path}
+	case map[string]any:
+		if kind, ok := t[sig.Key].(string); ok && (kind == sig.ArchiveSig || kind == sig.AssetSig) {
+			name := map[string]string{sig.ArchiveSig: "archive", sig.AssetSig: "asset"}[kind]
+			for _, k := range []string{"path", "uri", "text"} {
+				if p, ok := t[k]; ok {
+					return map[string]any{name: p}
+				}
+			}
+			return map[string]any{name: "(in-memory)"}
+		}
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = readable(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = readable(x)
+		}
+		return out
+	}
+	return v
+}
+
+// providerID takes the ID out of a provider reference "urn::id".
+func providerID(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i >= 0 {
+		return ref[i+2:]
+	}
+	return ref
+}
+
+// computed fills in the outputs AWS would compute and the program reads
+// (names, ARNs), in the shapes AWS uses, so policies and ARNs built from them
+// look as they would after a real deployment. It returns the physical ID
+// where AWS's ID is the resource's name (buckets, tables), else "".
+func computed(token, name, region string, inputs map[string]any, out resource.PropertyMap) string {
+	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
+	switch token {
+	case "aws:s3/bucketV2:BucketV2":
+		bucket, _ := inputs["bucket"].(string)
+		if bucket == "" {
+			bucket = name + "-0123456" // Pulumi auto-naming adds a random suffix
+		}
+		set("bucket", bucket)
+		set("arn", "arn:aws:s3:::"+bucket)
+		return bucket
+	case "aws:kms/key:Key":
+		set("keyId", name+"-key-id")
+		set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:key/%s-key-id", region, MockAccountID, name))
+	case "aws:iam/role:Role":
+		set("name", name)
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", MockAccountID, name))
+	case "aws:dynamodb/table:Table":
+		table, _ := inputs["name"].(string)
+		arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, MockAccountID, table)
+		set("arn", arn)
+		set("streamArn", arn+"/stream/1970-01-01T00:00:00.000")
+		return table
+	case "aws:lambda/function:Function":
+		fn := name + "-0123456"
+		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, MockAccountID, fn)
+		set("name", fn)
+		set("arn", arn)
+		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		prefix, _ := inputs["namePrefix"].(string)
+		lg := prefix + "0123456"
+		set("name", lg)
+		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, MockAccountID, lg))
+	case "aws:apigateway/restApi:RestApi":
+		id := name + "-api-id"
+		set("name", name+"-0123456")
+		set("rootResourceId", name+"-root-id")
+		set("executionArn", fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", region, MockAccountID, id))
+		return id
+	case "aws:apigateway/stage:Stage":
+		api, _ := inputs["restApi"].(string)
+		stage, _ := inputs["stageName"].(string)
+		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
+	case "aws:sns/topic:Topic":
+		set("arn", fmt.Sprintf("arn:aws:sns:%s:%s:%s-0123456", region, MockAccountID, name))
+	case "aws:acm/certificate:Certificate":
+		domain, _ := inputs["domainName"].(string)
+		set("arn", fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s-cert-id", region, MockAccountID, name))
+		out["domainValidationOptions"] = resource.NewArrayProperty([]resource.PropertyValue{
+			resource.NewObjectProperty(resource.NewPropertyMapFromMap(map[string]any{
+				"domainName":          domain,
+				"resourceRecordName":  "_0123456789abcdef." + domain + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_fedcba9876543210.acm-validations.aws.",
+			})),
+		})
+	case "aws:route53/record:Record":
+		n, _ := inputs["name"].(string)
+		set("fqdn", strings.TrimSuffix(n, "."))
+	case "aws:apigateway/domainName:DomainName":
+		set("regionalDomainName", fmt.Sprintf("d-%s.execute-api.%s.amazonaws.com", region, region))
+		set("regionalZoneId", "ZEXAMPLEAPIGW")
+	case "aws:dynamodb/tableReplica:TableReplica":
+		global, _ := inputs["globalTableArn"].(string)
+		if i := strings.Index(global, ":table/"); i >= 0 {
+			set("arn", fmt.Sprintf("arn:aws:dynamodb:%s:%s%s", region, MockAccountID, global[i:]))
+		}
+	}
+	return ""
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": MockAccountID,
+			"arn":       "arn:aws:iam::" + MockAccountID + ":user/offline-plan",
+			"userId":    "OFFLINEPLAN",
+			"id":        MockAccountID,
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		m.mu.Lock()
+		region := m.providerRegion[providerID(args.Provider)]
+		m.mu.Unlock()
+		if region == "" {
+			return nil, fmt.Errorf("offline plan: getRegion without an explicit provider")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": region, "id": region, "description": region, "endpoint": "ec2." + region + ".amazonaws.com",
+		}), nil
+	}
+	return nil, fmt.Errorf("offline plan: no mock for function %s", args.Token)
+}
+
+// resolved returns the registered resources sorted by name, then type, so
+// the plan reads the same on every run (registration order varies with the
+// order in which outputs resolve).
+func (m *mocks) resolved() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := slices.Clone(m.resources)
+	slices.SortStableFunc(out, func(a, b Resource) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Type, b.Type)
+	})
+	return out
+}
