@@ -16,14 +16,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/access911/access911-infra/contract"
 )
 
-// Lambda packaging facts for the provided.al2023 runtime.
+// The binary's name and architecture are the contract's (contract.Binary,
+// contract.Architecture): the function component declares the same.
 const (
-	// Entry is the executable name the custom runtime starts.
-	Entry = "bootstrap"
-	// GOARCH is arm64: Graviton Lambdas cost less per GB-second.
-	GOARCH = "arm64"
 	// HandlerPackage is the Lambda's main package in this module.
 	HandlerPackage = "./cmd/lambda"
 	// DefaultOutDir is where the zip is written, relative to the module root.
@@ -97,13 +96,13 @@ func build(ctx context.Context, o Options) (Artifact, error) {
 		return Artifact{}, err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, Entry)
+	bin := filepath.Join(tmp, contract.Binary)
 	cmd := exec.CommandContext(ctx, "go", "build",
 		"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
 		"-ldflags", "-s -w -buildid=",
 		"-o", bin, o.Package)
 	cmd.Dir = o.ModuleDir
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+GOARCH, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+contract.Architecture, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -117,7 +116,7 @@ func build(ctx context.Context, o Options) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	name := fmt.Sprintf("%s-linux-%s.zip", filepath.Base(o.Package), GOARCH)
+	name := fmt.Sprintf("%s-linux-%s.zip", filepath.Base(o.Package), contract.Architecture)
 	path := filepath.Join(outDir, name)
 	if err := writeIfChanged(path, zipped); err != nil {
 		return Artifact{}, err
@@ -131,7 +130,7 @@ func build(ctx context.Context, o Options) (Artifact, error) {
 func Zip(exe []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	hdr := &zip.FileHeader{Name: Entry, Method: zip.Deflate, Modified: zipTime}
+	hdr := &zip.FileHeader{Name: contract.Binary, Method: zip.Deflate, Modified: zipTime}
 	hdr.SetMode(0o755)
 	w, err := zw.CreateHeader(hdr)
 	if err != nil {

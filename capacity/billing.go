@@ -12,10 +12,10 @@ const (
 )
 
 const (
-	// OnDemandThresholdRps: seed 000, configure_dynamodb_scaling: an expected
+	// OnDemandThresholdRps: seed 000 line 102, configure_dynamodb_scaling: an expected
 	// load above 1000 requests per second selects on-demand billing.
 	OnDemandThresholdRps = 1000
-	// SpikeFactor: seed 000, "Plan for Spikes: Design for 10x normal load".
+	// SpikeFactor: seed 000 line 216, "Plan for Spikes: Design for 10x normal load".
 	// Autoscaling may grow provisioned capacity to this multiple of the base.
 	SpikeFactor = 10
 	// AutoscalingTargetPercent is the target-tracking utilisation for
@@ -39,10 +39,6 @@ type Billing struct {
 	WriteCapacity int
 	// Autoscaling is set only in Provisioned mode.
 	Autoscaling *Autoscaling
-	// PointInTimeRecovery is what the seed's rule asks for. The seed asks for
-	// PITR only with on-demand billing; the table component enables it in both
-	// modes (see components.CallsTable).
-	PointInTimeRecovery bool
 }
 
 // Autoscaling is an Application Auto Scaling target-tracking range.
@@ -53,7 +49,8 @@ type Autoscaling struct {
 }
 
 // DecideBilling applies seed 000's configure_dynamodb_scaling: a load above
-// 1000 rps selects on-demand billing with point-in-time recovery; otherwise
+// 1000 rps selects on-demand billing (the seed adds point-in-time recovery
+// there; the table component enables it in both modes); otherwise
 // provisioned capacity with read = write = load/2 (integer division) and
 // autoscaling. Capacities are clamped to DynamoDB's minimum of 1 unit and the
 // autoscaling ceiling is SpikeFactor times the base, within the table quota.
@@ -62,7 +59,7 @@ func DecideBilling(loadRps int) (Billing, error) {
 		return Billing{}, fmt.Errorf("expected load must be a positive number of requests per second, got %d", loadRps)
 	}
 	if loadRps > OnDemandThresholdRps {
-		return Billing{LoadRps: loadRps, Mode: PayPerRequest, PointInTimeRecovery: true}, nil
+		return Billing{LoadRps: loadRps, Mode: PayPerRequest}, nil
 	}
 	units := max(loadRps/2, MinCapacityUnits)
 	return Billing{

@@ -14,10 +14,9 @@ func TestDecideBilling(t *testing.T) {
 		mode      string
 		units     int
 		scaleMax  int
-		wantsPITR bool
 	}{
-		{name: "just above the seed threshold is on-demand", load: 1001, mode: PayPerRequest, wantsPITR: true},
-		{name: "far above the threshold is on-demand", load: 2600, mode: PayPerRequest, wantsPITR: true},
+		{name: "just above the seed threshold is on-demand", load: 1001, mode: PayPerRequest},
+		{name: "far above the threshold is on-demand", load: 2600, mode: PayPerRequest},
 		{name: "exactly 1000 stays provisioned", load: 1000, mode: Provisioned, units: 500, scaleMax: 5000},
 		{name: "odd load uses integer division", load: 701, mode: Provisioned, units: 350, scaleMax: 3500},
 		{name: "small load", load: 40, mode: Provisioned, units: 20, scaleMax: 200},
@@ -29,7 +28,6 @@ func TestDecideBilling(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.load, b.LoadRps)
 			assert.Equal(t, tc.mode, b.Mode)
-			assert.Equal(t, tc.wantsPITR, b.PointInTimeRecovery)
 			if tc.mode == PayPerRequest {
 				assert.Zero(t, b.ReadCapacity)
 				assert.Zero(t, b.WriteCapacity)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // Capacity-check modes.
@@ -25,8 +27,6 @@ const (
 	// OnDemandInstantWCU is what a new on-demand table serves at once
 	// (4,000 writes/s); beyond it DynamoDB scales over minutes.
 	OnDemandInstantWCU = 4000
-	// APIGatewayIntegrationTimeout is the REST API integration limit.
-	APIGatewayIntegrationTimeout = 29 * time.Second
 )
 
 // CheckInput is everything the capacity check reads from one stack.
@@ -145,8 +145,8 @@ func Check(in CheckInput, mode string) Report {
 	}
 
 	timeout := in.Timeout.Seconds()
-	add("Lambda timeout within API Gateway's", timeout, APIGatewayIntegrationTimeout.Seconds(), "s", "warn",
-		"API Gateway answers 504 at 29 s while the function runs on")
+	add("Lambda timeout within API Gateway's", timeout, contract.IntegrationTimeout.Seconds(), "s", "warn",
+		fmt.Sprintf("API Gateway answers 504 at %.0f s while the function runs on", contract.IntegrationTimeout.Seconds()))
 	if suggested := OptimizeMemory(in.P99Duration, in.MemoryMB); suggested != in.MemoryMB {
 		r.Findings = append(r.Findings, Finding{"seed memory rule", float64(suggested), float64(in.MemoryMB), "MB", "warn",
 			fmt.Sprintf("optimize_memory_configuration at %s suggests %d MB; measure before changing", in.P99Duration, suggested)})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -35,6 +34,9 @@ const (
 
 // AlarmsArgs configures the alarms.
 type AlarmsArgs struct {
+	// Region is the region of the metrics (that of the component's
+	// provider): dashboard widgets must name it.
+	Region string
 	// APIName and StageName identify the API's metrics.
 	APIName   pulumi.StringInput
 	StageName pulumi.StringInput
@@ -45,7 +47,7 @@ type AlarmsArgs struct {
 	TableName pulumi.StringInput
 	// AlarmEmail, if set, subscribes an address to the alarm topic.
 	AlarmEmail string
-	// DashboardName names the CloudWatch dashboard.
+	// DashboardName names the CloudWatch dashboard; default the component name.
 	DashboardName string
 	Tags          pulumi.StringMap
 }
@@ -70,10 +72,16 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	if args == nil || args.APIName == nil || args.FunctionName == nil || args.TableName == nil || args.StageName == nil {
 		return nil, fmt.Errorf("alarms %q: the API, function and table are required", name)
 	}
+	if args.Region == "" {
+		return nil, fmt.Errorf("alarms %q: the region is required", name)
+	}
 	if args.ReservedConcurrency < 1 {
 		return nil, fmt.Errorf("alarms %q: reserved concurrency must be at least 1", name)
 	}
 	a := *args
+	if a.DashboardName == "" {
+		a.DashboardName = name
+	}
 	c := &Alarms{}
 	if err := ctx.RegisterComponentResource(AlarmsType, name, c, opts...); err != nil {
 		return nil, err
@@ -94,135 +102,23 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 			return nil, fmt.Errorf("alarms %q: subscription: %w", name, err)
 		}
 	}
-
-	api := pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}
-	fn := pulumi.StringMap{"FunctionName": a.FunctionName}
-	table := pulumi.StringMap{"TableName": a.TableName}
-	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(contract.EmergencyTypeIndex)}
-	metric := func(id, ns, name, stat string, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
-		return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
-			Namespace: pulumi.String(ns), MetricName: pulumi.String(name), Stat: pulumi.String(stat),
-			Period: pulumi.Int(AlarmPeriodSeconds), Dimensions: dims,
-		}}
-	}
-	expr := func(id, expression, label string) cloudwatch.MetricAlarmMetricQueryArgs {
-		return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Expression: pulumi.String(expression),
-			Label: pulumi.String(label), ReturnData: pulumi.Bool(true)}
-	}
-
-	alarms := []struct {
-		name string
-		args cloudwatch.MetricAlarmArgs
-	}{
-		{"HighErrorRate", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("API 5XX responses above 5 % of requests for 2 minutes (seed 000 HighErrorRate)"),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(ErrorRatePercent),
-			EvaluationPeriods:  pulumi.Int(ErrorRatePeriods),
-			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
-				metric("errors", "AWS/ApiGateway", "5XXError", "Sum", api),
-				metric("requests", "AWS/ApiGateway", "Count", "Sum", api),
-				expr("rate", "IF(requests > 0, 100 * errors / requests, 0)", "Error rate (%)"),
-			},
-			// No traffic is no error.
-			TreatMissingData: pulumi.String("notBreaching"),
-		}},
-		{"HighResponseTime", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("Average API latency above 10 s for 3 minutes (seed 000 HighResponseTime)"),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Namespace:          pulumi.String("AWS/ApiGateway"), MetricName: pulumi.String("Latency"),
-			Statistic: pulumi.String("Average"), Dimensions: api, Period: pulumi.Int(AlarmPeriodSeconds),
-			Threshold:         pulumi.Float64(ResponseTimeSeconds * 1000), // the metric is in milliseconds
-			EvaluationPeriods: pulumi.Int(ResponseTimePeriods),
-			TreatMissingData:  pulumi.String("notBreaching"),
-		}},
-		{"LambdaThrottles", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("The Lambda refused invocations: reserved concurrency exhausted"),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Namespace:          pulumi.String("AWS/Lambda"), MetricName: pulumi.String("Throttles"),
-			Statistic: pulumi.String("Sum"), Dimensions: fn, Period: pulumi.Int(AlarmPeriodSeconds),
-			Threshold: pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
-			TreatMissingData: pulumi.String("notBreaching"),
-		}},
-		{"LambdaConcurrencyNearLimit", cloudwatch.MetricAlarmArgs{
-			AlarmDescription: pulumi.Sprintf("Concurrent executions at %.0f %% of the reserved %d",
-				ConcurrencyAlarmFraction*100, a.ReservedConcurrency),
-			ComparisonOperator: pulumi.String("GreaterThanOrEqualToThreshold"),
-			Namespace:          pulumi.String("AWS/Lambda"), MetricName: pulumi.String("ConcurrentExecutions"),
-			Statistic: pulumi.String("Maximum"), Dimensions: fn, Period: pulumi.Int(AlarmPeriodSeconds),
-			Threshold:         pulumi.Float64(ConcurrencyAlarmFraction * float64(a.ReservedConcurrency)),
-			EvaluationPeriods: pulumi.Int(2),
-			TreatMissingData:  pulumi.String("notBreaching"),
-		}},
-		{"LambdaErrors", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("The Lambda crashed or timed out (handled errors are HTTP responses)"),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Namespace:          pulumi.String("AWS/Lambda"), MetricName: pulumi.String("Errors"),
-			Statistic: pulumi.String("Sum"), Dimensions: fn, Period: pulumi.Int(AlarmPeriodSeconds),
-			Threshold: pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
-			TreatMissingData: pulumi.String("notBreaching"),
-		}},
-		{"DynamoDBTableThrottles", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("Reads or writes on the calls table were throttled"),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
-			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
-				metric("reads", "AWS/DynamoDB", "ReadThrottleEvents", "Sum", table),
-				metric("writes", "AWS/DynamoDB", "WriteThrottleEvents", "Sum", table),
-				expr("throttles", "FILL(reads, 0) + FILL(writes, 0)", "Table throttle events"),
-			},
-			TreatMissingData: pulumi.String("notBreaching"),
-		}},
-		{"DynamoDBIndexThrottles", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("Reads or writes on emergency-type-index were throttled (index throttling also throttles table writes)"),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
-			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
-				metric("reads", "AWS/DynamoDB", "ReadThrottleEvents", "Sum", index),
-				metric("writes", "AWS/DynamoDB", "WriteThrottleEvents", "Sum", index),
-				expr("throttles", "FILL(reads, 0) + FILL(writes, 0)", "Index throttle events"),
-			},
-			TreatMissingData: pulumi.String("notBreaching"),
-		}},
-		{"QueueDepth", cloudwatch.MetricAlarmArgs{
-			AlarmDescription: pulumi.Sprintf("More than %d calls queued per reserved instance (seed 000 calculate_scaling_factor) with no room left to scale",
-				capacity.ScaleUpQueueFactor),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Namespace:          pulumi.String(contract.Namespace), MetricName: pulumi.String(contract.QueueDepth),
-			Statistic:  pulumi.String("Maximum"),
-			Dimensions: pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)},
-			Period:     pulumi.Int(AlarmPeriodSeconds), Threshold: pulumi.Float64(QueueDepthThreshold(a.ReservedConcurrency)),
-			EvaluationPeriods: pulumi.Int(2),
-			// The metric only exists while calls are queued.
-			TreatMissingData: pulumi.String("notBreaching"),
-		}},
-	}
-	for _, al := range alarms {
+	for _, al := range alarmDefinitions(a) {
 		args := al.args
 		args.Name = pulumi.Sprintf("%s-%s", name, al.name)
 		args.AlarmActions = pulumi.Array{topic.Arn}
 		args.OkActions = pulumi.Array{topic.Arn}
+		// No traffic is no error, and QueueDepth only exists while calls queue.
+		args.TreatMissingData = pulumi.String("notBreaching")
 		args.Tags = a.Tags
 		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.name, &args, parent); err != nil {
 			return nil, fmt.Errorf("alarms %q: %s: %w", name, al.name, err)
 		}
 	}
-
-	dashName := a.DashboardName
-	if dashName == "" {
-		dashName = name
-	}
-	// Metric widgets must name their region: the region of this
-	// component's provider, asked of the provider rather than configured.
-	region, err := aws.GetRegion(ctx, &aws.GetRegionArgs{}, pulumi.Parent(c))
-	if err != nil {
-		return nil, fmt.Errorf("alarms %q: region: %w", name, err)
-	}
 	body := pulumi.All(a.APIName, a.StageName, a.FunctionName, a.TableName).ApplyT(func(v []any) string {
-		return DashboardBody(region.Name, v[0].(string), v[1].(string), v[2].(string), v[3].(string))
+		return DashboardBody(a.Region, v[0].(string), v[1].(string), v[2].(string), v[3].(string))
 	}).(pulumi.StringOutput)
 	dash, err := cloudwatch.NewDashboard(ctx, name, &cloudwatch.DashboardArgs{
-		DashboardName: pulumi.String(dashName),
+		DashboardName: pulumi.String(a.DashboardName),
 		DashboardBody: body,
 	}, parent)
 	if err != nil {
@@ -235,6 +131,93 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		return nil, err
 	}
 	return c, nil
+}
+
+type namedAlarm struct {
+	name string
+	args cloudwatch.MetricAlarmArgs
+}
+
+// alarmDefinitions are the alarms, each on one metric or one metric-math
+// expression, before the topic, name and tags are added.
+func alarmDefinitions(a AlarmsArgs) []namedAlarm {
+	api := pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}
+	fn := pulumi.StringMap{"FunctionName": a.FunctionName}
+	table := pulumi.StringMap{"TableName": a.TableName}
+	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(contract.EmergencyTypeIndex)}
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	return []namedAlarm{
+		{"HighErrorRate", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("API 5XX responses above 5 % of requests for 2 minutes (seed 000 HighErrorRate)"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Threshold:          pulumi.Float64(ErrorRatePercent),
+			EvaluationPeriods:  pulumi.Int(ErrorRatePeriods),
+			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+				metricQuery("errors", "AWS/ApiGateway", "5XXError", api),
+				metricQuery("requests", "AWS/ApiGateway", "Count", api),
+				expression("rate", "IF(requests > 0, 100 * errors / requests, 0)", "Error rate (%)"),
+			},
+		}},
+		{"HighResponseTime", singleMetric(pulumi.String("Average API latency above 10 s for 3 minutes (seed 000 HighResponseTime)"),
+			"GreaterThanThreshold", "AWS/ApiGateway", "Latency", "Average", api,
+			ResponseTimeSeconds*1000, ResponseTimePeriods)}, // the metric is in milliseconds
+		{"LambdaThrottles", singleMetric(pulumi.String("The Lambda refused invocations: reserved concurrency exhausted"),
+			"GreaterThanThreshold", "AWS/Lambda", "Throttles", "Sum", fn, 0, 1)},
+		{"LambdaConcurrencyNearLimit", singleMetric(
+			pulumi.Sprintf("Concurrent executions at %.0f %% of the reserved %d", ConcurrencyAlarmFraction*100, a.ReservedConcurrency),
+			"GreaterThanOrEqualToThreshold", "AWS/Lambda", "ConcurrentExecutions", "Maximum", fn,
+			ConcurrencyAlarmFraction*float64(a.ReservedConcurrency), 2)},
+		{"LambdaErrors", singleMetric(pulumi.String("The Lambda crashed or timed out (handled errors are HTTP responses)"),
+			"GreaterThanThreshold", "AWS/Lambda", "Errors", "Sum", fn, 0, 1)},
+		{"DynamoDBTableThrottles", throttleAlarm("Reads or writes on the calls table were throttled", table, "Table throttle events")},
+		{"DynamoDBIndexThrottles", throttleAlarm("Reads or writes on emergency-type-index were throttled (index throttling also throttles table writes)",
+			index, "Index throttle events")},
+		{"QueueDepth", singleMetric(
+			pulumi.Sprintf("More than %d calls queued per reserved instance (seed 000 calculate_scaling_factor) with no room left to scale",
+				capacity.ScaleUpQueueFactor),
+			"GreaterThanThreshold", contract.Namespace, contract.QueueDepth, "Maximum", service,
+			QueueDepthThreshold(a.ReservedConcurrency), 2)},
+	}
+}
+
+// singleMetric alarms on one statistic of one metric over AlarmPeriodSeconds.
+func singleMetric(description pulumi.StringInput, operator, namespace, metric, stat string, dims pulumi.StringMap,
+	threshold float64, periods int) cloudwatch.MetricAlarmArgs {
+	return cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   description,
+		ComparisonOperator: pulumi.String(operator),
+		Namespace:          pulumi.String(namespace), MetricName: pulumi.String(metric),
+		Statistic: pulumi.String(stat), Dimensions: dims, Period: pulumi.Int(AlarmPeriodSeconds),
+		Threshold: pulumi.Float64(threshold), EvaluationPeriods: pulumi.Int(periods),
+	}
+}
+
+// throttleAlarm fires on any read or write throttle event of a table or index.
+func throttleAlarm(description string, dims pulumi.StringMap, label string) cloudwatch.MetricAlarmArgs {
+	return cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   pulumi.String(description),
+		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		Threshold:          pulumi.Float64(0), EvaluationPeriods: pulumi.Int(1),
+		MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+			metricQuery("reads", "AWS/DynamoDB", "ReadThrottleEvents", dims),
+			metricQuery("writes", "AWS/DynamoDB", "WriteThrottleEvents", dims),
+			expression("throttles", "FILL(reads, 0) + FILL(writes, 0)", label),
+		},
+	}
+}
+
+// metricQuery is one summed metric of a metric-math alarm.
+func metricQuery(id, namespace, metric string, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
+	return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
+		Namespace: pulumi.String(namespace), MetricName: pulumi.String(metric), Stat: pulumi.String("Sum"),
+		Period: pulumi.Int(AlarmPeriodSeconds), Dimensions: dims,
+	}}
+}
+
+// expression is the metric-math expression an alarm evaluates.
+func expression(id, expr, label string) cloudwatch.MetricAlarmMetricQueryArgs {
+	return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Expression: pulumi.String(expr),
+		Label: pulumi.String(label), ReturnData: pulumi.Bool(true)}
 }
 
 // DashboardBody is the dashboard with seed 000's key metrics: request rate,

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -19,54 +20,16 @@ import (
 // APIType is the Pulumi type token of the API component.
 const APIType = "access911:components:API"
 
-// API Gateway defaults.
-const (
-	// ThrottleBurstLimit: seed 000, ThrottleSettings BurstLimit: 5000.
-	ThrottleBurstLimit = 5000
-	// ThrottleRateLimit: seed 000, ThrottleSettings RateLimit: 2000 (rps).
-	ThrottleRateLimit = 2000
-	// StageName is the deployed stage.
-	StageName = "v1"
-	// DefaultAllowOrigin is the CORS origin when none is configured.
-	DefaultAllowOrigin = "*"
-	// IntegrationTimeoutMs is API Gateway's REST integration limit (29 s).
-	IntegrationTimeoutMs = 29000
-)
-
-// CORS response headers, shared by OPTIONS, gateway responses and the handler.
-const (
-	CORSAllowMethods = "GET,POST,OPTIONS"
-	CORSAllowHeaders = "Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token"
-)
-
-// Route is one method on one path of the API.
-type Route struct {
-	Method string
-	Path   string           // e.g. /calls/{id}
-	Body   *contract.Schema // validated request body, if any
-	Query  []contract.Param // query-string parameters
-	// Public routes need no API key (health checkers).
-	Public bool
-}
-
-// Routes are the API's methods; the handler serves the same set.
-var Routes = []Route{
-	{Method: "POST", Path: "/calls", Body: &contract.CallSchema},
-	{Method: "GET", Path: "/calls", Query: contract.QueryCallsParams},
-	{Method: "GET", Path: "/calls/{id}"},
-	{Method: "POST", Path: "/simulate", Body: &contract.SimulateSchema},
-	{Method: "GET", Path: "/health", Public: true},
-}
-
-// APIArgs configures the API.
+// APIArgs configures the API. Its routes, schemas, stage name and CORS
+// headers are the contract's (contract.Routes), the same the handler serves.
 type APIArgs struct {
 	// Function serves every route through the Lambda proxy integration.
 	Function *Function
 	// Throttling for the stage (method settings */*) and the usage plan;
-	// zero values take the seed's defaults.
+	// zero values take the seed's (capacity.ThrottleBurst, ThrottleRateRps).
 	ThrottleBurstLimit int
 	ThrottleRateLimit  float64
-	// AllowOrigin for CORS; default "*".
+	// AllowOrigin for CORS; default contract.DefaultAllowOrigin.
 	AllowOrigin string
 	// LogRetentionDays for the access log; default LogRetentionDays.
 	LogRetentionDays int
@@ -79,13 +42,13 @@ type APIArgs struct {
 
 func (a APIArgs) withDefaults() APIArgs {
 	if a.ThrottleBurstLimit == 0 {
-		a.ThrottleBurstLimit = ThrottleBurstLimit
+		a.ThrottleBurstLimit = capacity.ThrottleBurst
 	}
 	if a.ThrottleRateLimit == 0 {
-		a.ThrottleRateLimit = ThrottleRateLimit
+		a.ThrottleRateLimit = capacity.ThrottleRateRps
 	}
 	if a.AllowOrigin == "" {
-		a.AllowOrigin = DefaultAllowOrigin
+		a.AllowOrigin = contract.DefaultAllowOrigin
 	}
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = LogRetentionDays
@@ -105,6 +68,18 @@ type API struct {
 	APIKeyID     pulumi.StringOutput `pulumi:"apiKeyId"`
 }
 
+// apiBuilder registers the API's children; each method is one concern.
+type apiBuilder struct {
+	ctx       *pulumi.Context
+	name      string
+	args      APIArgs
+	parent    pulumi.ResourceOption
+	api       *apigateway.RestApi
+	validator *apigateway.RequestValidator
+	// deps are what the deployment snapshots: methods, integrations, CORS.
+	deps []pulumi.Resource
+}
+
 // NewAPI registers the REST API, its validation, CORS, deployment, stage,
 // usage plan and API key.
 func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.ResourceOption) (*API, error) {
@@ -119,153 +94,223 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	if err := ctx.RegisterComponentResource(APIType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(c)
-	fail := func(what string, err error) (*API, error) { return nil, fmt.Errorf("api %q: %s: %w", name, what, err) }
+	b := &apiBuilder{ctx: ctx, name: name, args: a, parent: pulumi.Parent(c)}
+	stage, key, err := b.build()
+	if err != nil {
+		return nil, fmt.Errorf("api %q: %w", name, err)
+	}
+	c.RestAPIID = b.api.ID().ToStringOutput()
+	c.APIName = b.api.Name
+	c.StageName = stage.StageName
+	c.InvokeURL = stage.InvokeUrl
+	c.ExecutionArn = b.api.ExecutionArn
+	c.APIKeyID = key.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"restApiId": c.RestAPIID, "apiName": c.APIName, "stageName": c.StageName,
+		"invokeUrl": c.InvokeURL, "executionArn": c.ExecutionArn, "apiKeyId": c.APIKeyID,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
-	api, err := apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
+func (b *apiBuilder) build() (*apigateway.Stage, *apigateway.ApiKey, error) {
+	if err := b.restAPI(); err != nil {
+		return nil, nil, err
+	}
+	models, err := b.models()
+	if err != nil {
+		return nil, nil, err
+	}
+	resources, err := b.resources()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.methods(resources, models); err != nil {
+		return nil, nil, err
+	}
+	if err := b.gatewayResponses(); err != nil {
+		return nil, nil, err
+	}
+	stage, err := b.stage()
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := b.usagePlan(stage)
+	return stage, key, err
+}
+
+func (b *apiBuilder) restAPI() error {
+	var err error
+	b.api, err = apigateway.NewRestApi(b.ctx, b.name, &apigateway.RestApiArgs{
 		Description:            pulumi.String("access911 emergency-call intake"),
 		EndpointConfiguration:  apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
 		ApiKeySource:           pulumi.String("HEADER"),
 		MinimumCompressionSize: pulumi.String("1024"),
-		Tags:                   a.Tags,
-	}, parent)
+		Tags:                   b.args.Tags,
+	}, b.parent)
 	if err != nil {
-		return fail("rest api", err)
+		return fmt.Errorf("rest api: %w", err)
 	}
-	validator, err := apigateway.NewRequestValidator(ctx, name, &apigateway.RequestValidatorArgs{
-		RestApi:                   api.ID(),
+	b.validator, err = apigateway.NewRequestValidator(b.ctx, b.name, &apigateway.RequestValidatorArgs{
+		RestApi:                   b.api.ID(),
 		Name:                      pulumi.String("body-and-parameters"),
 		ValidateRequestBody:       pulumi.Bool(true),
 		ValidateRequestParameters: pulumi.Bool(true),
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("request validator", err)
+		return fmt.Errorf("request validator: %w", err)
 	}
+	return nil
+}
 
-	// Models, one per body schema, generated from the handler's definitions.
+// models registers one model per body schema, generated from the contract's
+// definitions, the same the handler validates with.
+func (b *apiBuilder) models() (map[string]*apigateway.Model, error) {
 	models := map[string]*apigateway.Model{}
-	for _, r := range Routes {
+	for _, r := range contract.Routes {
 		if r.Body == nil || models[r.Body.Title] != nil {
 			continue
 		}
-		m, err := apigateway.NewModel(ctx, name+"-"+strings.ToLower(r.Body.Title), &apigateway.ModelArgs{
-			RestApi:     api.ID(),
+		m, err := apigateway.NewModel(b.ctx, b.name+"-"+strings.ToLower(r.Body.Title), &apigateway.ModelArgs{
+			RestApi:     b.api.ID(),
 			Name:        pulumi.String(r.Body.Title),
 			ContentType: pulumi.String("application/json"),
 			Schema:      pulumi.String(r.Body.JSONSchemaString()),
-		}, parent)
+		}, b.parent)
 		if err != nil {
-			return fail("model "+r.Body.Title, err)
+			return nil, fmt.Errorf("model %s: %w", r.Body.Title, err)
 		}
 		models[r.Body.Title] = m
 	}
+	return models, nil
+}
 
-	// Resources: one per path segment.
-	resources := map[string]pulumi.StringInput{"/": api.RootResourceId}
+// resources registers one resource per path segment, each with its CORS
+// preflight, and returns their ids by path.
+func (b *apiBuilder) resources() (map[string]pulumi.StringInput, error) {
+	ids := map[string]pulumi.StringInput{"/": b.api.RootResourceId}
 	var paths []string
-	for _, r := range Routes {
+	for _, r := range contract.Routes {
 		paths = append(paths, r.Path)
 	}
-	var deps []pulumi.Resource
 	for _, p := range uniqueSortedPrefixes(paths) {
 		parentPath, part := splitPath(p)
-		res, err := apigateway.NewResource(ctx, name+resourceSuffix(p), &apigateway.ResourceArgs{
-			RestApi:  api.ID(),
-			ParentId: resources[parentPath],
+		res, err := apigateway.NewResource(b.ctx, b.name+resourceSuffix(p), &apigateway.ResourceArgs{
+			RestApi:  b.api.ID(),
+			ParentId: ids[parentPath],
 			PathPart: pulumi.String(part),
-		}, parent)
+		}, b.parent)
 		if err != nil {
-			return fail("resource "+p, err)
+			return nil, fmt.Errorf("resource %s: %w", p, err)
 		}
-		resources[p] = res.ID()
-		cors, err := corsPreflight(ctx, name+resourceSuffix(p), api, res, validator, a.AllowOrigin, parent)
+		ids[p] = res.ID()
+		cors, err := b.corsPreflight(b.name+resourceSuffix(p), res)
 		if err != nil {
-			return fail("cors "+p, err)
+			return nil, fmt.Errorf("cors %s: %w", p, err)
 		}
-		deps = append(deps, cors...)
+		b.deps = append(b.deps, cors...)
 	}
+	return ids, nil
+}
 
-	for _, r := range Routes {
-		logical := name + "-" + strings.ToLower(r.Method) + resourceSuffix(r.Path)
-		params := pulumi.BoolMap{}
-		for _, q := range r.Query {
-			params["method.request.querystring."+q.Name] = pulumi.Bool(q.Required)
-		}
-		for _, seg := range strings.Split(r.Path, "/") {
-			if strings.HasPrefix(seg, "{") {
-				params["method.request.path."+strings.Trim(seg, "{}")] = pulumi.Bool(true)
-			}
-		}
+// methods registers each route's method (validated, API key unless public)
+// and its Lambda proxy integration.
+func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map[string]*apigateway.Model) error {
+	for _, r := range contract.Routes {
+		logical := b.name + "-" + strings.ToLower(r.Method) + resourceSuffix(r.Path)
 		margs := &apigateway.MethodArgs{
-			RestApi:            api.ID(),
+			RestApi:            b.api.ID(),
 			ResourceId:         resources[r.Path],
 			HttpMethod:         pulumi.String(r.Method),
 			Authorization:      pulumi.String("NONE"),
 			ApiKeyRequired:     pulumi.Bool(!r.Public),
-			RequestValidatorId: validator.ID(),
-			RequestParameters:  params,
+			RequestValidatorId: b.validator.ID(),
+			RequestParameters:  requestParameters(r),
 		}
 		if r.Body != nil {
 			margs.RequestModels = pulumi.StringMap{"application/json": models[r.Body.Title].Name}
 		}
-		method, err := apigateway.NewMethod(ctx, logical, margs, parent)
+		method, err := apigateway.NewMethod(b.ctx, logical, margs, b.parent)
 		if err != nil {
-			return fail("method "+r.Method+" "+r.Path, err)
+			return fmt.Errorf("method %s: %w", r.Pattern(), err)
 		}
-		integ, err := apigateway.NewIntegration(ctx, logical, &apigateway.IntegrationArgs{
-			RestApi:               api.ID(),
+		integ, err := apigateway.NewIntegration(b.ctx, logical, &apigateway.IntegrationArgs{
+			RestApi:               b.api.ID(),
 			ResourceId:            resources[r.Path],
 			HttpMethod:            method.HttpMethod,
 			Type:                  pulumi.String("AWS_PROXY"),
 			IntegrationHttpMethod: pulumi.String("POST"),
-			Uri:                   a.Function.InvokeArn,
-			TimeoutMilliseconds:   pulumi.Int(IntegrationTimeoutMs),
-		}, parent)
+			Uri:                   b.args.Function.InvokeArn,
+			TimeoutMilliseconds:   pulumi.Int(int(contract.IntegrationTimeout.Milliseconds())),
+		}, b.parent)
 		if err != nil {
-			return fail("integration "+r.Method+" "+r.Path, err)
+			return fmt.Errorf("integration %s: %w", r.Pattern(), err)
 		}
-		deps = append(deps, method, integ)
+		b.deps = append(b.deps, method, integ)
 	}
+	return nil
+}
 
-	// Only this API may invoke the function, on any stage, method and path.
-	perm, err := lambda.NewPermission(ctx, name+"-invoke", &lambda.PermissionArgs{
-		Action:    pulumi.String("lambda:InvokeFunction"),
-		Function:  a.Function.FunctionName,
-		Principal: pulumi.String("apigateway.amazonaws.com"),
-		SourceArn: pulumi.Sprintf("%s/*/*", api.ExecutionArn),
-	}, parent)
-	if err != nil {
-		return fail("invoke permission", err)
+// requestParameters are a route's query and path parameters, each marked
+// required or not, for the request validator.
+func requestParameters(r *contract.Route) pulumi.BoolMap {
+	params := pulumi.BoolMap{}
+	for _, q := range r.Query {
+		params["method.request.querystring."+q.Name] = pulumi.Bool(q.Required)
 	}
+	for _, seg := range strings.Split(r.Path, "/") {
+		if strings.HasPrefix(seg, "{") {
+			params["method.request.path."+strings.Trim(seg, "{}")] = pulumi.Bool(true)
+		}
+	}
+	return params
+}
 
-	// CORS headers on API Gateway's own errors (validation 400s, throttling
-	// 429s, 5xx), or browsers hide the reason from the caller.
+// gatewayResponses put CORS headers on API Gateway's own errors (validation
+// 400s, throttling 429s, 5xx), or browsers hide the reason from the caller.
+func (b *apiBuilder) gatewayResponses() error {
 	for _, rt := range []string{"DEFAULT_4XX", "DEFAULT_5XX"} {
-		gr, err := apigateway.NewResponse(ctx, name+"-"+strings.ToLower(rt), &apigateway.ResponseArgs{
-			RestApiId:          api.ID(),
+		gr, err := apigateway.NewResponse(b.ctx, b.name+"-"+strings.ToLower(rt), &apigateway.ResponseArgs{
+			RestApiId:          b.api.ID(),
 			ResponseType:       pulumi.String(rt),
-			ResponseParameters: corsHeaders("gatewayresponse.header.", a.AllowOrigin),
+			ResponseParameters: corsHeaders("gatewayresponse.header.", b.args.AllowOrigin),
 			ResponseTemplates: pulumi.StringMap{
 				"application/json": pulumi.String(`{"error":$context.error.messageString,"detail":"$context.error.validationErrorString"}`),
 			},
-		}, parent)
+		}, b.parent)
 		if err != nil {
-			return fail("gateway response "+rt, err)
+			return fmt.Errorf("gateway response %s: %w", rt, err)
 		}
-		deps = append(deps, gr)
+		b.deps = append(b.deps, gr)
 	}
+	return nil
+}
 
-	var account pulumi.Resource
+// stage registers the invoke permission, the deployment, the access log
+// group, the stage and its method settings (throttling, metrics).
+func (b *apiBuilder) stage() (*apigateway.Stage, error) {
+	a := b.args
+	// Only this API may invoke the function, on any stage, method and path.
+	perm, err := lambda.NewPermission(b.ctx, b.name+"-invoke", &lambda.PermissionArgs{
+		Action:    pulumi.String("lambda:InvokeFunction"),
+		Function:  a.Function.FunctionName,
+		Principal: pulumi.String("apigateway.amazonaws.com"),
+		SourceArn: pulumi.Sprintf("%s/*/*", b.api.ExecutionArn),
+	}, b.parent)
+	if err != nil {
+		return nil, fmt.Errorf("invoke permission: %w", err)
+	}
+	stageDeps := []pulumi.Resource{perm}
 	if a.ManageAccountLogging {
-		acct, err := accountLogging(ctx, name, a.Tags, parent)
+		account, err := accountLogging(b.ctx, b.name, a.Tags, b.parent)
 		if err != nil {
-			return fail("account logging", err)
+			return nil, fmt.Errorf("account logging: %w", err)
 		}
-		account = acct
+		stageDeps = append(stageDeps, account)
 	}
-
-	deployment, err := apigateway.NewDeployment(ctx, name, &apigateway.DeploymentArgs{
-		RestApi:     api.ID(),
+	deployment, err := apigateway.NewDeployment(b.ctx, b.name, &apigateway.DeploymentArgs{
+		RestApi:     b.api.ID(),
 		Description: pulumi.String("access911 API"),
 		// A new deployment whenever the API's definition changes, or the
 		// function behind it is replaced (a deployment snapshots integrations).
@@ -273,38 +318,34 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 			"definition":  pulumi.String(DefinitionHash(a.AllowOrigin)),
 			"integration": a.Function.InvokeArn,
 		},
-	}, parent, pulumi.DependsOn(deps))
+	}, b.parent, pulumi.DependsOn(b.deps))
 	if err != nil {
-		return fail("deployment", err)
+		return nil, fmt.Errorf("deployment: %w", err)
 	}
-	accessLogs, err := cloudwatch.NewLogGroup(ctx, name+"-access", &cloudwatch.LogGroupArgs{
-		NamePrefix:      pulumi.String("/aws/apigateway/" + name + "-access-"),
+	accessLogs, err := cloudwatch.NewLogGroup(b.ctx, b.name+"-access", &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/aws/apigateway/" + b.name + "-access-"),
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
 		Tags:            a.Tags,
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("access log group", err)
+		return nil, fmt.Errorf("access log group: %w", err)
 	}
-	stageOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{perm})}
-	if account != nil {
-		stageOpts = append(stageOpts, pulumi.DependsOn([]pulumi.Resource{account}))
-	}
-	stage, err := apigateway.NewStage(ctx, name, &apigateway.StageArgs{
-		RestApi:            api.ID(),
+	stage, err := apigateway.NewStage(b.ctx, b.name, &apigateway.StageArgs{
+		RestApi:            b.api.ID(),
 		Deployment:         deployment.ID(),
-		StageName:          pulumi.String(StageName),
+		StageName:          pulumi.String(contract.StageName),
 		XrayTracingEnabled: pulumi.Bool(true),
 		AccessLogSettings: apigateway.StageAccessLogSettingsArgs{
 			DestinationArn: accessLogs.Arn,
 			Format:         pulumi.String(AccessLogFormat),
 		},
 		Tags: a.Tags,
-	}, stageOpts...)
+	}, b.parent, pulumi.DependsOn(stageDeps))
 	if err != nil {
-		return fail("stage", err)
+		return nil, fmt.Errorf("stage: %w", err)
 	}
-	if _, err := apigateway.NewMethodSettings(ctx, name, &apigateway.MethodSettingsArgs{
-		RestApi:    api.ID(),
+	if _, err := apigateway.NewMethodSettings(b.ctx, b.name, &apigateway.MethodSettingsArgs{
+		RestApi:    b.api.ID(),
 		StageName:  stage.StageName,
 		MethodPath: pulumi.String("*/*"),
 		Settings: apigateway.MethodSettingsSettingsArgs{
@@ -314,51 +355,44 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 			ThrottlingBurstLimit: pulumi.Int(a.ThrottleBurstLimit),
 			ThrottlingRateLimit:  pulumi.Float64(a.ThrottleRateLimit),
 		},
-	}, parent); err != nil {
-		return fail("method settings", err)
+	}, b.parent); err != nil {
+		return nil, fmt.Errorf("method settings: %w", err)
 	}
+	return stage, nil
+}
 
-	plan, err := apigateway.NewUsagePlan(ctx, name, &apigateway.UsagePlanArgs{
+// usagePlan registers the usage plan (the stage's throttle again, per key)
+// and the telephony provider's API key on it.
+func (b *apiBuilder) usagePlan(stage *apigateway.Stage) (*apigateway.ApiKey, error) {
+	a := b.args
+	plan, err := apigateway.NewUsagePlan(b.ctx, b.name, &apigateway.UsagePlanArgs{
 		Description: pulumi.String("telephony provider webhook"),
 		ApiStages: apigateway.UsagePlanApiStageArray{apigateway.UsagePlanApiStageArgs{
-			ApiId: api.ID(), Stage: stage.StageName,
+			ApiId: b.api.ID(), Stage: stage.StageName,
 		}},
 		ThrottleSettings: apigateway.UsagePlanThrottleSettingsArgs{
 			BurstLimit: pulumi.Int(a.ThrottleBurstLimit),
 			RateLimit:  pulumi.Float64(a.ThrottleRateLimit),
 		},
 		Tags: a.Tags,
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("usage plan", err)
+		return nil, fmt.Errorf("usage plan: %w", err)
 	}
-	key, err := apigateway.NewApiKey(ctx, name+"-telephony", &apigateway.ApiKeyArgs{
+	key, err := apigateway.NewApiKey(b.ctx, b.name+"-telephony", &apigateway.ApiKeyArgs{
 		Description: pulumi.String("API key of the telephony provider that calls the webhook"),
 		Enabled:     pulumi.Bool(true),
 		Tags:        a.Tags,
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("api key", err)
+		return nil, fmt.Errorf("api key: %w", err)
 	}
-	if _, err := apigateway.NewUsagePlanKey(ctx, name+"-telephony", &apigateway.UsagePlanKeyArgs{
+	if _, err := apigateway.NewUsagePlanKey(b.ctx, b.name+"-telephony", &apigateway.UsagePlanKeyArgs{
 		KeyId: key.ID(), KeyType: pulumi.String("API_KEY"), UsagePlanId: plan.ID(),
-	}, parent); err != nil {
-		return fail("usage plan key", err)
+	}, b.parent); err != nil {
+		return nil, fmt.Errorf("usage plan key: %w", err)
 	}
-
-	c.RestAPIID = api.ID().ToStringOutput()
-	c.APIName = api.Name
-	c.StageName = stage.StageName
-	c.InvokeURL = stage.InvokeUrl
-	c.ExecutionArn = api.ExecutionArn
-	c.APIKeyID = key.ID().ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"restApiId": c.RestAPIID, "apiName": c.APIName, "stageName": c.StageName,
-		"invokeUrl": c.InvokeURL, "executionArn": c.ExecutionArn, "apiKeyId": c.APIKeyID,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return key, nil
 }
 
 // AccessLogFormat is the stage's JSON access-log line.
@@ -379,17 +413,17 @@ var AccessLogFormat = func() string {
 // models and CORS. A change redeploys; no change, no new deployment.
 func DefinitionHash(allowOrigin string) string {
 	b, _ := json.Marshal(struct {
-		Routes []Route
+		Routes []*contract.Route
 		Models []string
 		Origin string
-	}{Routes, modelSchemas(), allowOrigin})
+	}{contract.Routes, modelSchemas(), allowOrigin})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
 func modelSchemas() []string {
 	var out []string
-	for _, r := range Routes {
+	for _, r := range contract.Routes {
 		if r.Body != nil {
 			out = append(out, r.Body.JSONSchemaString())
 		}
@@ -400,14 +434,14 @@ func modelSchemas() []string {
 func corsHeaders(prefix, origin string) pulumi.StringMap {
 	return pulumi.StringMap{
 		prefix + "Access-Control-Allow-Origin":  pulumi.String("'" + origin + "'"),
-		prefix + "Access-Control-Allow-Methods": pulumi.String("'" + CORSAllowMethods + "'"),
-		prefix + "Access-Control-Allow-Headers": pulumi.String("'" + CORSAllowHeaders + "'"),
+		prefix + "Access-Control-Allow-Methods": pulumi.String("'" + contract.CORSAllowMethods + "'"),
+		prefix + "Access-Control-Allow-Headers": pulumi.String("'" + contract.CORSAllowHeaders + "'"),
 	}
 }
 
 // corsPreflight answers OPTIONS on a resource from API Gateway itself.
-func corsPreflight(ctx *pulumi.Context, name string, api *apigateway.RestApi, res *apigateway.Resource,
-	validator *apigateway.RequestValidator, origin string, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func (b *apiBuilder) corsPreflight(name string, res *apigateway.Resource) ([]pulumi.Resource, error) {
+	ctx, api, validator, origin, opts := b.ctx, b.api, b.validator, b.args.AllowOrigin, []pulumi.ResourceOption{b.parent}
 	method, err := apigateway.NewMethod(ctx, name+"-options", &apigateway.MethodArgs{
 		RestApi: api.ID(), ResourceId: res.ID(), HttpMethod: pulumi.String("OPTIONS"),
 		Authorization: pulumi.String("NONE"), ApiKeyRequired: pulumi.Bool(false),

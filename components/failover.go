@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/access911/access911-infra/contract"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
@@ -23,10 +24,6 @@ const (
 	// DNSTTLSeconds: resolvers re-ask every 30 s, so a switch reaches callers
 	// within about TTL + detection time.
 	DNSTTLSeconds = 30
-	// MaxWeight is Route53's largest record weight.
-	MaxWeight = 255
-	// ActiveWeight is the weight of the active region's record.
-	ActiveWeight = 100
 )
 
 // HealthCheckRegions are the Route53 checker regions that probe every API;
@@ -41,8 +38,8 @@ type FailoverArgs struct {
 	ZoneID string
 	// SetIdentifier names this region's record; unique per region.
 	SetIdentifier string
-	// Weight of this region's record: 100 for the active region and 0 for the
-	// standbys (Route53 answers zero-weight records only while every
+	// Weight of this region's record: contract.ActiveWeight for the active
+	// region and contract.StandbyWeight for the others (Route53 answers zero-weight records only while every
 	// non-zero one is unhealthy: failover), or a split for a gradual failback.
 	Weight int
 	// API is served under Hostname through a regional custom domain.
@@ -70,8 +67,8 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 	if args == nil || args.API == nil || args.Hostname == "" || args.ZoneID == "" || args.SetIdentifier == "" {
 		return nil, fmt.Errorf("failover %q: hostname, zone, set identifier and API are required", name)
 	}
-	if args.Weight < 0 || args.Weight > MaxWeight {
-		return nil, fmt.Errorf("failover %q: weight %d is outside Route53's 0-%d", name, args.Weight, MaxWeight)
+	if args.Weight < 0 || args.Weight > contract.MaxWeight {
+		return nil, fmt.Errorf("failover %q: weight %d is outside Route53's 0-%d", name, args.Weight, contract.MaxWeight)
 	}
 	ttl := args.TTL
 	if ttl == 0 {
@@ -86,71 +83,11 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 		return nil, fmt.Errorf("failover %q: %s: %w", name, what, err)
 	}
 
-	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
-		DomainName:       pulumi.String(args.Hostname),
-		ValidationMethod: pulumi.String("DNS"),
-		Tags:             args.Tags,
-	}, parent)
+	domain, err := regionalDomain(ctx, name, args, parent)
 	if err != nil {
-		return fail("certificate", err)
+		return fail("custom domain", err)
 	}
-	// ACM asks for the same validation record for a name in every region of
-	// an account, so each stack may write it (allowOverwrite) and none
-	// deletes it (retainOnDelete): it is shared, not owned.
-	validation, err := route53.NewRecord(ctx, name+"-validation", &route53.RecordArgs{
-		ZoneId:         pulumi.String(args.ZoneID),
-		Name:           cert.DomainValidationOptions.Index(pulumi.Int(0)).ResourceRecordName().Elem(),
-		Type:           cert.DomainValidationOptions.Index(pulumi.Int(0)).ResourceRecordType().Elem(),
-		Records:        pulumi.StringArray{cert.DomainValidationOptions.Index(pulumi.Int(0)).ResourceRecordValue().Elem()},
-		Ttl:            pulumi.Int(300),
-		AllowOverwrite: pulumi.Bool(true),
-	}, parent, pulumi.RetainOnDelete(true))
-	if err != nil {
-		return fail("validation record", err)
-	}
-	validated, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
-		CertificateArn:        cert.Arn,
-		ValidationRecordFqdns: pulumi.StringArray{validation.Fqdn},
-	}, parent)
-	if err != nil {
-		return fail("certificate validation", err)
-	}
-	domain, err := apigateway.NewDomainName(ctx, name, &apigateway.DomainNameArgs{
-		DomainName:             pulumi.String(args.Hostname),
-		RegionalCertificateArn: validated.CertificateArn,
-		EndpointConfiguration:  apigateway.DomainNameEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
-		SecurityPolicy:         pulumi.String("TLS_1_2"),
-		Tags:                   args.Tags,
-	}, parent)
-	if err != nil {
-		return fail("domain name", err)
-	}
-	if _, err := apigateway.NewBasePathMapping(ctx, name, &apigateway.BasePathMappingArgs{
-		DomainName: domain.DomainName,
-		RestApi:    args.API.RestAPIID,
-		StageName:  args.API.StageName,
-	}, parent); err != nil {
-		return fail("base path mapping", err)
-	}
-	regions := pulumi.StringArray{}
-	for _, r := range HealthCheckRegions {
-		regions = append(regions, pulumi.String(r))
-	}
-	// The check probes the region's own execute-api endpoint, not the shared
-	// name: it must say whether this region can serve, wherever DNS points.
-	check, err := route53.NewHealthCheck(ctx, name, &route53.HealthCheckArgs{
-		Type:             pulumi.String("HTTPS"),
-		Fqdn:             args.API.InvokeURL.ApplyT(hostOf).(pulumi.StringOutput),
-		Port:             pulumi.Int(443),
-		ResourcePath:     pulumi.Sprintf("/%s/health", args.API.StageName),
-		RequestInterval:  pulumi.Int(HealthCheckIntervalSeconds),
-		FailureThreshold: pulumi.Int(HealthCheckFailureThreshold),
-		Regions:          regions,
-		EnableSni:        pulumi.Bool(true),
-		MeasureLatency:   pulumi.Bool(true),
-		ReferenceName:    pulumi.String(truncate(args.SetIdentifier+"-health", 64)),
-		Tags:             mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String("access911 " + args.SetIdentifier + " /health")}),
-	}, parent)
+	check, err := healthCheck(ctx, name, args, parent)
 	if err != nil {
 		return fail("health check", err)
 	}
@@ -177,6 +114,82 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 		return nil, err
 	}
 	return c, nil
+}
+
+// regionalDomain registers the shared hostname's regional custom domain: an
+// ACM certificate validated by DNS, the API Gateway domain (TLS 1.2) and its
+// mapping to the API's stage.
+func regionalDomain(ctx *pulumi.Context, name string, args *FailoverArgs, parent pulumi.ResourceOption) (*apigateway.DomainName, error) {
+	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
+		DomainName:       pulumi.String(args.Hostname),
+		ValidationMethod: pulumi.String("DNS"),
+		Tags:             args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	// ACM asks for the same validation record for a name in every region of
+	// an account, so each stack may write it (allowOverwrite) and none
+	// deletes it (retainOnDelete): it is shared, not owned.
+	option := cert.DomainValidationOptions.Index(pulumi.Int(0))
+	validation, err := route53.NewRecord(ctx, name+"-validation", &route53.RecordArgs{
+		ZoneId:         pulumi.String(args.ZoneID),
+		Name:           option.ResourceRecordName().Elem(),
+		Type:           option.ResourceRecordType().Elem(),
+		Records:        pulumi.StringArray{option.ResourceRecordValue().Elem()},
+		Ttl:            pulumi.Int(300),
+		AllowOverwrite: pulumi.Bool(true),
+	}, parent, pulumi.RetainOnDelete(true))
+	if err != nil {
+		return nil, fmt.Errorf("validation record: %w", err)
+	}
+	validated, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
+		CertificateArn:        cert.Arn,
+		ValidationRecordFqdns: pulumi.StringArray{validation.Fqdn},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("certificate validation: %w", err)
+	}
+	domain, err := apigateway.NewDomainName(ctx, name, &apigateway.DomainNameArgs{
+		DomainName:             pulumi.String(args.Hostname),
+		RegionalCertificateArn: validated.CertificateArn,
+		EndpointConfiguration:  apigateway.DomainNameEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
+		SecurityPolicy:         pulumi.String("TLS_1_2"),
+		Tags:                   args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("domain name: %w", err)
+	}
+	if _, err := apigateway.NewBasePathMapping(ctx, name, &apigateway.BasePathMappingArgs{
+		DomainName: domain.DomainName,
+		RestApi:    args.API.RestAPIID,
+		StageName:  args.API.StageName,
+	}, parent); err != nil {
+		return nil, fmt.Errorf("base path mapping: %w", err)
+	}
+	return domain, nil
+}
+
+// healthCheck probes the region's own execute-api endpoint, not the shared
+// name: it must say whether this region can serve, wherever DNS points.
+func healthCheck(ctx *pulumi.Context, name string, args *FailoverArgs, parent pulumi.ResourceOption) (*route53.HealthCheck, error) {
+	regions := pulumi.StringArray{}
+	for _, r := range HealthCheckRegions {
+		regions = append(regions, pulumi.String(r))
+	}
+	return route53.NewHealthCheck(ctx, name, &route53.HealthCheckArgs{
+		Type:             pulumi.String("HTTPS"),
+		Fqdn:             args.API.InvokeURL.ApplyT(hostOf).(pulumi.StringOutput),
+		Port:             pulumi.Int(443),
+		ResourcePath:     pulumi.Sprintf("/%s%s", args.API.StageName, contract.Health.Path),
+		RequestInterval:  pulumi.Int(HealthCheckIntervalSeconds),
+		FailureThreshold: pulumi.Int(HealthCheckFailureThreshold),
+		Regions:          regions,
+		EnableSni:        pulumi.Bool(true),
+		MeasureLatency:   pulumi.Bool(true),
+		ReferenceName:    pulumi.String(truncate(args.SetIdentifier+"-health", 64)),
+		Tags:             mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String("access911 " + args.SetIdentifier + " " + contract.Health.Path)}),
+	}, parent)
 }
 
 // hostOf takes the host out of https://host/stage.

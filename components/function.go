@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -13,24 +14,8 @@ import (
 // FunctionType is the Pulumi type token of the Function component.
 const FunctionType = "access911:components:Function"
 
-// Lambda defaults: seed 000's "Lambda Configuration".
-const (
-	// ReservedConcurrency: seed 000, RESERVED_CONCURRENCY = 100.
-	ReservedConcurrency = 100
-	// MemoryMB: seed 000, MEMORY_SIZE = 512 # MB.
-	MemoryMB = 512
-	// TimeoutSeconds: seed 000, TIMEOUT = 30 # seconds.
-	TimeoutSeconds = 30
-	// Runtime and Architecture: a Go binary on the OS-only runtime, on Graviton.
-	Runtime      = "provided.al2023"
-	Architecture = "arm64"
-	// HandlerName is the executable the provided runtime starts.
-	HandlerName = "bootstrap"
-	// LogRetentionDays keeps function and access logs for a month.
-	LogRetentionDays = 30
-	// ArchivePrefix is where the handler writes raw payloads in the archive.
-	ArchivePrefix = "calls/"
-)
+// LogRetentionDays keeps function and access logs for a month.
+const LogRetentionDays = 30
 
 // FunctionArgs configures the call-intake Lambda.
 type FunctionArgs struct {
@@ -38,7 +23,8 @@ type FunctionArgs struct {
 	// base64 SHA-256, so unchanged code is not redeployed.
 	Code     pulumi.Archive
 	CodeHash string
-	// Sizing; zero values take the seed's defaults above.
+	// Sizing; zero values take the seed's (capacity.ReservedConcurrency,
+	// capacity.MemoryMB, capacity.TimeoutSeconds).
 	ReservedConcurrency int
 	MemoryMB            int
 	TimeoutSeconds      int
@@ -50,23 +36,27 @@ type FunctionArgs struct {
 	ArchiveBucketName pulumi.StringInput
 	ArchiveBucketArn  pulumi.StringInput
 	ArchiveKMSKeyArn  pulumi.StringInput
-	// Environment adds variables (region, metrics namespace, ...).
-	Environment pulumi.StringMap
+	// AllowOrigin is the CORS origin the handler answers; default
+	// contract.DefaultAllowOrigin.
+	AllowOrigin string
 	Tags        pulumi.StringMap
 }
 
 func (a FunctionArgs) withDefaults() FunctionArgs {
 	if a.ReservedConcurrency == 0 {
-		a.ReservedConcurrency = ReservedConcurrency
+		a.ReservedConcurrency = capacity.ReservedConcurrency
 	}
 	if a.MemoryMB == 0 {
-		a.MemoryMB = MemoryMB
+		a.MemoryMB = capacity.MemoryMB
 	}
 	if a.TimeoutSeconds == 0 {
-		a.TimeoutSeconds = TimeoutSeconds
+		a.TimeoutSeconds = capacity.TimeoutSeconds
 	}
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = LogRetentionDays
+	}
+	if a.AllowOrigin == "" {
+		a.AllowOrigin = contract.DefaultAllowOrigin
 	}
 	return a
 }
@@ -148,18 +138,15 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 	}
 
 	env := pulumi.StringMap{
-		"CALLS_TABLE":    a.TableName,
-		"ARCHIVE_BUCKET": a.ArchiveBucketName,
-		"ARCHIVE_PREFIX": pulumi.String(ArchivePrefix),
-	}
-	for k, v := range a.Environment {
-		env[k] = v
+		contract.EnvCallsTable:      a.TableName,
+		contract.EnvArchiveBucket:   a.ArchiveBucketName,
+		contract.EnvCORSAllowOrigin: pulumi.String(a.AllowOrigin),
 	}
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Description:                  pulumi.String("access911 call intake: webhook, queries, /simulate"),
-		Runtime:                      pulumi.String(Runtime),
-		Architectures:                pulumi.StringArray{pulumi.String(Architecture)},
-		Handler:                      pulumi.String(HandlerName),
+		Runtime:                      pulumi.String(contract.Runtime),
+		Architectures:                pulumi.StringArray{pulumi.String(contract.Architecture)},
+		Handler:                      pulumi.String(contract.Binary),
 		Code:                         a.Code,
 		SourceCodeHash:               pulumi.String(a.CodeHash),
 		Role:                         role.Arn,
@@ -215,7 +202,7 @@ func FunctionPolicy(tableArn, bucketArn, kmsKeyArn, logGroupArn string) PolicyDo
 		{
 			Sid: "ArchivePayloads", Effect: "Allow",
 			Action:   []string{"s3:PutObject"},
-			Resource: []string{bucketArn + "/" + ArchivePrefix + "*"},
+			Resource: []string{bucketArn + "/" + contract.ArchivePrefix + "*"},
 		},
 		{
 			Sid: "ArchiveEncryption", Effect: "Allow",

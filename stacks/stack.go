@@ -1,3 +1,6 @@
+// Package stacks is the Pulumi program: it reads one region stack's
+// configuration (through stackconfig) and composes the components for that
+// region with an explicit aws.Provider. main.go only calls Deploy.
 package stacks
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/project"
+	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
 // Deploy is the Pulumi program: it builds the stack and exports its outputs.
@@ -30,7 +34,8 @@ func Deploy(ctx *pulumi.Context) error {
 }
 
 // Build validates the configuration, composes the region's components and
-// returns the stack outputs. Nothing is registered when the config is bad.
+// returns the stack outputs. Nothing is registered when the config is bad or
+// the capacity check fails.
 func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	cfg, err := LoadConfig(ctx)
 	if err != nil {
@@ -38,7 +43,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 	billing, err := TableBilling(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("stack %s: %s: %w", ctx.Stack(), KeyFailoverLoadRps, err)
+		return nil, fmt.Errorf("stack %s: %s: %w", ctx.Stack(), stackconfig.KeyNormalLoadRps, err)
 	}
 	report := CapacityReport(cfg, billing)
 	if err := report.Err(); err != nil {
@@ -53,7 +58,30 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
+	r, err := compose(ctx, cfg, billing, code)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+	}
+	outputs := r.outputs(cfg)
+	outputs[contract.OutputTableBilling] = billingOutput(billing)
+	outputs[contract.OutputCapacityCheck] = capacityOutput(report)
+	outputs[contract.OutputArtifactSHA256] = pulumi.String(code.SHA256)
+	return outputs, nil
+}
 
+// region is one stack's composed components.
+type region struct {
+	table   *components.CallsTable
+	archive *components.ArchiveBucket
+	fn      *components.Function
+	api     *components.API
+	alarms  *components.Alarms
+	dns     *components.Failover // nil without a shared hostname
+}
+
+// compose registers the region's components, each through the region's
+// explicit provider (the archive's replica through a second one).
+func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billing, code artifact.Artifact) (*region, error) {
 	provider, err := newProvider(ctx, cfg.Region)
 	if err != nil {
 		return nil, err
@@ -63,7 +91,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, err
 	}
 	inRegion := pulumi.Provider(provider)
-
+	r := &region{}
 	tableArgs := &components.CallsTableArgs{Name: cfg.TableName, Billing: billing}
 	if !cfg.IsHome() {
 		arn, err := globalTableArn(ctx, provider, cfg)
@@ -72,127 +100,123 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		}
 		tableArgs.GlobalTableArn = pulumi.String(arn)
 	}
-	table, err := components.NewCallsTable(ctx, "calls", tableArgs, inRegion)
-	if err != nil {
+	if r.table, err = components.NewCallsTable(ctx, "calls", tableArgs, inRegion); err != nil {
 		return nil, err
 	}
-
-	archive, err := components.NewArchiveBucket(ctx, "access911-archive", &components.ArchiveBucketArgs{
+	if r.archive, err = components.NewArchiveBucket(ctx, "access911-archive", &components.ArchiveBucketArgs{
 		ReplicaProvider: replicaProvider,
-	}, inRegion)
-	if err != nil {
+	}, inRegion); err != nil {
 		return nil, err
 	}
-
-	fn, err := components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
+	if r.fn, err = components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
 		Code:                pulumi.NewFileArchive(projectRelative(code.Path)),
 		CodeHash:            code.SHA256,
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
 		MemoryMB:            cfg.LambdaMemoryMB,
 		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
 		LogRetentionDays:    cfg.LogRetentionDays,
-		TableName:           table.TableName,
-		TableArn:            table.TableArn,
-		ArchiveBucketName:   archive.BucketName,
-		ArchiveBucketArn:    archive.BucketArn,
-		ArchiveKMSKeyArn:    archive.KMSKeyArn,
-		Environment: pulumi.StringMap{
-			"ACCESS911_REGION":  pulumi.String(cfg.Region),
-			"METRICS_NAMESPACE": pulumi.String(contract.Namespace),
-			"CORS_ALLOW_ORIGIN": pulumi.String(cfg.CORSAllowOrigin),
-		},
-	}, inRegion)
-	if err != nil {
+		TableName:           r.table.TableName,
+		TableArn:            r.table.TableArn,
+		ArchiveBucketName:   r.archive.BucketName,
+		ArchiveBucketArn:    r.archive.BucketArn,
+		ArchiveKMSKeyArn:    r.archive.KMSKeyArn,
+		AllowOrigin:         cfg.CORSAllowOrigin,
+	}, inRegion); err != nil {
 		return nil, err
 	}
-	api, err := components.NewAPI(ctx, "access911-api", &components.APIArgs{
-		Function:             fn,
+	if err := r.edge(ctx, cfg, inRegion); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// edge registers the API, its alarms and, with a shared hostname, the DNS
+// failover record of this region.
+func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.ResourceOption) error {
+	var err error
+	if r.api, err = components.NewAPI(ctx, "access911-api", &components.APIArgs{
+		Function:             r.fn,
 		ThrottleBurstLimit:   cfg.APIThrottleBurst,
 		ThrottleRateLimit:    float64(cfg.APIThrottleRateRps),
 		AllowOrigin:          cfg.CORSAllowOrigin,
 		LogRetentionDays:     cfg.LogRetentionDays,
 		ManageAccountLogging: true,
-	}, inRegion)
-	if err != nil {
-		return nil, err
+	}, inRegion); err != nil {
+		return err
 	}
-	alarms, err := components.NewAlarms(ctx, "access911-alarms", &components.AlarmsArgs{
-		APIName:             api.APIName,
-		StageName:           api.StageName,
-		FunctionName:        fn.FunctionName,
-		ReservedConcurrency: fn.ReservedConcurrency,
-		TableName:           table.TableName,
+	if r.alarms, err = components.NewAlarms(ctx, "access911-alarms", &components.AlarmsArgs{
+		Region:              cfg.Region,
+		APIName:             r.api.APIName,
+		StageName:           r.api.StageName,
+		FunctionName:        r.fn.FunctionName,
+		ReservedConcurrency: r.fn.ReservedConcurrency,
+		TableName:           r.table.TableName,
 		AlarmEmail:          cfg.AlarmEmail,
 		DashboardName:       "access911-" + cfg.Region,
+	}, inRegion); err != nil {
+		return err
+	}
+	if !cfg.DNSEnabled() {
+		return nil
+	}
+	r.dns, err = components.NewFailover(ctx, "access911-dns", &components.FailoverArgs{
+		Hostname:      cfg.APIHostname,
+		ZoneID:        cfg.HostedZoneID,
+		SetIdentifier: cfg.Region,
+		Weight:        cfg.RecordWeight(),
+		API:           r.api,
+		TTL:           cfg.DNSTTLSeconds,
 	}, inRegion)
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
 
-	dnsOutputs := pulumi.Map{}
-	if cfg.DNSEnabled() {
-		fo, err := components.NewFailover(ctx, "access911-dns", &components.FailoverArgs{
-			Hostname:      cfg.APIHostname,
-			ZoneID:        cfg.HostedZoneID,
-			SetIdentifier: cfg.Region,
-			Weight:        cfg.RecordWeight(),
-			API:           api,
-			TTL:           cfg.DNSTTLSeconds,
-		}, inRegion)
-		if err != nil {
-			return nil, err
-		}
-		dnsOutputs = pulumi.Map{
-			"apiHostname":        pulumi.String(cfg.APIHostname),
-			"hostedZoneId":       pulumi.String(cfg.HostedZoneID),
-			"healthCheckId":      fo.HealthCheckID,
-			"dnsWeight":          pulumi.Int(fo.Weight),
-			"regionalDomainName": fo.RegionalDomainName,
-		}
-	}
-
-	role := "replica"
+// outputs are the stack outputs, by the contract's names (the drill and the
+// offline plan read them back).
+func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
+	role := contract.TableRoleReplica
 	if cfg.IsHome() {
-		role = "owner"
+		role = contract.TableRoleOwner
 	}
-	outputs := pulumi.Map{
-		"region":                   pulumi.String(cfg.Region),
-		"activeRegion":             pulumi.String(cfg.ActiveRegion),
-		"isActive":                 pulumi.Bool(cfg.IsActive()),
-		"homeRegion":               pulumi.String(cfg.HomeRegion),
-		"tableRole":                pulumi.String(role),
-		"tableName":                table.TableName,
-		"tableArn":                 table.TableArn,
-		"tableBillingMode":         table.BillingMode,
-		"archiveBucketName":        archive.BucketName,
-		"archiveBucketArn":         archive.BucketArn,
-		"archiveKmsKeyArn":         archive.KMSKeyArn,
-		"archiveReplicaRegion":     pulumi.String(cfg.ArchiveReplicaRegion),
-		"archiveReplicaBucketName": archive.ReplicaBucketName,
-		"functionName":             fn.FunctionName,
-		"apiUrl":                   api.InvokeURL,
-		"apiKeyId":                 api.APIKeyID,
-		"alarmTopicArn":            alarms.TopicArn,
-		"dashboardName":            alarms.DashboardName,
-		"artifactSha256":           pulumi.String(code.SHA256),
-		"capacityCheck":            capacityOutput(report),
+	out := pulumi.Map{
+		contract.OutputRegion:                   pulumi.String(cfg.Region),
+		contract.OutputActiveRegion:             pulumi.String(cfg.ActiveRegion),
+		contract.OutputIsActive:                 pulumi.Bool(cfg.IsActive()),
+		contract.OutputHomeRegion:               pulumi.String(cfg.HomeRegion),
+		contract.OutputTableRole:                pulumi.String(role),
+		contract.OutputTableName:                r.table.TableName,
+		contract.OutputTableArn:                 r.table.TableArn,
+		contract.OutputTableBillingMode:         r.table.BillingMode,
+		contract.OutputArchiveBucketName:        r.archive.BucketName,
+		contract.OutputArchiveBucketArn:         r.archive.BucketArn,
+		contract.OutputArchiveKMSKeyArn:         r.archive.KMSKeyArn,
+		contract.OutputArchiveReplicaRegion:     pulumi.String(cfg.ArchiveReplicaRegion),
+		contract.OutputArchiveReplicaBucketName: r.archive.ReplicaBucketName,
+		contract.OutputFunctionName:             r.fn.FunctionName,
+		contract.OutputAPIURL:                   r.api.InvokeURL,
+		contract.OutputAPIKeyID:                 r.api.APIKeyID,
+		contract.OutputAlarmTopicArn:            r.alarms.TopicArn,
+		contract.OutputDashboardName:            r.alarms.DashboardName,
 	}
-	for k, v := range dnsOutputs {
-		outputs[k] = v
+	if r.dns != nil {
+		out[contract.OutputAPIHostname] = pulumi.String(cfg.APIHostname)
+		out[contract.OutputHostedZoneID] = pulumi.String(cfg.HostedZoneID)
+		out[contract.OutputHealthCheckID] = r.dns.HealthCheckID
+		out[contract.OutputDNSWeight] = pulumi.Int(r.dns.Weight)
+		out[contract.OutputRegionalDomainName] = r.dns.RegionalDomainName
 	}
-	return outputs, nil
+	return out
 }
 
 // TableBilling decides the global table's billing once, identically in every
 // stack: replicas share billing mode and write capacity, the active region
 // carries every region's callers after a failover, and the platform is
 // designed for 10x spikes, so the seed's rule is applied to the design peak.
-func TableBilling(cfg Config) (capacity.Billing, error) {
+func TableBilling(cfg stackconfig.Config) (capacity.Billing, error) {
 	return capacity.DecideBilling(capacity.DesignPeakRps(cfg.FailoverLoadRps))
 }
 
 // CapacityReport runs the capacity consistency check on a stack's config.
-func CapacityReport(cfg Config, billing capacity.Billing) capacity.Report {
+func CapacityReport(cfg stackconfig.Config, billing capacity.Billing) capacity.Report {
 	return capacity.Check(capacity.CheckInput{
 		FailoverLoadRps:     cfg.FailoverLoadRps,
 		RateLimit:           float64(cfg.APIThrottleRateRps),
@@ -205,6 +229,15 @@ func CapacityReport(cfg Config, billing capacity.Billing) capacity.Report {
 	}, cfg.CapacityCheck)
 }
 
+// billingOutput is the billing decision, so the plan reads it from the
+// stack instead of deciding again.
+func billingOutput(b capacity.Billing) pulumi.Map {
+	return pulumi.Map{
+		"mode": pulumi.String(b.Mode), "summary": pulumi.String(b.String()),
+		"designPeakRps": pulumi.Int(b.LoadRps),
+	}
+}
+
 func capacityOutput(r capacity.Report) pulumi.Map {
 	findings := pulumi.Array{}
 	for _, f := range r.Findings {
@@ -214,6 +247,18 @@ func capacityOutput(r capacity.Report) pulumi.Map {
 		})
 	}
 	return pulumi.Map{"mode": pulumi.String(r.Mode), "findings": findings}
+}
+
+// LoadConfig reads the stack's configuration from the Pulumi engine and
+// validates it. It registers nothing, so bad config fails before any resource.
+func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
+	values := map[string]string{}
+	for _, k := range append([]string{stackconfig.KeyAWSRegion}, stackconfig.Keys()...) {
+		if v, ok := ctx.GetConfig(k); ok {
+			values[k] = v
+		}
+	}
+	return stackconfig.Parse(values)
 }
 
 // projectRelative makes a path under the project relative to it: Pulumi runs
@@ -244,7 +289,7 @@ func newProvider(ctx *pulumi.Context, region string) (*aws.Provider, error) {
 	p, err := aws.NewProvider(ctx, "aws-"+region, &aws.ProviderArgs{
 		Region: pulumi.String(region),
 		DefaultTags: aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
-			"project":    pulumi.String(Namespace),
+			"project":    pulumi.String(stackconfig.Namespace),
 			"stack":      pulumi.String(ctx.Stack()),
 			"managed-by": pulumi.String("pulumi"),
 		}},
@@ -258,7 +303,7 @@ func newProvider(ctx *pulumi.Context, region string) (*aws.Provider, error) {
 // globalTableArn is the ARN of the home region's table. The table has the
 // same explicit name in every region, so the ARN follows from the account,
 // which the provider reports; the home stack must be up first (README).
-func globalTableArn(ctx *pulumi.Context, provider *aws.Provider, cfg Config) (string, error) {
+func globalTableArn(ctx *pulumi.Context, provider *aws.Provider, cfg stackconfig.Config) (string, error) {
 	id, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{}, pulumi.Provider(provider))
 	if err != nil {
 		return "", fmt.Errorf("global table arn: caller identity: %w", err)

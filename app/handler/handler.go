@@ -44,10 +44,9 @@ type Handler struct {
 	// AllowOrigin is the CORS origin answered on every response ("*" if empty).
 	AllowOrigin string
 	// Archive, if set, receives each new call's raw payload under
-	// ArchivePrefix; a failure is logged and counted, never fails the call
-	// (the table is the record, the archive a copy).
-	Archive       Archiver
-	ArchivePrefix string
+	// contract.ArchivePrefix; a failure is logged, never fails the call (the
+	// table is the record, the archive a copy).
+	Archive Archiver
 	// Metrics, if set, receives one EMF record per request.
 	Metrics *metrics.Emitter
 	// Now is the clock; tests replace it.
@@ -55,12 +54,18 @@ type Handler struct {
 	Log *slog.Logger
 }
 
-// Routes returns the router. Every route answers JSON; bad input is a 400
-// naming the field, never a 500.
+// Routes returns the router: every route of contract.Routes, the routes API
+// Gateway exposes. Every route answers JSON; bad input is a 400 naming the
+// field, never a 500.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, r := range h.routeTable() {
-		mux.HandleFunc(r.pattern, r.fn)
+	serve := h.routeHandlers()
+	for _, r := range contract.Routes {
+		fn, ok := serve[r]
+		if !ok {
+			panic("handler: no handler for contract route " + r.Pattern()) // caught by TestEveryContractRouteIsServed
+		}
+		mux.HandleFunc(r.Pattern(), fn)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, contract.FieldError{Problem: "no route " + r.Method + " " + r.URL.Path})
@@ -101,29 +106,22 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-type route struct {
-	pattern string
-	fn      http.HandlerFunc
-}
-
-func (h *Handler) routeTable() []route {
-	return []route{
-		{"GET /health", h.health},
-		{"POST /calls", h.createCall},
-		{"GET /calls", h.queryCalls},
-		{"GET /calls/{id}", h.getCall},
-		{"POST /simulate", h.simulate},
+// routeHandlers serves each contract route.
+func (h *Handler) routeHandlers() map[*contract.Route]http.HandlerFunc {
+	return map[*contract.Route]http.HandlerFunc{
+		&contract.Health:     h.health,
+		&contract.CreateCall: h.createCall,
+		&contract.QueryCalls: h.queryCalls,
+		&contract.GetCall:    h.getCall,
+		&contract.Simulate:   h.simulate,
 	}
 }
 
-// Patterns lists the routes the handler serves ("METHOD /path"); the API
-// component's routes are tested to be the same set.
-func Patterns() []string {
-	var out []string
-	for _, r := range (&Handler{}).routeTable() {
-		out = append(out, r.pattern)
-	}
-	return out
+// stamp sets what the service, not the caller, decides about a call.
+func (h *Handler) stamp(c *calls.Call, now time.Time) {
+	c.Region = h.Region
+	c.ReceivedAt = now.Unix()
+	c.ExpiresAt = now.Add(RetentionDays * 24 * time.Hour).Unix()
 }
 
 func (h *Handler) now() time.Time {
@@ -162,9 +160,7 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	c.Region = h.Region
-	c.ReceivedAt = now.Unix()
-	c.ExpiresAt = now.Add(RetentionDays * 24 * time.Hour).Unix()
+	h.stamp(&c, now)
 	stored, created, err := h.Store.Put(r.Context(), c)
 	if err != nil {
 		h.serverError(w, "store call", err)
@@ -176,7 +172,7 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, nil)
 		if h.Archive != nil {
-			key := ArchiveKey(h.ArchivePrefix, now, c.ConversationID, c.Timestamp)
+			key := ArchiveKey(contract.ArchivePrefix, now, c.ConversationID, c.Timestamp)
 			if err := h.Archive.Archive(r.Context(), key, body); err != nil {
 				h.logger().Error("archive payload", "err", err, "conversation_id", c.ConversationID)
 			}
@@ -214,9 +210,7 @@ func (h *Handler) simulate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range generated {
-		generated[i].Region = h.Region
-		generated[i].ReceivedAt = now.Unix()
-		generated[i].ExpiresAt = now.Add(RetentionDays * 24 * time.Hour).Unix()
+		h.stamp(&generated[i], now)
 	}
 	// The calls waiting to be written are the queue this request creates.
 	h.Metrics.Emit([]metrics.Value{{Name: contract.QueueDepth, Value: float64(len(generated)), Unit: metrics.Count}},

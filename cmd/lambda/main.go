@@ -1,6 +1,7 @@
-// Command lambda is the call-intake Lambda function (runtime provided.al2023,
-// arm64, handler "bootstrap"). Its configuration comes from the environment
-// the function component sets.
+// Command lambda is the call-intake Lambda function: the binary
+// contract.Binary for contract.Architecture on contract.Runtime. Its
+// configuration comes from the environment the function component sets
+// (contract.Env*) and Lambda's own AWS_REGION.
 package main
 
 import (
@@ -15,36 +16,36 @@ import (
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/contract"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	table := os.Getenv("CALLS_TABLE")
+	table := os.Getenv(contract.EnvCallsTable)
 	if table == "" {
-		log.Error("CALLS_TABLE is not set")
+		log.Error(contract.EnvCallsTable + " is not set")
 		os.Exit(1)
 	}
-	db, err := store.NewClient(context.Background(), os.Getenv("AWS_REGION"), "")
+	region := os.Getenv("AWS_REGION")
+	db, err := store.NewClient(context.Background(), region, "")
 	if err != nil {
 		log.Error("dynamodb client", "err", err)
 		os.Exit(1)
 	}
-	region := os.Getenv("AWS_REGION")
 	h := &handler.Handler{
 		Store:       &store.Store{DB: db, Table: table},
 		Region:      region,
-		AllowOrigin: os.Getenv("CORS_ALLOW_ORIGIN"),
+		AllowOrigin: os.Getenv(contract.EnvCORSAllowOrigin),
 		Log:         log,
 		Metrics:     &metrics.Emitter{W: os.Stdout},
 	}
-	if bucket := os.Getenv("ARCHIVE_BUCKET"); bucket != "" {
+	if bucket := os.Getenv(contract.EnvArchiveBucket); bucket != "" {
 		cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region))
 		if err != nil {
 			log.Error("aws config", "err", err)
 			os.Exit(1)
 		}
 		h.Archive = &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
-		h.ArchivePrefix = os.Getenv("ARCHIVE_PREFIX")
 	}
 	lambda.Start(handler.LambdaAdapter(h.Routes()))
 }

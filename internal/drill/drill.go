@@ -28,9 +28,6 @@ import (
 const (
 	// DefaultRPOBound is the replication lag a switch accepts without --force.
 	DefaultRPOBound = 5 * time.Second
-	// ActiveWeight and StandbyWeight are the record weights after a switch.
-	ActiveWeight  = 100
-	StandbyWeight = 0
 )
 
 // Clients are the AWS clients the drill uses; Route53 is global, DynamoDB and
@@ -49,7 +46,7 @@ type Options struct {
 	Force      bool
 	Rollback   bool
 	RPOBound   time.Duration
-	StackDir   string // holds Pulumi.<stack>.yaml
+	StackDir   string // holds Pulumi.yaml, whose activeRegion value the drill sets
 	ReportDir  string // where reports are written; rollback reads the last one
 	Inventory  *Inventory
 	Clients    Clients
@@ -166,7 +163,7 @@ func (r *runner) run(ctx context.Context) error {
 		cfgActive, cerr := ConfiguredActive(o.StackDir)
 		d := fmt.Sprintf("%s takes the traffic (weights %s)", r.rep.From, weights(records))
 		if cerr == nil && cfgActive != r.rep.From {
-			d += fmt.Sprintf("; stack files say %s", cfgActive)
+			d += fmt.Sprintf("; %s says %s", ProjectFile, cfgActive)
 		}
 		return d, nil
 	}); err != nil {
@@ -203,8 +200,8 @@ func (r *runner) run(ctx context.Context) error {
 
 	if o.DryRun {
 		r.rep.Outcome = "dry-run"
-		fmt.Fprintf(o.Log, "dry run: would set %s weight %d and the others %d, then set access911:activeRegion: %s in every stack file\n",
-			o.To, ActiveWeight, StandbyWeight, o.To)
+		fmt.Fprintf(o.Log, "dry run: would set %s weight %d and the others %d, then set access911:activeRegion: %s in "+ProjectFile+"\n",
+			o.To, contract.ActiveWeight, contract.StandbyWeight, o.To)
 		return nil
 	}
 
@@ -217,8 +214,11 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.rep.RTOMillis = time.Since(switchStart).Milliseconds()
 
-	if err := r.step("set activeRegion in stack files", func() (string, error) {
+	if err := r.step("set activeRegion in "+ProjectFile, func() (string, error) {
 		changed, err := SetActive(o.StackDir, o.To)
+		if len(changed) == 0 && err == nil {
+			return ProjectFile + " already says " + o.To, nil
+		}
 		return strings.Join(changed, ", "), err
 	}); err != nil {
 		return err
@@ -317,7 +317,7 @@ func (r *runner) preflight(ctx context.Context, to Region) (string, error) {
 }
 
 func (r *runner) apiHealthy(ctx context.Context, reg Region) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(reg.APIURL, "/")+"/health", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(reg.APIURL, "/")+contract.Health.Path, nil)
 	if err != nil {
 		return err
 	}
@@ -386,16 +386,16 @@ func (r *runner) probe(ctx context.Context, from, to Region) (time.Duration, err
 	}
 }
 
-// switchTo sets the target's weight to ActiveWeight and every other region's
-// to StandbyWeight in one atomic change batch, keeping each record's value,
+// switchTo sets the target's weight to contract.ActiveWeight and every other region's
+// to contract.StandbyWeight in one atomic change batch, keeping each record's value,
 // TTL and health check.
 func (r *runner) switchTo(ctx context.Context, recs []r53types.ResourceRecordSet, to string) (string, error) {
 	var changes []r53types.Change
 	for _, rr := range recs {
 		rr := rr
-		w := int64(StandbyWeight)
+		w := int64(contract.StandbyWeight)
 		if aws.ToString(rr.SetIdentifier) == to {
-			w = ActiveWeight
+			w = contract.ActiveWeight
 		}
 		rr.Weight = aws.Int64(w)
 		changes = append(changes, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &rr})
@@ -420,7 +420,7 @@ func (r *runner) switchTo(ctx context.Context, recs []r53types.ResourceRecordSet
 		}
 		out.ChangeInfo = gc.ChangeInfo
 	}
-	return fmt.Sprintf("change %s INSYNC: %s=%d, others %d", id, to, ActiveWeight, StandbyWeight), nil
+	return fmt.Sprintf("change %s INSYNC: %s=%d, others %d", id, to, contract.ActiveWeight, contract.StandbyWeight), nil
 }
 
 // verify asks Route53 what it answers for the shared name (TestDNSAnswer;

@@ -1,6 +1,6 @@
 // Package drill switches the active region of a deployment: a data-plane
 // first operation (Route53 record weights) with a preflight of the target, an
-// RPO probe, verification, a config update of every stack file, a report and
+// RPO probe, verification, a config update of Pulumi.yaml, a report and
 // a rollback. It uses aws-sdk-go-v2 and never imports Pulumi.
 package drill
 
@@ -11,19 +11,46 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // Region is what the drill needs to know about one region's stack: the
-// outputs of `pulumi stack output --json`.
+// outputs of `pulumi stack output --json`, by the contract's output names.
 type Region struct {
-	Region             string `json:"region"`
-	APIURL             string `json:"apiUrl"`
-	TableName          string `json:"tableName"`
-	ArchiveBucketName  string `json:"archiveBucketName"`
-	HealthCheckID      string `json:"healthCheckId"`
-	APIHostname        string `json:"apiHostname"`
-	HostedZoneID       string `json:"hostedZoneId"`
-	RegionalDomainName string `json:"regionalDomainName"`
+	Region             string
+	APIURL             string
+	TableName          string
+	ArchiveBucketName  string
+	HealthCheckID      string
+	APIHostname        string
+	HostedZoneID       string
+	RegionalDomainName string
+}
+
+// regionFromOutputs reads a Region from stack outputs, listing the outputs
+// it needs and did not find.
+func regionFromOutputs(outputs map[string]any) (Region, []string) {
+	var missing []string
+	get := func(name string) string {
+		v, _ := outputs[name].(string)
+		if v == "" {
+			missing = append(missing, name)
+		}
+		return v
+	}
+	r := Region{
+		Region:             get(contract.OutputRegion),
+		APIURL:             get(contract.OutputAPIURL),
+		TableName:          get(contract.OutputTableName),
+		ArchiveBucketName:  get(contract.OutputArchiveBucketName),
+		HealthCheckID:      get(contract.OutputHealthCheckID),
+		APIHostname:        get(contract.OutputAPIHostname),
+		HostedZoneID:       get(contract.OutputHostedZoneID),
+		RegionalDomainName: get(contract.OutputRegionalDomainName),
+	}
+	sort.Strings(missing)
+	return r, missing
 }
 
 // Inventory is every region of the deployment, by region name.
@@ -49,20 +76,12 @@ func LoadOutputs(dir string) (*Inventory, error) {
 		if err != nil {
 			return nil, err
 		}
-		var r Region
-		if err := json.Unmarshal(b, &r); err != nil {
+		var outputs map[string]any
+		if err := json.Unmarshal(b, &outputs); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		var missing []string
-		for k, v := range map[string]string{"region": r.Region, "apiUrl": r.APIURL, "tableName": r.TableName,
-			"archiveBucketName": r.ArchiveBucketName, "healthCheckId": r.HealthCheckID, "apiHostname": r.APIHostname,
-			"hostedZoneId": r.HostedZoneID, "regionalDomainName": r.RegionalDomainName} {
-			if v == "" {
-				missing = append(missing, k)
-			}
-		}
+		r, missing := regionFromOutputs(outputs)
 		if len(missing) > 0 {
-			sort.Strings(missing)
 			return nil, fmt.Errorf("%s lacks %s (is access911:apiHostname set in that stack?)", f, strings.Join(missing, ", "))
 		}
 		if inv.Hostname == "" {

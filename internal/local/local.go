@@ -25,7 +25,7 @@ import (
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/preview"
-	"github.com/access911/access911-infra/stacks"
+	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
 // Options configures a local server.
@@ -49,7 +49,7 @@ type Options struct {
 // Server is a running local API.
 type Server struct {
 	URL    string
-	Config stacks.Config
+	Config stackconfig.Config
 	Table  string
 	Store  *store.Store
 	// Rate and Burst are the throttling in force.
@@ -73,7 +73,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := stacks.ParseConfig(raw)
+	cfg, err := stackconfig.Parse(raw.Values)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", o.Stack, err)
 	}

@@ -1,5 +1,3 @@
-// Package plan turns the offline synthesis of stacks into the table and JSON
-// that `access911 plan` prints.
 package preview
 
 import (
@@ -14,13 +12,17 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/stacks"
+	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
 // Stack is one planned stack.
 type Stack struct {
 	Result *Result
-	Config stacks.Config
+	Config stackconfig.Config
+	// Raw is the configuration the program received, with its sources.
+	Raw Config
 }
 
 // Load reads, validates and synthesizes the named stacks of the project in
@@ -42,7 +44,7 @@ func Load(dir string, names []string) ([]Stack, error) {
 		names = all
 	}
 	var out []Stack
-	configs := map[string]stacks.Config{}
+	configs := map[string]stackconfig.Config{}
 	for _, name := range names {
 		if !slices.Contains(all, name) {
 			return nil, fmt.Errorf("no stack %q: there is no %s (stacks here: %s)", name, filepath.Base(proj.StackFile(name)), strings.Join(all, ", "))
@@ -51,19 +53,19 @@ func Load(dir string, names []string) ([]Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := stacks.ParseConfig(raw)
+		cfg, err := stackconfig.Parse(raw.Values)
 		if err != nil {
 			return nil, fmt.Errorf("stack %s (%s): invalid configuration:\n%w", name, proj.StackFile(name), err)
 		}
 		configs[name] = cfg
-		res, err := Run(proj.Name(), name, raw, stacks.Build)
+		res, err := Run(proj.Name(), name, raw.Values, stacks.Build)
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", name, err)
 		}
-		out = append(out, Stack{Result: res, Config: cfg})
+		out = append(out, Stack{Result: res, Config: cfg, Raw: raw})
 	}
 	if len(names) == len(all) {
-		if err := stacks.CheckStacksAgree(configs); err != nil {
+		if err := stackconfig.CheckStacksAgree(configs); err != nil {
 			return nil, fmt.Errorf("the stack files disagree:\n%w", err)
 		}
 	}
@@ -144,26 +146,8 @@ func writeStack(w io.Writer, s Stack) {
 		roles = append(roles, "replica of the table in "+c.HomeRegion)
 	}
 	fmt.Fprintf(w, "Stack %s  region %s  %s\n", r.Stack, c.Region, strings.Join(roles, ", "))
-	if b, err := stacks.TableBilling(c); err == nil {
-		fmt.Fprintf(w, "  table billing: %s\n    decided from the design peak = %dx the failover load of %d rps (every stack decides the same)\n",
-			b, capacity.SpikeFactor, c.FailoverLoadRps)
-		if alone, err := capacity.DecideBilling(capacity.DesignPeakRps(c.ExpectedLoadRps)); err == nil && alone.Mode != b.Mode {
-			fmt.Fprintf(w, "    this region alone (%dx its %d rps) would give %s; replicas share one billing mode\n",
-				capacity.SpikeFactor, c.ExpectedLoadRps, alone)
-		}
-		report := stacks.CapacityReport(c, b)
-		fmt.Fprintf(w, "  capacity check (%s):\n", report.Mode)
-		for _, f := range report.Findings {
-			fmt.Fprintf(w, "    %s\n", f)
-		}
-	}
-	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
-	if c.DNSEnabled() {
-		fmt.Fprintf(w, "  DNS: %s weight %d (%s routing), health check on this region's /health\n\n", c.APIHostname, c.RecordWeight(), c.Routing)
-	} else {
-		fmt.Fprintf(w, "  DNS failover: off (set %s and %s in every stack file)\n\n", stacks.KeyAPIHostname, stacks.KeyHostedZoneID)
-	}
-
+	writeConfig(w, s.Raw)
+	writeDecisions(w, c, r.Outputs)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tNAME\tREGION\tKEY SETTINGS")
 	custom := r.Custom()
@@ -182,18 +166,70 @@ func writeStack(w io.Writer, s Stack) {
 	}
 	fmt.Fprintf(w, "\n  %d AWS resources (+ %d providers, %d components), synthesized in %s\n",
 		len(custom), providers, components, r.Duration.Round(time.Millisecond))
-	keys := make([]string, 0, len(r.Outputs))
-	for k := range r.Outputs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	fmt.Fprintln(w, "  outputs:")
-	for _, k := range keys {
-		if k == "capacityCheck" {
-			continue // printed above as the capacity check
+	for _, k := range sortedKeys(r.Outputs) {
+		if k == contract.OutputCapacityCheck || k == contract.OutputTableBilling {
+			continue // printed above
 		}
 		fmt.Fprintf(w, "    %-26s %v\n", k, r.Outputs[k])
 	}
+}
+
+// writeConfig prints the effective value of every key the stack received
+// and where it came from.
+func writeConfig(w io.Writer, raw Config) {
+	fmt.Fprintln(w, "  config (effective value, from):")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, k := range sortedKeys(raw.Values) {
+		v := raw.Values[k]
+		if v == "" {
+			v = `""`
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", k, v, raw.Sources[k])
+	}
+	tw.Flush()
+}
+
+// writeDecisions prints what the stack decided, as it exported it: the
+// table's billing, the capacity check, the archive and DNS.
+func writeDecisions(w io.Writer, c stackconfig.Config, outputs map[string]any) {
+	billing, _ := outputs[contract.OutputTableBilling].(map[string]any)
+	fmt.Fprintf(w, "  table billing: %v\n    decided from the design peak = %dx the failover load of %d rps (the sum of %s; every stack decides the same)\n",
+		billing["summary"], capacity.SpikeFactor, c.FailoverLoadRps, stackconfig.KeyNormalLoadRps)
+	if alone, err := capacity.DecideBilling(capacity.DesignPeakRps(c.ExpectedLoadRps)); err == nil && alone.Mode != billing["mode"] {
+		fmt.Fprintf(w, "    this region alone (%dx its %d rps) would give %s; replicas share one billing mode\n",
+			capacity.SpikeFactor, c.ExpectedLoadRps, alone)
+	}
+	report, _ := outputs[contract.OutputCapacityCheck].(map[string]any)
+	fmt.Fprintf(w, "  capacity check (%v):\n", report["mode"])
+	findings, _ := report["findings"].([]any)
+	for _, f := range findings {
+		fmt.Fprintf(w, "    %s\n", findingFromOutput(f))
+	}
+	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
+	if c.DNSEnabled() {
+		fmt.Fprintf(w, "  DNS: %s weight %v (%s routing), health check on this region's /health\n\n", c.APIHostname, outputs[contract.OutputDNSWeight], c.Routing)
+	} else {
+		fmt.Fprintf(w, "  DNS failover: off (set %s and %s in Pulumi.yaml)\n\n", stackconfig.KeyAPIHostname, stackconfig.KeyHostedZoneID)
+	}
+}
+
+// findingFromOutput reads one capacity finding back from the stack output.
+func findingFromOutput(v any) capacity.Finding {
+	m, _ := v.(map[string]any)
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	num := func(k string) float64 { f, _ := m[k].(float64); return f }
+	return capacity.Finding{Check: str("check"), Needed: num("needed"), Configured: num("configured"),
+		Unit: str("unit"), Severity: str("severity"), Detail: str("detail")}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // ShortType turns aws:dynamodb/table:Table into dynamodb.Table.

@@ -1,4 +1,4 @@
-package stacks
+package stackconfig
 
 import (
 	"errors"
@@ -9,8 +9,10 @@ import (
 )
 
 // CheckStacksAgree checks what one stack cannot see on its own: that every
-// stack file agrees on the keys they share, and that every serving region has
-// a stack. configs maps stack name to its parsed config.
+// stack agrees on the keys they share (SharedKeys: set once in Pulumi.yaml,
+// they can differ only where a stack file overrides one), and that every
+// serving region has exactly one stack. configs maps stack name to its
+// parsed config.
 func CheckStacksAgree(configs map[string]Config) error {
 	if len(configs) == 0 {
 		return errors.New("no stacks to compare")
@@ -28,7 +30,7 @@ func CheckStacksAgree(configs map[string]Config) error {
 		{KeyRegions, func(c Config) string { return strings.Join(c.Regions, ",") }},
 		{KeyActiveRegion, func(c Config) string { return c.ActiveRegion }},
 		{KeyHomeRegion, func(c Config) string { return c.HomeRegion }},
-		{KeyFailoverLoadRps, func(c Config) string { return fmt.Sprint(c.FailoverLoadRps) }},
+		{KeyNormalLoadRps, func(c Config) string { return fmt.Sprint(c.NormalLoadRps) }},
 		{KeyTableName, func(c Config) string { return c.TableName }},
 		{KeyAPIHostname, func(c Config) string { return c.APIHostname }},
 		{KeyHostedZoneID, func(c Config) string { return c.HostedZoneID }},
@@ -44,14 +46,12 @@ func CheckStacksAgree(configs map[string]Config) error {
 		}
 	}
 	byRegion := map[string]string{}
-	total := 0
 	for _, n := range names {
 		c := configs[n]
 		if other, dup := byRegion[c.Region]; dup {
 			errs = append(errs, fmt.Errorf("config %s: stacks %s and %s both deploy %s; accepted: one stack per region", KeyAWSRegion, other, n, c.Region))
 		}
 		byRegion[c.Region] = n
-		total += c.ExpectedLoadRps
 	}
 	for _, r := range ref.Regions {
 		if _, ok := byRegion[r]; !ok {
@@ -71,11 +71,6 @@ func CheckStacksAgree(configs map[string]Config) error {
 		if sum == 0 {
 			errs = append(errs, fmt.Errorf("config %s is 0 in every stack: no region would take traffic; accepted: weights that add up to more than 0", KeyTrafficWeight))
 		}
-	}
-	// After a failover the active region takes every region's callers.
-	if len(byRegion) == len(ref.Regions) && ref.FailoverLoadRps < total {
-		errs = append(errs, fmt.Errorf("config %s = %d is less than the regions' expected loads together (%d rps); accepted: an integer >= %d",
-			KeyFailoverLoadRps, ref.FailoverLoadRps, total, total))
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,23 @@
+package capacity
+
+// Seed000 is the source document of the platform's numbers ("Load Balancing
+// Overview"), in the shared folder beside the repository. Every seed number
+// the program uses is declared once, here or next to the rule that applies
+// it, with the line of this file that gives it.
+const Seed000 = "seeds/000_2b09eb348c88c72e.txt"
+
+// Lambda and API Gateway sizing: the defaults of the function and API
+// components. Pulumi.yaml's defaults for the matching access911 keys are
+// checked against these by stacks' TestProjectDefaultsAreTheSeedNumbers.
+const (
+	// ReservedConcurrency: seed 000 line 24, RESERVED_CONCURRENCY = 100.
+	ReservedConcurrency = 100
+	// MemoryMB: seed 000 line 25, MEMORY_SIZE = 512 # MB.
+	MemoryMB = 512
+	// TimeoutSeconds: seed 000 line 26, TIMEOUT = 30 # seconds.
+	TimeoutSeconds = 30
+	// ThrottleBurst: seed 000 line 12, ThrottleSettings BurstLimit : 5000.
+	ThrottleBurst = 5000
+	// ThrottleRateRps: seed 000 line 13, ThrottleSettings RateLimit : 2000.
+	ThrottleRateRps = 2000
+)

@@ -1,0 +1,27 @@
+package contract
+
+// The Lambda deployment package: a Go binary on the OS-only runtime.
+const (
+	// Binary is the executable the provided runtime starts, the zip's only entry.
+	Binary = "bootstrap"
+	// Architecture is the function's architecture (Graviton costs less per
+	// GB-second) and GOARCH of the build.
+	Architecture = "arm64"
+	// Runtime is the OS-only runtime a Go binary runs on.
+	Runtime = "provided.al2023"
+)
+
+// Environment variables the function component sets and cmd/lambda reads.
+// The function's region is Lambda's own AWS_REGION.
+const (
+	// EnvCallsTable names the calls table in the function's region.
+	EnvCallsTable = "CALLS_TABLE"
+	// EnvArchiveBucket names the archive bucket; empty turns archiving off.
+	EnvArchiveBucket = "ARCHIVE_BUCKET"
+	// EnvCORSAllowOrigin is the Access-Control-Allow-Origin the handler answers.
+	EnvCORSAllowOrigin = "CORS_ALLOW_ORIGIN"
+)
+
+// ArchivePrefix is the key prefix of raw payloads in the archive bucket: the
+// handler writes under it and the function's IAM policy allows only it.
+const ArchivePrefix = "calls/"

@@ -1,0 +1,40 @@
+package contract
+
+// Stack output names: every region stack exports them (stacks/) and the
+// tools read them back (the offline plan, the DR drill from
+// `pulumi stack output --json`).
+const (
+	OutputRegion                   = "region"
+	OutputActiveRegion             = "activeRegion"
+	OutputIsActive                 = "isActive"
+	OutputHomeRegion               = "homeRegion"
+	OutputTableRole                = "tableRole"
+	OutputTableName                = "tableName"
+	OutputTableArn                 = "tableArn"
+	OutputTableBillingMode         = "tableBillingMode"
+	OutputArchiveBucketName        = "archiveBucketName"
+	OutputArchiveBucketArn         = "archiveBucketArn"
+	OutputArchiveKMSKeyArn         = "archiveKmsKeyArn"
+	OutputArchiveReplicaRegion     = "archiveReplicaRegion"
+	OutputArchiveReplicaBucketName = "archiveReplicaBucketName"
+	OutputFunctionName             = "functionName"
+	OutputAPIURL                   = "apiUrl"
+	OutputAPIKeyID                 = "apiKeyId"
+	OutputAlarmTopicArn            = "alarmTopicArn"
+	OutputDashboardName            = "dashboardName"
+	OutputArtifactSHA256           = "artifactSha256"
+	OutputCapacityCheck            = "capacityCheck"
+	OutputTableBilling             = "tableBilling"
+	// DNS failover outputs, present when the stack manages the shared hostname.
+	OutputAPIHostname        = "apiHostname"
+	OutputHostedZoneID       = "hostedZoneId"
+	OutputHealthCheckID      = "healthCheckId"
+	OutputDNSWeight          = "dnsWeight"
+	OutputRegionalDomainName = "regionalDomainName"
+)
+
+// Table roles in a stack's tableRole output.
+const (
+	TableRoleOwner   = "owner"
+	TableRoleReplica = "replica"
+)

@@ -1,0 +1,345 @@
+package stackconfig
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
+)
+
+// CloudWatch Logs accepts only these retention periods (days).
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Config is one stack's validated configuration.
+type Config struct {
+	// Region is the stack's AWS region (aws:region).
+	Region string
+	// Regions are all serving regions, in the order plans list them.
+	Regions []string
+	// ActiveRegion takes the traffic (weight contract.ActiveWeight).
+	ActiveRegion string
+	// HomeRegion owns the DynamoDB global table; the others own replicas.
+	HomeRegion string
+	// NormalLoadRps is each serving region's callers at normal load.
+	NormalLoadRps map[string]int
+	// ExpectedLoadRps is this region's own normal load (NormalLoadRps[Region]).
+	ExpectedLoadRps int
+	// FailoverLoadRps is what the active region carries after a failover:
+	// every region's callers, the sum of NormalLoadRps. The global table's
+	// billing mode and capacity are decided from it, identically everywhere.
+	FailoverLoadRps int
+	// TableName is the physical name of the global table (same in every region).
+	TableName string
+	// ArchiveReplicaRegion receives the archive bucket's replicas.
+	ArchiveReplicaRegion string
+	// ArchiveEUResidency keeps an EU region's archive replicas inside the EU.
+	ArchiveEUResidency bool
+
+	// Lambda sizing (seed 000 defaults, overridable per region).
+	LambdaReservedConcurrency int
+	LambdaMemoryMB            int
+	LambdaTimeoutSeconds      int
+	// API Gateway stage and usage-plan throttling (seed 000 defaults).
+	APIThrottleBurst   int
+	APIThrottleRateRps int
+	// ExpectedP99Ms is the handler's p99 duration the capacity check assumes.
+	ExpectedP99Ms int
+	// CapacityCheck is "enforce" (violations fail the stack) or "warn".
+	CapacityCheck string
+	// AlarmEmail, if set, receives the alarms.
+	AlarmEmail string
+	// CORSAllowOrigin is the Access-Control-Allow-Origin the API answers.
+	CORSAllowOrigin string
+	// LogRetentionDays for the function and access logs.
+	LogRetentionDays int
+
+	// APIHostname is the shared name callers use; empty turns DNS failover
+	// off. HostedZoneID is its Route53 zone.
+	APIHostname  string
+	HostedZoneID string
+	// Routing is "failover" (active ActiveWeight, standbys StandbyWeight) or
+	// "weighted" (TrafficWeight from each stack, for a gradual failback).
+	Routing       string
+	TrafficWeight int
+	DNSTTLSeconds int
+}
+
+// DNSEnabled tells whether the stack manages the shared hostname.
+func (c Config) DNSEnabled() bool { return c.APIHostname != "" }
+
+// RecordWeight is this region's weight for the shared hostname.
+func (c Config) RecordWeight() int {
+	switch {
+	case c.Routing == RoutingWeighted:
+		return c.TrafficWeight
+	case c.IsActive():
+		return contract.ActiveWeight
+	default:
+		return contract.StandbyWeight
+	}
+}
+
+// IsHome tells whether this stack owns the global table.
+func (c Config) IsHome() bool { return c.Region == c.HomeRegion }
+
+// IsActive tells whether this stack's region takes the traffic.
+func (c Config) IsActive() bool { return c.Region == c.ActiveRegion }
+
+// ConfigError is one invalid configuration value. Its message names the key,
+// the value and what is accepted.
+type ConfigError struct {
+	Key      string
+	Value    string // as written; empty when missing
+	Missing  bool
+	Problem  string
+	Accepted string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("config %s is missing (%s); accepted: %s", e.Key, e.Problem, e.Accepted)
+	}
+	return fmt.Sprintf("config %s = %q: %s; accepted: %s", e.Key, e.Value, e.Problem, e.Accepted)
+}
+
+// parser collects every problem of one configuration.
+type parser struct {
+	values map[string]string
+	errs   []error
+}
+
+func (p *parser) bad(e *ConfigError) { p.errs = append(p.errs, e) }
+
+// Parse validates raw configuration values (as the engine passes them:
+// strings, with arrays and objects as JSON), applying Defaults to keys
+// without a value. Every problem is reported, not only the first. access911
+// keys the program does not know are refused so that a misspelt key does not
+// silently fall back to a default.
+func Parse(raw map[string]string) (Config, error) {
+	p := &parser{values: map[string]string{}}
+	for k, v := range Defaults {
+		p.values[k] = v
+	}
+	for k, v := range raw {
+		p.values[k] = v
+	}
+	for _, k := range sortedKeys(raw) {
+		if strings.HasPrefix(k, Namespace+":") && !slices.Contains(knownKeys, k) {
+			p.bad(&ConfigError{Key: k, Value: raw[k], Problem: "unknown key", Accepted: strings.Join(knownKeys, ", ")})
+		}
+	}
+	var c Config
+	p.regions(&c)
+	p.loads(&c)
+	p.table(&c)
+	p.archive(&c)
+	p.compute(&c)
+	p.dns(&c)
+	if len(p.errs) > 0 {
+		return Config{}, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+const regionList = "a known AWS commercial region, e.g. us-east-1, us-west-2, eu-west-1"
+
+// regions reads aws:region, regions, activeRegion and homeRegion.
+func (p *parser) regions(c *Config) {
+	if v := p.values[KeyAWSRegion]; v == "" {
+		p.bad(&ConfigError{Key: KeyAWSRegion, Missing: true, Problem: "every stack names its region", Accepted: regionList})
+	} else if !isKnownRegion(v) {
+		p.bad(&ConfigError{Key: KeyAWSRegion, Value: v, Problem: "unknown region", Accepted: regionList})
+	} else {
+		c.Region = v
+	}
+	v, ok := p.values[KeyRegions]
+	if err := json.Unmarshal([]byte(v), &c.Regions); !ok || err != nil {
+		p.bad(&ConfigError{Key: KeyRegions, Value: v, Missing: !ok, Problem: "not a list of region names",
+			Accepted: "a YAML list such as [us-east-1, us-west-2, eu-west-1], set once in Pulumi.yaml"})
+	} else if len(c.Regions) == 0 {
+		p.bad(&ConfigError{Key: KeyRegions, Value: v, Problem: "empty", Accepted: "one or more known regions"})
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Regions {
+		if !isKnownRegion(r) {
+			p.bad(&ConfigError{Key: KeyRegions, Value: v, Problem: fmt.Sprintf("unknown region %q", r), Accepted: regionList})
+		}
+		if seen[r] {
+			p.bad(&ConfigError{Key: KeyRegions, Value: v, Problem: fmt.Sprintf("region %q listed twice", r), Accepted: "each region once"})
+		}
+		seen[r] = true
+	}
+	inRegions := "one of " + strings.Join(c.Regions, ", ") + " (" + KeyRegions + ")"
+	if c.Region != "" && !slices.Contains(c.Regions, c.Region) {
+		p.bad(&ConfigError{Key: KeyAWSRegion, Value: c.Region, Problem: "the stack's region is not a serving region", Accepted: inRegions})
+	}
+	c.ActiveRegion = p.oneOf(KeyActiveRegion, c.Regions, "not a serving region", inRegions)
+	c.HomeRegion = p.oneOf(KeyHomeRegion, c.Regions, "not a serving region", inRegions)
+}
+
+// loads reads every region's normal load and derives this region's own load
+// and the failover load (their sum).
+func (p *parser) loads(c *Config) {
+	v, ok := p.values[KeyNormalLoadRps]
+	accepted := "a map of every serving region to its callers' normal load in requests per second, " +
+		"e.g. {us-east-1: 100, us-west-2: 60, eu-west-1: 30}, set once in Pulumi.yaml"
+	if err := json.Unmarshal([]byte(v), &c.NormalLoadRps); !ok || err != nil {
+		p.bad(&ConfigError{Key: KeyNormalLoadRps, Value: v, Missing: !ok, Problem: "not a map of whole numbers", Accepted: accepted})
+		return
+	}
+	for _, r := range sortedKeys(c.NormalLoadRps) {
+		if !slices.Contains(c.Regions, r) {
+			p.bad(&ConfigError{Key: KeyNormalLoadRps, Value: v, Problem: fmt.Sprintf("%s is not a serving region (%s)", r, KeyRegions), Accepted: accepted})
+		}
+		if n := c.NormalLoadRps[r]; n <= 0 {
+			p.bad(&ConfigError{Key: KeyNormalLoadRps, Value: v, Problem: fmt.Sprintf("%s: %d rps must be positive", r, n), Accepted: accepted})
+		}
+		c.FailoverLoadRps += c.NormalLoadRps[r]
+	}
+	for _, r := range c.Regions {
+		if _, ok := c.NormalLoadRps[r]; !ok {
+			p.bad(&ConfigError{Key: KeyNormalLoadRps, Value: v, Problem: "no load for serving region " + r, Accepted: accepted})
+		}
+	}
+	c.ExpectedLoadRps = c.NormalLoadRps[c.Region]
+}
+
+var tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+
+func (p *parser) table(c *Config) {
+	c.TableName = p.values[KeyTableName]
+	if !tableNamePattern.MatchString(c.TableName) {
+		p.bad(&ConfigError{Key: KeyTableName, Value: c.TableName, Problem: "not a valid DynamoDB table name", Accepted: "3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"})
+	}
+}
+
+// archive reads where the archive replicates and whether EU data stays in the EU.
+func (p *parser) archive(c *Config) {
+	v := p.values[KeyArchiveEUResidency]
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.bad(&ConfigError{Key: KeyArchiveEUResidency, Value: v, Problem: "not a boolean", Accepted: "true or false"})
+	}
+	c.ArchiveEUResidency = b
+	if v := p.values[KeyArchiveReplicaRegion]; v != "" {
+		c.ArchiveReplicaRegion = v
+		if !isKnownRegion(v) {
+			p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: v, Problem: "unknown region", Accepted: regionList})
+		}
+	} else if c.Region != "" {
+		c.ArchiveReplicaRegion = defaultArchiveReplicaRegion[c.Region]
+		if c.ArchiveReplicaRegion == "" {
+			p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Missing: true,
+				Problem:  fmt.Sprintf("no default destination for %s", c.Region),
+				Accepted: "a known region other than the stack's own"})
+		}
+	}
+	r := c.ArchiveReplicaRegion
+	switch {
+	case r == "" || c.Region == "":
+	case r == c.Region:
+		p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r, Problem: "replicating into the same region gives no regional protection", Accepted: "a known region other than " + c.Region})
+	case c.ArchiveEUResidency && isEURegion(c.Region) && !isEURegion(r):
+		p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r,
+			Problem:  fmt.Sprintf("call payloads from %s must stay in the EU while %s is true", c.Region, KeyArchiveEUResidency),
+			Accepted: "one of " + strings.Join(euRegions, ", ") + " (or set " + KeyArchiveEUResidency + ": false)"})
+	}
+}
+
+var (
+	hostnamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	zoneIDPattern   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	originPattern   = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+)
+
+// compute reads the Lambda, API throttling, capacity-check and alarm keys.
+func (p *parser) compute(c *Config) {
+	c.LambdaReservedConcurrency = p.int(KeyLambdaReservedConcurrency, 1, 10000, "executions")
+	c.LambdaMemoryMB = p.int(KeyLambdaMemoryMB, capacity.MinLambdaMemoryMB, 10240, "MB")
+	c.LambdaTimeoutSeconds = p.int(KeyLambdaTimeoutSeconds, 1, 900, "seconds")
+	c.APIThrottleBurst = p.int(KeyAPIThrottleBurst, 1, 1_000_000, "requests")
+	c.APIThrottleRateRps = p.int(KeyAPIThrottleRateRps, 1, 1_000_000, "requests per second")
+	c.ExpectedP99Ms = p.int(KeyExpectedP99Ms, 1, 900_000, "milliseconds")
+	c.LogRetentionDays = p.int(KeyLogRetentionDays, 1, 3653, "days")
+	if c.LogRetentionDays > 0 && !slices.Contains(logRetentionDays, c.LogRetentionDays) {
+		p.bad(&ConfigError{Key: KeyLogRetentionDays, Value: strconv.Itoa(c.LogRetentionDays), Problem: "not a CloudWatch Logs retention period",
+			Accepted: strings.Trim(strings.Join(strings.Fields(fmt.Sprint(logRetentionDays)), ", "), "[]")})
+	}
+	c.CapacityCheck = p.oneOf(KeyCapacityCheck, []string{capacity.ModeEnforce, capacity.ModeWarn}, "unknown mode", capacity.ModeEnforce+" or "+capacity.ModeWarn)
+	c.AlarmEmail = p.matching(KeyAlarmEmail, emailPattern, "not an e-mail address", "name@example.org, or empty for no subscription")
+	c.CORSAllowOrigin = p.values[KeyCORSAllowOrigin]
+	if c.CORSAllowOrigin != "*" {
+		c.CORSAllowOrigin = p.matching(KeyCORSAllowOrigin, originPattern, "not an origin", `"*" or https://host[:port]`)
+	}
+}
+
+// dns reads the shared hostname, its zone, the routing and the weights.
+func (p *parser) dns(c *Config) {
+	c.APIHostname = p.matching(KeyAPIHostname, hostnamePattern, "not a DNS name", "a name such as calls.example.org")
+	c.HostedZoneID = p.matching(KeyHostedZoneID, zoneIDPattern, "not a Route53 hosted zone id", "Z followed by letters and digits")
+	if (p.values[KeyAPIHostname] == "") != (p.values[KeyHostedZoneID] == "") {
+		missing, other := KeyHostedZoneID, KeyAPIHostname
+		if p.values[KeyAPIHostname] == "" {
+			missing, other = KeyAPIHostname, KeyHostedZoneID
+		}
+		p.bad(&ConfigError{Key: missing, Missing: true, Problem: "needed because " + other + " is set",
+			Accepted: "both " + KeyAPIHostname + " and " + KeyHostedZoneID + ", or neither (no DNS failover)"})
+	}
+	c.Routing = p.oneOf(KeyRouting, []string{RoutingFailover, RoutingWeighted}, "unknown routing", RoutingFailover+" or "+RoutingWeighted)
+	c.TrafficWeight = p.int(KeyTrafficWeight, 0, contract.MaxWeight, "weight units")
+	c.DNSTTLSeconds = p.int(KeyDNSTTLSeconds, 5, 3600, "seconds")
+}
+
+// int reads a whole number within inclusive bounds.
+func (p *parser) int(key string, lo, hi int, unit string) int {
+	v := p.values[key]
+	accepted := fmt.Sprintf("a whole number of %s from %d to %d", unit, lo, hi)
+	if d, ok := Defaults[key]; ok {
+		accepted += " (default " + d + ")"
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		p.bad(&ConfigError{Key: key, Value: v, Missing: v == "", Problem: "not a whole number", Accepted: accepted})
+		return 0
+	}
+	if n < lo || n > hi {
+		p.bad(&ConfigError{Key: key, Value: v, Problem: "out of range", Accepted: accepted})
+		return 0
+	}
+	return n
+}
+
+// oneOf reads a value that must be one of allowed.
+func (p *parser) oneOf(key string, allowed []string, problem, accepted string) string {
+	v, ok := p.values[key]
+	if !slices.Contains(allowed, v) {
+		p.bad(&ConfigError{Key: key, Value: v, Missing: !ok, Problem: problem, Accepted: accepted})
+	}
+	return v
+}
+
+// matching reads an optional value that, when set, must match pattern.
+func (p *parser) matching(key string, pattern *regexp.Regexp, problem, accepted string) string {
+	v := p.values[key]
+	if v != "" && !pattern.MatchString(v) {
+		p.bad(&ConfigError{Key: key, Value: v, Problem: problem, Accepted: accepted})
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

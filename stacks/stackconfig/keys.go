@@ -1,0 +1,103 @@
+// Package stackconfig reads and validates one region stack's configuration:
+// the access911 keys Pulumi.yaml declares, with the values the engine passes
+// (project-level values and defaults already applied, as `pulumi up` does).
+// It imports no Pulumi package, so tools read a stack's configuration the
+// way the program does without linking the Pulumi program.
+package stackconfig
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
+)
+
+// Namespace is the project's configuration namespace (the project name).
+const Namespace = "access911"
+
+// Configuration keys. Pulumi.yaml declares each access911 key with its type,
+// description and default or value; TestProjectDeclaresEveryKey keeps the
+// two in step.
+const (
+	KeyAWSRegion = "aws:region"
+
+	// Shared by every stack: written once, as project-level values in
+	// Pulumi.yaml (see SharedKeys).
+	KeyRegions       = Namespace + ":regions"
+	KeyActiveRegion  = Namespace + ":activeRegion"
+	KeyHomeRegion    = Namespace + ":homeRegion"
+	KeyNormalLoadRps = Namespace + ":normalLoadRps"
+	KeyTableName     = Namespace + ":tableName"
+	KeyAPIHostname   = Namespace + ":apiHostname"
+	KeyHostedZoneID  = Namespace + ":hostedZoneId"
+	KeyRouting       = Namespace + ":routing"
+
+	KeyArchiveReplicaRegion      = Namespace + ":archiveReplicaRegion"
+	KeyArchiveEUResidency        = Namespace + ":archiveEuResidency"
+	KeyLambdaReservedConcurrency = Namespace + ":lambdaReservedConcurrency"
+	KeyLambdaMemoryMB            = Namespace + ":lambdaMemoryMb"
+	KeyLambdaTimeoutSeconds      = Namespace + ":lambdaTimeoutSeconds"
+	KeyAPIThrottleBurst          = Namespace + ":apiThrottleBurst"
+	KeyAPIThrottleRateRps        = Namespace + ":apiThrottleRateRps"
+	KeyExpectedP99Ms             = Namespace + ":expectedP99Ms"
+	KeyCapacityCheck             = Namespace + ":capacityCheck"
+	KeyAlarmEmail                = Namespace + ":alarmEmail"
+	KeyCORSAllowOrigin           = Namespace + ":corsAllowOrigin"
+	KeyLogRetentionDays          = Namespace + ":logRetentionDays"
+	KeyTrafficWeight             = Namespace + ":trafficWeight"
+	KeyDNSTTLSeconds             = Namespace + ":dnsTtlSeconds"
+)
+
+// SharedKeys must hold the same value in every stack. They are set once, in
+// Pulumi.yaml, and a stack file that sets one is refused by the offline
+// plan; the program itself checks only what one stack can see.
+var SharedKeys = []string{
+	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyNormalLoadRps,
+	KeyTableName, KeyAPIHostname, KeyHostedZoneID, KeyRouting,
+}
+
+// Routing modes of the shared hostname.
+const (
+	RoutingFailover = "failover"
+	RoutingWeighted = "weighted"
+)
+
+// Defaults are the values of keys a stack may leave out, as Pulumi.yaml
+// declares them (`default:`) and the engine applies them; Parse applies the
+// same when a caller passes no value. The seed's numbers come from capacity,
+// where each is declared once with its seed line. Keys without a default
+// (the shared ones, set as project values) are required.
+var Defaults = map[string]string{
+	KeyTableName:                 "access911-calls",
+	KeyArchiveReplicaRegion:      "",
+	KeyArchiveEUResidency:        "true",
+	KeyLambdaReservedConcurrency: strconv.Itoa(capacity.ReservedConcurrency),
+	KeyLambdaMemoryMB:            strconv.Itoa(capacity.MemoryMB),
+	KeyLambdaTimeoutSeconds:      strconv.Itoa(capacity.TimeoutSeconds),
+	KeyAPIThrottleBurst:          strconv.Itoa(capacity.ThrottleBurst),
+	KeyAPIThrottleRateRps:        strconv.Itoa(capacity.ThrottleRateRps),
+	KeyExpectedP99Ms:             strconv.Itoa(int(capacity.DefaultP99Duration.Milliseconds())),
+	KeyCapacityCheck:             capacity.ModeEnforce,
+	KeyAlarmEmail:                "",
+	KeyCORSAllowOrigin:           contract.DefaultAllowOrigin,
+	KeyLogRetentionDays:          "30",
+	KeyAPIHostname:               "",
+	KeyHostedZoneID:              "",
+	KeyRouting:                   RoutingFailover,
+	KeyTrafficWeight:             "0",
+	KeyDNSTTLSeconds:             "30",
+}
+
+// knownKeys lists every access911 key the program reads.
+var knownKeys = []string{
+	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyNormalLoadRps,
+	KeyTableName, KeyArchiveReplicaRegion, KeyArchiveEUResidency,
+	KeyLambdaReservedConcurrency, KeyLambdaMemoryMB, KeyLambdaTimeoutSeconds,
+	KeyAPIThrottleBurst, KeyAPIThrottleRateRps, KeyExpectedP99Ms, KeyCapacityCheck,
+	KeyAlarmEmail, KeyCORSAllowOrigin, KeyLogRetentionDays,
+	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
+}
+
+// Keys lists every access911 configuration key the program reads.
+func Keys() []string { return slices.Clone(knownKeys) }
