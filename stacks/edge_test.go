@@ -11,7 +11,7 @@ import (
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/preview"
-	"github.com/access911/access911-infra/stacks"
+	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
 const (
@@ -58,12 +58,12 @@ func TestFunctionPerStack(t *testing.T) {
 			lgName := "/aws/lambda/access911-intake-0123456"
 			assert.Equal(t, lgName, get(fn, "loggingConfig.logGroup"), "the function logs to its explicit log group")
 
-			env := get(fn, "environment.variables").(map[string]any)
-			assert.Equal(t, "access911-calls", env["CALLS_TABLE"])
-			assert.Equal(t, "access911-archive-0123456", env["ARCHIVE_BUCKET"])
-			assert.Equal(t, region, env["ACCESS911_REGION"])
-			assert.Equal(t, "DispatchAI", env["METRICS_NAMESPACE"])
-			assert.Equal(t, "*", env["CORS_ALLOW_ORIGIN"])
+			// Exactly the variables cmd/lambda reads; its region is Lambda's AWS_REGION.
+			assert.Equal(t, map[string]any{
+				contract.EnvCallsTable:      "access911-calls",
+				contract.EnvArchiveBucket:   "access911-archive-0123456",
+				contract.EnvCORSAllowOrigin: "*",
+			}, get(fn, "environment.variables"))
 
 			role := one(t, res, roleType, "access911-intake")
 			trust := parsePolicy(t, get(role, "assumeRolePolicy"))
@@ -113,7 +113,7 @@ func TestAPIPerStack(t *testing.T) {
 				assert.Equal(t, validatorID, get(m, "requestValidatorId"), "validator on %s", m.Name)
 				assert.Equal(t, "NONE", get(m, "authorization"))
 			}
-			assert.Len(t, methods, len(components.Routes)+4, "5 routes and 4 OPTIONS")
+			assert.Len(t, methods, len(contract.Routes)+4, "5 routes and 4 OPTIONS")
 			for _, p := range []string{"calls", "calls-id", "simulate", "health"} {
 				assert.True(t, seen["OPTIONS access911-api-"+p+"-options"], "CORS preflight on %s", p)
 			}
@@ -161,7 +161,7 @@ func TestAPIPerStack(t *testing.T) {
 					t.Errorf("unexpected integration type %v", get(in, "type"))
 				}
 			}
-			assert.Equal(t, len(components.Routes), proxies)
+			assert.Equal(t, len(contract.Routes), proxies)
 
 			perm := one(t, res, permissionType, "access911-api-invoke")
 			assert.Equal(t, "lambda:InvokeFunction", get(perm, "action"))
@@ -272,11 +272,11 @@ func TestAlarmsPerStack(t *testing.T) {
 
 func TestPerRegionOverrides(t *testing.T) {
 	res := mustSynthesize(t, "us-west-2", func(c map[string]string) {
-		c[stacks.KeyLambdaMemoryMB] = "1024"
-		c[stacks.KeyLambdaReservedConcurrency] = "200"
-		c[stacks.KeyAPIThrottleRateRps] = "2500"
-		c[stacks.KeyAPIThrottleBurst] = "3000"
-		c[stacks.KeyAlarmEmail] = "oncall@example.org"
+		c[stackconfig.KeyLambdaMemoryMB] = "1024"
+		c[stackconfig.KeyLambdaReservedConcurrency] = "200"
+		c[stackconfig.KeyAPIThrottleRateRps] = "2500"
+		c[stackconfig.KeyAPIThrottleBurst] = "3000"
+		c[stackconfig.KeyAlarmEmail] = "oncall@example.org"
 	})
 	fn := one(t, res, functionType, "access911-intake")
 	assert.Equal(t, 1024.0, get(fn, "memorySize"))
@@ -301,7 +301,7 @@ func TestCapacityCheckInTheStack(t *testing.T) {
 	assert.Equal(t, 90.0, first["needed"])
 	assert.Equal(t, 100.0, first["configured"])
 
-	slow := func(c map[string]string) { c[stacks.KeyLambdaReservedConcurrency] = "50" }
+	slow := func(c map[string]string) { c[stackconfig.KeyLambdaReservedConcurrency] = "50" }
 	res, err := synthesize(t, "us-east-1", slow)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "needed 90 executions, configured 50 executions")
@@ -311,7 +311,7 @@ func TestCapacityCheckInTheStack(t *testing.T) {
 
 	res = mustSynthesize(t, "us-east-1", func(c map[string]string) {
 		slow(c)
-		c[stacks.KeyCapacityCheck] = "warn"
+		c[stackconfig.KeyCapacityCheck] = "warn"
 	})
 	assert.Equal(t, 50.0, get(one(t, res, functionType, "access911-intake"), "reservedConcurrentExecutions"), "warn mode deploys")
 }

@@ -4,10 +4,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/access911/access911-infra/stacks/stackconfig"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/access911/access911-infra/stacks"
 )
 
 const (
@@ -21,8 +20,8 @@ const (
 // withDNS turns DNS failover on, as a stack file would.
 func withDNS(extra map[string]string) func(map[string]string) {
 	return func(c map[string]string) {
-		c[stacks.KeyAPIHostname] = "calls.example.org"
-		c[stacks.KeyHostedZoneID] = "Z0EXAMPLE"
+		c[stackconfig.KeyAPIHostname] = "calls.example.org"
+		c[stackconfig.KeyHostedZoneID] = "Z0EXAMPLE"
 		for k, v := range extra {
 			c[k] = v
 		}
@@ -95,22 +94,22 @@ func TestWeightedRoutingForAGradualFailback(t *testing.T) {
 	weights := map[string]float64{"us-east-1": 10, "us-west-2": 90, "eu-west-1": 0}
 	for stack, w := range weights {
 		res := mustSynthesize(t, stack, withDNS(map[string]string{
-			stacks.KeyRouting: "weighted", stacks.KeyTrafficWeight: strconv.Itoa(int(w))}))
+			stackconfig.KeyRouting: "weighted", stackconfig.KeyTrafficWeight: strconv.Itoa(int(w))}))
 		rec := one(t, res, recordType, "access911-dns")
 		assert.Equal(t, w, get(rec, "weightedRoutingPolicies.0.weight"), stack)
 	}
 }
 
 func TestStacksDisagreeOnRouting(t *testing.T) {
-	configs := map[string]stacks.Config{}
+	configs := map[string]stackconfig.Config{}
 	for _, tc := range stackCases {
 		_, raw := stackFile(t, tc.stack)
-		withDNS(map[string]string{stacks.KeyRouting: "weighted"})(raw)
-		c, err := stacks.ParseConfig(raw)
+		withDNS(map[string]string{stackconfig.KeyRouting: "weighted"})(raw)
+		c, err := stackconfig.Parse(raw)
 		require.NoError(t, err)
 		configs[tc.stack] = c
 	}
-	err := stacks.CheckStacksAgree(configs)
+	err := stackconfig.CheckStacksAgree(configs)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "trafficWeight is 0 in every stack")
 }

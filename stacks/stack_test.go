@@ -2,15 +2,21 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/stacks"
+	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
 // The mock tests run the real program (stacks.Build) for each stack with the
@@ -43,7 +49,7 @@ func stackFile(t *testing.T, stack string) (*preview.Project, map[string]string)
 	require.NoError(t, err)
 	cfg, err := proj.StackConfig(stack)
 	require.NoError(t, err)
-	return proj, cfg
+	return proj, cfg.Values
 }
 
 // synthesize runs the program for a stack, after edit changes its config.
@@ -96,11 +102,11 @@ func TestStackFilesAsCommitted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"eu-west-1", "us-east-1", "us-west-2"}, names)
 
-	configs := map[string]stacks.Config{}
+	configs := map[string]stackconfig.Config{}
 	loads := map[int]bool{}
 	for _, tc := range stackCases {
 		_, raw := stackFile(t, tc.stack)
-		c, err := stacks.ParseConfig(raw)
+		c, err := stackconfig.Parse(raw)
 		require.NoError(t, err, tc.stack)
 		assert.Equal(t, tc.stack, c.Region, "each stack is named after its region")
 		assert.Equal(t, tc.load, c.ExpectedLoadRps, tc.stack)
@@ -108,7 +114,7 @@ func TestStackFilesAsCommitted(t *testing.T) {
 		loads[c.ExpectedLoadRps] = true
 	}
 	assert.Len(t, loads, 3, "the regions have different expected loads")
-	require.NoError(t, stacks.CheckStacksAgree(configs))
+	require.NoError(t, stackconfig.CheckStacksAgree(configs))
 }
 
 func TestEveryStack(t *testing.T) {
@@ -355,8 +361,7 @@ func TestProvisionedBillingFromFailoverLoad(t *testing.T) {
 	for _, tc := range stackCases {
 		t.Run(tc.stack, func(t *testing.T) {
 			res := mustSynthesize(t, tc.stack, func(c map[string]string) {
-				c[stacks.KeyFailoverLoadRps] = "91"
-				c[stacks.KeyExpectedLoadRps] = "40"
+				c[stackconfig.KeyNormalLoadRps] = `{"us-east-1":40,"us-west-2":30,"eu-west-1":21}` // failover load 91
 			})
 			const units = 455 // 910 / 2
 			if tc.owner {
@@ -406,11 +411,18 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		key  string
 	}{
 		{"unknown region", func(c map[string]string) { c["aws:region"] = "us-north-9" }, "aws:region"},
-		{"active region not in regions", func(c map[string]string) { c[stacks.KeyActiveRegion] = "ap-south-1" }, stacks.KeyActiveRegion},
-		{"negative load", func(c map[string]string) { c[stacks.KeyExpectedLoadRps] = "-100" }, stacks.KeyExpectedLoadRps},
-		{"non-numeric load", func(c map[string]string) { c[stacks.KeyExpectedLoadRps] = "many" }, stacks.KeyExpectedLoadRps},
-		{"missing key without default", func(c map[string]string) { delete(c, stacks.KeyFailoverLoadRps) }, stacks.KeyFailoverLoadRps},
-		{"archive leaves the EU", func(c map[string]string) { c[stacks.KeyArchiveReplicaRegion] = "us-east-1" }, stacks.KeyArchiveReplicaRegion},
+		{"active region not in regions", func(c map[string]string) { c[stackconfig.KeyActiveRegion] = "ap-south-1" }, stackconfig.KeyActiveRegion},
+		{"negative load", func(c map[string]string) {
+			c[stackconfig.KeyNormalLoadRps] = `{"us-east-1":100,"us-west-2":60,"eu-west-1":-100}`
+		}, stackconfig.KeyNormalLoadRps},
+		{"non-numeric load", func(c map[string]string) {
+			c[stackconfig.KeyNormalLoadRps] = `{"us-east-1":"many","us-west-2":60,"eu-west-1":30}`
+		}, stackconfig.KeyNormalLoadRps},
+		{"a region without a load", func(c map[string]string) {
+			c[stackconfig.KeyNormalLoadRps] = `{"us-east-1":100,"us-west-2":60}`
+		}, stackconfig.KeyNormalLoadRps},
+		{"missing key without default", func(c map[string]string) { delete(c, stackconfig.KeyNormalLoadRps) }, stackconfig.KeyNormalLoadRps},
+		{"archive leaves the EU", func(c map[string]string) { c[stackconfig.KeyArchiveReplicaRegion] = "us-east-1" }, stackconfig.KeyArchiveReplicaRegion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -429,45 +441,49 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 	}
 }
 
-// Pulumi.yaml declares every key the program reads, with the same defaults.
-func TestProjectDeclaresEveryKeyWithTheCodeDefaults(t *testing.T) {
+// Pulumi.yaml declares every key the program reads: the shared ones as
+// project values, every other one with exactly stackconfig's default.
+func TestProjectDeclaresEveryKey(t *testing.T) {
 	proj, err := preview.LoadProject(projectDir)
 	require.NoError(t, err)
 	assert.Equal(t, "access911", proj.Name())
 	assert.Equal(t, "go", proj.Project.Runtime.Name())
-	declared := map[string]bool{}
+	var declared []string
 	for k, v := range proj.Project.Config {
-		full := k
-		if !strings.Contains(k, ":") {
-			full = stacks.Namespace + ":" + k
-		}
-		declared[full] = true
+		full := stackconfig.Namespace + ":" + k
+		declared = append(declared, full)
 		assert.NotEmpty(t, v.Description, "%s has a description", full)
+		if slices.Contains(stackconfig.SharedKeys, full) {
+			assert.NotNil(t, v.Value, "%s is shared: a project value", full)
+			assert.Nil(t, v.Default, full)
+			continue
+		}
 		assert.NotEmpty(t, v.Type, "%s has a type", full)
+		require.Contains(t, stackconfig.Defaults, full, "%s has a default in stackconfig.Defaults", full)
+		assert.Equal(t, stackconfig.Defaults[full], fmt.Sprint(v.Default), "%s: Pulumi.yaml's default is stackconfig's", full)
 	}
-	keys := stacks.Keys()
+	keys := stackconfig.Keys()
 	slices.Sort(keys)
-	var declaredKeys []string
-	for k := range declared {
-		declaredKeys = append(declaredKeys, k)
-	}
-	slices.Sort(declaredKeys)
-	assert.Equal(t, keys, declaredKeys)
+	slices.Sort(declared)
+	assert.Equal(t, keys, declared)
+}
 
-	defaults := map[string]any{
-		"regions":            []any{"us-east-1", "us-west-2", "eu-west-1"},
-		"activeRegion":       stacks.DefaultActiveRegion,
-		"homeRegion":         stacks.DefaultHomeRegion,
-		"tableName":          stacks.DefaultTableName,
-		"archiveEuResidency": stacks.DefaultArchiveEUResidency,
+// Every copy of a default is the same number: Pulumi.yaml's (checked above
+// against stackconfig.Defaults), the seed's in capacity, the components'.
+func TestProjectDefaultsAreTheSeedNumbers(t *testing.T) {
+	for key, want := range map[string]int{
+		stackconfig.KeyLambdaReservedConcurrency: capacity.ReservedConcurrency, // seed 000 line 24
+		stackconfig.KeyLambdaMemoryMB:            capacity.MemoryMB,            // line 25
+		stackconfig.KeyLambdaTimeoutSeconds:      capacity.TimeoutSeconds,      // line 26
+		stackconfig.KeyAPIThrottleBurst:          capacity.ThrottleBurst,       // line 12
+		stackconfig.KeyAPIThrottleRateRps:        capacity.ThrottleRateRps,     // line 13
+		stackconfig.KeyLogRetentionDays:          components.LogRetentionDays,
+		stackconfig.KeyDNSTTLSeconds:             components.DNSTTLSeconds,
+		stackconfig.KeyExpectedP99Ms:             int(capacity.DefaultP99Duration.Milliseconds()),
+	} {
+		assert.Equal(t, strconv.Itoa(want), stackconfig.Defaults[key], key)
 	}
-	for k, want := range defaults {
-		assert.Equal(t, want, proj.Project.Config[k].Default, k)
-	}
-	for _, r := range stacks.DefaultRegions {
-		assert.Contains(t, defaults["regions"], r)
-	}
-	for _, required := range []string{"expectedLoadRps", "failoverLoadRps"} {
-		assert.Nil(t, proj.Project.Config[required].Default, "%s is required", required)
-	}
+	assert.Equal(t, contract.DefaultAllowOrigin, stackconfig.Defaults[stackconfig.KeyCORSAllowOrigin])
+	assert.Equal(t, []int{100, 512, 30, 5000, 2000}, []int{capacity.ReservedConcurrency, capacity.MemoryMB,
+		capacity.TimeoutSeconds, capacity.ThrottleBurst, capacity.ThrottleRateRps}, "seed 000's numbers")
 }

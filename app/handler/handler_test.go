@@ -231,7 +231,7 @@ func (a *recordingArchive) Archive(_ context.Context, key string, body []byte) e
 func TestNewCallsAreArchivedOnce(t *testing.T) {
 	h, _ := newTestHandler()
 	arch := &recordingArchive{}
-	h.Archive, h.ArchivePrefix = arch, "calls/"
+	h.Archive = arch
 	routes := h.Routes()
 	require.Equal(t, http.StatusCreated, do(t, routes, "POST", "/calls", goodCall).Code)
 	require.Equal(t, http.StatusOK, do(t, routes, "POST", "/calls", goodCall).Code)
@@ -269,4 +269,16 @@ func TestEveryRequestEmitsEMF(t *testing.T) {
 	}
 	assert.Equal(t, []string{"CallsWritten", "RequestCount", "ResponseTime", "Errors", "RequestCount", "ResponseTime", "Errors"}, names)
 	assert.Equal(t, []float64{201, 400}, statuses)
+}
+
+// Every route of the contract has a handler: Routes panics otherwise, and
+// each answers JSON, not the catch-all 404.
+func TestEveryContractRouteIsServed(t *testing.T) {
+	h, _ := newTestHandler()
+	served := h.routeHandlers()
+	for _, r := range contract.Routes {
+		assert.Contains(t, served, r, r.Pattern())
+	}
+	assert.Len(t, served, len(contract.Routes), "no handler for a route the API does not expose")
+	assert.NotPanics(t, func() { h.Routes() })
 }

@@ -111,9 +111,14 @@ func copyProject(t *testing.T) string {
 	return dir
 }
 
-func editStack(t *testing.T, dir, stack, old, new string) {
+// editFile replaces old with new in Pulumi.<file>.yaml, or in Pulumi.yaml
+// when file is "".
+func editFile(t *testing.T, dir, file, old, new string) {
 	t.Helper()
-	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	path := filepath.Join(dir, "Pulumi.yaml")
+	if file != "" {
+		path = filepath.Join(dir, "Pulumi."+file+".yaml")
+	}
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Contains(t, string(b), old)
@@ -122,19 +127,20 @@ func editStack(t *testing.T, dir, stack, old, new string) {
 
 func TestPlanBrokenStackFile(t *testing.T) {
 	tests := []struct {
-		name, stack, old, new, key string
+		name, file, old, new, key string
 	}{
-		{"non-numeric load", "eu-west-1", "access911:expectedLoadRps: 30", "access911:expectedLoadRps: lots", "expectedLoadRps"},
-		{"negative load", "us-west-2", "access911:expectedLoadRps: 60", "access911:expectedLoadRps: -600", "access911:expectedLoadRps"},
+		{"non-numeric load", "", "eu-west-1: 30", "eu-west-1: lots", "access911:normalLoadRps"},
+		{"negative load", "", "us-west-2: 60", "us-west-2: -600", "access911:normalLoadRps"},
 		{"unknown region", "us-west-2", "aws:region: us-west-2", "aws:region: us-west-9", "aws:region"},
-		{"active region not served", "us-east-1", "access911:activeRegion: us-east-1", "access911:activeRegion: ap-south-1", "access911:activeRegion"},
-		{"missing required key", "eu-west-1", "access911:failoverLoadRps: 190", "", "failoverLoadRps"},
-		{"stacks disagree", "us-west-2", "access911:activeRegion: us-east-1", "access911:activeRegion: us-west-2", "access911:activeRegion differs"},
+		{"active region not served", "", "value: us-east-1", "value: ap-south-1", "access911:activeRegion"},
+		{"shared key in a stack file", "us-west-2", "aws:region: us-west-2", "aws:region: us-west-2\n  access911:activeRegion: us-west-2",
+			"Pulumi.us-west-2.yaml sets access911:activeRegion, which every stack shares"},
+		{"a stack file for a region that does not serve", "us-west-2", "aws:region: us-west-2", "aws:region: us-east-2", "aws:region"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyProject(t)
-			editStack(t, dir, tc.stack, tc.old, tc.new)
+			editFile(t, dir, tc.file, tc.old, tc.new)
 			code, stdout, stderr := runCLI(t, "plan", "--dir", dir)
 			assert.Equal(t, 1, code)
 			assert.Empty(t, stdout, "nothing is planned")
@@ -147,7 +153,7 @@ func TestPlanBrokenStackFile(t *testing.T) {
 // makes plan fail with the numbers.
 func TestPlanFailsOnCapacity(t *testing.T) {
 	dir := copyProject(t)
-	editStack(t, dir, "us-west-2", "access911:homeRegion: us-east-1", "access911:homeRegion: us-east-1\n  access911:lambdaReservedConcurrency: 60")
+	editFile(t, dir, "us-west-2", "aws:region: us-west-2", "aws:region: us-west-2\n  access911:lambdaReservedConcurrency: 60")
 	code, stdout, stderr := runCLI(t, "plan", "--stack", "us-west-2", "--dir", dir)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)

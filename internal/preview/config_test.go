@@ -21,11 +21,16 @@ func TestRealFilesLoadWithPulumiLoaders(t *testing.T) {
 	for _, s := range stacks {
 		cfg, err := p.StackConfig(s)
 		require.NoError(t, err, s)
-		assert.Equal(t, s, cfg["aws:region"])
-		assert.Equal(t, `["us-east-1","us-west-2","eu-west-1"]`, cfg["access911:regions"], "arrays reach the program as JSON")
-		assert.Equal(t, "access911-calls", cfg["access911:tableName"], "project default applied")
-		assert.Equal(t, "true", cfg["access911:archiveEuResidency"], "project default applied")
-		assert.NotEmpty(t, cfg["access911:expectedLoadRps"])
+		v := cfg.Values
+		assert.Equal(t, s, v["aws:region"])
+		assert.Equal(t, "Pulumi."+s+".yaml", cfg.Sources["aws:region"])
+		assert.Equal(t, `["us-east-1","us-west-2","eu-west-1"]`, v["access911:regions"], "arrays reach the program as JSON")
+		assert.Equal(t, `{"eu-west-1":30,"us-east-1":100,"us-west-2":60}`, v["access911:normalLoadRps"], "objects reach the program as JSON")
+		assert.Equal(t, SourceProjectValue, cfg.Sources["access911:normalLoadRps"])
+		assert.Equal(t, "access911-calls", v["access911:tableName"], "project value applied")
+		assert.Equal(t, "true", v["access911:archiveEuResidency"], "project default applied")
+		assert.Equal(t, SourceProjectDefault, cfg.Sources["access911:archiveEuResidency"])
+		assert.Len(t, cfg.Sources, len(v), "every value has a source")
 	}
 }
 
@@ -45,9 +50,10 @@ func TestStackConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"type mismatch", "config:\n  aws:region: us-east-1\n  access911:expectedLoadRps: lots\n  access911:failoverLoadRps: 10\n", "expectedLoadRps' must be of type 'integer'"},
-		{"required key missing", "config:\n  aws:region: us-east-1\n  access911:failoverLoadRps: 10\n", "expectedLoadRps"},
-		{"secret value", "config:\n  aws:region: us-east-1\n  access911:expectedLoadRps: 1\n  access911:failoverLoadRps: 1\n  access911:tableName:\n    secure: AAABAA==\n", "secret"},
+		{"type mismatch", "config:\n  aws:region: us-east-1\n  access911:lambdaMemoryMb: lots\n", "lambdaMemoryMb' must be of type 'integer'"},
+		{"secret value", "config:\n  aws:region: us-east-1\n  access911:alarmEmail:\n    secure: AAABAA==\n", "secret"},
+		{"shared key in a stack file", "config:\n  aws:region: us-east-1\n  access911:activeRegion: us-west-2\n  access911:tableName: other\n",
+			"Pulumi.test.yaml sets access911:activeRegion, which every stack shares; accepted: set it once in Pulumi.yaml"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,30 +8,32 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// validValues is a complete, valid configuration for the us-west-2 stack.
+// validValues is a complete, valid configuration for the us-west-2 stack:
+// the shared keys, which Pulumi.yaml sets as project values (Parse applies
+// Defaults to the others).
 func validValues() map[string]string {
 	return map[string]string{
-		KeyAWSRegion:       "us-west-2",
-		KeyRegions:         `["us-east-1","us-west-2","eu-west-1"]`,
-		KeyActiveRegion:    "us-east-1",
-		KeyHomeRegion:      "us-east-1",
-		KeyExpectedLoadRps: "600",
-		KeyFailoverLoadRps: "2100",
+		KeyAWSRegion:     "us-west-2",
+		KeyRegions:       `["us-east-1","us-west-2","eu-west-1"]`,
+		KeyActiveRegion:  "us-east-1",
+		KeyHomeRegion:    "us-east-1",
+		KeyNormalLoadRps: `{"us-east-1":1200,"us-west-2":600,"eu-west-1":300}`,
 	}
 }
 
-func TestParseConfigAppliesDefaults(t *testing.T) {
-	c, err := ParseConfig(map[string]string{
-		KeyAWSRegion: "eu-west-1", KeyExpectedLoadRps: "300", KeyFailoverLoadRps: "2100",
-	})
+func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
+	v := validValues()
+	v[KeyAWSRegion] = "eu-west-1"
+	c, err := Parse(v)
 	require.NoError(t, err)
 	assert.Equal(t, Config{
 		Region:               "eu-west-1",
 		Regions:              []string{"us-east-1", "us-west-2", "eu-west-1"},
 		ActiveRegion:         "us-east-1",
 		HomeRegion:           "us-east-1",
+		NormalLoadRps:        map[string]int{"us-east-1": 1200, "us-west-2": 600, "eu-west-1": 300},
 		ExpectedLoadRps:      300,
-		FailoverLoadRps:      2100,
+		FailoverLoadRps:      2100, // the sum: the active region carries everyone
 		TableName:            "access911-calls",
 		ArchiveReplicaRegion: "eu-central-1",
 		ArchiveEUResidency:   true,
@@ -57,7 +59,7 @@ func TestParseConfigDefaultArchivePairs(t *testing.T) {
 	for region, want := range map[string]string{"us-east-1": "us-west-2", "us-west-2": "us-east-1", "eu-west-1": "eu-central-1"} {
 		v := validValues()
 		v[KeyAWSRegion] = region
-		c, err := ParseConfig(v)
+		c, err := Parse(v)
 		require.NoError(t, err, region)
 		assert.Equal(t, want, c.ArchiveReplicaRegion, region)
 	}
@@ -79,13 +81,23 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"regions duplicate", func(v map[string]string) { v[KeyRegions] = `["us-east-1","us-west-2","us-west-2"]` }, KeyRegions, []string{"twice"}},
 		{"active region not in regions", func(v map[string]string) { v[KeyActiveRegion] = "ap-south-1" }, KeyActiveRegion, []string{`"ap-south-1"`, "us-east-1, us-west-2, eu-west-1"}},
 		{"home region not in regions", func(v map[string]string) { v[KeyHomeRegion] = "eu-central-1" }, KeyHomeRegion, []string{`"eu-central-1"`}},
-		{"missing load", func(v map[string]string) { delete(v, KeyExpectedLoadRps) }, KeyExpectedLoadRps, []string{"missing", "no default"}},
-		{"non-numeric load", func(v map[string]string) { v[KeyExpectedLoadRps] = "lots" }, KeyExpectedLoadRps, []string{`"lots"`, "whole number"}},
-		{"fractional load", func(v map[string]string) { v[KeyExpectedLoadRps] = "12.5" }, KeyExpectedLoadRps, []string{`"12.5"`}},
-		{"negative load", func(v map[string]string) { v[KeyExpectedLoadRps] = "-5" }, KeyExpectedLoadRps, []string{`"-5"`, "positive"}},
-		{"zero load", func(v map[string]string) { v[KeyExpectedLoadRps] = "0" }, KeyExpectedLoadRps, []string{"positive"}},
-		{"missing failover load", func(v map[string]string) { delete(v, KeyFailoverLoadRps) }, KeyFailoverLoadRps, []string{"missing"}},
-		{"failover load below own load", func(v map[string]string) { v[KeyFailoverLoadRps] = "100" }, KeyFailoverLoadRps, []string{`"100"`, "600"}},
+		{"missing loads", func(v map[string]string) { delete(v, KeyNormalLoadRps) }, KeyNormalLoadRps, []string{"missing", "Pulumi.yaml"}},
+		{"loads not a map", func(v map[string]string) { v[KeyNormalLoadRps] = "lots" }, KeyNormalLoadRps, []string{`"lots"`, "map of whole numbers"}},
+		{"fractional load", func(v map[string]string) {
+			v[KeyNormalLoadRps] = `{"us-east-1":12.5,"us-west-2":600,"eu-west-1":300}`
+		}, KeyNormalLoadRps, []string{"whole numbers"}},
+		{"negative load", func(v map[string]string) {
+			v[KeyNormalLoadRps] = `{"us-east-1":1200,"us-west-2":-5,"eu-west-1":300}`
+		}, KeyNormalLoadRps, []string{"us-west-2: -5 rps must be positive"}},
+		{"zero load", func(v map[string]string) {
+			v[KeyNormalLoadRps] = `{"us-east-1":1200,"us-west-2":0,"eu-west-1":300}`
+		}, KeyNormalLoadRps, []string{"positive"}},
+		{"a region without a load", func(v map[string]string) {
+			v[KeyNormalLoadRps] = `{"us-east-1":1200,"us-west-2":600}`
+		}, KeyNormalLoadRps, []string{"no load for serving region eu-west-1"}},
+		{"a load for a region that does not serve", func(v map[string]string) {
+			v[KeyNormalLoadRps] = `{"us-east-1":1200,"us-west-2":600,"eu-west-1":300,"ap-south-1":5}`
+		}, KeyNormalLoadRps, []string{"ap-south-1 is not a serving region"}},
 		{"bad table name", func(v map[string]string) { v[KeyTableName] = "calls table!" }, KeyTableName, []string{`"calls table!"`, "3-255"}},
 		{"archive into own region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "us-west-2" }, KeyArchiveReplicaRegion, []string{"same region"}},
 		{"archive unknown region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "nowhere-1" }, KeyArchiveReplicaRegion, []string{"unknown region"}},
@@ -118,13 +130,14 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		}, KeyHostedZoneID, []string{"hosted zone id"}},
 		{"unknown routing", func(v map[string]string) { v[KeyRouting] = "latency" }, KeyRouting, []string{"failover or weighted"}},
 		{"weight above Route53's maximum", func(v map[string]string) { v[KeyTrafficWeight] = "256" }, KeyTrafficWeight, []string{"0 to 255"}},
-		{"misspelt key", func(v map[string]string) { v["access911:expectedLoadRPS"] = "10" }, "access911:expectedLoadRPS", []string{"unknown key", KeyExpectedLoadRps}},
+		{"misspelt key", func(v map[string]string) { v["access911:normalLoadRPS"] = "10" }, "access911:normalLoadRPS", []string{"unknown key", KeyNormalLoadRps}},
+		{"a key the program no longer reads", func(v map[string]string) { v["access911:failoverLoadRps"] = "190" }, "access911:failoverLoadRps", []string{"unknown key"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v := validValues()
 			tc.edit(v)
-			_, err := ParseConfig(v)
+			_, err := Parse(v)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "config "+tc.key)
 			assert.Contains(t, err.Error(), "accepted:")
@@ -140,35 +153,30 @@ func TestParseConfigEUResidencyCanBeWaived(t *testing.T) {
 	v[KeyAWSRegion] = "eu-west-1"
 	v[KeyArchiveReplicaRegion] = "us-east-1"
 	v[KeyArchiveEUResidency] = "false"
-	c, err := ParseConfig(v)
+	c, err := Parse(v)
 	require.NoError(t, err)
 	assert.Equal(t, "us-east-1", c.ArchiveReplicaRegion)
 }
 
 func TestParseConfigReportsEveryProblem(t *testing.T) {
 	v := validValues()
-	v[KeyExpectedLoadRps] = "-1"
+	v[KeyNormalLoadRps] = `{"us-east-1":-1,"us-west-2":600,"eu-west-1":300}`
 	v[KeyActiveRegion] = "nowhere"
-	_, err := ParseConfig(v)
+	_, err := Parse(v)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), KeyExpectedLoadRps)
+	assert.Contains(t, err.Error(), KeyNormalLoadRps)
 	assert.Contains(t, err.Error(), KeyActiveRegion)
 }
 
 func TestCheckStacksAgree(t *testing.T) {
-	parse := func(region, load string) Config {
+	parse := func(region string) Config {
 		v := validValues()
 		v[KeyAWSRegion] = region
-		v[KeyExpectedLoadRps] = load
-		c, err := ParseConfig(v)
+		c, err := Parse(v)
 		require.NoError(t, err)
 		return c
 	}
-	good := map[string]Config{
-		"us-east-1": parse("us-east-1", "1200"),
-		"us-west-2": parse("us-west-2", "600"),
-		"eu-west-1": parse("eu-west-1", "300"),
-	}
+	good := map[string]Config{"us-east-1": parse("us-east-1"), "us-west-2": parse("us-west-2"), "eu-west-1": parse("eu-west-1")}
 	require.NoError(t, CheckStacksAgree(good))
 
 	tests := []struct {
@@ -181,17 +189,17 @@ func TestCheckStacksAgree(t *testing.T) {
 			c.ActiveRegion = "us-west-2"
 			m["eu-west-1"] = c
 		}, KeyActiveRegion + " differs"},
-		{"failover load differs", func(m map[string]Config) {
+		{"loads differ", func(m map[string]Config) {
 			c := m["us-west-2"]
-			c.FailoverLoadRps = 5000
+			c.NormalLoadRps = map[string]int{"us-east-1": 1, "us-west-2": 1, "eu-west-1": 1}
 			m["us-west-2"] = c
-		}, KeyFailoverLoadRps + " differs"},
+		}, KeyNormalLoadRps + " differs"},
 		{"a region has no stack", func(m map[string]Config) { delete(m, "eu-west-1") }, "no stack file deploys it"},
-		{"failover load below the sum", func(m map[string]Config) {
-			c := m["us-east-1"]
-			c.ExpectedLoadRps = 1900
-			m["us-east-1"] = c
-		}, "2800"},
+		{"two stacks deploy one region", func(m map[string]Config) {
+			c := m["eu-west-1"]
+			c.Region = "us-west-2"
+			m["eu-west-1"] = c
+		}, "both deploy us-west-2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
