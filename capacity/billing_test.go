@@ -9,11 +9,11 @@ import (
 
 func TestDecideBilling(t *testing.T) {
 	tests := []struct {
-		name      string
-		load      int
-		mode      string
-		units     int
-		scaleMax  int
+		name     string
+		load     int
+		mode     string
+		units    int
+		scaleMax int
 	}{
 		{name: "just above the seed threshold is on-demand", load: 1001, mode: PayPerRequest},
 		{name: "far above the threshold is on-demand", load: 2600, mode: PayPerRequest},

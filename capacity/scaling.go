@@ -14,29 +14,14 @@ const (
 	FastInvocation = 2 * time.Second
 )
 
-// Queue-depth thresholds from seed 000's calculate_scaling_factor.
+// Queue-depth thresholds from seed 000's calculate_scaling_factor (lines 83-88); the
+// QueueDepth alarm applies the scale-up one at the reserved-concurrency ceiling.
 const (
 	// ScaleUpQueueFactor: seed 000, "if queue_depth > current_instances * 10".
 	ScaleUpQueueFactor = 10
 	// ScaleDownQueueFactor: seed 000, "elif queue_depth < current_instances * 5".
 	ScaleDownQueueFactor = 5
 )
-
-// ScalingFactor is seed 000's calculate_scaling_factor: the number of
-// instances to run for a queue depth. More than 10 queued per instance
-// doubles the instances, fewer than 5 halves them, clamped to [minInstances,
-// maxInstances]; in between nothing changes. (The seed leaves MIN_INSTANCES
-// and MAX_INSTANCES undefined; the caller supplies them.)
-func ScalingFactor(queueDepth, currentInstances, minInstances, maxInstances int) int {
-	switch {
-	case queueDepth > currentInstances*ScaleUpQueueFactor:
-		return min(currentInstances*2, maxInstances)
-	case queueDepth < currentInstances*ScaleDownQueueFactor:
-		return max(currentInstances/2, minInstances)
-	default:
-		return currentInstances
-	}
-}
 
 // OptimizeMemory is seed 000's optimize_memory_configuration: an average
 // duration above 10 s doubles the memory (up to 3008 MB), below 2 s halves it

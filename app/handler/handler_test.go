@@ -23,32 +23,44 @@ import (
 )
 
 // memStore is an in-memory handler.Store for router tests; the DynamoDB
-// store itself is tested against DynamoDB Local.
+// store itself is tested against DynamoDB Local. Like the table, it keys a
+// call by conversation_id + timestamp, and Get answers an id's latest call.
 type memStore struct {
 	mu    sync.Mutex
-	items map[string]calls.Call
+	items map[callKey]calls.Call
 }
 
-func newMemStore() *memStore { return &memStore{items: map[string]calls.Call{}} }
+type callKey struct {
+	id string
+	ts int64
+}
+
+func newMemStore() *memStore { return &memStore{items: map[callKey]calls.Call{}} }
 
 func (m *memStore) Put(_ context.Context, c calls.Call) (calls.Call, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.items[c.ConversationID]; ok {
+	k := callKey{c.ConversationID, c.Timestamp}
+	if old, ok := m.items[k]; ok {
 		return old, false, nil
 	}
-	m.items[c.ConversationID] = c
+	m.items[k] = c
 	return c, true, nil
 }
 
 func (m *memStore) Get(_ context.Context, id string) (calls.Call, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, ok := m.items[id]
-	if !ok {
+	var latest *calls.Call
+	for k, c := range m.items {
+		if k.id == id && (latest == nil || c.Timestamp > latest.Timestamp) {
+			latest = &c
+		}
+	}
+	if latest == nil {
 		return calls.Call{}, store.ErrNotFound
 	}
-	return c, nil
+	return *latest, nil
 }
 
 func (m *memStore) QueryByType(_ context.Context, q store.Query) (store.Page, error) {
@@ -71,7 +83,7 @@ func (m *memStore) BatchPut(_ context.Context, cs []calls.Call) (store.BatchResu
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range cs {
-		m.items[c.ConversationID] = c
+		m.items[callKey{c.ConversationID, c.Timestamp}] = c
 	}
 	return store.BatchResult{Written: len(cs), Batches: (len(cs) + 24) / 25}, nil
 }

@@ -1,9 +1,11 @@
-// Command access911 is the project's one CLI. Today: `plan`, the offline look
-// at what each region stack would create.
+// Command access911 is the project's tooling CLI: the offline plan, the local
+// run on DynamoDB Local (demo, serve, simulate, load), the DR drill, the
+// Lambda artifact build and the benchmark summary. See the usage text.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -62,72 +64,92 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// subcommands are the CLI's commands; each returns errUsage (or a
+// usageError) for bad arguments, another error for a failure.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"plan":         runPlan,
+	"demo":         runDemo,
+	"serve":        runServe,
+	"artifact":     runArtifact,
+	"load":         runLoad,
+	"simulate":     runSimulate,
+	"drill":        runDrill,
+	"benchsummary": runBenchSummary,
+}
+
+// errUsage is a bad invocation whose reason the flag package already printed.
+var errUsage = errors.New("usage")
+
+// usageError is a bad invocation: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	switch args[0] {
-	case "plan":
-		return runPlan(args[1:], stdout, stderr)
-	case "demo":
-		return runDemo(args[1:], stdout, stderr)
-	case "serve":
-		return runServe(args[1:], stdout, stderr)
-	case "artifact":
-		return runArtifact(args[1:], stdout, stderr)
-	case "load":
-		return runLoad(args[1:], stdout, stderr)
-	case "simulate":
-		return runSimulate(args[1:], stdout, stderr)
-	case "drill":
-		return runDrill(args[1:], stdout, stderr)
-	case "benchsummary":
-		if len(args) != 2 {
-			fmt.Fprintln(stderr, "usage: access911 benchsummary FILE")
-			return 2
-		}
-		f, err := os.Open(args[1])
-		if err != nil {
-			fmt.Fprintf(stderr, "access911 benchsummary: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		samples, err := load.ParseBench(f)
-		if err != nil {
-			fmt.Fprintf(stderr, "access911 benchsummary: %v\n", err)
-			return 1
-		}
-		load.WriteBenchSummary(stdout, samples)
-		return 0
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	default:
+	}
+	cmd, ok := subcommands[args[0]]
+	if !ok {
 		fmt.Fprintf(stderr, "access911: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	err := cmd(args[1:], stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "access911 %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "access911 %s: %v\n", args[0], err)
+		return 1
+	}
 }
 
-func runPlan(args []string, stdout, stderr io.Writer) int {
+func runBenchSummary(args []string, stdout, _ io.Writer) error {
+	if len(args) != 1 {
+		return usageError{"usage: access911 benchsummary FILE"}
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	samples, err := load.ParseBench(f)
+	if err != nil {
+		return err
+	}
+	load.WriteBenchSummary(stdout, samples)
+	return nil
+}
+
+func runPlan(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "plan only this stack (default: every Pulumi.<stack>.yaml)")
 	asJSON := fs.Bool("json", false, "print one JSON object per stack instead of the table")
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one at or above the working directory)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "access911 plan: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	projectDir := *dir
 	if projectDir == "" {
 		var err error
 		if projectDir, err = findProject(); err != nil {
-			fmt.Fprintf(stderr, "access911 plan: %v\n", err)
-			return 1
+			return err
 		}
 	}
 	var names []string
@@ -136,8 +158,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	}
 	planned, err := preview.Load(projectDir, names)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 plan: %v\n", err)
-		return 1
+		return err
 	}
 	if *asJSON {
 		err = preview.WriteJSON(stdout, planned)
@@ -145,10 +166,9 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		err = preview.WriteTable(stdout, planned)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 plan: %v\n", err)
-		return 1
+		return err
 	}
-	return 0
+	return nil
 }
 
 func localFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string) {
@@ -166,15 +186,19 @@ func projectDirOr(dir string) (string, error) {
 	return findProject()
 }
 
-func runDemo(args []string, stdout, stderr io.Writer) int {
-	fs, stack, dir := localFlags("demo", stderr)
+// parseLocal parses a local command's flags and resolves its project directory.
+func parseLocal(fs *flag.FlagSet, dir *string, args []string) (string, error) {
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return "", errUsage
 	}
-	projectDir, err := projectDirOr(*dir)
+	return projectDirOr(*dir)
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) error {
+	fs, stack, dir := localFlags("demo", stderr)
+	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 demo: %v\n", err)
-		return 1
+		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -183,47 +207,40 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "starting DynamoDB Local and the local API ...")
 	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack})
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 demo: %v\n", err)
-		return 1
+		return err
 	}
 	defer srv.Close()
 	sum, err := local.RunDemo(ctx, srv)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 demo: %v\n", err)
-		return 1
+		return err
 	}
 	sum.Print(stdout, srv)
 	fmt.Fprintln(stdout, "stopped the local API and DynamoDB Local.")
-	return 0
+	return nil
 }
 
-func runServe(args []string, stdout, stderr io.Writer) int {
+func runServe(args []string, stdout, stderr io.Writer) error {
 	fs, stack, dir := localFlags("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8911", "loopback address to listen on")
 	endpoint := fs.String("dynamodb-endpoint", "", "a running DynamoDB Local (default: start one)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	projectDir, err := projectDirOr(*dir)
+	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 serve: %v\n", err)
-		return 1
+		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr})
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 serve: %v\n", err)
-		return 1
+		return err
 	}
 	defer srv.Close()
 	fmt.Fprintf(stdout, "serving %s (stack %s: burst %d, rate %d rps; table %s). Ctrl-C stops.\n",
 		srv.URL, *stack, srv.Config.APIThrottleBurst, srv.Config.APIThrottleRateRps, srv.Table)
 	<-ctx.Done()
-	return 0
+	return nil
 }
 
-func runLoad(args []string, stdout, stderr io.Writer) int {
+func runLoad(args []string, stdout, stderr io.Writer) error {
 	fs, stack, dir := localFlags("load", stderr)
 	profile := fs.String("profile", "quick", "quick, users, artillery, or steps like 100rps:10s,200u:10s")
 	target := fs.String("target", "", "base URL to load (default: start a local server)")
@@ -234,17 +251,15 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 911, "seed of the request mix")
 	mixName := fs.String("mix", "default", "default (webhooks, queries, some /simulate) or artillery (only the seed's /simulate of 10 calls)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	mix, ok := load.Mixes[*mixName]
 	if !ok {
-		fmt.Fprintf(stderr, "access911 load: unknown --mix %q (default, artillery)\n", *mixName)
-		return 2
+		return usageError{fmt.Sprintf("unknown --mix %q (default, artillery)", *mixName)}
 	}
 	steps, err := load.ParseSteps(*profile)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 load: %v\n", err)
-		return 2
+		return usageError{err.Error()}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -252,13 +267,11 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if base == "" {
 		projectDir, err := projectDirOr(*dir)
 		if err != nil {
-			fmt.Fprintf(stderr, "access911 load: %v\n", err)
-			return 1
+			return err
 		}
 		srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, ThrottleRate: *rate, ThrottleBurst: *burst})
 		if err != nil {
-			fmt.Fprintf(stderr, "access911 load: %v\n", err)
-			return 1
+			return err
 		}
 		defer srv.Close()
 		base = srv.URL
@@ -266,19 +279,17 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	rep, err := load.Run(ctx, load.Options{Target: base, AllowRemote: *allowRemote, Steps: steps, Mix: mix, Progress: stderr, Seed: *seed})
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 load: %v\n", err)
-		return 1
+		return err
 	}
 	rep.WriteTable(stdout)
 	if err := rep.WriteFiles(*out); err != nil {
-		fmt.Fprintf(stderr, "access911 load: %v\n", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s/load.csv, %s/load.json, %s/load.png\n", *out, *out, *out)
-	return 0
+	return nil
 }
 
-func runSimulate(args []string, stdout, stderr io.Writer) int {
+func runSimulate(args []string, stdout, stderr io.Writer) error {
 	fs, stack, dir := localFlags("simulate", stderr)
 	scenario := fs.String("scenario", local.DemoScenario, "nashville_tornado, california_earthquake or gulf_hurricane")
 	n := fs.Int("num-calls", local.DemoCalls, "number of calls (1-10000)")
@@ -286,7 +297,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 	target := fs.String("target", "", "base URL of the API (default: a local server); a deployed API needs --api-key")
 	apiKey := fs.String("api-key", "", "x-api-key header for a deployed API")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -294,13 +305,11 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 	if base == "" {
 		projectDir, err := projectDirOr(*dir)
 		if err != nil {
-			fmt.Fprintf(stderr, "access911 simulate: %v\n", err)
-			return 1
+			return err
 		}
 		srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack})
 		if err != nil {
-			fmt.Fprintf(stderr, "access911 simulate: %v\n", err)
-			return 1
+			return err
 		}
 		defer srv.Close()
 		base = srv.URL
@@ -311,17 +320,16 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	status, body, err := local.PostJSON(ctx, strings.TrimSuffix(base, "/")+"/simulate", req, *apiKey)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 simulate: %v\n", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "HTTP %d %s\n", status, body)
 	if status != 200 {
-		return 1
+		return fmt.Errorf("/simulate answered HTTP %d", status)
 	}
-	return 0
+	return nil
 }
 
-func runDrill(args []string, stdout, stderr io.Writer) int {
+func runDrill(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	to := fs.String("to", "", "region to switch the traffic to")
@@ -334,28 +342,24 @@ func runDrill(args []string, stdout, stderr io.Writer) int {
 	reports := fs.String("report-dir", "drill-reports", "where reports are written and --rollback looks")
 	endpoint := fs.String("endpoint-url", "", "send every AWS call to this endpoint (an emulator); empty for AWS")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	if (*to == "") == !*rollback {
-		fmt.Fprintln(stderr, "access911 drill: give either --to REGION or --rollback")
-		return 2
+		return usageError{"give either --to REGION or --rollback"}
 	}
 	projectDir, err := projectDirOr(*dir)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
-		return 1
+		return err
 	}
 	inv, err := drill.LoadOutputs(*outputs)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
-		return 1
+		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	clients, err := drill.NewClients(ctx, *endpoint)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
-		return 1
+		return err
 	}
 	// Against AWS, verify through the shared name as callers resolve it,
 	// allowing for the record TTL; emulators have no DNS.
@@ -367,34 +371,31 @@ func runDrill(args []string, stdout, stderr io.Writer) int {
 	rep, err := drill.Run(ctx, opts)
 	rep.WriteTable(stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 drill: %v\n", err)
-		return 1
+		return err
 	}
-	return 0
+	return nil
 }
 
-func runArtifact(args []string, stdout, stderr io.Writer) int {
+func runArtifact(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("artifact", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "directory holding go.mod and Pulumi.yaml (default: the nearest one)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	projectDir := *dir
 	if projectDir == "" {
 		var err error
 		if projectDir, err = findProject(); err != nil {
-			fmt.Fprintf(stderr, "access911 artifact: %v\n", err)
-			return 1
+			return err
 		}
 	}
 	a, err := artifact.Build(context.Background(), artifact.Options{ModuleDir: projectDir})
 	if err != nil {
-		fmt.Fprintf(stderr, "access911 artifact: %v\n", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "%s\n  %d bytes, sha256 (base64) %s\n", a.Path, a.Size, a.SHA256)
-	return 0
+	return nil
 }
 
 // findProject is the nearest directory holding Pulumi.yaml at or above the

@@ -174,7 +174,7 @@ func TestDrillSwitchesAndRollsBack(t *testing.T) {
 	assert.Equal(t, "switched", rep.Outcome)
 	assert.Equal(t, "us-east-1", rep.From)
 	assert.Equal(t, map[string]int64{"us-east-1": 0, "us-west-2": 100, "eu-west-1": 0}, d.weights(), "records flipped")
-	assert.Equal(t, "us-west-2", d.active(), "every stack file updated")
+	assert.Equal(t, "us-west-2", d.active(), "Pulumi.yaml updated")
 	assert.GreaterOrEqual(t, rep.RPOMillis, int64(100), "the emulated replication lag shows in the RPO")
 	assert.Positive(t, rep.RTOMillis)
 	var names []string
@@ -183,7 +183,7 @@ func TestDrillSwitchesAndRollsBack(t *testing.T) {
 		assert.Equal(t, "ok", s.Status, s.Name)
 	}
 	assert.Equal(t, []string{"read routing", "preflight us-west-2", "RPO probe us-east-1 -> us-west-2",
-		"switch traffic to us-west-2", "verify us-west-2 serves", "set activeRegion in stack files"}, names)
+		"switch traffic to us-west-2", "verify us-west-2 serves", "set activeRegion in Pulumi.yaml"}, names)
 	assert.Equal(t, "pulumi stack select us-west-2 && pulumi up", rep.PulumiUp[0])
 	var onDisk drill.Report
 	b, err := os.ReadFile(rep.Path)
@@ -213,7 +213,7 @@ func TestDrillRefusesAnUnhealthyTarget(t *testing.T) {
 	assert.Contains(t, rep.Reason, "preflight")
 	assert.Contains(t, rep.Reason, "/health")
 	assert.Equal(t, before, d.weights(), "nothing changed in Route53")
-	assert.Equal(t, "us-east-1", d.active(), "nothing changed in the stack files")
+	assert.Equal(t, "us-east-1", d.active(), "nothing changed in Pulumi.yaml")
 	_, err = drill.LastSwitch(d.reports)
 	assert.Error(t, err, "a refusal is not a switch to roll back")
 }

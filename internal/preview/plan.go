@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -167,7 +167,7 @@ func writeStack(w io.Writer, s Stack) {
 	fmt.Fprintf(w, "\n  %d AWS resources (+ %d providers, %d components), synthesized in %s\n",
 		len(custom), providers, components, r.Duration.Round(time.Millisecond))
 	fmt.Fprintln(w, "  outputs:")
-	for _, k := range sortedKeys(r.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(r.Outputs)) {
 		if k == contract.OutputCapacityCheck || k == contract.OutputTableBilling {
 			continue // printed above
 		}
@@ -180,7 +180,7 @@ func writeStack(w io.Writer, s Stack) {
 func writeConfig(w io.Writer, raw Config) {
 	fmt.Fprintln(w, "  config (effective value, from):")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	for _, k := range sortedKeys(raw.Values) {
+	for _, k := range slices.Sorted(maps.Keys(raw.Values)) {
 		v := raw.Values[k]
 		if v == "" {
 			v = `""`
@@ -221,15 +221,6 @@ func findingFromOutput(v any) capacity.Finding {
 	num := func(k string) float64 { f, _ := m[k].(float64); return f }
 	return capacity.Finding{Check: str("check"), Needed: num("needed"), Configured: num("configured"),
 		Unit: str("unit"), Severity: str("severity"), Detail: str("detail")}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ShortType turns aws:dynamodb/table:Table into dynamodb.Table.

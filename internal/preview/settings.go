@@ -9,6 +9,20 @@ import (
 
 // KeySettings summarizes the inputs that matter of one resource in a line.
 func KeySettings(r Resource) string {
+	var s []string
+	switch {
+	case strings.HasPrefix(r.Type, "aws:s3/"), strings.HasPrefix(r.Type, "aws:kms/"):
+		s = storageSettings(r)
+	case strings.HasPrefix(r.Type, "aws:apigateway/"):
+		s = edgeSettings(r)
+	default:
+		s = otherSettings(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// storageSettings: buckets and keys.
+func storageSettings(r Resource) []string {
 	in := r.Inputs
 	var s []string
 	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
@@ -18,30 +32,6 @@ func KeySettings(r Resource) string {
 		}
 	}
 	switch r.Type {
-	case "aws:dynamodb/table:Table":
-		add("%v %v", Lookup(in, "name"), Lookup(in, "billingMode"))
-		if rc := Lookup(in, "readCapacity"); rc != nil {
-			add("RCU %v / WCU %v", rc, Lookup(in, "writeCapacity"))
-		}
-		add("key %v+%v", Lookup(in, "hashKey"), Lookup(in, "rangeKey"))
-		add("GSI %v(%v+%v)", Lookup(in, "globalSecondaryIndexes.0.name"),
-			Lookup(in, "globalSecondaryIndexes.0.hashKey"), Lookup(in, "globalSecondaryIndexes.0.rangeKey"))
-		on("pointInTimeRecovery.enabled", "PITR")
-		on("serverSideEncryption.enabled", "SSE-KMS")
-		on("deletionProtectionEnabled", "deletion protection")
-		add("stream %v", Lookup(in, "streamViewType"))
-		add("TTL %v", Lookup(in, "ttl.attributeName"))
-	case "aws:dynamodb/tableReplica:TableReplica":
-		add("replica of %v", Lookup(in, "globalTableArn"))
-		on("pointInTimeRecovery", "PITR")
-		on("deletionProtectionEnabled", "deletion protection")
-	case "aws:appautoscaling/target:Target":
-		add("%v %v min %v max %v", Lookup(in, "resourceId"), Lookup(in, "scalableDimension"),
-			Lookup(in, "minCapacity"), Lookup(in, "maxCapacity"))
-	case "aws:appautoscaling/policy:Policy":
-		add("target tracking %v at %v%%",
-			Lookup(in, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType"),
-			Lookup(in, "targetTrackingScalingPolicyConfiguration.targetValue"))
 	case "aws:kms/key:Key":
 		on("enableKeyRotation", "rotation")
 		add("deletion window %vd", Lookup(in, "deletionWindowInDays"))
@@ -76,13 +66,21 @@ func KeySettings(r Resource) string {
 		add("delete markers %v", Lookup(in, "rules.0.deleteMarkerReplication.status"))
 		add("SSE-KMS objects %v", Lookup(in, "rules.0.sourceSelectionCriteria.sseKmsEncryptedObjects.status"))
 		add("RTC %vmin", Lookup(in, "rules.0.destination.replicationTime.time.minutes"))
-	case "aws:lambda/function:Function":
-		add("%v %v", Lookup(in, "runtime"), Lookup(in, "architectures.0"))
-		add("%v MB, %vs, reserved %v", Lookup(in, "memorySize"), Lookup(in, "timeout"), Lookup(in, "reservedConcurrentExecutions"))
-		add("tracing %v", Lookup(in, "tracingConfig.mode"))
-		add("logs %v", Lookup(in, "loggingConfig.logFormat"))
-	case "aws:cloudwatch/logGroup:LogGroup":
-		add("retention %vd", Lookup(in, "retentionInDays"))
+	}
+	return s
+}
+
+// edgeSettings: the API Gateway resources.
+func edgeSettings(r Resource) []string {
+	in := r.Inputs
+	var s []string
+	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
+	on := func(path, label string) {
+		if b, _ := Lookup(in, path).(bool); b {
+			s = append(s, label)
+		}
+	}
+	switch r.Type {
 	case "aws:apigateway/methodSettings:MethodSettings":
 		add("%v burst %v rate %v", Lookup(in, "methodPath"), Lookup(in, "settings.throttlingBurstLimit"), Lookup(in, "settings.throttlingRateLimit"))
 		on("settings.metricsEnabled", "detailed metrics")
@@ -110,6 +108,52 @@ func KeySettings(r Resource) string {
 	case "aws:apigateway/requestValidator:RequestValidator":
 		on("validateRequestBody", "body")
 		on("validateRequestParameters", "parameters")
+	}
+	return s
+}
+
+// otherSettings: tables, autoscaling, the function, logs, alarms, topics, IAM.
+func otherSettings(r Resource) []string {
+	in := r.Inputs
+	var s []string
+	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
+	on := func(path, label string) {
+		if b, _ := Lookup(in, path).(bool); b {
+			s = append(s, label)
+		}
+	}
+	switch r.Type {
+	case "aws:dynamodb/table:Table":
+		add("%v %v", Lookup(in, "name"), Lookup(in, "billingMode"))
+		if rc := Lookup(in, "readCapacity"); rc != nil {
+			add("RCU %v / WCU %v", rc, Lookup(in, "writeCapacity"))
+		}
+		add("key %v+%v", Lookup(in, "hashKey"), Lookup(in, "rangeKey"))
+		add("GSI %v(%v+%v)", Lookup(in, "globalSecondaryIndexes.0.name"),
+			Lookup(in, "globalSecondaryIndexes.0.hashKey"), Lookup(in, "globalSecondaryIndexes.0.rangeKey"))
+		on("pointInTimeRecovery.enabled", "PITR")
+		on("serverSideEncryption.enabled", "SSE-KMS")
+		on("deletionProtectionEnabled", "deletion protection")
+		add("stream %v", Lookup(in, "streamViewType"))
+		add("TTL %v", Lookup(in, "ttl.attributeName"))
+	case "aws:dynamodb/tableReplica:TableReplica":
+		add("replica of %v", Lookup(in, "globalTableArn"))
+		on("pointInTimeRecovery", "PITR")
+		on("deletionProtectionEnabled", "deletion protection")
+	case "aws:appautoscaling/target:Target":
+		add("%v %v min %v max %v", Lookup(in, "resourceId"), Lookup(in, "scalableDimension"),
+			Lookup(in, "minCapacity"), Lookup(in, "maxCapacity"))
+	case "aws:appautoscaling/policy:Policy":
+		add("target tracking %v at %v%%",
+			Lookup(in, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType"),
+			Lookup(in, "targetTrackingScalingPolicyConfiguration.targetValue"))
+	case "aws:lambda/function:Function":
+		add("%v %v", Lookup(in, "runtime"), Lookup(in, "architectures.0"))
+		add("%v MB, %vs, reserved %v", Lookup(in, "memorySize"), Lookup(in, "timeout"), Lookup(in, "reservedConcurrentExecutions"))
+		add("tracing %v", Lookup(in, "tracingConfig.mode"))
+		add("logs %v", Lookup(in, "loggingConfig.logFormat"))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		add("retention %vd", Lookup(in, "retentionInDays"))
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		add("%v %v, %v periods", Lookup(in, "comparisonOperator"), Lookup(in, "threshold"), Lookup(in, "evaluationPeriods"))
 		add("missing data %v", Lookup(in, "treatMissingData"))
@@ -120,7 +164,7 @@ func KeySettings(r Resource) string {
 	case "aws:iam/rolePolicy:RolePolicy":
 		add("%s", policySummary(Lookup(in, "policy")))
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 // policySummary lists a policy's statements as Effect:Actions.

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -130,7 +130,7 @@ func Parse(raw map[string]string) (Config, error) {
 	for k, v := range raw {
 		p.values[k] = v
 	}
-	for _, k := range sortedKeys(raw) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if strings.HasPrefix(k, Namespace+":") && !slices.Contains(knownKeys, k) {
 			p.bad(&ConfigError{Key: k, Value: raw[k], Problem: "unknown key", Accepted: strings.Join(knownKeys, ", ")})
 		}
@@ -194,7 +194,7 @@ func (p *parser) loads(c *Config) {
 		p.bad(&ConfigError{Key: KeyNormalLoadRps, Value: v, Missing: !ok, Problem: "not a map of whole numbers", Accepted: accepted})
 		return
 	}
-	for _, r := range sortedKeys(c.NormalLoadRps) {
+	for _, r := range slices.Sorted(maps.Keys(c.NormalLoadRps)) {
 		if !slices.Contains(c.Regions, r) {
 			p.bad(&ConfigError{Key: KeyNormalLoadRps, Value: v, Problem: fmt.Sprintf("%s is not a serving region (%s)", r, KeyRegions), Accepted: accepted})
 		}
@@ -333,13 +333,4 @@ func (p *parser) matching(key string, pattern *regexp.Regexp, problem, accepted 
 		p.bad(&ConfigError{Key: key, Value: v, Problem: problem, Accepted: accepted})
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
