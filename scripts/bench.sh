@@ -12,7 +12,7 @@ mkdir -p "$OUT" bin
 
 echo "== building test binaries"
 go test -c -tags integration -o bin/local.test ./internal/local
-go test -c -o bin/plan.test ./internal/plan
+go test -c -o bin/plan.test ./internal/preview
 go test -c -o bin/artifact.test ./artifact
 
 # name:iterations (fixed counts keep every run comparable)
@@ -25,7 +25,7 @@ for i in $(seq 1 "$COUNT"); do
       -test.benchtime "${n}x" -test.benchmem) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >> "$OUT/bench.out"
   done
 done
-(cd internal/plan && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
+(cd internal/preview && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
 (cd artifact && ../bin/artifact.test -test.run '^$' -test.bench Build -test.benchtime 1x -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
