@@ -21,16 +21,25 @@ func KeySettings(r Resource) string {
 	return strings.Join(s, ", ")
 }
 
+// summary collects the parts of one resource's settings line.
+type summary struct {
+	in    map[string]any
+	parts []string
+}
+
+func (x *summary) add(format string, args ...any) { x.parts = append(x.parts, fmt.Sprintf(format, args...)) }
+
+// on adds label when the boolean input at path is true.
+func (x *summary) on(path, label string) {
+	if b, _ := Lookup(x.in, path).(bool); b {
+		x.parts = append(x.parts, label)
+	}
+}
+
 // storageSettings: buckets and keys.
 func storageSettings(r Resource) []string {
-	in := r.Inputs
-	var s []string
-	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
-	on := func(path, label string) {
-		if b, _ := Lookup(in, path).(bool); b {
-			s = append(s, label)
-		}
-	}
+	x := &summary{in: r.Inputs}
+	in, add, on := x.in, x.add, x.on
 	switch r.Type {
 	case "aws:kms/key:Key":
 		on("enableKeyRotation", "rotation")
@@ -67,19 +76,13 @@ func storageSettings(r Resource) []string {
 		add("SSE-KMS objects %v", Lookup(in, "rules.0.sourceSelectionCriteria.sseKmsEncryptedObjects.status"))
 		add("RTC %vmin", Lookup(in, "rules.0.destination.replicationTime.time.minutes"))
 	}
-	return s
+	return x.parts
 }
 
 // edgeSettings: the API Gateway resources.
 func edgeSettings(r Resource) []string {
-	in := r.Inputs
-	var s []string
-	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
-	on := func(path, label string) {
-		if b, _ := Lookup(in, path).(bool); b {
-			s = append(s, label)
-		}
-	}
+	x := &summary{in: r.Inputs}
+	in, add, on := x.in, x.add, x.on
 	switch r.Type {
 	case "aws:apigateway/methodSettings:MethodSettings":
 		add("%v burst %v rate %v", Lookup(in, "methodPath"), Lookup(in, "settings.throttlingBurstLimit"), Lookup(in, "settings.throttlingRateLimit"))
@@ -109,19 +112,13 @@ func edgeSettings(r Resource) []string {
 		on("validateRequestBody", "body")
 		on("validateRequestParameters", "parameters")
 	}
-	return s
+	return x.parts
 }
 
 // otherSettings: tables, autoscaling, the function, logs, alarms, topics, IAM.
 func otherSettings(r Resource) []string {
-	in := r.Inputs
-	var s []string
-	add := func(format string, args ...any) { s = append(s, fmt.Sprintf(format, args...)) }
-	on := func(path, label string) {
-		if b, _ := Lookup(in, path).(bool); b {
-			s = append(s, label)
-		}
-	}
+	x := &summary{in: r.Inputs}
+	in, add, on := x.in, x.add, x.on
 	switch r.Type {
 	case "aws:dynamodb/table:Table":
 		add("%v %v", Lookup(in, "name"), Lookup(in, "billingMode"))
@@ -164,7 +161,7 @@ func otherSettings(r Resource) []string {
 	case "aws:iam/rolePolicy:RolePolicy":
 		add("%s", policySummary(Lookup(in, "policy")))
 	}
-	return s
+	return x.parts
 }
 
 // policySummary lists a policy's statements as Effect:Actions.
