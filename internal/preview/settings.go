@@ -27,7 +27,9 @@ type summary struct {
 	parts []string
 }
 
-func (x *summary) add(format string, args ...any) { x.parts = append(x.parts, fmt.Sprintf(format, args...)) }
+func (x *summary) add(format string, args ...any) {
+	x.parts = append(x.parts, fmt.Sprintf(format, args...))
+}
 
 // on adds label when the boolean input at path is true.
 func (x *summary) on(path, label string) {
