@@ -185,7 +185,7 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 
 // FunctionDynamoDBActions are exactly the DynamoDB calls the handler makes.
 var FunctionDynamoDBActions = []string{
-	"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+	"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 }
 
 // FunctionPolicy is the Lambda role's policy: the handler's DynamoDB actions

@@ -19,4 +19,9 @@ const (
 	Errors       = "Errors"
 	CallsWritten = "CallsWritten"
 	QueueDepth   = "QueueDepth"
+	// WebhookDeliveries counts verified provider deliveries, by type.
+	WebhookDeliveries = "WebhookDeliveries"
+	// WebhookRejected counts deliveries refused for their signature: a
+	// misconfigured secret shows here first.
+	WebhookRejected = "WebhookRejected"
 )

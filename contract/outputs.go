@@ -25,6 +25,8 @@ const (
 	OutputArtifactSHA256           = "artifactSha256"
 	OutputCapacityCheck            = "capacityCheck"
 	OutputTableBilling             = "tableBilling"
+	OutputWebhookURL               = "webhookUrl"
+	OutputWebhookSecretArn         = "webhookSecretArn"
 	// DNS failover outputs, present when the stack manages the shared hostname.
 	OutputAPIHostname        = "apiHostname"
 	OutputHostedZoneID       = "hostedZoneId"

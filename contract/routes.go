@@ -9,8 +9,17 @@ type Route struct {
 	Path   string  // e.g. /calls/{id}
 	Body   *Schema // validated request body, if any
 	Query  []Param // query-string parameters
-	// Public routes need no API key (health checkers).
+	// Public routes need no API key: health checkers, and the provider's
+	// webhook, which authenticates each delivery by its signature instead.
 	Public bool
+}
+
+// BodyLimit is the largest body the route accepts.
+func (r Route) BodyLimit() int {
+	if r.Body == nil {
+		return MaxBodyBytes
+	}
+	return r.Body.Limit()
 }
 
 // Pattern is the route as a net/http ServeMux pattern, "METHOD /path".
@@ -23,10 +32,13 @@ var (
 	GetCall    = Route{Method: "GET", Path: "/calls/{id}"}
 	Simulate   = Route{Method: "POST", Path: "/simulate", Body: &SimulateSchema}
 	Health     = Route{Method: "GET", Path: "/health", Public: true}
+	// ProviderWebhook takes the provider's signed post-call deliveries.
+	ProviderWebhook = Route{Method: "POST", Path: "/webhooks/" + Provider, Body: &ProviderEnvelopeSchema,
+		Public: true}
 )
 
 // Routes are every route of the API, in the order they are registered.
-var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health}
+var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health, &ProviderWebhook}
 
 // StageName is the API Gateway stage every region deploys; the regional
 // invoke URL and the health check path start with it.

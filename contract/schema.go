@@ -19,6 +19,7 @@ const (
 	KindString  Kind = "string"
 	KindInteger Kind = "integer"
 	KindNumber  Kind = "number"
+	KindObject  Kind = "object"
 )
 
 // Field is one property of a request body. The handler validates with it and
@@ -38,10 +39,23 @@ type Field struct {
 }
 
 // Schema is the definition of one JSON request body: an object with known
-// fields and nothing else.
+// fields and, unless Open, nothing else.
 type Schema struct {
 	Title  string
 	Fields []Field
+	// Open schemas accept fields they do not list: a provider's envelope,
+	// which grows over time, unlike our own strict record format.
+	Open bool
+	// MaxBytes bounds the body; 0 means MaxBodyBytes.
+	MaxBytes int
+}
+
+// Limit is the largest body the schema accepts, in bytes.
+func (s Schema) Limit() int {
+	if s.MaxBytes > 0 {
+		return s.MaxBytes
+	}
+	return MaxBodyBytes
 }
 
 func ptr(f float64) *float64 { return &f }
@@ -62,10 +76,16 @@ var EmergencyTypes = []string{
 	"police", "rescue", "structural_collapse", "tornado", "wildfire",
 }
 
-// Statuses are the dispatch states of a call.
-var Statuses = []string{"received", "dispatched", "resolved"}
+// Statuses are the dispatch states of a call; the last marks a caller whose
+// call never connected (the provider's call_initiation_failure), whom a
+// dispatcher calls back.
+var Statuses = []string{"received", "dispatched", "resolved", StatusNotConnected}
 
-// CallSchema is the body of POST /calls, the telephony provider's webhook.
+// StatusNotConnected is the status of a call that failed to connect.
+const StatusNotConnected = "not_connected"
+
+// CallSchema is the body of POST /calls: our own strict record format (our
+// clients, the simulator). The provider posts to ProviderWebhook instead.
 var CallSchema = Schema{
 	Title: "EmergencyCall",
 	Fields: []Field{
@@ -149,7 +169,7 @@ func (s Schema) JSONSchema() map[string]any {
 		"title":                s.Title,
 		"type":                 "object",
 		"properties":           props,
-		"additionalProperties": false,
+		"additionalProperties": s.Open,
 	}
 	if len(required) > 0 {
 		doc["required"] = required
@@ -195,8 +215,8 @@ func (e *ValidationError) Error() string {
 // Validate checks a JSON body against the schema and returns the decoded
 // object (numbers as json.Number). Every problem is reported.
 func (s Schema) Validate(body []byte) (map[string]any, error) {
-	if len(body) > MaxBodyBytes {
-		return nil, &ValidationError{[]FieldError{{Problem: fmt.Sprintf("body is %d bytes; the limit is %d", len(body), MaxBodyBytes)}}}
+	if len(body) > s.Limit() {
+		return nil, &ValidationError{[]FieldError{{Problem: fmt.Sprintf("body is %d bytes; the limit is %d", len(body), s.Limit())}}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -230,7 +250,7 @@ func (s Schema) Validate(body []byte) (map[string]any, error) {
 	}
 	var unknown []string
 	for k := range obj {
-		if !known[k] {
+		if !known[k] && !s.Open {
 			unknown = append(unknown, k)
 		}
 	}
@@ -275,6 +295,10 @@ func (f Field) check(v any) string {
 		}
 		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
 			return fmt.Sprintf("must be one of %s", strings.Join(f.Enum, ", "))
+		}
+	case KindObject:
+		if _, ok := v.(map[string]any); !ok {
+			return "must be a JSON object"
 		}
 	case KindInteger, KindNumber:
 		num, ok := v.(json.Number)

@@ -19,6 +19,24 @@ type Call struct {
 	CallDurationSecs int     `json:"call_duration_secs" dynamodbav:"call_duration_secs"`
 	Status           string  `json:"status" dynamodbav:"status"`
 	Transcript       string  `json:"transcript,omitempty" dynamodbav:"transcript,omitempty"`
+	// Set on calls the telephony provider delivered (POST /webhooks/...):
+	// who took the call, what the agent concluded, the provider's own words
+	// for type and severity, and what still needs a dispatcher's attention.
+	Source                 string `json:"source,omitempty" dynamodbav:"source,omitempty"`
+	AgentID                string `json:"agent_id,omitempty" dynamodbav:"agent_id,omitempty"`
+	StartedAt              int64  `json:"started_at,omitempty" dynamodbav:"started_at,omitempty"`
+	Summary                string `json:"summary,omitempty" dynamodbav:"summary,omitempty"`
+	CallSuccessful         string `json:"call_successful,omitempty" dynamodbav:"call_successful,omitempty"`
+	ProviderEmergencyType  string `json:"provider_emergency_type,omitempty" dynamodbav:"provider_emergency_type,omitempty"`
+	ProviderSeverity       string `json:"provider_severity,omitempty" dynamodbav:"provider_severity,omitempty"`
+	ProviderConversationID string `json:"provider_conversation_id,omitempty" dynamodbav:"provider_conversation_id,omitempty"`
+	// NeedsGeocoding: the caller gave no usable coordinates; latitude and
+	// longitude are 0 and location holds what the caller said.
+	NeedsGeocoding bool   `json:"needs_geocoding,omitempty" dynamodbav:"needs_geocoding,omitempty"`
+	FailureReason  string `json:"failure_reason,omitempty" dynamodbav:"failure_reason,omitempty"`
+	Caller         string `json:"caller,omitempty" dynamodbav:"caller,omitempty"`
+	// AudioKey is the call's audio in the archive bucket, once delivered.
+	AudioKey string `json:"audio_key,omitempty" dynamodbav:"audio_key,omitempty"`
 	// Set by the service, not by the caller.
 	Region     string `json:"region" dynamodbav:"region"`
 	ReceivedAt int64  `json:"received_at" dynamodbav:"received_at"`

@@ -26,6 +26,7 @@ type Store interface {
 	QueryByType(ctx context.Context, q store.Query) (store.Page, error)
 	BatchPut(ctx context.Context, cs []calls.Call) (store.BatchResult, error)
 	Health(ctx context.Context) error
+	SetAudioKey(ctx context.Context, id, key string) (int, error)
 }
 
 // Query limits for GET /calls.
@@ -47,6 +48,9 @@ type Handler struct {
 	// contract.ArchivePrefix; a failure is logged, never fails the call (the
 	// table is the record, the archive a copy).
 	Archive Archiver
+	// WebhookSecrets gives the provider's webhook secret(s); without it the
+	// provider route answers 503 saying how to configure one.
+	WebhookSecrets SecretSource
 	// Metrics, if set, receives one EMF record per request.
 	Metrics *metrics.Emitter
 	// Now is the clock; tests replace it.
@@ -109,11 +113,12 @@ func (s *statusWriter) WriteHeader(code int) {
 // routeHandlers serves each contract route.
 func (h *Handler) routeHandlers() map[*contract.Route]http.HandlerFunc {
 	return map[*contract.Route]http.HandlerFunc{
-		&contract.Health:     h.health,
-		&contract.CreateCall: h.createCall,
-		&contract.QueryCalls: h.queryCalls,
-		&contract.GetCall:    h.getCall,
-		&contract.Simulate:   h.simulate,
+		&contract.Health:          h.health,
+		&contract.CreateCall:      h.createCall,
+		&contract.QueryCalls:      h.queryCalls,
+		&contract.GetCall:         h.getCall,
+		&contract.Simulate:        h.simulate,
+		&contract.ProviderWebhook: h.providerWebhook,
 	}
 }
 
@@ -173,7 +178,7 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
 		h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, nil)
 		if h.Archive != nil {
 			key := ArchiveKey(contract.ArchivePrefix, now, c.ConversationID, c.Timestamp)
-			if err := h.Archive.Archive(r.Context(), key, body); err != nil {
+			if err := h.Archive.Archive(r.Context(), key, jsonType, body); err != nil {
 				h.logger().Error("archive payload", "err", err, "conversation_id", c.ConversationID)
 			}
 		}
@@ -324,9 +329,18 @@ func validID(id string) *contract.FieldError {
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes+1))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, contract.FieldError{Problem: "body is larger than " + strconv.Itoa(contract.MaxBodyBytes) + " bytes"})
+	return readBodyUpTo(w, r, contract.MaxBodyBytes)
+}
+
+func readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, contract.FieldError{Problem: "body is larger than " + strconv.Itoa(limit) + " bytes"})
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, contract.FieldError{Problem: "body could not be read: " + err.Error()})
 		return nil, false
 	}
 	return body, true

@@ -28,6 +28,8 @@ import (
 type memStore struct {
 	mu    sync.Mutex
 	items map[callKey]calls.Call
+	// failPut makes every Put fail, like a table that cannot be written.
+	failPut bool
 }
 
 type callKey struct {
@@ -40,6 +42,9 @@ func newMemStore() *memStore { return &memStore{items: map[callKey]calls.Call{}}
 func (m *memStore) Put(_ context.Context, c calls.Call) (calls.Call, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.failPut {
+		return calls.Call{}, false, assert.AnError
+	}
 	k := callKey{c.ConversationID, c.Timestamp}
 	if old, ok := m.items[k]; ok {
 		return old, false, nil
@@ -89,6 +94,20 @@ func (m *memStore) BatchPut(_ context.Context, cs []calls.Call) (store.BatchResu
 }
 
 func (m *memStore) Health(context.Context) error { return nil }
+
+func (m *memStore) SetAudioKey(_ context.Context, id, key string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k, c := range m.items {
+		if k.id == id {
+			c.AudioKey = key
+			m.items[k] = c
+			n++
+		}
+	}
+	return n, nil
+}
 
 func newTestHandler() (*Handler, *memStore) {
 	st := newMemStore()
@@ -222,22 +241,31 @@ func TestLambdaAdapter(t *testing.T) {
 }
 
 type recordingArchive struct {
-	mu   sync.Mutex
-	keys map[string][]byte
-	fail bool
+	mu    sync.Mutex
+	keys  map[string][]byte
+	types map[string]string
+	fail  bool
 }
 
-func (a *recordingArchive) Archive(_ context.Context, key string, body []byte) error {
+func (a *recordingArchive) Archive(_ context.Context, key, contentType string, body []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.fail {
 		return assert.AnError
 	}
 	if a.keys == nil {
-		a.keys = map[string][]byte{}
+		a.keys, a.types = map[string][]byte{}, map[string]string{}
 	}
 	a.keys[key] = append([]byte(nil), body...)
+	a.types[key] = contentType
 	return nil
+}
+
+func (a *recordingArchive) Exists(_ context.Context, key string) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.keys[key]
+	return ok, nil
 }
 
 func TestNewCallsAreArchivedOnce(t *testing.T) {

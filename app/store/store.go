@@ -58,6 +58,7 @@ type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 // Store reads and writes calls.
@@ -264,4 +265,41 @@ func (s *Store) Health(ctx context.Context) error {
 		return fmt.Errorf("table %q: %w", s.Table, err)
 	}
 	return nil
+}
+
+// SetAudioKey records where a conversation's audio is on every stored call
+// of that conversation and returns how many it updated (0 when none is
+// stored yet: the transcription, when it comes, finds the audio itself).
+func (s *Store) SetAudioKey(ctx context.Context, id, key string) (int, error) {
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName:                &s.Table,
+		KeyConditionExpression:   aws.String("#pk = :id"),
+		ProjectionExpression:     aws.String("#pk, #sk"),
+		ExpressionAttributeNames: map[string]string{"#pk": contract.TableHashKey, "#sk": contract.TableRangeKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":id": &types.AttributeValueMemberS{Value: id},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("find calls of %q: %w", id, err)
+	}
+	for _, item := range out.Items {
+		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &s.Table,
+			Key: map[string]types.AttributeValue{
+				contract.TableHashKey: item[contract.TableHashKey], contract.TableRangeKey: item[contract.TableRangeKey],
+			},
+			UpdateExpression:         aws.String("SET #audio = :key"),
+			ConditionExpression:      aws.String("attribute_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#audio": "audio_key", "#pk": contract.TableHashKey},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":key": &types.AttributeValueMemberS{Value: key},
+			},
+		})
+		if err != nil {
+			return 0, fmt.Errorf("set audio of %q: %w", id, err)
+		}
+	}
+	return len(out.Items), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/metrics"
@@ -39,13 +40,17 @@ func main() {
 		Log:         log,
 		Metrics:     &metrics.Emitter{W: os.Stdout},
 	}
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region))
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
 	if bucket := os.Getenv(contract.EnvArchiveBucket); bucket != "" {
-		cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region))
-		if err != nil {
-			log.Error("aws config", "err", err)
-			os.Exit(1)
-		}
 		h.Archive = &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
+	}
+	// Read on the first provider delivery, then kept for the function's life.
+	if arn := os.Getenv(contract.EnvWebhookSecretARN); arn != "" {
+		h.WebhookSecrets = &handler.SecretsManagerSource{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
 	}
 	lambda.Start(handler.LambdaAdapter(h.Routes()))
 }

@@ -1,0 +1,179 @@
+package handler
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/access911/access911-infra/app/elevenlabs"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/contract"
+)
+
+// SecretSource returns the provider's webhook secrets: the current one and,
+// during a rotation, the previous one.
+type SecretSource interface {
+	WebhookSecrets(ctx context.Context) ([]string, error)
+}
+
+// StaticSecrets is a fixed secret value (the local server reads it from
+// contract.EnvWebhookSecret), in either form elevenlabs.ParseSecrets reads.
+type StaticSecrets []string
+
+// WebhookSecrets returns the secrets.
+func (s StaticSecrets) WebhookSecrets(context.Context) ([]string, error) { return s, nil }
+
+const (
+	jsonType  = "application/json"
+	audioType = "audio/mpeg"
+	// secretsHint tells an operator how to give the route its secret.
+	secretsHint = "no webhook secret is configured: locally set " + contract.EnvWebhookSecret +
+		" (the secret from the provider's webhook settings); in AWS put it in the Secrets Manager secret named by the stack output " + contract.OutputWebhookSecretArn
+)
+
+// WebhookResult is the provider route's answer.
+type WebhookResult struct {
+	Status         string `json:"status"` // stored, duplicate, archived, ignored
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	Timestamp      int64  `json:"timestamp,omitempty"`
+	AudioKey       string `json:"audio_key,omitempty"`
+	// Linked is how many stored calls an audio delivery was attached to.
+	Linked  *int   `json:"linked,omitempty"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// providerWebhook takes a signed post-call delivery: signature first (401),
+// then the envelope (400), then each known type becomes a record; an
+// unknown type is answered 200 "ignored". A signed delivery is never
+// refused for its data.
+func (h *Handler) providerWebhook(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBodyUpTo(w, r, contract.ProviderWebhook.BodyLimit())
+	if !ok {
+		return
+	}
+	if !h.verifySignature(w, r, body) {
+		return
+	}
+	d, err := elevenlabs.Decode(body)
+	if err != nil {
+		writeValidation(w, err)
+		return
+	}
+	h.Metrics.Emit([]metrics.Value{{Name: contract.WebhookDeliveries, Value: 1, Unit: metrics.Count}},
+		map[string]any{"type": d.Type, "conversation_id": d.ConversationID})
+	switch {
+	case !d.Known():
+		writeJSON(w, http.StatusOK, WebhookResult{Status: "ignored", Type: d.Type})
+	case d.Type == contract.EventAudio:
+		h.storeAudio(w, r.Context(), d, body)
+	default:
+		h.storeProviderCall(w, r.Context(), d, body)
+	}
+}
+
+func (h *Handler) verifySignature(w http.ResponseWriter, r *http.Request, body []byte) bool {
+	if h.WebhookSecrets == nil {
+		writeError(w, http.StatusServiceUnavailable, contract.FieldError{Problem: secretsHint})
+		return false
+	}
+	secrets, err := h.WebhookSecrets.WebhookSecrets(r.Context())
+	if err != nil {
+		h.logger().Error("webhook secret", "err", err)
+		writeError(w, http.StatusServiceUnavailable, contract.FieldError{Problem: "the webhook secret could not be read; see the function's log"})
+		return false
+	}
+	if err := elevenlabs.Verify(r.Header.Get(contract.SignatureHeader), body, secrets, h.now()); err != nil {
+		h.Metrics.Emit([]metrics.Value{{Name: contract.WebhookRejected, Value: 1, Unit: metrics.Count}}, map[string]any{"reason": err.Error()})
+		writeError(w, http.StatusUnauthorized, contract.FieldError{Field: contract.SignatureHeader, Problem: err.Error()})
+		return false
+	}
+	return true
+}
+
+// storeProviderCall archives the raw delivery, then stores its record. The
+// archive key is the delivery's own, so a redelivery rewrites the same
+// object and finds the stored call (200 "duplicate"). When the table write
+// fails but the delivery is in the archive, the call is durable: 202
+// "archived", never a 5xx the provider would count towards disabling us.
+func (h *Handler) storeProviderCall(w http.ResponseWriter, ctx context.Context, d elevenlabs.Delivery, body []byte) {
+	now := h.now()
+	c := *d.Call
+	h.stamp(&c, now)
+	res := WebhookResult{Type: d.Type, ConversationID: c.ConversationID, Timestamp: c.Timestamp}
+	archived := h.archive(ctx, ProviderArchiveKey(c.ConversationID, d.Type, d.EventTimestamp), jsonType, body)
+	if h.Archive != nil {
+		if ok, err := h.Archive.Exists(ctx, AudioKey(c.ConversationID)); err != nil {
+			h.logger().Warn("look for audio", "err", err, "conversation_id", c.ConversationID)
+		} else if ok {
+			c.AudioKey = AudioKey(c.ConversationID)
+		}
+	}
+	_, created, err := h.Store.Put(ctx, c)
+	switch {
+	case err != nil && archived:
+		h.logger().Error("store provider call; the delivery is archived", "err", err, "conversation_id", c.ConversationID)
+		res.Status, res.Problem = "archived", "the call is in the archive; the table write failed and is logged"
+		writeJSON(w, http.StatusAccepted, res)
+	case err != nil:
+		h.serviceUnavailable(w, "store provider call", err)
+	case !created:
+		res.Status = "duplicate"
+		writeJSON(w, http.StatusOK, res)
+	default:
+		h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, map[string]any{"source": contract.Provider})
+		res.Status = "stored"
+		writeJSON(w, http.StatusCreated, res)
+	}
+}
+
+// storeAudio puts the call's audio next to its deliveries and links it
+// from the conversation's stored calls. Storing the same audio twice
+// rewrites the same object.
+func (h *Handler) storeAudio(w http.ResponseWriter, ctx context.Context, d elevenlabs.Delivery, body []byte) {
+	res := WebhookResult{Type: d.Type, ConversationID: d.ConversationID, Timestamp: d.EventTimestamp}
+	if d.AudioProblem != "" {
+		// Keep what came: someone can look at it; the provider gets a 2xx.
+		h.archive(ctx, ProviderArchiveKey(d.ConversationID, d.Type, d.EventTimestamp), jsonType, body)
+		res.Status, res.Problem = "ignored", d.AudioProblem
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+	if h.Archive == nil {
+		res.Status, res.Problem = "ignored", "no archive bucket is configured, so audio is not kept"
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+	key := AudioKey(d.ConversationID)
+	if err := h.Archive.Archive(ctx, key, audioType, d.Audio); err != nil {
+		h.serviceUnavailable(w, "archive audio", err)
+		return
+	}
+	n, err := h.Store.SetAudioKey(ctx, d.ConversationID, key)
+	if err != nil {
+		// The audio is kept; the transcription links it when it is stored.
+		h.logger().Error("link audio", "err", err, "conversation_id", d.ConversationID)
+	}
+	res.Status, res.AudioKey, res.Linked = "stored", key, &n
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// archive puts an object and reports whether it is there; without an
+// archive or on failure it logs and returns false.
+func (h *Handler) archive(ctx context.Context, key, contentType string, body []byte) bool {
+	if h.Archive == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := h.Archive.Archive(ctx, key, contentType, body); err != nil {
+		h.logger().Error("archive delivery", "err", err, "key", key)
+		return false
+	}
+	return true
+}
+
+func (h *Handler) serviceUnavailable(w http.ResponseWriter, what string, err error) {
+	h.logger().Error(what, "err", err)
+	writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the call could not be stored; it was not acknowledged"})
+}
