@@ -1,6 +1,7 @@
 package elevenlabs
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,4 +72,32 @@ func MapSeverity(word string) (int, bool) {
 		return n, true
 	}
 	return MiddleSeverity, false
+}
+
+// MappingTableMarkdown renders the two tables for docs/provider.md.
+func MappingTableMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| provider emergency_type | record emergency_type |\n|---|---|\n")
+	byType := map[string][]string{}
+	for w, t := range EmergencyTypeWords {
+		byType[t] = append(byType[t], w)
+	}
+	for _, t := range contract.EmergencyTypes {
+		words := append([]string{t}, byType[t]...)
+		slices.Sort(words[1:])
+		b.WriteString("| " + strings.Join(words, ", ") + " | " + t + " |\n")
+	}
+	b.WriteString("| anything else | other (the word kept in provider_emergency_type) |\n\n")
+	b.WriteString("| provider severity | record severity |\n|---|---|\n")
+	bySeverity := map[int][]string{}
+	for w, n := range SeverityWords {
+		bySeverity[n] = append(bySeverity[n], w)
+	}
+	for n := 1; n <= 5; n++ {
+		words := append([]string{strconv.Itoa(n)}, bySeverity[n]...)
+		slices.Sort(words[1:])
+		b.WriteString("| " + strings.Join(words, ", ") + " | " + strconv.Itoa(n) + " |\n")
+	}
+	b.WriteString("| anything else | " + strconv.Itoa(MiddleSeverity) + " (the word kept in provider_severity) |\n")
+	return b.String()
 }
