@@ -177,6 +177,10 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 				capacity.ScaleUpQueueFactor),
 			"GreaterThanThreshold", contract.Namespace, contract.QueueDepth, "Maximum", service,
 			QueueDepthThreshold(a.ReservedConcurrency), 2)},
+		{"WebhookSignatureRejected", singleMetric(
+			pulumi.String("Provider deliveries refused for their signature: a secret out of step with the provider's settings "+
+				"(every call is being refused), or someone posting forged calls"),
+			"GreaterThanThreshold", contract.Namespace, contract.WebhookRejected, "Sum", service, 0, 1)},
 	}
 }
 
@@ -222,7 +226,8 @@ func expression(id, expr, label string) cloudwatch.MetricAlarmMetricQueryArgs {
 
 // DashboardBody is the dashboard with seed 000's key metrics: request rate,
 // response time, error rate, concurrent executions, DynamoDB throttles and
-// queue depth, each widget in the given region.
+// queue depth, each widget in the given region, and the provider webhook's
+// deliveries and signature rejections.
 func DashboardBody(region, apiName, stage, functionName, tableName string) string {
 	widget := func(x, y int, title string, metrics [][]any) map[string]any {
 		return map[string]any{
@@ -255,6 +260,10 @@ func DashboardBody(region, apiName, stage, functionName, tableName string) strin
 		widget(12, 12, "Queue depth", [][]any{
 			{contract.Namespace, contract.QueueDepth, contract.ServiceDimension, contract.Service, map[string]string{"stat": "Maximum"}},
 			{contract.Namespace, contract.CallsWritten, contract.ServiceDimension, contract.Service},
+		}),
+		widget(0, 18, "Provider webhook deliveries", [][]any{
+			{contract.Namespace, contract.WebhookDeliveries, contract.ServiceDimension, contract.Service},
+			{contract.Namespace, contract.WebhookRejected, contract.ServiceDimension, contract.Service},
 		}),
 	}}
 	b, _ := json.Marshal(body)

@@ -36,6 +36,9 @@ type FunctionArgs struct {
 	ArchiveBucketName pulumi.StringInput
 	ArchiveBucketArn  pulumi.StringInput
 	ArchiveKMSKeyArn  pulumi.StringInput
+	// WebhookSecretArn is the provider's webhook secret, read once per cold
+	// start.
+	WebhookSecretArn pulumi.StringInput
 	// AllowOrigin is the CORS origin the handler answers; default
 	// contract.DefaultAllowOrigin.
 	AllowOrigin string
@@ -69,6 +72,8 @@ func (a FunctionArgs) validate() error {
 		return fmt.Errorf("the calls table is required")
 	case a.ArchiveBucketArn == nil || a.ArchiveBucketName == nil || a.ArchiveKMSKeyArn == nil:
 		return fmt.Errorf("the archive bucket and its key are required")
+	case a.WebhookSecretArn == nil:
+		return fmt.Errorf("the webhook secret is required")
 	case a.MemoryMB < 128 || a.MemoryMB > 10240:
 		return fmt.Errorf("memory %d MB is outside Lambda's 128-10240 MB", a.MemoryMB)
 	case a.TimeoutSeconds < 1 || a.TimeoutSeconds > 900:
@@ -129,8 +134,9 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 	}
 	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.ID(),
-		Policy: pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroup.Arn).ApplyT(func(v []any) string {
-			return FunctionPolicy(v[0].(string), v[1].(string), v[2].(string), v[3].(string)).JSON()
+		Policy: pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroup.Arn, a.WebhookSecretArn).ApplyT(func(v []any) string {
+			return FunctionPolicy(PolicyResources{Table: v[0].(string), Bucket: v[1].(string), ArchiveKey: v[2].(string),
+				LogGroup: v[3].(string), WebhookSecret: v[4].(string)}).JSON()
 		}).(pulumi.StringOutput),
 	}, parent)
 	if err != nil {
@@ -138,12 +144,13 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 	}
 
 	env := pulumi.StringMap{
-		contract.EnvCallsTable:      a.TableName,
-		contract.EnvArchiveBucket:   a.ArchiveBucketName,
-		contract.EnvCORSAllowOrigin: pulumi.String(a.AllowOrigin),
+		contract.EnvCallsTable:       a.TableName,
+		contract.EnvArchiveBucket:    a.ArchiveBucketName,
+		contract.EnvCORSAllowOrigin:  pulumi.String(a.AllowOrigin),
+		contract.EnvWebhookSecretARN: a.WebhookSecretArn,
 	}
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
-		Description:                  pulumi.String("access911 call intake: webhook, queries, /simulate"),
+		Description:                  pulumi.String("access911 call intake: provider webhook, POST /calls, queries, /simulate"),
 		Runtime:                      pulumi.String(contract.Runtime),
 		Architectures:                pulumi.StringArray{pulumi.String(contract.Architecture)},
 		Handler:                      pulumi.String(contract.Binary),
@@ -188,31 +195,49 @@ var FunctionDynamoDBActions = []string{
 	"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 }
 
+// PolicyResources are the ARNs the function's policy grants access to.
+type PolicyResources struct {
+	Table, Bucket, ArchiveKey, LogGroup, WebhookSecret string
+}
+
 // FunctionPolicy is the Lambda role's policy: the handler's DynamoDB actions
-// on this table and its index, PutObject under the archive prefix with the
-// archive key, its own log group, and X-Ray (which has no resource-level
-// permissions, hence its "*" resource; no action is a wildcard).
-func FunctionPolicy(tableArn, bucketArn, kmsKeyArn, logGroupArn string) PolicyDocument {
+// on this table and its index; PutObject under the archive prefix with the
+// archive key, and HeadObject (s3:GetObject) on call audio only; reading
+// the webhook secret; its own log group; and X-Ray (which has no
+// resource-level permissions, hence its "*" resource; no action is a
+// wildcard).
+func FunctionPolicy(r PolicyResources) PolicyDocument {
 	return PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{
 		{
 			Sid: "CallsTable", Effect: "Allow",
 			Action:   FunctionDynamoDBActions,
-			Resource: []string{tableArn, tableArn + "/index/" + contract.EmergencyTypeIndex},
+			Resource: []string{r.Table, r.Table + "/index/" + contract.EmergencyTypeIndex},
 		},
 		{
 			Sid: "ArchivePayloads", Effect: "Allow",
 			Action:   []string{"s3:PutObject"},
-			Resource: []string{bucketArn + "/" + contract.ArchivePrefix + "*"},
+			Resource: []string{r.Bucket + "/" + contract.ArchivePrefix + "*"},
+		},
+		{
+			// The webhook looks for a conversation's audio to link it.
+			Sid: "FindCallAudio", Effect: "Allow",
+			Action:   []string{"s3:GetObject"},
+			Resource: []string{r.Bucket + "/" + contract.ProviderArchivePrefix + "*/audio.mp3"},
 		},
 		{
 			Sid: "ArchiveEncryption", Effect: "Allow",
 			Action:   []string{"kms:GenerateDataKey"},
-			Resource: []string{kmsKeyArn},
+			Resource: []string{r.ArchiveKey},
+		},
+		{
+			Sid: "WebhookSecret", Effect: "Allow",
+			Action:   []string{"secretsmanager:GetSecretValue"},
+			Resource: []string{r.WebhookSecret},
 		},
 		{
 			Sid: "OwnLogs", Effect: "Allow",
 			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resource: []string{logGroupArn + ":*"},
+			Resource: []string{r.LogGroup + ":*"},
 		},
 		{
 			Sid: "Tracing", Effect: "Allow",

@@ -56,13 +56,15 @@ func TestFunctionPerStack(t *testing.T) {
 			lg := one(t, res, logGroupType, "access911-intake")
 			assert.Equal(t, 30.0, get(lg, "retentionInDays"))
 			lgName := "/aws/lambda/access911-intake-0123456"
+			secretArn := "arn:aws:secretsmanager:" + region + ":" + preview.MockAccountID + ":secret:access911-webhook-secret-0123456-AbCdEf"
 			assert.Equal(t, lgName, get(fn, "loggingConfig.logGroup"), "the function logs to its explicit log group")
 
 			// Exactly the variables cmd/lambda reads; its region is Lambda's AWS_REGION.
 			assert.Equal(t, map[string]any{
-				contract.EnvCallsTable:      "access911-calls",
-				contract.EnvArchiveBucket:   "access911-archive-0123456",
-				contract.EnvCORSAllowOrigin: "*",
+				contract.EnvCallsTable:       "access911-calls",
+				contract.EnvArchiveBucket:    "access911-archive-0123456",
+				contract.EnvCORSAllowOrigin:  "*",
+				contract.EnvWebhookSecretARN: secretArn,
 			}, get(fn, "environment.variables"))
 
 			role := one(t, res, roleType, "access911-intake")
@@ -79,15 +81,18 @@ func TestFunctionPerStack(t *testing.T) {
 					grants[a] = append(grants[a], st.Resource...)
 				}
 			}
-			for _, a := range []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} {
+			for _, a := range []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"} {
 				assert.Equal(t, []string{tableArn, tableArn + "/index/emergency-type-index"}, grants[a], "%s only on this table and its index", a)
 			}
 			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/*"}, grants["s3:PutObject"])
+			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/elevenlabs/*/audio.mp3"}, grants["s3:GetObject"],
+				"reads only call audio (to link it), nothing else in the archive")
+			assert.Equal(t, []string{secretArn}, grants["secretsmanager:GetSecretValue"], "this stack's webhook secret only")
 			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-archive-key-id"}, grants["kms:GenerateDataKey"])
 			logArn := "arn:aws:logs:" + region + ":" + preview.MockAccountID + ":log-group:" + lgName + ":*"
 			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
 			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
-			assert.Len(t, grants, 10, "nothing beyond what the handler uses: %v", grants)
+			assert.Len(t, grants, 13, "nothing beyond what the handler uses: %v", grants)
 		})
 	}
 }
@@ -113,8 +118,8 @@ func TestAPIPerStack(t *testing.T) {
 				assert.Equal(t, validatorID, get(m, "requestValidatorId"), "validator on %s", m.Name)
 				assert.Equal(t, "NONE", get(m, "authorization"))
 			}
-			assert.Len(t, methods, len(contract.Routes)+4, "5 routes and 4 OPTIONS")
-			for _, p := range []string{"calls", "calls-id", "simulate", "health"} {
+			assert.Len(t, methods, len(contract.Routes)+6, "6 routes and 6 OPTIONS")
+			for _, p := range []string{"calls", "calls-id", "simulate", "health", "webhooks", "webhooks-elevenlabs"} {
 				assert.True(t, seen["OPTIONS access911-api-"+p+"-options"], "CORS preflight on %s", p)
 			}
 
@@ -222,7 +227,7 @@ func TestAlarmsPerStack(t *testing.T) {
 				assert.Equal(t, []any{topicArn}, get(a, "okActions"), a.Name)
 				assert.Equal(t, "notBreaching", get(a, "treatMissingData"), a.Name)
 			}
-			require.Len(t, alarms, 8)
+			require.Len(t, alarms, 9)
 
 			er := alarms["HighErrorRate"]
 			assert.Equal(t, 5.0, get(er, "threshold"), "seed HighErrorRate Threshold 5.0")
@@ -249,6 +254,9 @@ func TestAlarmsPerStack(t *testing.T) {
 			assert.Equal(t, "DispatchAI", get(qd, "namespace"))
 			assert.Equal(t, "QueueDepth", get(qd, "metricName"))
 			assert.Equal(t, 1000.0, get(qd, "threshold"), "10 queued per reserved instance")
+			sig := alarms["WebhookSignatureRejected"]
+			assert.Equal(t, contract.WebhookRejected, get(sig, "metricName"))
+			assert.Equal(t, 0.0, get(sig, "threshold"), "any refused delivery: a wrong secret refuses every call")
 
 			dash := one(t, res, dashboardType, "access911-alarms")
 			assert.Equal(t, "access911-"+tc.stack, get(dash, "dashboardName"))
@@ -259,11 +267,11 @@ func TestAlarmsPerStack(t *testing.T) {
 				} `json:"widgets"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(body), &dashDoc))
-			require.Len(t, dashDoc.Widgets, 6)
+			require.Len(t, dashDoc.Widgets, 7)
 			for _, w := range dashDoc.Widgets {
 				assert.Equal(t, tc.stack, w.Properties["region"], "metric widgets name their region")
 			}
-			for _, m := range []string{"Count", "Latency", "5XXError", "ConcurrentExecutions", "WriteThrottleEvents", "QueueDepth", "DispatchAI"} {
+			for _, m := range []string{"Count", "Latency", "5XXError", "ConcurrentExecutions", "WriteThrottleEvents", "QueueDepth", "DispatchAI", "WebhookDeliveries", "WebhookRejected"} {
 				assert.Contains(t, body, `"`+m+`"`)
 			}
 		})

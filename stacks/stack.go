@@ -49,6 +49,10 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err := report.Err(); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
+	secretValue, err := webhookSecretValue(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: invalid configuration: %w", ctx.Stack(), err)
+	}
 	for _, f := range report.Findings {
 		if f.Severity != "ok" {
 			_ = ctx.Log.Warn("capacity: "+f.String(), nil)
@@ -58,7 +62,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
-	r, err := compose(ctx, cfg, billing, code)
+	r, err := compose(ctx, cfg, billing, code, secretValue)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
@@ -71,6 +75,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 
 // region is one stack's composed components.
 type region struct {
+	secret  *components.WebhookSecret
 	table   *components.CallsTable
 	archive *components.ArchiveBucket
 	fn      *components.Function
@@ -81,7 +86,8 @@ type region struct {
 
 // compose registers the region's components, each through the region's
 // explicit provider (the archive's replica through a second one).
-func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billing, code artifact.Artifact) (*region, error) {
+func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billing, code artifact.Artifact,
+	secretValue pulumi.StringInput) (*region, error) {
 	provider, err := newProvider(ctx, cfg.Region)
 	if err != nil {
 		return nil, err
@@ -108,6 +114,11 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billi
 	}, inRegion); err != nil {
 		return nil, err
 	}
+	if r.secret, err = components.NewWebhookSecret(ctx, "access911-webhook-secret", &components.WebhookSecretArgs{
+		Value: secretValue,
+	}, inRegion); err != nil {
+		return nil, err
+	}
 	if r.fn, err = components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
 		Code:                pulumi.NewFileArchive(projectRelative(code.Path)),
 		CodeHash:            code.SHA256,
@@ -120,6 +131,7 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billi
 		ArchiveBucketName:   r.archive.BucketName,
 		ArchiveBucketArn:    r.archive.BucketArn,
 		ArchiveKMSKeyArn:    r.archive.KMSKeyArn,
+		WebhookSecretArn:    r.secret.SecretArn,
 		AllowOrigin:         cfg.CORSAllowOrigin,
 	}, inRegion); err != nil {
 		return nil, err
@@ -193,6 +205,8 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		contract.OutputArchiveReplicaBucketName: r.archive.ReplicaBucketName,
 		contract.OutputFunctionName:             r.fn.FunctionName,
 		contract.OutputAPIURL:                   r.api.InvokeURL,
+		contract.OutputWebhookURL:               pulumi.Sprintf("%s%s", r.api.InvokeURL, contract.ProviderWebhook.Path),
+		contract.OutputWebhookSecretArn:         r.secret.SecretArn,
 		contract.OutputAPIKeyID:                 r.api.APIKeyID,
 		contract.OutputAlarmTopicArn:            r.alarms.TopicArn,
 		contract.OutputDashboardName:            r.alarms.DashboardName,
@@ -259,6 +273,21 @@ func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 		}
 	}
 	return stackconfig.Parse(values)
+}
+
+// webhookSecretValue is the optional stackconfig.KeyWebhookSecret. Set in
+// plain text it is refused before anything is registered: the value would
+// sit unencrypted in the stack file and in state.
+func webhookSecretValue(ctx *pulumi.Context) (pulumi.StringInput, error) {
+	key := stackconfig.KeyWebhookSecret
+	v, ok := ctx.GetConfig(key)
+	if !ok {
+		return nil, nil
+	}
+	if !ctx.IsConfigSecret(key) {
+		return nil, fmt.Errorf("%s is set in plain text; remove it and run: pulumi config set --secret %s <the provider's webhook secret>", key, key)
+	}
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), nil
 }
 
 // projectRelative makes a path under the project relative to it: Pulumi runs

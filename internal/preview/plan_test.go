@@ -29,8 +29,8 @@ func TestLoadCountsResources(t *testing.T) {
 	for _, s := range planned {
 		counts[s.Result.Stack] = len(s.Result.Custom())
 	}
-	// table or replica 1, archive 18, function 4, API 46, alarms 10.
-	assert.Equal(t, map[string]int{"us-east-1": 79, "us-west-2": 79, "eu-west-1": 79}, counts)
+	// table or replica 1, archive 18, webhook secret 1, function 4, API 59, alarms 11.
+	assert.Equal(t, map[string]int{"us-east-1": 94, "us-west-2": 94, "eu-west-1": 94}, counts)
 }
 
 // BenchmarkPlanAllStacks measures loading, validating and synthesizing the

@@ -122,6 +122,16 @@ func otherSettings(r Resource) []string {
 	x := &summary{in: r.Inputs}
 	in, add, on := x.in, x.add, x.on
 	switch r.Type {
+	case "aws:secretsmanager/secret:Secret":
+		add("recovery window %vd", Lookup(in, "recoveryWindowInDays"))
+		if k := Lookup(in, "kmsKeyId"); k != nil {
+			add("KMS %v", k)
+		}
+		if r.Protect {
+			add("protected")
+		}
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		add("value %v", Lookup(in, "secretString"))
 	case "aws:dynamodb/table:Table":
 		add("%v %v", Lookup(in, "name"), Lookup(in, "billingMode"))
 		if rc := Lookup(in, "readCapacity"); rc != nil {

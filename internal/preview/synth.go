@@ -3,6 +3,7 @@ package preview
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,9 @@ type Resource struct {
 	Region string `json:"region,omitempty"`
 	// Provider is the provider reference the engine received ("" = default).
 	Provider string `json:"-"`
+	// Secrets are the inputs that are Pulumi secrets; their values read
+	// SecretMask.
+	Secrets []string `json:"secrets,omitempty"`
 	// Protect, RetainOnDelete and IgnoreChanges are the resource options.
 	Protect        bool     `json:"protect,omitempty"`
 	RetainOnDelete bool     `json:"retainOnDelete,omitempty"`
@@ -79,15 +83,20 @@ func (r *Result) ByType(token string) []Resource {
 	return out
 }
 
+// SecretMask stands for a secret input's value.
+const SecretMask = "[secret]"
+
 // Program is a Pulumi program that also hands back its stack outputs, so the
 // harness can see them (mocks do not receive exports).
 type Program func(ctx *pulumi.Context) (pulumi.Map, error)
 
 // Run executes program for one stack of the project under mocks, with the
-// stack's configuration (possibly edited by the caller) and returns what it
-// registered. It never talks to AWS or to a Pulumi backend. On error the
-// result still lists what was registered before the failure.
-func Run(projectName, stack string, cfg map[string]string, program Program) (*Result, error) {
+// stack's configuration (possibly edited by the caller; secretKeys are the
+// keys the engine would mark secret, as `pulumi config set --secret` does)
+// and returns what it registered. It never talks to AWS or to a Pulumi
+// backend. On error the result still lists what was registered before the
+// failure.
+func Run(projectName, stack string, cfg map[string]string, program Program, secretKeys ...string) (*Result, error) {
 	m := &mocks{project: projectName, stack: stack, providerRegion: map[string]string{}}
 	res := &Result{Project: projectName, Stack: stack, Region: cfg["aws:region"]}
 	start := time.Now()
@@ -101,7 +110,7 @@ func Run(projectName, stack string, cfg map[string]string, program Program) (*Re
 			return nil
 		})
 		return nil
-	}, pulumi.WithMocks(projectName, stack, m), withConfig(cfg))
+	}, pulumi.WithMocks(projectName, stack, m), withConfig(cfg, secretKeys))
 	res.Duration = time.Since(start)
 	res.Resources = m.resolved()
 	return res, err
@@ -116,10 +125,10 @@ func toAnyMap(m pulumi.Map) map[string]any {
 }
 
 // withConfig hands the configuration to the program as the engine would.
-func withConfig(cfg map[string]string) pulumi.RunOption {
+func withConfig(cfg map[string]string, secretKeys []string) pulumi.RunOption {
 	return func(info *pulumi.RunInfo) {
 		info.Config = cfg
-		info.ConfigSecretKeys = nil
+		info.ConfigSecretKeys = secretKeys
 	}
 }
 
@@ -133,7 +142,17 @@ type mocks struct {
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	inputs := readable(args.Inputs.Mappable()).(map[string]any)
+	// Secret inputs are shown as pulumi preview shows them, never in clear.
+	var secrets []string
+	for k, v := range args.Inputs {
+		if v.ContainsSecrets() {
+			inputs[string(k)] = SecretMask
+			secrets = append(secrets, string(k))
+		}
+	}
+	sort.Strings(secrets)
 	r := Resource{
+		Secrets:  secrets,
 		Type:     args.TypeToken,
 		Name:     args.Name,
 		Custom:   args.Custom,
@@ -265,6 +284,12 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		api, _ := inputs["restApi"].(string)
 		stage, _ := inputs["stageName"].(string)
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
+	case "aws:secretsmanager/secret:Secret":
+		prefix, _ := inputs["namePrefix"].(string)
+		secret := prefix + "0123456"
+		set("name", secret)
+		// Secrets Manager appends six random characters to a secret's ARN.
+		set("arn", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", region, MockAccountID, secret))
 	case "aws:sns/topic:Topic":
 		set("arn", fmt.Sprintf("arn:aws:sns:%s:%s:%s-0123456", region, MockAccountID, name))
 	case "aws:acm/certificate:Certificate":

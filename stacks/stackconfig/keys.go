@@ -47,6 +47,11 @@ const (
 	KeyLogRetentionDays          = Namespace + ":logRetentionDays"
 	KeyTrafficWeight             = Namespace + ":trafficWeight"
 	KeyDNSTTLSeconds             = Namespace + ":dnsTtlSeconds"
+
+	// KeyWebhookSecret optionally sets the provider's webhook secret from a
+	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
+	// nothing prints or parses it, and the program refuses it in plain text.
+	KeyWebhookSecret = Namespace + ":webhookSecret"
 )
 
 // SharedKeys must hold the same value in every stack. They are set once, in

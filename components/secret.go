@@ -1,0 +1,71 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// WebhookSecretType is the Pulumi type token of the WebhookSecret component.
+const WebhookSecretType = "access911:components:WebhookSecret"
+
+// SecretRecoveryDays is how long a deleted secret can be restored: the
+// longest Secrets Manager allows, the secret's deletion protection.
+const SecretRecoveryDays = 30
+
+// WebhookSecretArgs configures the provider's webhook secret.
+type WebhookSecretArgs struct {
+	// Value, if set, is stored as the secret's value; it must be a Pulumi
+	// secret (pulumi config set --secret), so state holds it encrypted.
+	// Without it the secret is created empty and its value is put outside
+	// Pulumi (aws secretsmanager put-secret-value), never into state.
+	Value pulumi.StringInput
+	// KMSKeyArn encrypts the secret; empty uses Secrets Manager's own key.
+	KMSKeyArn pulumi.StringInput
+	Tags      pulumi.StringMap
+}
+
+// WebhookSecret is the Secrets Manager secret the function verifies the
+// provider's signatures with.
+type WebhookSecret struct {
+	pulumi.ResourceState
+
+	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
+}
+
+// NewWebhookSecret registers the secret and, from a Pulumi secret, its value.
+func NewWebhookSecret(ctx *pulumi.Context, name string, args *WebhookSecretArgs, opts ...pulumi.ResourceOption) (*WebhookSecret, error) {
+	if args == nil {
+		args = &WebhookSecretArgs{}
+	}
+	c := &WebhookSecret{}
+	if err := ctx.RegisterComponentResource(WebhookSecretType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		NamePrefix: pulumi.String(name + "-"),
+		Description: pulumi.String(`The telephony provider's webhook signing secret: the secret, or during a rotation ` +
+			`{"current":"...","previous":"..."}`),
+		KmsKeyId:             args.KMSKeyArn,
+		RecoveryWindowInDays: pulumi.Int(SecretRecoveryDays),
+		Tags:                 args.Tags,
+	}, parent, pulumi.Protect(true))
+	if err != nil {
+		return nil, fmt.Errorf("webhook secret %q: %w", name, err)
+	}
+	if args.Value != nil {
+		if _, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+			SecretId:     secret.ID(),
+			SecretString: pulumi.ToSecret(args.Value).(pulumi.StringInput),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("webhook secret %q: value: %w", name, err)
+		}
+	}
+	c.SecretArn = secret.Arn
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"secretArn": c.SecretArn}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,85 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/preview"
+	"github.com/access911/access911-infra/stacks"
+	"github.com/access911/access911-infra/stacks/stackconfig"
+)
+
+const (
+	secretType        = "aws:secretsmanager/secret:Secret"
+	secretVersionType = "aws:secretsmanager/secretVersion:SecretVersion"
+)
+
+// The provider's webhook in every stack: its secret, its public signed
+// route with an envelope-only model, and the outputs an operator pastes
+// into the provider's settings.
+func TestProviderWebhookPerStack(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, nil)
+			region := tc.stack
+
+			secret := one(t, res, secretType, "access911-webhook-secret")
+			assert.Equal(t, region, secret.Region)
+			assert.True(t, secret.Protect, "the secret is protected from pulumi destroy")
+			assert.Equal(t, float64(components.SecretRecoveryDays), get(secret, "recoveryWindowInDays"))
+			assert.Empty(t, res.ByType(secretVersionType), "no value from Pulumi unless a secret config value is set: it is put outside Pulumi")
+
+			route := one(t, res, methodType, "access911-api-post-webhooks-elevenlabs")
+			assert.Equal(t, false, get(route, "apiKeyRequired"), "the provider authenticates by signature, not by our API key")
+			assert.Equal(t, contract.ProviderEnvelopeSchema.Title, get(route, "requestModels.application/json"))
+			model := one(t, res, modelType, "access911-api-providerwebhookenvelope")
+			schema := parseJSON(t, get(model, "schema").(string))
+			assert.Equal(t, true, schema["additionalProperties"], "fields the provider adds later are never refused")
+			assert.ElementsMatch(t, []any{"type", "event_timestamp", "data"}, schema["required"], "the envelope only")
+			integ := one(t, res, integrationType, "access911-api-post-webhooks-elevenlabs")
+			assert.Equal(t, "AWS_PROXY", get(integ, "type"))
+
+			apiID := "access911-api-api-id"
+			assert.Equal(t, "https://"+apiID+".execute-api."+region+".amazonaws.com/v1/webhooks/elevenlabs", res.Outputs[contract.OutputWebhookURL])
+			assert.Equal(t, "arn:aws:secretsmanager:"+region+":"+preview.MockAccountID+":secret:access911-webhook-secret-0123456-AbCdEf",
+				res.Outputs[contract.OutputWebhookSecretArn])
+		})
+	}
+}
+
+func TestWebhookSecretFromAPulumiSecret(t *testing.T) {
+	proj, cfg := stackFile(t, "us-east-1")
+	cfg[stackconfig.KeyWebhookSecret] = "wsec_from_config"
+	res, err := preview.Run(proj.Name(), "us-east-1", cfg, stacks.Build, stackconfig.KeyWebhookSecret)
+	require.NoError(t, err)
+	v := one(t, res, secretVersionType, "access911-webhook-secret")
+	assert.Equal(t, []string{"secretString"}, v.Secrets, "the value reaches state only as a secret")
+	assert.Equal(t, preview.SecretMask, get(v, "secretString"))
+	assert.NotContains(t, mustJSON(t, res.Resources), "wsec_from_config", "the value appears nowhere in the plan")
+}
+
+func TestWebhookSecretInPlainTextIsRefused(t *testing.T) {
+	res, err := synthesize(t, "us-east-1", func(c map[string]string) { c[stackconfig.KeyWebhookSecret] = "wsec_plain" })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pulumi config set --secret "+stackconfig.KeyWebhookSecret)
+	assert.Empty(t, res.Custom(), "refused before any resource is registered")
+}
+
+func parseJSON(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(s), &m))
+	return m
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
