@@ -203,4 +203,3 @@ func TestPostCallsStillRefusesUnknownFields(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"field":"has_audio"`)
 }
-
