@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/drill"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
@@ -46,6 +48,11 @@ Usage:
   access911 simulate [--scenario NAME] [--num-calls N] [--seed N] [--target URL] [--stack NAME]
       POST /simulate once (the seed's curl) against --target, or against a
       local server on DynamoDB Local started for the call, and print the result.
+  access911 webhook-send --type post_call_transcription|post_call_audio|call_initiation_failure
+                         [--target URL] [--conversation-id ID] [--audio-bytes N] [--stack NAME]
+      Send one realistic provider delivery, signed with $ELEVENLABS_WEBHOOK_SECRET
+      as the provider signs it, to --target (a stack's webhookUrl or apiUrl),
+      or to a local server started for it (then the stored call is printed).
   access911 drill (--to REGION | --rollback) [--dry-run] [--force] [--rpo-bound 5s]
                   [--outputs DIR] [--dir DIR] [--report-dir DIR] [--endpoint-url URL]
       Switch the active region: preflight the target, probe replication lag
@@ -75,6 +82,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"simulate":     runSimulate,
 	"drill":        runDrill,
 	"benchsummary": runBenchSummary,
+	"webhook-send": runWebhookSend,
 }
 
 // errUsage is a bad invocation whose reason the flag package already printed.
@@ -325,6 +333,58 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "HTTP %d %s\n", status, body)
 	if status != 200 {
 		return fmt.Errorf("/simulate answered HTTP %d", status)
+	}
+	return nil
+}
+
+func runWebhookSend(args []string, stdout, stderr io.Writer) error {
+	fs, stack, dir := localFlags("webhook-send", stderr)
+	eventType := fs.String("type", contract.EventTranscription, "post_call_transcription, post_call_audio or call_initiation_failure")
+	target := fs.String("target", "", "the stack's webhookUrl (or apiUrl); default: a local server started for the delivery")
+	id := fs.String("conversation-id", "", "conversation id (default: a new one)")
+	audioBytes := fs.Int("audio-bytes", 256<<10, "size of the audio in a post_call_audio")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	d := local.Delivery{Type: *eventType, ConversationID: *id, Secret: os.Getenv(contract.EnvWebhookSecret), AudioBytes: *audioBytes}
+	if d.ConversationID == "" {
+		d.ConversationID = local.NewConversationID()
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	base := *target
+	var srv *local.Server
+	if base == "" {
+		if d.Secret == "" {
+			d.Secret = local.NewSecret() // the local server and this delivery share it
+		}
+		projectDir, err := projectDirOr(*dir)
+		if err != nil {
+			return err
+		}
+		if srv, err = local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, WebhookSecret: d.Secret}); err != nil {
+			return err
+		}
+		defer srv.Close()
+		base = srv.URL
+	} else if d.Secret == "" {
+		return usageError{"set " + contract.EnvWebhookSecret + " to the webhook secret the deployment verifies with"}
+	}
+	status, body, err := local.SendDelivery(ctx, base, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "POST %s (%s, conversation %s): HTTP %d %s\n", local.WebhookURL(base), d.Type, d.ConversationID, status, body)
+	if status < 200 || status > 299 {
+		return fmt.Errorf("the delivery was answered HTTP %d", status)
+	}
+	if srv != nil && d.Type != contract.EventAudio {
+		c, err := srv.Store.Get(ctx, d.ConversationID)
+		if err != nil {
+			return err
+		}
+		stored, _ := json.MarshalIndent(c, "  ", "  ")
+		fmt.Fprintf(stdout, "stored call:\n  %s\n", stored)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -20,9 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/time/rate"
 
+	"github.com/access911/access911-infra/app/elevenlabs"
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/stacks/stackconfig"
@@ -44,6 +47,10 @@ type Options struct {
 	// (0 keeps the stack's), e.g. to see where 429s start on a small machine.
 	ThrottleRate  float64
 	ThrottleBurst int
+	// WebhookSecret verifies the provider route's signatures; empty reads
+	// contract.EnvWebhookSecret, and without either the route answers 503
+	// saying how to set it.
+	WebhookSecret string
 }
 
 // Server is a running local API.
@@ -111,6 +118,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Log:         slog.New(slog.NewJSONHandler(logw, nil)),
 		Metrics:     &metrics.Emitter{W: logw},
 	}
+	if h.WebhookSecrets, err = webhookSecrets(o.WebhookSecret); err != nil {
+		s.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		s.Close()
@@ -132,6 +143,22 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
+}
+
+// webhookSecrets reads the local webhook secret: the option, else the
+// environment; none leaves the route answering 503.
+func webhookSecrets(value string) (handler.SecretSource, error) {
+	if value == "" {
+		value = os.Getenv(contract.EnvWebhookSecret)
+	}
+	if value == "" {
+		return nil, nil
+	}
+	secrets, err := elevenlabs.ParseSecrets(value)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", contract.EnvWebhookSecret, err)
+	}
+	return handler.StaticSecrets(secrets), nil
 }
 
 // Close stops the server and DynamoDB Local if this server started it. It
