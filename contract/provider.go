@@ -21,6 +21,15 @@ const (
 	// in the archive bucket, one folder per conversation; it is inside
 	// ArchivePrefix, where the function may write.
 	ProviderArchivePrefix = ArchivePrefix + Provider + "/"
+	// InboxPrefix is where API Gateway puts deliveries sent to the inbox
+	// route, one object per request id; the function deletes each once
+	// processed, and a lifecycle rule removes any left after InboxExpiryDays.
+	InboxPrefix = "inbox/" + Provider + "/"
+	// InboxSignatureMetadata is the object metadata key (x-amz-meta-...)
+	// holding the delivery's SignatureHeader.
+	InboxSignatureMetadata = "elevenlabs-signature"
+	// InboxExpiryDays bounds how long an unprocessed delivery stays.
+	InboxExpiryDays = 7
 )
 
 // Provider event types (the envelope's "type").
@@ -53,7 +62,7 @@ const (
 var ProviderEnvelopeSchema = Schema{
 	Title:    "ProviderWebhookEnvelope",
 	Open:     true,
-	MaxBytes: MaxWebhookBodyBytes,
+	MaxBytes: APIGatewayMaxBodyBytes, // through the inbox; ProviderWebhook takes less
 	Fields: []Field{
 		{Name: "type", Kind: KindString, Required: true, MinLength: 1, MaxLength: 64,
 			Description: "post_call_transcription, post_call_audio, call_initiation_failure, or a type added later."},

@@ -12,10 +12,25 @@ type Route struct {
 	// Public routes need no API key: health checkers, and the provider's
 	// webhook, which authenticates each delivery by its signature instead.
 	Public bool
+	// Inbox routes are not proxied to the function: API Gateway writes the
+	// body straight to the archive bucket under InboxPrefix (with the
+	// SignatureHeader as object metadata) and answers 200, and the function
+	// processes the object from the bucket's event. The body may then be as
+	// large as API Gateway allows, past Lambda's payload limit.
+	Inbox bool
+	// MaxBody, if set, bounds the body below what its schema allows: a
+	// route proxied to the function takes what fits in a Lambda event.
+	MaxBody int
 }
 
 // BodyLimit is the largest body the route accepts.
 func (r Route) BodyLimit() int {
+	if r.MaxBody > 0 {
+		return r.MaxBody
+	}
+	if r.Inbox {
+		return APIGatewayMaxBodyBytes
+	}
 	if r.Body == nil {
 		return MaxBodyBytes
 	}
@@ -34,11 +49,15 @@ var (
 	Health     = Route{Method: "GET", Path: "/health", Public: true}
 	// ProviderWebhook takes the provider's signed post-call deliveries.
 	ProviderWebhook = Route{Method: "POST", Path: "/webhooks/" + Provider, Body: &ProviderEnvelopeSchema,
-		Public: true}
+		Public: true, MaxBody: MaxWebhookBodyBytes}
+	// ProviderInbox takes the same deliveries when they may exceed Lambda's
+	// payload limit (post_call_audio of long calls): accepted once durable in
+	// S3, verified and processed from there.
+	ProviderInbox = Route{Method: "POST", Path: "/webhooks/" + Provider + "/inbox", Public: true, Inbox: true}
 )
 
 // Routes are every route of the API, in the order they are registered.
-var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health, &ProviderWebhook}
+var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health, &ProviderWebhook, &ProviderInbox}
 
 // StageName is the API Gateway stage every region deploys; the regional
 // invoke URL and the health check path start with it.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"time"
@@ -60,6 +61,29 @@ func (a *S3Archiver) Archive(ctx context.Context, key, contentType string, body 
 	})
 	if err != nil {
 		return fmt.Errorf("archive s3://%s/%s: %w", a.Bucket, key, err)
+	}
+	return nil
+}
+
+// Fetch reads an inbox delivery: its body, the signature API Gateway put in
+// its metadata, and when it arrived.
+func (a *S3Archiver) Fetch(ctx context.Context, key string) ([]byte, string, time.Time, error) {
+	out, err := a.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(a.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, "", time.Time{}, fmt.Errorf("get s3://%s/%s: %w", a.Bucket, key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(out.Body, contract.APIGatewayMaxBodyBytes+1))
+	if err != nil {
+		return nil, "", time.Time{}, fmt.Errorf("read s3://%s/%s: %w", a.Bucket, key, err)
+	}
+	return body, out.Metadata[contract.InboxSignatureMetadata], aws.ToTime(out.LastModified), nil
+}
+
+// Delete removes a processed inbox delivery.
+func (a *S3Archiver) Delete(ctx context.Context, key string) error {
+	if _, err := a.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(a.Bucket), Key: aws.String(key)}); err != nil {
+		return fmt.Errorf("delete s3://%s/%s: %w", a.Bucket, key, err)
 	}
 	return nil
 }

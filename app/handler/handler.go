@@ -48,6 +48,9 @@ type Handler struct {
 	// contract.ArchivePrefix; a failure is logged, never fails the call (the
 	// table is the record, the archive a copy).
 	Archive Archiver
+	// Inbox, if set, is where the inbox route's deliveries wait (the archive
+	// bucket in AWS); ProcessInbox reads them from it.
+	Inbox Inbox
 	// WebhookSecrets gives the provider's webhook secret(s); without it the
 	// provider route answers 503 saying how to configure one.
 	WebhookSecrets SecretSource
@@ -119,6 +122,7 @@ func (h *Handler) routeHandlers() map[*contract.Route]http.HandlerFunc {
 		&contract.GetCall:         h.getCall,
 		&contract.Simulate:        h.simulate,
 		&contract.ProviderWebhook: h.providerWebhook,
+		&contract.ProviderInbox:   h.providerInbox,
 	}
 }
 

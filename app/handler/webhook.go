@@ -33,8 +33,8 @@ const (
 
 // WebhookResult is the provider route's answer.
 type WebhookResult struct {
-	Status         string `json:"status"` // stored, duplicate, archived, ignored
-	Type           string `json:"type"`
+	Status         string `json:"status"` // stored, duplicate, archived, ignored, refused
+	Type           string `json:"type,omitempty"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	Timestamp      int64  `json:"timestamp,omitempty"`
 	AudioKey       string `json:"audio_key,omitempty"`
@@ -43,52 +43,69 @@ type WebhookResult struct {
 	Problem string `json:"problem,omitempty"`
 }
 
-// providerWebhook takes a signed post-call delivery: signature first (401),
-// then the envelope (400), then each known type becomes a record; an
-// unknown type is answered 200 "ignored". A signed delivery is never
-// refused for its data.
+// providerWebhook takes a signed post-call delivery and answers what
+// acceptDelivery decided.
 func (h *Handler) providerWebhook(w http.ResponseWriter, r *http.Request) {
 	body, ok := readBodyUpTo(w, r, contract.ProviderWebhook.BodyLimit())
 	if !ok {
 		return
 	}
-	if !h.verifySignature(w, r, body) {
+	status, res := h.acceptDelivery(r.Context(), body, r.Header.Get(contract.SignatureHeader), h.now())
+	writeDelivery(w, status, res)
+}
+
+func writeDelivery(w http.ResponseWriter, status int, res WebhookResult) {
+	if status >= 400 {
+		field := ""
+		if status == http.StatusUnauthorized {
+			field = contract.SignatureHeader
+		}
+		writeError(w, status, contract.FieldError{Field: field, Problem: res.Problem})
 		return
+	}
+	writeJSON(w, status, res)
+}
+
+// acceptDelivery is the provider path, the same for a delivery posted to
+// the function and one read from the inbox: signature first (401, checked
+// against received), then the envelope (400), then each known type becomes
+// a record; an unknown type is "ignored" (200). A signed delivery is never
+// refused for its data.
+func (h *Handler) acceptDelivery(ctx context.Context, body []byte, signature string, received time.Time) (int, WebhookResult) {
+	if status, problem := h.verifySignature(ctx, body, signature, received); status != 0 {
+		return status, WebhookResult{Status: "refused", Problem: problem}
 	}
 	d, err := elevenlabs.Decode(body)
 	if err != nil {
-		writeValidation(w, err)
-		return
+		return http.StatusBadRequest, WebhookResult{Status: "refused", Problem: err.Error()}
 	}
 	h.Metrics.Emit([]metrics.Value{{Name: contract.WebhookDeliveries, Value: 1, Unit: metrics.Count}},
 		map[string]any{"type": d.Type, "conversation_id": d.ConversationID})
 	switch {
 	case !d.Known():
-		writeJSON(w, http.StatusOK, WebhookResult{Status: "ignored", Type: d.Type})
+		return http.StatusOK, WebhookResult{Status: "ignored", Type: d.Type}
 	case d.Type == contract.EventAudio:
-		h.storeAudio(w, r.Context(), d, body)
+		return h.storeAudio(ctx, d, body)
 	default:
-		h.storeProviderCall(w, r.Context(), d, body)
+		return h.storeProviderCall(ctx, d, body)
 	}
 }
 
-func (h *Handler) verifySignature(w http.ResponseWriter, r *http.Request, body []byte) bool {
+// verifySignature returns 0 for a good signature, else the status and why.
+func (h *Handler) verifySignature(ctx context.Context, body []byte, signature string, received time.Time) (int, string) {
 	if h.WebhookSecrets == nil {
-		writeError(w, http.StatusServiceUnavailable, contract.FieldError{Problem: secretsHint})
-		return false
+		return http.StatusServiceUnavailable, secretsHint
 	}
-	secrets, err := h.WebhookSecrets.WebhookSecrets(r.Context())
+	secrets, err := h.WebhookSecrets.WebhookSecrets(ctx)
 	if err != nil {
 		h.logger().Error("webhook secret", "err", err)
-		writeError(w, http.StatusServiceUnavailable, contract.FieldError{Problem: "the webhook secret could not be read; see the function's log"})
-		return false
+		return http.StatusServiceUnavailable, "the webhook secret could not be read; see the function's log"
 	}
-	if err := elevenlabs.Verify(r.Header.Get(contract.SignatureHeader), body, secrets, h.now()); err != nil {
+	if err := elevenlabs.Verify(signature, body, secrets, received); err != nil {
 		h.Metrics.Emit([]metrics.Value{{Name: contract.WebhookRejected, Value: 1, Unit: metrics.Count}}, map[string]any{"reason": err.Error()})
-		writeError(w, http.StatusUnauthorized, contract.FieldError{Field: contract.SignatureHeader, Problem: err.Error()})
-		return false
+		return http.StatusUnauthorized, err.Error()
 	}
-	return true
+	return 0, ""
 }
 
 // storeProviderCall archives the raw delivery, then stores its record. The
@@ -96,10 +113,9 @@ func (h *Handler) verifySignature(w http.ResponseWriter, r *http.Request, body [
 // object and finds the stored call (200 "duplicate"). When the table write
 // fails but the delivery is in the archive, the call is durable: 202
 // "archived", never a 5xx the provider would count towards disabling us.
-func (h *Handler) storeProviderCall(w http.ResponseWriter, ctx context.Context, d elevenlabs.Delivery, body []byte) {
-	now := h.now()
+func (h *Handler) storeProviderCall(ctx context.Context, d elevenlabs.Delivery, body []byte) (int, WebhookResult) {
 	c := *d.Call
-	h.stamp(&c, now)
+	h.stamp(&c, h.now())
 	res := WebhookResult{Type: d.Type, ConversationID: c.ConversationID, Timestamp: c.Timestamp}
 	archived := h.archive(ctx, ProviderArchiveKey(c.ConversationID, d.Type, d.EventTimestamp), jsonType, body)
 	if h.Archive != nil {
@@ -114,40 +130,36 @@ func (h *Handler) storeProviderCall(w http.ResponseWriter, ctx context.Context, 
 	case err != nil && archived:
 		h.logger().Error("store provider call; the delivery is archived", "err", err, "conversation_id", c.ConversationID)
 		res.Status, res.Problem = "archived", "the call is in the archive; the table write failed and is logged"
-		writeJSON(w, http.StatusAccepted, res)
+		return http.StatusAccepted, res
 	case err != nil:
-		h.serviceUnavailable(w, "store provider call", err)
+		return h.notStored("store provider call", err)
 	case !created:
 		res.Status = "duplicate"
-		writeJSON(w, http.StatusOK, res)
-	default:
-		h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, map[string]any{"source": contract.Provider})
-		res.Status = "stored"
-		writeJSON(w, http.StatusCreated, res)
+		return http.StatusOK, res
 	}
+	h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, map[string]any{"source": contract.Provider})
+	res.Status = "stored"
+	return http.StatusCreated, res
 }
 
 // storeAudio puts the call's audio next to its deliveries and links it
 // from the conversation's stored calls. Storing the same audio twice
 // rewrites the same object.
-func (h *Handler) storeAudio(w http.ResponseWriter, ctx context.Context, d elevenlabs.Delivery, body []byte) {
+func (h *Handler) storeAudio(ctx context.Context, d elevenlabs.Delivery, body []byte) (int, WebhookResult) {
 	res := WebhookResult{Type: d.Type, ConversationID: d.ConversationID, Timestamp: d.EventTimestamp}
 	if d.AudioProblem != "" {
 		// Keep what came: someone can look at it; the provider gets a 2xx.
 		h.archive(ctx, ProviderArchiveKey(d.ConversationID, d.Type, d.EventTimestamp), jsonType, body)
 		res.Status, res.Problem = "ignored", d.AudioProblem
-		writeJSON(w, http.StatusOK, res)
-		return
+		return http.StatusOK, res
 	}
 	if h.Archive == nil {
 		res.Status, res.Problem = "ignored", "no archive bucket is configured, so audio is not kept"
-		writeJSON(w, http.StatusOK, res)
-		return
+		return http.StatusOK, res
 	}
 	key := AudioKey(d.ConversationID)
 	if err := h.Archive.Archive(ctx, key, audioType, d.Audio); err != nil {
-		h.serviceUnavailable(w, "archive audio", err)
-		return
+		return h.notStored("archive audio", err)
 	}
 	n, err := h.Store.SetAudioKey(ctx, d.ConversationID, key)
 	if err != nil {
@@ -155,7 +167,7 @@ func (h *Handler) storeAudio(w http.ResponseWriter, ctx context.Context, d eleve
 		h.logger().Error("link audio", "err", err, "conversation_id", d.ConversationID)
 	}
 	res.Status, res.AudioKey, res.Linked = "stored", key, &n
-	writeJSON(w, http.StatusCreated, res)
+	return http.StatusCreated, res
 }
 
 // archive puts an object and reports whether it is there; without an
@@ -173,7 +185,8 @@ func (h *Handler) archive(ctx context.Context, key, contentType string, body []b
 	return true
 }
 
-func (h *Handler) serviceUnavailable(w http.ResponseWriter, what string, err error) {
+// notStored is a delivery durable nowhere: it is not acknowledged.
+func (h *Handler) notStored(what string, err error) (int, WebhookResult) {
 	h.logger().Error(what, "err", err)
-	writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the call could not be stored; it was not acknowledged"})
+	return http.StatusServiceUnavailable, WebhookResult{Status: "refused", Problem: "the call could not be stored; it was not acknowledged"}
 }

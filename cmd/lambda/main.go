@@ -46,11 +46,12 @@ func main() {
 		os.Exit(1)
 	}
 	if bucket := os.Getenv(contract.EnvArchiveBucket); bucket != "" {
-		h.Archive = &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
+		archive := &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
+		h.Archive, h.Inbox = archive, archive
 	}
 	// Read on the first provider delivery, then kept for the function's life.
 	if arn := os.Getenv(contract.EnvWebhookSecretARN); arn != "" {
 		h.WebhookSecrets = &handler.SecretsManagerSource{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
 	}
-	lambda.Start(handler.LambdaAdapter(h.Routes()))
+	lambda.Start(handler.LambdaEntry(h))
 }
