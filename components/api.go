@@ -37,7 +37,10 @@ type APIArgs struct {
 	// setting (the CloudWatch role API Gateway logs with). It is one per
 	// account and region; turn it off where something else owns it.
 	ManageAccountLogging bool
-	Tags                 pulumi.StringMap
+	// Inbox is where inbox routes put their bodies; required when the
+	// contract has one.
+	Inbox *InboxArgs
+	Tags  pulumi.StringMap
 }
 
 func (a APIArgs) withDefaults() APIArgs {
@@ -215,9 +218,15 @@ func (b *apiBuilder) resources() (map[string]pulumi.StringInput, error) {
 }
 
 // methods registers each route's method (validated, API key unless public)
-// and its Lambda proxy integration.
+// and its Lambda proxy integration; inbox routes write to S3 instead.
 func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map[string]*apigateway.Model) error {
 	for _, r := range contract.Routes {
+		if r.Inbox {
+			if err := b.inboxRoute(r, resources[r.Path], models[r.Body.Title]); err != nil {
+				return err
+			}
+			continue
+		}
 		logical := b.name + "-" + strings.ToLower(r.Method) + resourceSuffix(r.Path)
 		margs := &apigateway.MethodArgs{
 			RestApi:            b.api.ID(),

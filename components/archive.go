@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // ArchiveBucketType is the Pulumi type token of the ArchiveBucket component.
@@ -288,12 +290,31 @@ func newSecureBucket(ctx *pulumi.Context, name string, a ArchiveBucketArgs, opts
 			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
 				DaysAfterInitiation: pulumi.Int(AbortIncompleteMultipartUploadDays),
 			},
-		}},
+		}, inboxExpiry()},
 		// Lifecycle rules on noncurrent versions need versioning in place.
 	}, append(opts, pulumi.DependsOn([]pulumi.Resource{versioning}))...); err != nil {
 		return nil, fmt.Errorf("lifecycle: %w", err)
 	}
 	return &secureBucket{bucket: bucket, key: key, versioning: versioning}, nil
+}
+
+// InboxRuleID names the lifecycle rule that clears the delivery inbox.
+const InboxRuleID = "ExpireInbox"
+
+// inboxExpiry removes deliveries left in the inbox (contract.InboxPrefix)
+// after contract.InboxExpiryDays: the function deletes each once processed,
+// so what remains failed every retry and has been alarmed on; the raw
+// delivery of every stored call is kept under the archive prefix.
+func inboxExpiry() s3.BucketLifecycleConfigurationV2RuleArgs {
+	return s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:         pulumi.String(InboxRuleID),
+		Status:     pulumi.String("Enabled"),
+		Filter:     s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(contract.InboxPrefix)},
+		Expiration: s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(contract.InboxExpiryDays)},
+		NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+			NoncurrentDays: pulumi.Int(1),
+		},
+	}
 }
 
 // TLSOnlyBucketPolicy denies every request to the bucket that does not use

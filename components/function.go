@@ -202,7 +202,8 @@ type PolicyResources struct {
 
 // FunctionPolicy is the Lambda role's policy: the handler's DynamoDB actions
 // on this table and its index; PutObject under the archive prefix with the
-// archive key, and HeadObject (s3:GetObject) on call audio only; reading
+// archive key, HeadObject (s3:GetObject) on call audio only, reading and
+// deleting inbox deliveries (decrypting with the archive key); reading
 // the webhook secret; its own log group; and X-Ray (which has no
 // resource-level permissions, hence its "*" resource; no action is a
 // wildcard).
@@ -225,8 +226,14 @@ func FunctionPolicy(r PolicyResources) PolicyDocument {
 			Resource: []string{r.Bucket + "/" + contract.ProviderArchivePrefix + "*/audio.mp3"},
 		},
 		{
+			// Deliveries API Gateway left in the inbox: read, then removed.
+			Sid: "ProcessInbox", Effect: "Allow",
+			Action:   []string{"s3:GetObject", "s3:DeleteObject"},
+			Resource: []string{r.Bucket + "/" + contract.InboxPrefix + "*"},
+		},
+		{
 			Sid: "ArchiveEncryption", Effect: "Allow",
-			Action:   []string{"kms:GenerateDataKey"},
+			Action:   []string{"kms:GenerateDataKey", "kms:Decrypt"},
 			Resource: []string{r.ArchiveKey},
 		},
 		{

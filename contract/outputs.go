@@ -26,6 +26,7 @@ const (
 	OutputCapacityCheck            = "capacityCheck"
 	OutputTableBilling             = "tableBilling"
 	OutputWebhookURL               = "webhookUrl"
+	OutputWebhookInboxURL          = "webhookInboxUrl"
 	OutputWebhookSecretArn         = "webhookSecretArn"
 	// DNS failover outputs, present when the stack manages the shared hostname.
 	OutputAPIHostname        = "apiHostname"

@@ -53,7 +53,8 @@ var (
 	// ProviderInbox takes the same deliveries when they may exceed Lambda's
 	// payload limit (post_call_audio of long calls): accepted once durable in
 	// S3, verified and processed from there.
-	ProviderInbox = Route{Method: "POST", Path: "/webhooks/" + Provider + "/inbox", Public: true, Inbox: true}
+	ProviderInbox = Route{Method: "POST", Path: "/webhooks/" + Provider + "/inbox", Body: &ProviderEnvelopeSchema,
+		Public: true, Inbox: true}
 )
 
 // Routes are every route of the API, in the order they are registered.

@@ -15,23 +15,24 @@ import (
 )
 
 const (
-	functionType    = "aws:lambda/function:Function"
-	logGroupType    = "aws:cloudwatch/logGroup:LogGroup"
-	restAPIType     = "aws:apigateway/restApi:RestApi"
-	validatorType   = "aws:apigateway/requestValidator:RequestValidator"
-	methodType      = "aws:apigateway/method:Method"
-	integrationType = "aws:apigateway/integration:Integration"
-	modelType       = "aws:apigateway/model:Model"
-	permissionType  = "aws:lambda/permission:Permission"
-	gwResponseType  = "aws:apigateway/response:Response"
-	settingsType    = "aws:apigateway/methodSettings:MethodSettings"
-	stageType       = "aws:apigateway/stage:Stage"
-	usagePlanType   = "aws:apigateway/usagePlan:UsagePlan"
-	usagePlanKey    = "aws:apigateway/usagePlanKey:UsagePlanKey"
-	deploymentType  = "aws:apigateway/deployment:Deployment"
-	alarmType       = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	topicType       = "aws:sns/topic:Topic"
-	dashboardType   = "aws:cloudwatch/dashboard:Dashboard"
+	functionType            = "aws:lambda/function:Function"
+	logGroupType            = "aws:cloudwatch/logGroup:LogGroup"
+	restAPIType             = "aws:apigateway/restApi:RestApi"
+	validatorType           = "aws:apigateway/requestValidator:RequestValidator"
+	methodType              = "aws:apigateway/method:Method"
+	integrationType         = "aws:apigateway/integration:Integration"
+	modelType               = "aws:apigateway/model:Model"
+	permissionType          = "aws:lambda/permission:Permission"
+	integrationResponseType = "aws:apigateway/integrationResponse:IntegrationResponse"
+	gwResponseType          = "aws:apigateway/response:Response"
+	settingsType            = "aws:apigateway/methodSettings:MethodSettings"
+	stageType               = "aws:apigateway/stage:Stage"
+	usagePlanType           = "aws:apigateway/usagePlan:UsagePlan"
+	usagePlanKey            = "aws:apigateway/usagePlanKey:UsagePlanKey"
+	deploymentType          = "aws:apigateway/deployment:Deployment"
+	alarmType               = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	topicType               = "aws:sns/topic:Topic"
+	dashboardType           = "aws:cloudwatch/dashboard:Dashboard"
 )
 
 func TestFunctionPerStack(t *testing.T) {
@@ -85,14 +86,18 @@ func TestFunctionPerStack(t *testing.T) {
 				assert.Equal(t, []string{tableArn, tableArn + "/index/emergency-type-index"}, grants[a], "%s only on this table and its index", a)
 			}
 			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/*"}, grants["s3:PutObject"])
-			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/elevenlabs/*/audio.mp3"}, grants["s3:GetObject"],
-				"reads only call audio (to link it), nothing else in the archive")
+			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/calls/elevenlabs/*/audio.mp3",
+				"arn:aws:s3:::access911-archive-0123456/inbox/elevenlabs/*"}, grants["s3:GetObject"],
+				"reads only call audio (to link it) and inbox deliveries, nothing else in the archive")
+			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/inbox/elevenlabs/*"}, grants["s3:DeleteObject"],
+				"deletes processed inbox deliveries only")
+			assert.Equal(t, grants["kms:GenerateDataKey"], grants["kms:Decrypt"], "decrypts with the archive key only")
 			assert.Equal(t, []string{secretArn}, grants["secretsmanager:GetSecretValue"], "this stack's webhook secret only")
 			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-archive-key-id"}, grants["kms:GenerateDataKey"])
 			logArn := "arn:aws:logs:" + region + ":" + preview.MockAccountID + ":log-group:" + lgName + ":*"
 			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
 			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
-			assert.Len(t, grants, 13, "nothing beyond what the handler uses: %v", grants)
+			assert.Len(t, grants, 15, "nothing beyond what the handler uses: %v", grants)
 		})
 	}
 }
@@ -118,8 +123,8 @@ func TestAPIPerStack(t *testing.T) {
 				assert.Equal(t, validatorID, get(m, "requestValidatorId"), "validator on %s", m.Name)
 				assert.Equal(t, "NONE", get(m, "authorization"))
 			}
-			assert.Len(t, methods, len(contract.Routes)+6, "6 routes and 6 OPTIONS")
-			for _, p := range []string{"calls", "calls-id", "simulate", "health", "webhooks", "webhooks-elevenlabs"} {
+			assert.Len(t, methods, len(contract.Routes)+7, "7 routes and an OPTIONS on each of 7 resources")
+			for _, p := range []string{"calls", "calls-id", "simulate", "health", "webhooks", "webhooks-elevenlabs", "webhooks-elevenlabs-inbox"} {
 				assert.True(t, seen["OPTIONS access911-api-"+p+"-options"], "CORS preflight on %s", p)
 			}
 
@@ -161,12 +166,12 @@ func TestAPIPerStack(t *testing.T) {
 					assert.Equal(t, invokeArn, get(in, "uri"))
 					assert.Equal(t, "POST", get(in, "integrationHttpMethod"))
 					assert.Equal(t, 29000.0, get(in, "timeoutMilliseconds"))
-				case "MOCK":
+				case "MOCK", "AWS": // CORS preflights; the inbox's S3 write (webhook_test.go)
 				default:
 					t.Errorf("unexpected integration type %v", get(in, "type"))
 				}
 			}
-			assert.Equal(t, len(contract.Routes), proxies)
+			assert.Equal(t, len(contract.Routes)-1, proxies, "every route but the inbox goes to the function")
 
 			perm := one(t, res, permissionType, "access911-api-invoke")
 			assert.Equal(t, "lambda:InvokeFunction", get(perm, "action"))

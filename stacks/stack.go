@@ -153,6 +153,13 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 		AllowOrigin:          cfg.CORSAllowOrigin,
 		LogRetentionDays:     cfg.LogRetentionDays,
 		ManageAccountLogging: true,
+		Inbox: &components.InboxArgs{Region: cfg.Region, BucketName: r.archive.BucketName,
+			BucketArn: r.archive.BucketArn, KMSKeyArn: r.archive.KMSKeyArn},
+	}, inRegion); err != nil {
+		return err
+	}
+	if _, err = components.NewInboxTrigger(ctx, "access911-inbox", &components.InboxTriggerArgs{
+		Function: r.fn, BucketName: r.archive.BucketName, BucketArn: r.archive.BucketArn,
 	}, inRegion); err != nil {
 		return err
 	}
@@ -206,6 +213,7 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		contract.OutputFunctionName:             r.fn.FunctionName,
 		contract.OutputAPIURL:                   r.api.InvokeURL,
 		contract.OutputWebhookURL:               pulumi.Sprintf("%s%s", r.api.InvokeURL, contract.ProviderWebhook.Path),
+		contract.OutputWebhookInboxURL:          pulumi.Sprintf("%s%s", r.api.InvokeURL, contract.ProviderInbox.Path),
 		contract.OutputWebhookSecretArn:         r.secret.SecretArn,
 		contract.OutputAPIKeyID:                 r.api.APIKeyID,
 		contract.OutputAlarmTopicArn:            r.alarms.TopicArn,

@@ -52,6 +52,61 @@ func TestProviderWebhookPerStack(t *testing.T) {
 	}
 }
 
+// The inbox: API Gateway writes deliveries too large for Lambda straight to
+// the archive bucket with its own role, and the bucket's event invokes the
+// function.
+func TestProviderInboxPerStack(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, nil)
+			region, bucket := tc.stack, "access911-archive-0123456"
+			name := "access911-api-post-webhooks-elevenlabs-inbox"
+			method := one(t, res, methodType, name)
+			assert.Equal(t, false, get(method, "apiKeyRequired"))
+			assert.Equal(t, map[string]any{"method.request.header.ElevenLabs-Signature": true}, get(method, "requestParameters"),
+				"no signature, no write: the gateway refuses it")
+			assert.Equal(t, contract.ProviderEnvelopeSchema.Title, get(method, "requestModels.application/json"))
+
+			integ := one(t, res, integrationType, name)
+			assert.Equal(t, "AWS", get(integ, "type"))
+			assert.Equal(t, "PUT", get(integ, "integrationHttpMethod"))
+			assert.Equal(t, "arn:aws:apigateway:"+region+":s3:path/"+bucket+"/inbox/elevenlabs/{key}", get(integ, "uri"))
+			assert.Equal(t, "arn:aws:iam::"+preview.MockAccountID+":role/"+name, get(integ, "credentials"))
+			assert.Equal(t, map[string]any{
+				"integration.request.path.key":                               "context.requestId",
+				"integration.request.header.Content-Type":                    "'application/json'",
+				"integration.request.header.x-amz-meta-elevenlabs-signature": "method.request.header.ElevenLabs-Signature",
+			}, get(integ, "requestParameters"))
+			assert.Equal(t, `[45]\d{2}`, get(one(t, res, integrationResponseType, name+"-503"), "selectionPattern"),
+				"an S3 error is a 503: the delivery was not kept")
+
+			doc := parsePolicy(t, get(one(t, res, rolePolicyType, name), "policy"))
+			require.Len(t, doc.Statement, 2)
+			assert.Equal(t, []string{"s3:PutObject"}, doc.Statement[0].Action)
+			assert.Equal(t, []string{"arn:aws:s3:::" + bucket + "/inbox/elevenlabs/*"}, doc.Statement[0].Resource, "the inbox prefix only")
+			assert.Equal(t, []string{"kms:GenerateDataKey"}, doc.Statement[1].Action)
+
+			notify := one(t, res, "aws:s3/bucketNotification:BucketNotification", "access911-inbox")
+			assert.Equal(t, bucket, get(notify, "bucket"))
+			assert.Equal(t, "inbox/elevenlabs/", get(notify, "lambdaFunctions.0.filterPrefix"))
+			assert.Equal(t, []any{"s3:ObjectCreated:*"}, get(notify, "lambdaFunctions.0.events"))
+			assert.Equal(t, "arn:aws:lambda:"+region+":"+preview.MockAccountID+":function:access911-intake-0123456",
+				get(notify, "lambdaFunctions.0.lambdaFunctionArn"))
+			perm := one(t, res, permissionType, "access911-inbox")
+			assert.Equal(t, "s3.amazonaws.com", get(perm, "principal"))
+			assert.Equal(t, "arn:aws:s3:::"+bucket, get(perm, "sourceArn"), "only this bucket may invoke")
+
+			lc := one(t, res, lifecycleType, "access911-archive")
+			assert.Equal(t, components.InboxRuleID, get(lc, "rules.1.id"))
+			assert.Equal(t, "inbox/elevenlabs/", get(lc, "rules.1.filter.prefix"))
+			assert.Equal(t, float64(contract.InboxExpiryDays), get(lc, "rules.1.expiration.days"))
+
+			assert.Equal(t, "https://access911-api-api-id.execute-api."+region+".amazonaws.com/v1/webhooks/elevenlabs/inbox",
+				res.Outputs[contract.OutputWebhookInboxURL])
+		})
+	}
+}
+
 func TestWebhookSecretFromAPulumiSecret(t *testing.T) {
 	proj, cfg := stackFile(t, "us-east-1")
 	cfg[stackconfig.KeyWebhookSecret] = "wsec_from_config"

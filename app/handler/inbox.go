@@ -26,7 +26,7 @@ type Inbox interface {
 
 // providerInbox serves the inbox route locally as API Gateway does in AWS:
 // the signature header is required (400 without it), the body may be as
-// large as the gateway allows, and the answer is 200 "accepted" once the
+// large as the gateway allows, its model checks the envelope, and the answer is 200 "accepted" once the
 // delivery is kept, whatever processing then finds (a forged delivery is
 // dropped and counted, as the function does with an inbox object).
 func (h *Handler) providerInbox(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +38,10 @@ func (h *Handler) providerInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	body, ok := readBodyUpTo(w, r, contract.ProviderInbox.BodyLimit())
 	if !ok {
+		return
+	}
+	if _, err := contract.ProviderEnvelopeSchema.Validate(body); err != nil {
+		writeValidation(w, err) // the gateway's model refuses it before S3
 		return
 	}
 	status, res := h.acceptDelivery(r.Context(), body, signature, h.now())

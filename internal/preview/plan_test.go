@@ -29,8 +29,8 @@ func TestLoadCountsResources(t *testing.T) {
 	for _, s := range planned {
 		counts[s.Result.Stack] = len(s.Result.Custom())
 	}
-	// table or replica 1, archive 18, webhook secret 1, function 4, API 59, alarms 11.
-	assert.Equal(t, map[string]int{"us-east-1": 94, "us-west-2": 94, "eu-west-1": 94}, counts)
+	// table or replica 1, archive 18, webhook secret 1, function 4, API 72, inbox trigger 2, alarms 11.
+	assert.Equal(t, map[string]int{"us-east-1": 109, "us-west-2": 109, "eu-west-1": 109}, counts)
 }
 
 // BenchmarkPlanAllStacks measures loading, validating and synthesizing the
