@@ -44,17 +44,24 @@ func DynamoDBLocalForTests() *ForTests {
 func MotoForTests() *ForTests { return &ForTests{name: "moto", start: StartMoto} }
 
 // Main starts the emulator, runs the tests, stops it and exits.
-func (e *ForTests) Main(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	e.srv, e.startErr = e.start(ctx)
-	cancel()
-	if e.startErr != nil && InCI() {
-		fmt.Fprintf(os.Stderr, "FAIL: %s could not start under CI: %v\n", e.name, e.startErr)
-		os.Exit(1)
+func (e *ForTests) Main(m *testing.M) { MainAll(m, e) }
+
+// MainAll starts every emulator, runs the tests, stops them and exits.
+func MainAll(m *testing.M, emulators ...*ForTests) {
+	for _, e := range emulators {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		e.srv, e.startErr = e.start(ctx)
+		cancel()
+		if e.startErr != nil && InCI() {
+			fmt.Fprintf(os.Stderr, "FAIL: %s could not start under CI: %v\n", e.name, e.startErr)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
-	if e.srv != nil {
-		e.srv.Stop()
+	for _, e := range emulators {
+		if e.srv != nil {
+			e.srv.Stop()
+		}
 	}
 	os.Exit(code)
 }
