@@ -120,4 +120,3 @@ func getObject(t *testing.T, a *S3Archiver, key string) []byte {
 	require.NoError(t, err)
 	return b
 }
-
