@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -119,4 +120,32 @@ func getObject(t *testing.T, a *S3Archiver, key string) []byte {
 	b, err := io.ReadAll(out.Body)
 	require.NoError(t, err)
 	return b
+}
+
+// The function reads the secret once and keeps it: after the first read the
+// secret could vanish and deliveries would still verify.
+func TestSecretsManagerSourceOnMoto(t *testing.T) {
+	mt := moto.Require(t)
+	ctx := context.Background()
+	client := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(mt.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	out, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String(fmt.Sprintf("webhook-%d", time.Now().UnixNano())),
+		SecretString: aws.String(`{"current":"wsec_new","previous":"wsec_old"}`),
+	})
+	require.NoError(t, err)
+	src := &SecretsManagerSource{Client: client, ARN: aws.ToString(out.ARN)}
+	got, err := src.WebhookSecrets(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"wsec_new", "wsec_old"}, got)
+
+	_, err = client.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: out.ARN, ForceDeleteWithoutRecovery: aws.Bool(true)})
+	require.NoError(t, err)
+	got, err = src.WebhookSecrets(ctx)
+	require.NoError(t, err, "cached for the life of the function")
+	assert.Equal(t, []string{"wsec_new", "wsec_old"}, got)
+
+	missing := &SecretsManagerSource{Client: client, ARN: aws.ToString(out.ARN)}
+	_, err = missing.WebhookSecrets(ctx)
+	require.Error(t, err, "a failed read is an error, not an empty secret")
 }

@@ -99,11 +99,21 @@ func edgeSettings(r Resource) []string {
 		if Lookup(in, "requestValidatorId") != nil {
 			add("validated")
 		}
+		if params, _ := Lookup(in, "requestParameters").(map[string]any); params != nil {
+			for p, req := range params {
+				if h, ok := strings.CutPrefix(p, "method.request.header."); ok && req == true {
+					add("requires %s", h)
+				}
+			}
+		}
 		if m := Lookup(in, "requestModels.application/json"); m != nil {
 			add("model %v", m)
 		}
 	case "aws:apigateway/integration:Integration":
 		add("%v", Lookup(in, "type"))
+		if uri, _ := Lookup(in, "uri").(string); strings.Contains(uri, ":s3:path/") {
+			add("%v s3://%s", Lookup(in, "integrationHttpMethod"), uri[strings.Index(uri, ":s3:path/")+len(":s3:path/"):])
+		}
 	case "aws:apigateway/stage:Stage":
 		add("stage %v", Lookup(in, "stageName"))
 		on("xrayTracingEnabled", "X-Ray")
