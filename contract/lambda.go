@@ -20,7 +20,25 @@ const (
 	EnvArchiveBucket = "ARCHIVE_BUCKET"
 	// EnvCORSAllowOrigin is the Access-Control-Allow-Origin the handler answers.
 	EnvCORSAllowOrigin = "CORS_ALLOW_ORIGIN"
+	// EnvIntakeQueueURL is the durable intake queue in the function's region.
+	EnvIntakeQueueURL = "INTAKE_QUEUE_URL"
+	// EnvIntakeMode is IntakeDirect or IntakeBuffered.
+	EnvIntakeMode = "INTAKE_MODE"
 )
+
+// Intake modes: how a valid call becomes durable.
+const (
+	// IntakeDirect writes the call to the table and answers 201; only when
+	// the write fails (throttled, timed out, the table unavailable) is the
+	// call queued and answered 202.
+	IntakeDirect = "direct"
+	// IntakeBuffered queues every call (202) and the drain function writes
+	// it; the table is written directly only when the queue fails.
+	IntakeBuffered = "buffered"
+)
+
+// IntakeModes are the accepted intake modes.
+var IntakeModes = []string{IntakeDirect, IntakeBuffered}
 
 // ArchivePrefix is the key prefix of raw payloads in the archive bucket: the
 // handler writes under it and the function's IAM policy allows only it.

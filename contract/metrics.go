@@ -19,6 +19,10 @@ const (
 	Errors       = "Errors"
 	CallsWritten = "CallsWritten"
 	QueueDepth   = "QueueDepth"
+	// CallsQueued counts calls put on the durable intake queue (answered 202).
+	CallsQueued = "CallsQueued"
+	// CallsDrained counts queued calls the drain function stored.
+	CallsDrained = "CallsDrained"
 	// WebhookDeliveries counts verified provider deliveries, by type.
 	WebhookDeliveries = "WebhookDeliveries"
 	// WebhookRejected counts deliveries refused for their signature: a

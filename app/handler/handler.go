@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/contract"
@@ -51,6 +52,11 @@ type Handler struct {
 	// Inbox, if set, is where the inbox route's deliveries wait (the archive
 	// bucket in AWS); ProcessInbox reads them from it.
 	Inbox Inbox
+	// Queue, if set, is the durable intake queue; IntakeMode (a
+	// contract.IntakeModes value, default direct) says whether it is the
+	// fallback of a failed table write or the first stop of every call.
+	Queue      intake.Queue
+	IntakeMode string
 	// WebhookSecrets gives the provider's webhook secret(s); without it the
 	// provider route answers 503 saying how to configure one.
 	WebhookSecrets SecretSource
@@ -170,24 +176,26 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.now()
 	h.stamp(&c, now)
-	stored, created, err := h.Store.Put(r.Context(), c)
+	stored, outcome, err := h.intake(r.Context(), c)
 	if err != nil {
-		h.serverError(w, "store call", err)
+		h.logger().Error("call not stored", "err", err, "conversation_id", c.ConversationID)
+		writeError(w, http.StatusServiceUnavailable, contract.FieldError{Problem: "the call could not be stored; it was not acknowledged"})
 		return
 	}
-	status := http.StatusCreated
-	if !created {
-		status = http.StatusOK // a repeated delivery: same answer, nothing stored
-	} else {
-		h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, nil)
-		if h.Archive != nil {
-			key := ArchiveKey(contract.ArchivePrefix, now, c.ConversationID, c.Timestamp)
-			if err := h.Archive.Archive(r.Context(), key, jsonType, body); err != nil {
-				h.logger().Error("archive payload", "err", err, "conversation_id", c.ConversationID)
-			}
+	if outcome != Duplicate && h.Archive != nil {
+		key := ArchiveKey(contract.ArchivePrefix, now, c.ConversationID, c.Timestamp)
+		if err := h.Archive.Archive(r.Context(), key, jsonType, body); err != nil {
+			h.logger().Error("archive payload", "err", err, "conversation_id", c.ConversationID)
 		}
 	}
-	writeJSON(w, status, stored)
+	switch outcome {
+	case Queued:
+		writeJSON(w, http.StatusAccepted, queuedBody{Status: "queued", ConversationID: c.ConversationID, Timestamp: c.Timestamp})
+	case Duplicate:
+		writeJSON(w, http.StatusOK, stored) // a repeated delivery: same answer, nothing stored
+	default:
+		writeJSON(w, http.StatusCreated, stored)
+	}
 }
 
 // SimulateResponse reports a /simulate run.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -90,9 +91,11 @@ func (h *Handler) processInboxObject(ctx context.Context, key string) error {
 	return nil
 }
 
-// LambdaEntry is the function's handler: API Gateway proxy events go to the
-// router, the archive bucket's inbox events to ProcessInbox.
-func LambdaEntry(h *Handler) func(context.Context, json.RawMessage) (any, error) {
+// LambdaEntry is the binary's handler in both functions: API Gateway proxy
+// events go to the router, the archive bucket's inbox events to
+// ProcessInbox, and SQS batches (the drain function's event source mapping)
+// to the drainer.
+func LambdaEntry(h *Handler, d *intake.Drainer) func(context.Context, json.RawMessage) (any, error) {
 	proxy := LambdaAdapter(h.Routes())
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {
@@ -100,12 +103,26 @@ func LambdaEntry(h *Handler) func(context.Context, json.RawMessage) (any, error)
 				EventSource string `json:"eventSource"`
 			} `json:"Records"`
 		}
-		if err := json.Unmarshal(raw, &probe); err == nil && len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:s3" {
+		source := ""
+		if err := json.Unmarshal(raw, &probe); err == nil && len(probe.Records) > 0 {
+			source = probe.Records[0].EventSource
+		}
+		switch source {
+		case "aws:s3":
 			var ev events.S3Event
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				return nil, fmt.Errorf("s3 event: %w", err)
 			}
 			return nil, h.ProcessInbox(ctx, ev)
+		case "aws:sqs":
+			if d == nil {
+				return nil, errors.New("sqs event received but this function has no drainer")
+			}
+			var ev events.SQSEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, fmt.Errorf("sqs event: %w", err)
+			}
+			return d.Handle(ctx, ev)
 		}
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(raw, &req); err != nil {

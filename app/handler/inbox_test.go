@@ -128,7 +128,7 @@ func TestLambdaEntryRoutesBothEventKinds(t *testing.T) {
 	h.Inbox = &memInbox{objects: map[string]inboxObject{
 		"inbox/elevenlabs/r%3D1": {body, elevenlabs.Sign(testSecret, h.now(), body), h.now()},
 	}}
-	entry := LambdaEntry(h)
+	entry := LambdaEntry(h, nil)
 
 	raw, _ := json.Marshal(s3Event("inbox/elevenlabs/r%253D1")) // keys arrive URL-encoded
 	_, err := entry(context.Background(), raw)

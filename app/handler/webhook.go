@@ -33,7 +33,7 @@ const (
 
 // WebhookResult is the provider route's answer.
 type WebhookResult struct {
-	Status         string `json:"status"` // stored, duplicate, archived, ignored, refused
+	Status         string `json:"status"` // stored, duplicate, queued, archived, ignored, refused
 	Type           string `json:"type,omitempty"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	Timestamp      int64  `json:"timestamp,omitempty"`
@@ -108,11 +108,13 @@ func (h *Handler) verifySignature(ctx context.Context, body []byte, signature st
 	return 0, ""
 }
 
-// storeProviderCall archives the raw delivery, then stores its record. The
-// archive key is the delivery's own, so a redelivery rewrites the same
-// object and finds the stored call (200 "duplicate"). When the table write
-// fails but the delivery is in the archive, the call is durable: 202
-// "archived", never a 5xx the provider would count towards disabling us.
+// storeProviderCall archives the raw delivery, then makes its record
+// durable through the intake (201 "stored", or 202 "queued" on the intake
+// queue). The archive key is the delivery's own, so a redelivery rewrites
+// the same object and finds the stored call (200 "duplicate"). When neither
+// the table nor the queue took it but the delivery is in the archive, the
+// call is still durable: 202 "archived", never a 5xx the provider would
+// count towards disabling us.
 func (h *Handler) storeProviderCall(ctx context.Context, d elevenlabs.Delivery, body []byte) (int, WebhookResult) {
 	c := *d.Call
 	h.stamp(&c, h.now())
@@ -125,19 +127,21 @@ func (h *Handler) storeProviderCall(ctx context.Context, d elevenlabs.Delivery, 
 			c.AudioKey = AudioKey(c.ConversationID)
 		}
 	}
-	_, created, err := h.Store.Put(ctx, c)
+	_, outcome, err := h.intake(ctx, c)
 	switch {
 	case err != nil && archived:
-		h.logger().Error("store provider call; the delivery is archived", "err", err, "conversation_id", c.ConversationID)
-		res.Status, res.Problem = "archived", "the call is in the archive; the table write failed and is logged"
+		h.logger().Error("provider call neither stored nor queued; the delivery is archived", "err", err, "conversation_id", c.ConversationID)
+		res.Status, res.Problem = "archived", "the call is in the archive; the table write and the queue failed and are logged"
 		return http.StatusAccepted, res
 	case err != nil:
 		return h.notStored("store provider call", err)
-	case !created:
+	case outcome == Queued:
+		res.Status = "queued"
+		return http.StatusAccepted, res
+	case outcome == Duplicate:
 		res.Status = "duplicate"
 		return http.StatusOK, res
 	}
-	h.Metrics.Emit([]metrics.Value{{Name: contract.CallsWritten, Value: 1, Unit: metrics.Count}}, map[string]any{"source": contract.Provider})
 	res.Status = "stored"
 	return http.StatusCreated, res
 }

@@ -13,8 +13,10 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/contract"
@@ -33,8 +35,9 @@ func main() {
 		log.Error("dynamodb client", "err", err)
 		os.Exit(1)
 	}
+	callsTable := &store.Store{DB: db, Table: table}
 	h := &handler.Handler{
-		Store:       &store.Store{DB: db, Table: table},
+		Store:       callsTable,
 		Region:      region,
 		AllowOrigin: os.Getenv(contract.EnvCORSAllowOrigin),
 		Log:         log,
@@ -49,9 +52,16 @@ func main() {
 		archive := &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
 		h.Archive, h.Inbox = archive, archive
 	}
+	if url := os.Getenv(contract.EnvIntakeQueueURL); url != "" {
+		h.Queue = &intake.SQSQueue{Client: sqs.NewFromConfig(cfg), URL: url}
+		h.IntakeMode = os.Getenv(contract.EnvIntakeMode)
+	}
+	// The same binary is the drain function: its event source mapping hands
+	// it SQS batches.
+	drainer := &intake.Drainer{Store: callsTable, Metrics: h.Metrics, Log: log}
 	// Read on the first provider delivery, then kept for the function's life.
 	if arn := os.Getenv(contract.EnvWebhookSecretARN); arn != "" {
 		h.WebhookSecrets = &handler.SecretsManagerSource{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
 	}
-	lambda.Start(handler.LambdaEntry(h))
+	lambda.Start(handler.LambdaEntry(h, drainer))
 }
