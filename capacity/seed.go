@@ -21,3 +21,17 @@ const (
 	// ThrottleRateRps: seed 000 line 13, ThrottleSettings RateLimit : 2000.
 	ThrottleRateRps = 2000
 )
+
+// Durable intake defaults (this project's, not the seed's).
+const (
+	// DefaultMaxReceiveCount: a queued call is tried five times before the
+	// dead-letter queue.
+	DefaultMaxReceiveCount = 5
+	// DefaultDrainBatchSize: SQS's own maximum per receive.
+	DefaultDrainBatchSize = 10
+	// QueueRetentionDays: SQS's longest retention, 14 days.
+	QueueRetentionDays = 14
+	// VisibilityTimeoutFactor: AWS's guidance, a queue's visibility timeout
+	// at least six times the timeout of the function it feeds.
+	VisibilityTimeoutFactor = 6
+)

@@ -1,9 +1,8 @@
-// Throttle injects DynamoDB's throttling into an SDK client, for tests
-// only: it is never wired into a production path.
 package emulator
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -84,4 +83,58 @@ func (th *Throttle) handle(ctx context.Context, in middleware.InitializeInput, n
 		}
 	}
 	return out, md, nil
+}
+
+// TableFaults makes a DynamoDB client fail the way a struggling table does,
+// inside the SDK's retry loop (each attempt may fail, the retryer backs off
+// and tries again, as against DynamoDB): a fraction PutThrottleRate of
+// PutItem attempts fail with ProvisionedThroughputExceededException, and
+// while the table is down every call fails with a 503. For tests and the
+// local spike only; never wired into a production path.
+type TableFaults struct {
+	// Throttled and Unavailable count the attempts failed.
+	Throttled, Unavailable atomic.Int64
+
+	putThrottle atomic.Uint64 // math.Float64bits of the rate
+	down        atomic.Bool
+	mu          sync.Mutex
+	rng         *rand.Rand
+}
+
+// NewTableFaults is a TableFaults with a deterministic random source.
+func NewTableFaults(seed uint64) *TableFaults {
+	return &TableFaults{rng: rand.New(rand.NewPCG(seed, 0xdd8))}
+}
+
+// SetPutThrottleRate sets the fraction of PutItem attempts throttled.
+func (f *TableFaults) SetPutThrottleRate(rate float64) { f.putThrottle.Store(math.Float64bits(rate)) }
+
+// SetDown starts or ends a table outage.
+func (f *TableFaults) SetDown(down bool) { f.down.Store(down) }
+
+// Apply is a dynamodb.Options function that installs the faults after the
+// retry middleware, so every attempt goes through them.
+func (f *TableFaults) Apply(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("inject-table-faults", f.handle), middleware.After)
+	})
+}
+
+func (f *TableFaults) handle(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	if f.down.Load() {
+		f.Unavailable.Add(1)
+		return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{
+			Code: "ServiceUnavailable", Message: "injected table outage", Fault: smithy.FaultServer}
+	}
+	if middleware.GetOperationName(ctx) == "PutItem" {
+		f.mu.Lock()
+		roll := f.rng.Float64()
+		f.mu.Unlock()
+		if roll < math.Float64frombits(f.putThrottle.Load()) {
+			f.Throttled.Add(1)
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{
+				Code: "ProvisionedThroughputExceededException", Message: "injected throttling", Fault: smithy.FaultClient}
+		}
+	}
+	return next.HandleFinalize(ctx, in)
 }

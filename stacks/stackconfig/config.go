@@ -69,6 +69,17 @@ type Config struct {
 	Routing       string
 	TrafficWeight int
 	DNSTTLSeconds int
+
+	// The durable intake: IntakeMode (contract.IntakeModes), the redrive's
+	// maxReceiveCount, the drain mapping's batch size and window, its
+	// maximum concurrency (0: sized by the capacity check) and the spike
+	// length the check models.
+	IntakeMode               string
+	IntakeMaxReceiveCount    int
+	IntakeBatchSize          int
+	IntakeBatchWindowSeconds int
+	DrainMaxConcurrency      int
+	SpikeMinutes             int
 }
 
 // DNSEnabled tells whether the stack manages the shared hostname.
@@ -142,6 +153,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.archive(&c)
 	p.compute(&c)
 	p.dns(&c)
+	p.intake(&c)
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}
@@ -279,6 +291,22 @@ func (p *parser) compute(c *Config) {
 	if c.CORSAllowOrigin != "*" {
 		c.CORSAllowOrigin = p.matching(KeyCORSAllowOrigin, originPattern, "not an origin", `"*" or https://host[:port]`)
 	}
+}
+
+// intake reads the durable intake's keys.
+func (p *parser) intake(c *Config) {
+	c.IntakeMode = p.oneOf(KeyIntakeMode, contract.IntakeModes, "unknown intake mode", strings.Join(contract.IntakeModes, " or "))
+	c.IntakeMaxReceiveCount = p.int(KeyIntakeMaxReceiveCount, 1, 1000, "receives")
+	c.IntakeBatchSize = p.int(KeyIntakeBatchSize, 1, 10000, "messages")
+	c.IntakeBatchWindowSeconds = p.int(KeyIntakeBatchWindowSeconds, 0, 300, "seconds")
+	if c.IntakeBatchSize > 10 && c.IntakeBatchWindowSeconds < 1 {
+		p.bad(&ConfigError{Key: KeyIntakeBatchWindowSeconds, Value: p.values[KeyIntakeBatchWindowSeconds],
+			Problem: "a batch above 10 messages needs a batching window", Accepted: "1-300 seconds, or " + KeyIntakeBatchSize + " of 10 or fewer"})
+	}
+	if v := p.values[KeyDrainMaxConcurrency]; v != "0" {
+		c.DrainMaxConcurrency = p.int(KeyDrainMaxConcurrency, 2, 1000, "concurrent invocations (or 0: sized by the capacity check)")
+	}
+	c.SpikeMinutes = p.int(KeySpikeMinutes, 1, 10080, "minutes")
 }
 
 // dns reads the shared hostname, its zone, the routing and the weights.

@@ -50,6 +50,13 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		// DNS failover off until a hostname is configured
 		Routing:       "failover",
 		DNSTTLSeconds: 30,
+		// the durable intake: direct writes, the queue as the fallback
+		IntakeMode:               "direct",
+		IntakeMaxReceiveCount:    5,
+		IntakeBatchSize:          10,
+		IntakeBatchWindowSeconds: 1,
+		DrainMaxConcurrency:      0, // sized by the capacity check
+		SpikeMinutes:             60,
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())
@@ -99,6 +106,13 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 			v[KeyNormalLoadRps] = `{"us-east-1":1200,"us-west-2":600,"eu-west-1":300,"ap-south-1":5}`
 		}, KeyNormalLoadRps, []string{"ap-south-1 is not a serving region"}},
 		{"bad table name", func(v map[string]string) { v[KeyTableName] = "calls table!" }, KeyTableName, []string{`"calls table!"`, "3-255"}},
+		{"unknown intake mode", func(v map[string]string) { v[KeyIntakeMode] = "queue" }, KeyIntakeMode, []string{`"queue"`, "direct or buffered"}},
+		{"max receive count 0", func(v map[string]string) { v[KeyIntakeMaxReceiveCount] = "0" }, KeyIntakeMaxReceiveCount, []string{"1"}},
+		{"batch above 10 without a window", func(v map[string]string) {
+			v[KeyIntakeBatchSize], v[KeyIntakeBatchWindowSeconds] = "100", "0"
+		}, KeyIntakeBatchWindowSeconds, []string{"batching window"}},
+		{"drain concurrency 1", func(v map[string]string) { v[KeyDrainMaxConcurrency] = "1" }, KeyDrainMaxConcurrency, []string{"2", "1000"}},
+		{"spike of no minutes", func(v map[string]string) { v[KeySpikeMinutes] = "0" }, KeySpikeMinutes, []string{"minutes"}},
 		{"archive into own region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "us-west-2" }, KeyArchiveReplicaRegion, []string{"same region"}},
 		{"archive unknown region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "nowhere-1" }, KeyArchiveReplicaRegion, []string{"unknown region"}},
 		{"eu archive leaves the EU", func(v map[string]string) {

@@ -48,6 +48,13 @@ const (
 	KeyTrafficWeight             = Namespace + ":trafficWeight"
 	KeyDNSTTLSeconds             = Namespace + ":dnsTtlSeconds"
 
+	KeyIntakeMode               = Namespace + ":intakeMode"
+	KeyIntakeMaxReceiveCount    = Namespace + ":intakeMaxReceiveCount"
+	KeyIntakeBatchSize          = Namespace + ":intakeBatchSize"
+	KeyIntakeBatchWindowSeconds = Namespace + ":intakeBatchWindowSeconds"
+	KeyDrainMaxConcurrency      = Namespace + ":drainMaxConcurrency"
+	KeySpikeMinutes             = Namespace + ":spikeMinutes"
+
 	// KeyWebhookSecret optionally sets the provider's webhook secret from a
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
 	// nothing prints or parses it, and the program refuses it in plain text.
@@ -92,6 +99,12 @@ var Defaults = map[string]string{
 	KeyRouting:                   RoutingFailover,
 	KeyTrafficWeight:             "0",
 	KeyDNSTTLSeconds:             "30",
+	KeyIntakeMode:                contract.IntakeDirect,
+	KeyIntakeMaxReceiveCount:     strconv.Itoa(capacity.DefaultMaxReceiveCount),
+	KeyIntakeBatchSize:           strconv.Itoa(capacity.DefaultDrainBatchSize),
+	KeyIntakeBatchWindowSeconds:  "1",
+	KeyDrainMaxConcurrency:       "0",
+	KeySpikeMinutes:              "60",
 }
 
 // knownKeys lists every access911 key the program reads.
@@ -102,6 +115,8 @@ var knownKeys = []string{
 	KeyAPIThrottleBurst, KeyAPIThrottleRateRps, KeyExpectedP99Ms, KeyCapacityCheck,
 	KeyAlarmEmail, KeyCORSAllowOrigin, KeyLogRetentionDays,
 	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
+	KeyIntakeMode, KeyIntakeMaxReceiveCount, KeyIntakeBatchSize, KeyIntakeBatchWindowSeconds,
+	KeyDrainMaxConcurrency, KeySpikeMinutes,
 }
 
 // Keys lists every access911 configuration key the program reads.
