@@ -45,12 +45,25 @@ type AlarmsArgs struct {
 	ReservedConcurrency int
 	// TableName identifies the table's (and index's) metrics.
 	TableName pulumi.StringInput
+	// Intake, if set, adds the durable intake's alarms and widgets.
+	Intake *IntakeAlarms
 	// AlarmEmail, if set, subscribes an address to the alarm topic.
 	AlarmEmail string
 	// DashboardName names the CloudWatch dashboard; default the component name.
 	DashboardName string
 	Tags          pulumi.StringMap
 }
+
+// IntakeAlarms names the intake queue, its dead-letter queue and the drain
+// function, and the drain's maximum concurrency.
+type IntakeAlarms struct {
+	QueueName, DLQName, DrainFunctionName pulumi.StringInput
+	DrainConcurrency                      int
+}
+
+// OldestQueuedCallSeconds: a queued call waiting five minutes means the
+// drain is not keeping up or the table keeps refusing it.
+const OldestQueuedCallSeconds = 300
 
 // Alarms is the alarm topic, the alarms and the dashboard.
 type Alarms struct {
@@ -102,7 +115,11 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 			return nil, fmt.Errorf("alarms %q: subscription: %w", name, err)
 		}
 	}
-	for _, al := range alarmDefinitions(a) {
+	definitions := alarmDefinitions(a)
+	if a.Intake != nil {
+		definitions = append(definitions, intakeAlarmDefinitions(*a.Intake)...)
+	}
+	for _, al := range definitions {
 		args := al.args
 		args.Name = pulumi.Sprintf("%s-%s", name, al.name)
 		args.AlarmActions = pulumi.Array{topic.Arn}
@@ -114,8 +131,12 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 			return nil, fmt.Errorf("alarms %q: %s: %w", name, al.name, err)
 		}
 	}
-	body := pulumi.All(a.APIName, a.StageName, a.FunctionName, a.TableName).ApplyT(func(v []any) string {
-		return DashboardBody(a.Region, v[0].(string), v[1].(string), v[2].(string), v[3].(string))
+	queue, dlq := pulumi.StringInput(pulumi.String("")), pulumi.StringInput(pulumi.String(""))
+	if a.Intake != nil {
+		queue, dlq = a.Intake.QueueName, a.Intake.DLQName
+	}
+	body := pulumi.All(a.APIName, a.StageName, a.FunctionName, a.TableName, queue, dlq).ApplyT(func(v []any) string {
+		return DashboardBody(a.Region, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string), v[5].(string))
 	}).(pulumi.StringOutput)
 	dash, err := cloudwatch.NewDashboard(ctx, name, &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(a.DashboardName),
@@ -184,6 +205,28 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 	}
 }
 
+// intakeAlarmDefinitions watch the durable intake: anything in the
+// dead-letter queue (a call that failed every delivery), a queued call
+// waiting too long, a queue deeper than the drain fleet at its maximum
+// handles (seed 000's scale-up rule), and the drain function failing.
+func intakeAlarmDefinitions(in IntakeAlarms) []namedAlarm {
+	queue := pulumi.StringMap{"QueueName": in.QueueName}
+	dlq := pulumi.StringMap{"QueueName": in.DLQName}
+	return []namedAlarm{
+		{"IntakeDeadLetters", singleMetric(pulumi.String("Queued calls failed every delivery and wait in the dead-letter queue: fix the cause, then access911 replay"),
+			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", dlq, 0, 1)},
+		{"IntakeOldestCallAge", singleMetric(pulumi.Sprintf("A queued call has waited more than %d s to be stored", OldestQueuedCallSeconds),
+			"GreaterThanThreshold", "AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", queue, OldestQueuedCallSeconds, 2)},
+		{"IntakeQueueDepth", singleMetric(
+			pulumi.Sprintf("More than %d calls queued per drain invocation at the maximum of %d (seed 000 calculate_scaling_factor)",
+				capacity.ScaleUpQueueFactor, in.DrainConcurrency),
+			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", queue,
+			QueueDepthThreshold(in.DrainConcurrency), 2)},
+		{"DrainErrors", singleMetric(pulumi.String("The drain function crashed or timed out (its batches come back, then go to the dead-letter queue)"),
+			"GreaterThanThreshold", "AWS/Lambda", "Errors", "Sum", pulumi.StringMap{"FunctionName": in.DrainFunctionName}, 0, 1)},
+	}
+}
+
 // singleMetric alarms on one statistic of one metric over AlarmPeriodSeconds.
 func singleMetric(description pulumi.StringInput, operator, namespace, metric, stat string, dims pulumi.StringMap,
 	threshold float64, periods int) cloudwatch.MetricAlarmArgs {
@@ -228,7 +271,7 @@ func expression(id, expr, label string) cloudwatch.MetricAlarmMetricQueryArgs {
 // response time, error rate, concurrent executions, DynamoDB throttles and
 // queue depth, each widget in the given region, and the provider webhook's
 // deliveries and signature rejections.
-func DashboardBody(region, apiName, stage, functionName, tableName string) string {
+func DashboardBody(region, apiName, stage, functionName, tableName, queueName, dlqName string) string {
 	widget := func(x, y int, title string, metrics [][]any) map[string]any {
 		return map[string]any{
 			"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
@@ -266,6 +309,18 @@ func DashboardBody(region, apiName, stage, functionName, tableName string) strin
 			{contract.Namespace, contract.WebhookRejected, contract.ServiceDimension, contract.Service},
 		}),
 	}}
+	if queueName != "" {
+		body["widgets"] = append(body["widgets"].([]any),
+			widget(12, 18, "Intake queue", [][]any{
+				{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queueName, map[string]string{"stat": "Maximum"}},
+				{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlqName, map[string]string{"stat": "Maximum", "label": "dead letters"}},
+				{contract.Namespace, contract.CallsQueued, contract.ServiceDimension, contract.Service},
+				{contract.Namespace, contract.CallsDrained, contract.ServiceDimension, contract.Service},
+			}),
+			widget(0, 24, "Oldest queued call (s)", [][]any{
+				{"AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queueName, map[string]string{"stat": "Maximum"}},
+			}))
+	}
 	b, _ := json.Marshal(body)
 	return string(b)
 }

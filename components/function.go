@@ -39,6 +39,9 @@ type FunctionArgs struct {
 	// WebhookSecretArn is the provider's webhook secret, read once per cold
 	// start.
 	WebhookSecretArn pulumi.StringInput
+	// Intake, if set, is the durable intake queue the function falls back
+	// to (or, buffered, sends every call to).
+	Intake *FunctionIntake
 	// AllowOrigin is the CORS origin the handler answers; default
 	// contract.DefaultAllowOrigin.
 	AllowOrigin string
@@ -84,6 +87,14 @@ func (a FunctionArgs) validate() error {
 	return nil
 }
 
+// FunctionIntake is the intake queue as the call-intake function sees it.
+type FunctionIntake struct {
+	Mode      string // contract.IntakeDirect or IntakeBuffered
+	QueueURL  pulumi.StringInput
+	QueueArn  pulumi.StringInput
+	KMSKeyArn pulumi.StringInput
+}
+
 // Function is the call-intake Lambda with its role and log group.
 type Function struct {
 	pulumi.ResourceState
@@ -114,73 +125,40 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 	if err := ctx.RegisterComponentResource(FunctionType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(c)
-
-	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
-		NamePrefix:      pulumi.String("/aws/lambda/" + name + "-"),
-		RetentionInDays: pulumi.Int(a.LogRetentionDays),
-		Tags:            a.Tags,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("function %q: log group: %w", name, err)
-	}
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		Description:      pulumi.String("access911 call-intake Lambda"),
-		AssumeRolePolicy: pulumi.String(assumeRolePolicy("lambda.amazonaws.com")),
-		Tags:             a.Tags,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("function %q: role: %w", name, err)
-	}
-	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-		Role: role.ID(),
-		Policy: pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroup.Arn, a.WebhookSecretArn).ApplyT(func(v []any) string {
-			return FunctionPolicy(PolicyResources{Table: v[0].(string), Bucket: v[1].(string), ArchiveKey: v[2].(string),
-				LogGroup: v[3].(string), WebhookSecret: v[4].(string)}).JSON()
-		}).(pulumi.StringOutput),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("function %q: role policy: %w", name, err)
-	}
-
 	env := pulumi.StringMap{
 		contract.EnvCallsTable:       a.TableName,
 		contract.EnvArchiveBucket:    a.ArchiveBucketName,
 		contract.EnvCORSAllowOrigin:  pulumi.String(a.AllowOrigin),
 		contract.EnvWebhookSecretARN: a.WebhookSecretArn,
 	}
-	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
-		Description:                  pulumi.String("access911 call intake: provider webhook, POST /calls, queries, /simulate"),
-		Runtime:                      pulumi.String(contract.Runtime),
-		Architectures:                pulumi.StringArray{pulumi.String(contract.Architecture)},
-		Handler:                      pulumi.String(contract.Binary),
-		Code:                         a.Code,
-		SourceCodeHash:               pulumi.String(a.CodeHash),
-		Role:                         role.Arn,
-		MemorySize:                   pulumi.Int(a.MemoryMB),
-		Timeout:                      pulumi.Int(a.TimeoutSeconds),
-		ReservedConcurrentExecutions: pulumi.Int(a.ReservedConcurrency),
-		Environment:                  lambda.FunctionEnvironmentArgs{Variables: env},
-		TracingConfig:                lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
-		LoggingConfig: lambda.FunctionLoggingConfigArgs{
-			LogFormat:           pulumi.String("JSON"),
-			LogGroup:            logGroup.Name,
-			ApplicationLogLevel: pulumi.String("INFO"),
-			SystemLogLevel:      pulumi.String("WARN"),
+	queueArn, queueKey := pulumi.StringInput(pulumi.String("")), pulumi.StringInput(pulumi.String(""))
+	if a.Intake != nil {
+		env[contract.EnvIntakeQueueURL] = a.Intake.QueueURL
+		env[contract.EnvIntakeMode] = pulumi.String(a.Intake.Mode)
+		queueArn, queueKey = a.Intake.QueueArn, a.Intake.KMSKeyArn
+	}
+	fn, err := registerLambda(ctx, name, lambdaSpec{
+		description: "access911 call intake: provider webhook, POST /calls, queries, /simulate",
+		roleNote:    "access911 call-intake Lambda",
+		code:        a.Code, codeHash: a.CodeHash,
+		memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: a.ReservedConcurrency,
+		logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,
+		policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
+			return pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroupArn, a.WebhookSecretArn, queueArn, queueKey).ApplyT(func(v []any) string {
+				return FunctionPolicy(PolicyResources{Table: v[0].(string), Bucket: v[1].(string), ArchiveKey: v[2].(string),
+					LogGroup: v[3].(string), WebhookSecret: v[4].(string), Queue: v[5].(string), QueueKey: v[6].(string)}).JSON()
+			}).(pulumi.StringOutput)
 		},
-		Tags: a.Tags,
-		// The role's permissions must exist before the first invocation.
-	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("function %q: %w", name, err)
 	}
-
-	c.Lambda = fn
-	c.FunctionName = fn.Name
-	c.FunctionArn = fn.Arn
-	c.InvokeArn = fn.InvokeArn
-	c.RoleArn = role.Arn
-	c.LogGroupName = logGroup.Name
+	c.Lambda = fn.function
+	c.FunctionName = fn.function.Name
+	c.FunctionArn = fn.function.Arn
+	c.InvokeArn = fn.function.InvokeArn
+	c.RoleArn = fn.role.Arn
+	c.LogGroupName = fn.logGroup.Name
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"functionName": c.FunctionName, "functionArn": c.FunctionArn, "invokeArn": c.InvokeArn,
 		"roleArn": c.RoleArn, "logGroupName": c.LogGroupName,
@@ -188,6 +166,76 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 		return nil, err
 	}
 	return c, nil
+}
+
+// lambdaSpec is one Lambda of the project: the artifact's binary with its
+// own sizing, environment and role policy (built from its log group's ARN).
+type lambdaSpec struct {
+	description, roleNote              string
+	code                               pulumi.Archive
+	codeHash                           string
+	memoryMB, timeoutSeconds, reserved int
+	logRetentionDays                   int
+	env                                pulumi.StringMap
+	tags                               pulumi.StringMap
+	policy                             func(logGroupArn pulumi.StringOutput) pulumi.StringOutput
+}
+
+type registeredLambda struct {
+	function *lambda.Function
+	role     *iam.Role
+	logGroup *cloudwatch.LogGroup
+}
+
+// registerLambda registers a log group with retention, a role with the
+// spec's policy, and the function on provided.al2023/arm64 with JSON logs
+// and active tracing, created only once its permissions exist.
+func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pulumi.ResourceOption) (registeredLambda, error) {
+	var r registeredLambda
+	var err error
+	if r.logGroup, err = cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/aws/lambda/" + name + "-"),
+		RetentionInDays: pulumi.Int(spec.logRetentionDays),
+		Tags:            spec.tags,
+	}, parent); err != nil {
+		return r, fmt.Errorf("log group: %w", err)
+	}
+	if r.role, err = iam.NewRole(ctx, name, &iam.RoleArgs{
+		Description:      pulumi.String(spec.roleNote),
+		AssumeRolePolicy: pulumi.String(assumeRolePolicy("lambda.amazonaws.com")),
+		Tags:             spec.tags,
+	}, parent); err != nil {
+		return r, fmt.Errorf("role: %w", err)
+	}
+	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Role: r.role.ID(), Policy: spec.policy(r.logGroup.Arn),
+	}, parent)
+	if err != nil {
+		return r, fmt.Errorf("role policy: %w", err)
+	}
+	r.function, err = lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
+		Description:                  pulumi.String(spec.description),
+		Runtime:                      pulumi.String(contract.Runtime),
+		Architectures:                pulumi.StringArray{pulumi.String(contract.Architecture)},
+		Handler:                      pulumi.String(contract.Binary),
+		Code:                         spec.code,
+		SourceCodeHash:               pulumi.String(spec.codeHash),
+		Role:                         r.role.Arn,
+		MemorySize:                   pulumi.Int(spec.memoryMB),
+		Timeout:                      pulumi.Int(spec.timeoutSeconds),
+		ReservedConcurrentExecutions: pulumi.Int(spec.reserved),
+		Environment:                  lambda.FunctionEnvironmentArgs{Variables: spec.env},
+		TracingConfig:                lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
+		LoggingConfig: lambda.FunctionLoggingConfigArgs{
+			LogFormat:           pulumi.String("JSON"),
+			LogGroup:            r.logGroup.Name,
+			ApplicationLogLevel: pulumi.String("INFO"),
+			SystemLogLevel:      pulumi.String("WARN"),
+		},
+		Tags: spec.tags,
+		// The role's permissions must exist before the first invocation.
+	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	return r, err
 }
 
 // FunctionDynamoDBActions are exactly the DynamoDB calls the handler makes.
@@ -198,17 +246,18 @@ var FunctionDynamoDBActions = []string{
 // PolicyResources are the ARNs the function's policy grants access to.
 type PolicyResources struct {
 	Table, Bucket, ArchiveKey, LogGroup, WebhookSecret string
+	// Queue and QueueKey: the intake queue and its key ("" without one).
+	Queue, QueueKey string
 }
 
 // FunctionPolicy is the Lambda role's policy: the handler's DynamoDB actions
 // on this table and its index; PutObject under the archive prefix with the
 // archive key, HeadObject (s3:GetObject) on call audio only, reading and
 // deleting inbox deliveries (decrypting with the archive key); reading
-// the webhook secret; its own log group; and X-Ray (which has no
-// resource-level permissions, hence its "*" resource; no action is a
-// wildcard).
+// the webhook secret; its own log group; X-Ray; and with an intake queue,
+// SendMessage on it with its key.
 func FunctionPolicy(r PolicyResources) PolicyDocument {
-	return PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{
+	doc := PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{
 		{
 			Sid: "CallsTable", Effect: "Allow",
 			Action:   FunctionDynamoDBActions,
@@ -246,10 +295,21 @@ func FunctionPolicy(r PolicyResources) PolicyDocument {
 			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{r.LogGroup + ":*"},
 		},
-		{
-			Sid: "Tracing", Effect: "Allow",
-			Action:   []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
-			Resource: []string{"*"},
-		},
+		tracingStatement,
 	}}
+	if r.Queue != "" {
+		doc.Statement = append(doc.Statement,
+			PolicyStatement{Sid: "EnqueueCalls", Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: []string{r.Queue}},
+			PolicyStatement{Sid: "EncryptQueuedCalls", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{r.QueueKey}})
+	}
+	return doc
+}
+
+// tracingStatement lets a function send X-Ray traces, which has no
+// resource-level permissions, hence its "*" resource; no action is a
+// wildcard.
+var tracingStatement = PolicyStatement{
+	Sid: "Tracing", Effect: "Allow",
+	Action:   []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
+	Resource: []string{"*"},
 }

@@ -26,6 +26,10 @@ const (
 	OutputCapacityCheck            = "capacityCheck"
 	OutputTableBilling             = "tableBilling"
 	OutputWebhookURL               = "webhookUrl"
+	OutputIntakeQueueURL           = "intakeQueueUrl"
+	OutputIntakeDLQURL             = "intakeDlqUrl"
+	OutputDrainFunctionName        = "drainFunctionName"
+	OutputIntakeModel              = "intakeModel"
 	OutputWebhookInboxURL          = "webhookInboxUrl"
 	OutputWebhookSecretArn         = "webhookSecretArn"
 	// DNS failover outputs, present when the stack manages the shared hostname.

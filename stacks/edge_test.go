@@ -66,6 +66,8 @@ func TestFunctionPerStack(t *testing.T) {
 				contract.EnvArchiveBucket:    "access911-archive-0123456",
 				contract.EnvCORSAllowOrigin:  "*",
 				contract.EnvWebhookSecretARN: secretArn,
+				contract.EnvIntakeQueueURL:   "https://sqs." + region + ".amazonaws.com/" + preview.MockAccountID + "/access911-intake-queue-0123456",
+				contract.EnvIntakeMode:       "direct",
 			}, get(fn, "environment.variables"))
 
 			role := one(t, res, roleType, "access911-intake")
@@ -91,13 +93,17 @@ func TestFunctionPerStack(t *testing.T) {
 				"reads only call audio (to link it) and inbox deliveries, nothing else in the archive")
 			assert.Equal(t, []string{"arn:aws:s3:::access911-archive-0123456/inbox/elevenlabs/*"}, grants["s3:DeleteObject"],
 				"deletes processed inbox deliveries only")
-			assert.Equal(t, grants["kms:GenerateDataKey"], grants["kms:Decrypt"], "decrypts with the archive key only")
+			assert.Equal(t, grants["kms:GenerateDataKey"], grants["kms:Decrypt"], "decrypts only with the keys it encrypts with")
 			assert.Equal(t, []string{secretArn}, grants["secretsmanager:GetSecretValue"], "this stack's webhook secret only")
-			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-archive-key-id"}, grants["kms:GenerateDataKey"])
+			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-archive-key-id",
+				"arn:aws:kms:" + region + ":" + preview.MockAccountID + ":key/access911-intake-queue-key-id"}, grants["kms:GenerateDataKey"],
+				"the archive's key and the intake queue's key only")
 			logArn := "arn:aws:logs:" + region + ":" + preview.MockAccountID + ":log-group:" + lgName + ":*"
 			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
 			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
-			assert.Len(t, grants, 15, "nothing beyond what the handler uses: %v", grants)
+			queueArn := "arn:aws:sqs:" + region + ":" + preview.MockAccountID + ":access911-intake-queue-0123456"
+			assert.Equal(t, []string{queueArn}, grants["sqs:SendMessage"], "sends to this region's intake queue only")
+			assert.Len(t, grants, 16, "nothing beyond what the handler uses: %v", grants)
 		})
 	}
 }
@@ -232,7 +238,7 @@ func TestAlarmsPerStack(t *testing.T) {
 				assert.Equal(t, []any{topicArn}, get(a, "okActions"), a.Name)
 				assert.Equal(t, "notBreaching", get(a, "treatMissingData"), a.Name)
 			}
-			require.Len(t, alarms, 9)
+			require.Len(t, alarms, 13)
 
 			er := alarms["HighErrorRate"]
 			assert.Equal(t, 5.0, get(er, "threshold"), "seed HighErrorRate Threshold 5.0")
@@ -272,7 +278,7 @@ func TestAlarmsPerStack(t *testing.T) {
 				} `json:"widgets"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(body), &dashDoc))
-			require.Len(t, dashDoc.Widgets, 7)
+			require.Len(t, dashDoc.Widgets, 9)
 			for _, w := range dashDoc.Widgets {
 				assert.Equal(t, tc.stack, w.Properties["region"], "metric widgets name their region")
 			}

@@ -41,11 +41,11 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n%w", ctx.Stack(), err)
 	}
-	billing, err := TableBilling(cfg)
+	size, err := Sizing(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %s: %w", ctx.Stack(), stackconfig.KeyNormalLoadRps, err)
 	}
-	report := CapacityReport(cfg, billing)
+	report := size.Report
 	if err := report.Err(); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
@@ -62,12 +62,13 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
-	r, err := compose(ctx, cfg, billing, code, secretValue)
+	r, err := compose(ctx, cfg, size, code, secretValue)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
 	outputs := r.outputs(cfg)
-	outputs[contract.OutputTableBilling] = billingOutput(billing)
+	outputs[contract.OutputTableBilling] = billingOutput(size.Billing)
+	outputs[contract.OutputIntakeModel] = intakeOutput(cfg, size.Buffer)
 	outputs[contract.OutputCapacityCheck] = capacityOutput(report)
 	outputs[contract.OutputArtifactSHA256] = pulumi.String(code.SHA256)
 	return outputs, nil
@@ -82,11 +83,13 @@ type region struct {
 	api     *components.API
 	alarms  *components.Alarms
 	dns     *components.Failover // nil without a shared hostname
+	queue   *components.IntakeQueue
+	drain   *components.Drain
 }
 
 // compose registers the region's components, each through the region's
 // explicit provider (the archive's replica through a second one).
-func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billing, code artifact.Artifact,
+func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifact.Artifact,
 	secretValue pulumi.StringInput) (*region, error) {
 	provider, err := newProvider(ctx, cfg.Region)
 	if err != nil {
@@ -98,29 +101,60 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billi
 	}
 	inRegion := pulumi.Provider(provider)
 	r := &region{}
+	if err := r.data(ctx, cfg, size.Billing, provider, replicaProvider, secretValue); err != nil {
+		return nil, err
+	}
+	if err := r.compute(ctx, cfg, size.Buffer, code, inRegion); err != nil {
+		return nil, err
+	}
+	if err := r.edge(ctx, cfg, inRegion); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// data registers the calls table (or this region's replica), the archive
+// and the webhook secret.
+func (r *region) data(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billing, provider, replicaProvider *aws.Provider,
+	secretValue pulumi.StringInput) error {
+	inRegion := pulumi.Provider(provider)
 	tableArgs := &components.CallsTableArgs{Name: cfg.TableName, Billing: billing}
 	if !cfg.IsHome() {
 		arn, err := globalTableArn(ctx, provider, cfg)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tableArgs.GlobalTableArn = pulumi.String(arn)
 	}
+	var err error
 	if r.table, err = components.NewCallsTable(ctx, "calls", tableArgs, inRegion); err != nil {
-		return nil, err
+		return err
 	}
 	if r.archive, err = components.NewArchiveBucket(ctx, "access911-archive", &components.ArchiveBucketArgs{
 		ReplicaProvider: replicaProvider,
 	}, inRegion); err != nil {
-		return nil, err
+		return err
 	}
-	if r.secret, err = components.NewWebhookSecret(ctx, "access911-webhook-secret", &components.WebhookSecretArgs{
+	r.secret, err = components.NewWebhookSecret(ctx, "access911-webhook-secret", &components.WebhookSecretArgs{
 		Value: secretValue,
+	}, inRegion)
+	return err
+}
+
+// compute registers the intake queue, the call-intake function and the
+// drain function that empties the queue.
+func (r *region) compute(ctx *pulumi.Context, cfg stackconfig.Config, buffer capacity.Buffer, code artifact.Artifact,
+	inRegion pulumi.ResourceOption) error {
+	var err error
+	if r.queue, err = components.NewIntakeQueue(ctx, "access911-intake-queue", &components.IntakeQueueArgs{
+		DrainTimeoutSeconds: capacity.TimeoutSeconds,
+		MaxReceiveCount:     cfg.IntakeMaxReceiveCount,
 	}, inRegion); err != nil {
-		return nil, err
+		return err
 	}
+	archive := pulumi.NewFileArchive(projectRelative(code.Path))
 	if r.fn, err = components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
-		Code:                pulumi.NewFileArchive(projectRelative(code.Path)),
+		Code:                archive,
 		CodeHash:            code.SHA256,
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
 		MemoryMB:            cfg.LambdaMemoryMB,
@@ -132,14 +166,20 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, billing capacity.Billi
 		ArchiveBucketArn:    r.archive.BucketArn,
 		ArchiveKMSKeyArn:    r.archive.KMSKeyArn,
 		WebhookSecretArn:    r.secret.SecretArn,
-		AllowOrigin:         cfg.CORSAllowOrigin,
+		Intake: &components.FunctionIntake{Mode: cfg.IntakeMode, QueueURL: r.queue.QueueURL,
+			QueueArn: r.queue.QueueArn, KMSKeyArn: r.queue.KMSKeyArn},
+		AllowOrigin: cfg.CORSAllowOrigin,
 	}, inRegion); err != nil {
-		return nil, err
+		return err
 	}
-	if err := r.edge(ctx, cfg, inRegion); err != nil {
-		return nil, err
-	}
-	return r, nil
+	r.drain, err = components.NewDrain(ctx, "access911-drain", &components.DrainArgs{
+		Code: archive, CodeHash: code.SHA256, Queue: r.queue,
+		TableName: r.table.TableName, TableArn: r.table.TableArn,
+		BatchSize: cfg.IntakeBatchSize, BatchWindowSeconds: cfg.IntakeBatchWindowSeconds,
+		MaxConcurrency: buffer.Concurrency, TimeoutSeconds: capacity.TimeoutSeconds,
+		MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
+	}, inRegion)
+	return err
 }
 
 // edge registers the API, its alarms and, with a shared hostname, the DNS
@@ -170,8 +210,10 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 		FunctionName:        r.fn.FunctionName,
 		ReservedConcurrency: r.fn.ReservedConcurrency,
 		TableName:           r.table.TableName,
-		AlarmEmail:          cfg.AlarmEmail,
-		DashboardName:       "access911-" + cfg.Region,
+		Intake: &components.IntakeAlarms{QueueName: r.queue.QueueName, DLQName: r.queue.DLQName,
+			DrainFunctionName: r.drain.FunctionName, DrainConcurrency: r.drain.MaxConcurrency},
+		AlarmEmail:    cfg.AlarmEmail,
+		DashboardName: "access911-" + cfg.Region,
 	}, inRegion); err != nil {
 		return err
 	}
@@ -215,6 +257,9 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		contract.OutputWebhookURL:               pulumi.Sprintf("%s%s", r.api.InvokeURL, contract.ProviderWebhook.Path),
 		contract.OutputWebhookInboxURL:          pulumi.Sprintf("%s%s", r.api.InvokeURL, contract.ProviderInbox.Path),
 		contract.OutputWebhookSecretArn:         r.secret.SecretArn,
+		contract.OutputIntakeQueueURL:           r.queue.QueueURL,
+		contract.OutputIntakeDLQURL:             r.queue.DLQURL,
+		contract.OutputDrainFunctionName:        r.drain.FunctionName,
 		contract.OutputAPIKeyID:                 r.api.APIKeyID,
 		contract.OutputAlarmTopicArn:            r.alarms.TopicArn,
 		contract.OutputDashboardName:            r.alarms.DashboardName,
@@ -227,6 +272,62 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		out[contract.OutputRegionalDomainName] = r.dns.RegionalDomainName
 	}
 	return out
+}
+
+// Size is what a stack's configuration sizes before anything is
+// registered: the table's billing, the intake queue model and the capacity
+// check over both.
+type Size struct {
+	Billing capacity.Billing
+	Buffer  capacity.Buffer
+	Report  capacity.Report
+}
+
+// Sizing decides billing, models the intake queue and runs the check.
+func Sizing(cfg stackconfig.Config) (Size, error) {
+	billing, err := TableBilling(cfg)
+	if err != nil {
+		return Size{}, err
+	}
+	in := BufferInput(cfg, billing)
+	buffer := capacity.ModelBuffer(in)
+	report := CapacityReport(cfg, billing)
+	report.Findings = append(report.Findings, buffer.Findings(in)...)
+	return Size{Billing: billing, Buffer: buffer, Report: report}, nil
+}
+
+// BufferInput is the intake queue model's view of a stack: the spike after
+// the stage throttle, the drain mapping's batch and concurrency, what the
+// table takes at once, and the queue's redrive and retention.
+func BufferInput(cfg stackconfig.Config, billing capacity.Billing) capacity.BufferInput {
+	tableWrites := float64(capacity.OnDemandInstantWCU)
+	if billing.Mode == capacity.Provisioned {
+		tableWrites = float64(billing.WriteCapacity)
+	}
+	return capacity.BufferInput{
+		FailoverLoadRps: cfg.FailoverLoadRps, RateLimit: float64(cfg.APIThrottleRateRps),
+		BatchSize: cfg.IntakeBatchSize, PutDuration: time.Duration(cfg.ExpectedP99Ms) * time.Millisecond,
+		MaxConcurrency: cfg.DrainMaxConcurrency, TableWriteRps: tableWrites,
+		SpikeDuration:     time.Duration(cfg.SpikeMinutes) * time.Minute,
+		MaxReceiveCount:   cfg.IntakeMaxReceiveCount,
+		VisibilityTimeout: time.Duration(capacity.VisibilityTimeoutFactor*capacity.TimeoutSeconds) * time.Second,
+		Retention:         capacity.QueueRetentionDays * 24 * time.Hour,
+	}
+}
+
+// intakeOutput is the intake queue model, for the plan.
+func intakeOutput(cfg stackconfig.Config, b capacity.Buffer) pulumi.Map {
+	steps := pulumi.Array{}
+	for _, s := range b.Scaling {
+		steps = append(steps, pulumi.Map{"minute": pulumi.Int(s.Minute), "instances": pulumi.Int(s.Instances), "depth": pulumi.Float64(s.Depth)})
+	}
+	return pulumi.Map{
+		"mode": pulumi.String(cfg.IntakeMode), "arrivalRps": pulumi.Float64(b.ArrivalRps),
+		"perInstanceRps": pulumi.Float64(b.PerInstanceRps), "drainConcurrency": pulumi.Int(b.Concurrency),
+		"sizedConcurrency": pulumi.Int(b.SizedConcurrency), "drainRps": pulumi.Float64(b.DrainRps),
+		"peakBacklog": pulumi.Float64(b.PeakBacklog), "drainSeconds": pulumi.Float64(b.DrainTime.Seconds()),
+		"outageToleranceSeconds": pulumi.Float64(b.OutageTolerance.Seconds()), "scaling": steps,
+	}
 }
 
 // TableBilling decides the global table's billing once, identically in every

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,6 +28,13 @@ type Drainer struct {
 	Store   Putter
 	Metrics *metrics.Emitter
 	Log     *slog.Logger
+	// Depth, if set, reads the queue's depth; the drainer emits it as the
+	// QueueDepth metric (seed 000's key metric) at most every DepthEvery.
+	Depth      func(ctx context.Context) (int, error)
+	DepthEvery time.Duration
+
+	depthMu   sync.Mutex
+	depthSent time.Time
 }
 
 // Handle drains one batch.
@@ -58,7 +66,31 @@ func (d *Drainer) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		{Name: contract.CallsDrained, Value: float64(stored), Unit: metrics.Count},
 		{Name: contract.Errors, Value: float64(len(failures)), Unit: metrics.Count},
 	}, map[string]any{"batch": len(ev.Records)})
+	d.emitDepth(ctx)
 	return events.SQSEventResponse{BatchItemFailures: failures}, nil
+}
+
+// emitDepth reports the queue's depth, rate-limited per instance so a busy
+// drain does not double its SQS calls.
+func (d *Drainer) emitDepth(ctx context.Context) {
+	if d.Depth == nil {
+		return
+	}
+	d.depthMu.Lock()
+	due := time.Since(d.depthSent) >= d.DepthEvery
+	if due {
+		d.depthSent = time.Now()
+	}
+	d.depthMu.Unlock()
+	if !due {
+		return
+	}
+	n, err := d.Depth(ctx)
+	if err != nil {
+		d.logger().Warn("queue depth", "err", err)
+		return
+	}
+	d.Metrics.Emit([]metrics.Value{{Name: contract.QueueDepth, Value: float64(n), Unit: metrics.Count}}, map[string]any{"queue": "intake"})
 }
 
 func (d *Drainer) drainOne(ctx context.Context, m events.SQSMessage) (bool, error) {

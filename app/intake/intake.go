@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/access911/access911-infra/app/calls"
 )
@@ -24,6 +26,7 @@ type Queue interface {
 // SQSAPI is the part of the SQS client the queue uses.
 type SQSAPI interface {
 	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
 // SQSQueue is the intake queue. SendMessage returns only once SQS has
@@ -46,6 +49,18 @@ func (q *SQSQueue) Enqueue(ctx context.Context, c calls.Call) error {
 		return fmt.Errorf("enqueue call %q: %w", c.ConversationID, err)
 	}
 	return nil
+}
+
+// Depth is the queue's approximate number of visible messages.
+func (q *SQSQueue) Depth(ctx context.Context) (int, error) {
+	out, err := q.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(q.URL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queue depth: %w", err)
+	}
+	return strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
 }
 
 // Decode reads a queued call. A message that is not a call is a poison

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -52,13 +53,14 @@ func main() {
 		archive := &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
 		h.Archive, h.Inbox = archive, archive
 	}
-	if url := os.Getenv(contract.EnvIntakeQueueURL); url != "" {
-		h.Queue = &intake.SQSQueue{Client: sqs.NewFromConfig(cfg), URL: url}
-		h.IntakeMode = os.Getenv(contract.EnvIntakeMode)
-	}
 	// The same binary is the drain function: its event source mapping hands
 	// it SQS batches.
 	drainer := &intake.Drainer{Store: callsTable, Metrics: h.Metrics, Log: log}
+	if url := os.Getenv(contract.EnvIntakeQueueURL); url != "" {
+		queue := &intake.SQSQueue{Client: sqs.NewFromConfig(cfg), URL: url}
+		h.Queue, h.IntakeMode = queue, os.Getenv(contract.EnvIntakeMode)
+		drainer.Depth, drainer.DepthEvery = queue.Depth, 10*time.Second
+	}
 	// Read on the first provider delivery, then kept for the function's life.
 	if arn := os.Getenv(contract.EnvWebhookSecretARN); arn != "" {
 		h.WebhookSecrets = &handler.SecretsManagerSource{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}

@@ -168,7 +168,7 @@ func writeStack(w io.Writer, s Stack) {
 		len(custom), providers, components, r.Duration.Round(time.Millisecond))
 	fmt.Fprintln(w, "  outputs:")
 	for _, k := range slices.Sorted(maps.Keys(r.Outputs)) {
-		if k == contract.OutputCapacityCheck || k == contract.OutputTableBilling {
+		if k == contract.OutputCapacityCheck || k == contract.OutputTableBilling || k == contract.OutputIntakeModel {
 			continue // printed above
 		}
 		fmt.Fprintf(w, "    %-26s %v\n", k, r.Outputs[k])
@@ -206,12 +206,59 @@ func writeDecisions(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 	for _, f := range findings {
 		fmt.Fprintf(w, "    %s\n", findingFromOutput(f))
 	}
+	writeIntake(w, c, outputs)
 	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
 	if c.DNSEnabled() {
 		fmt.Fprintf(w, "  DNS: %s weight %v (%s routing), health check on this region's /health\n\n", c.APIHostname, outputs[contract.OutputDNSWeight], c.Routing)
 	} else {
 		fmt.Fprintf(w, "  DNS failover: off (set %s and %s in Pulumi.yaml)\n\n", stackconfig.KeyAPIHostname, stackconfig.KeyHostedZoneID)
 	}
+}
+
+// writeIntake prints the intake queue model the stack exported: the drain
+// fleet, the spike, the outage a queued call survives, and seed 000's
+// calculate_scaling_factor applied minute by minute.
+func writeIntake(w io.Writer, c stackconfig.Config, outputs map[string]any) {
+	m, _ := outputs[contract.OutputIntakeModel].(map[string]any)
+	f := func(k string) float64 { v, _ := m[k].(float64); return v }
+	i := func(k string) int { return toInt(m[k]) }
+	sized := "configured"
+	if c.DrainMaxConcurrency == 0 {
+		sized = "sized by the capacity check"
+	}
+	fmt.Fprintf(w, "  intake (%s): queue + dead-letter queue (maxReceiveCount %d, retention %d d); drain batch %d, window %d s, %d concurrent (%s; %.0f calls/s each)\n",
+		c.IntakeMode, c.IntakeMaxReceiveCount, capacity.QueueRetentionDays, c.IntakeBatchSize, c.IntakeBatchWindowSeconds,
+		i("drainConcurrency"), sized, f("perInstanceRps"))
+	fmt.Fprintf(w, "    10x spike: %.0f calls/s arrive, the drain stores %.0f calls/s; backlog peaks at %.0f calls, drains in %s after the spike\n",
+		f("arrivalRps"), f("drainRps"), f("peakBacklog"), time.Duration(f("drainSeconds")*float64(time.Second)).Round(time.Second))
+	fmt.Fprintf(w, "    a table outage of up to %s leaves queued calls in the queue; longer, they move to the dead-letter queue (access911 replay)\n",
+		time.Duration(f("outageToleranceSeconds")*float64(time.Second)))
+	steps, _ := m["scaling"].([]any)
+	peakAt, peakDepth, maxAt, maxInstances := 0, 0.0, 0, 0
+	for n, s := range steps {
+		st, _ := s.(map[string]any)
+		depth, _ := st["depth"].(float64)
+		instances := toInt(st["instances"])
+		if depth > peakDepth {
+			peakAt, peakDepth = n+1, depth
+		}
+		if instances > maxInstances {
+			maxAt, maxInstances = n+1, instances
+		}
+	}
+	fmt.Fprintf(w, "    seed calculate_scaling_factor, from %d instances each minute of a %d-minute spike: %d instances by minute %d, "+
+		"peak depth %.0f at minute %d, steady depth again at minute %d\n",
+		capacity.MinDrainConcurrency, c.SpikeMinutes, maxInstances, maxAt, peakDepth, peakAt, len(steps))
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case float64:
+		return int(x)
+	}
+	return 0
 }
 
 // findingFromOutput reads one capacity finding back from the stack output.

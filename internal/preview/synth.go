@@ -284,6 +284,12 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		api, _ := inputs["restApi"].(string)
 		stage, _ := inputs["stageName"].(string)
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
+	case "aws:sqs/queue:Queue":
+		prefix, _ := inputs["namePrefix"].(string)
+		queue := prefix + "0123456"
+		set("name", queue)
+		set("arn", fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, MockAccountID, queue))
+		set("url", fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, MockAccountID, queue))
 	case "aws:secretsmanager/secret:Secret":
 		prefix, _ := inputs["namePrefix"].(string)
 		secret := prefix + "0123456"
