@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -28,6 +29,13 @@ type Drainer struct {
 	Store   Putter
 	Metrics *metrics.Emitter
 	Log     *slog.Logger
+	// PutAttempts bounds the tries of each put within one invocation
+	// (default DefaultPutAttempts), with exponential backoff and full
+	// jitter, as long as the invocation has time left. Under sustained
+	// throttling the SDK's retry quota runs out and it stops retrying; the
+	// drainer, which no caller waits on, keeps trying so a throttled table
+	// does not walk queued calls to the dead-letter queue.
+	PutAttempts int
 	// Depth, if set, reads the queue's depth; the drainer emits it as the
 	// QueueDepth metric (seed 000's key metric) at most every DepthEvery.
 	Depth      func(ctx context.Context) (int, error)
@@ -93,13 +101,39 @@ func (d *Drainer) emitDepth(ctx context.Context) {
 	d.Metrics.Emit([]metrics.Value{{Name: contract.QueueDepth, Value: float64(n), Unit: metrics.Count}}, map[string]any{"queue": "intake"})
 }
 
+// DefaultPutAttempts is how often the drainer tries one put per invocation.
+const DefaultPutAttempts = 6
+
+// backoff bounds: 50 ms doubling to 2 s, full jitter.
+const (
+	backoffBase = 50 * time.Millisecond
+	backoffMax  = 2 * time.Second
+)
+
 func (d *Drainer) drainOne(ctx context.Context, m events.SQSMessage) (bool, error) {
 	c, err := Decode(m.Body)
 	if err != nil {
 		return false, err
 	}
-	_, created, err := d.Store.Put(ctx, c)
-	return created, err
+	attempts := d.PutAttempts
+	if attempts == 0 {
+		attempts = DefaultPutAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		_, created, err := d.Store.Put(ctx, c)
+		if err == nil || attempt >= attempts {
+			return created, err
+		}
+		wait := time.Duration(rand.Int64N(int64(min(backoffBase<<attempt, backoffMax))))
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait+backoffMax {
+			return false, err // no time for another try: the message comes back
+		}
+		select {
+		case <-ctx.Done():
+			return false, err
+		case <-time.After(wait):
+		}
+	}
 }
 
 func (d *Drainer) logger() *slog.Logger {

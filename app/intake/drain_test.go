@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
@@ -60,7 +61,7 @@ func TestDrainReportsOnlyFailedMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &putter{stored: map[string]calls.Call{}, fail: tt.failIDs}
-			resp, err := (&Drainer{Store: p}).Handle(context.Background(), events.SQSEvent{Records: tt.batch})
+			resp, err := (&Drainer{Store: p, PutAttempts: 1}).Handle(context.Background(), events.SQSEvent{Records: tt.batch})
 			require.NoError(t, err, "partial failures are reported, never an error (that would retry the whole batch)")
 			var failed []string
 			for _, f := range resp.BatchItemFailures {
@@ -93,4 +94,38 @@ func TestDecodeRoundTrip(t *testing.T) {
 	got, err := Decode(string(b))
 	require.NoError(t, err)
 	assert.Equal(t, c, got, "the queued record is the record stored")
+}
+
+// flaky fails each call's first tries, as a throttled table does.
+type flaky struct {
+	putter
+	failFirst int
+	tries     map[string]int
+}
+
+func (f *flaky) Put(ctx context.Context, c calls.Call) (calls.Call, bool, error) {
+	f.mu.Lock()
+	f.tries[c.ConversationID]++
+	n := f.tries[c.ConversationID]
+	f.mu.Unlock()
+	if n <= f.failFirst {
+		return calls.Call{}, false, errors.New("ProvisionedThroughputExceededException")
+	}
+	return f.putter.Put(ctx, c)
+}
+
+func TestDrainRetriesAThrottledPutWithinTheInvocation(t *testing.T) {
+	f := &flaky{putter: putter{stored: map[string]calls.Call{}}, failFirst: 3, tries: map[string]int{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := (&Drainer{Store: f}).Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "a"), message(t, "b")}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures, "three throttled tries, the fourth stores: nothing comes back")
+	assert.Equal(t, map[string]int{"a": 4, "b": 4}, f.tries)
+
+	f = &flaky{putter: putter{stored: map[string]calls.Call{}}, failFirst: 100, tries: map[string]int{}}
+	resp, err = (&Drainer{Store: f, PutAttempts: 2}).Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "a")}})
+	require.NoError(t, err)
+	assert.Len(t, resp.BatchItemFailures, 1, "out of attempts: the message comes back after the visibility timeout")
+	assert.Equal(t, 2, f.tries["a"])
 }

@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/drill"
+	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/preview"
@@ -48,6 +50,11 @@ Usage:
   access911 simulate [--scenario NAME] [--num-calls N] [--seed N] [--target URL] [--stack NAME]
       POST /simulate once (the seed's curl) against --target, or against a
       local server on DynamoDB Local started for the call, and print the result.
+  access911 spike [--fault throttle|outage] [--calls N] [--rate RPS] [--throttle-rate 0.5] [--outage 10s] [--stack NAME]
+      On the local stack with the durable intake (DynamoDB Local + moto's SQS), inject
+      table throttling or an outage, send a bounded spike of distinct calls (default
+      10x the stack's failover load, one second's worth), wait for the intake queue to
+      drain, and read every accepted call back. Exits 1 if a call was lost or stored twice.
   access911 webhook-send --type post_call_transcription|post_call_audio|call_initiation_failure
                          [--target URL] [--conversation-id ID] [--audio-bytes N] [--stack NAME]
       Send one realistic provider delivery, signed with $ELEVENLABS_WEBHOOK_SECRET
@@ -83,6 +90,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"drill":        runDrill,
 	"benchsummary": runBenchSummary,
 	"webhook-send": runWebhookSend,
+	"spike":        runSpike,
 }
 
 // errUsage is a bad invocation whose reason the flag package already printed.
@@ -333,6 +341,53 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "HTTP %d %s\n", status, body)
 	if status != 200 {
 		return fmt.Errorf("/simulate answered HTTP %d", status)
+	}
+	return nil
+}
+
+func runSpike(args []string, stdout, stderr io.Writer) error {
+	fs, stack, dir := localFlags("spike", stderr)
+	fault := fs.String("fault", local.FaultThrottle, "throttle (a share of table writes refused) or outage (the table down)")
+	n := fs.Int("calls", 0, "calls to send (default: 10x the stack's failover load)")
+	rate := fs.Float64("rate", 0, "calls per second (default: 10x the stack's failover load)")
+	throttle := fs.Float64("throttle-rate", 0.5, "with --fault throttle: share of table write attempts refused")
+	outage := fs.Duration("outage", 10*time.Second, "with --fault outage: how long the table is down")
+	projectDir, err := parseLocal(fs, dir, args)
+	if err != nil {
+		return err
+	}
+	if *fault != local.FaultThrottle && *fault != local.FaultOutage {
+		return usageError{fmt.Sprintf("unknown --fault %q (throttle, outage)", *fault)}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	faults := emulator.NewTableFaults(911)
+	fmt.Fprintln(stderr, "starting DynamoDB Local, moto's SQS and the local API with the durable intake ...")
+	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, Intake: &local.IntakeOptions{}, Faults: faults})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	spike := capacity.DesignPeakRps(srv.Config.FailoverLoadRps)
+	o := local.SpikeOptions{Calls: *n, Rate: *rate, Workers: 64, Fault: *fault, ThrottleRate: *throttle, Outage: *outage,
+		DrainTimeout: 5 * time.Minute, Progress: stderr}
+	if o.Calls == 0 {
+		o.Calls = spike
+	}
+	if o.Rate == 0 {
+		o.Rate = float64(spike)
+	}
+	fmt.Fprintf(stdout, "spike on stack %s (intake %s): %d calls at %.0f calls/s = %dx its failover load of %d rps; fault %s\n",
+		*stack, srv.Config.IntakeMode, o.Calls, o.Rate, capacity.SpikeFactor, srv.Config.FailoverLoadRps, *fault)
+	res, err := local.RunSpike(ctx, srv, faults, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "answers %v; table attempts refused: %d throttled, %d unavailable; dead letters %d\n",
+		res.Statuses, res.Throttled, res.Unavailable, res.DeadLetters)
+	fmt.Fprintln(stdout, res.Line())
+	if res.Lost > 0 || res.Duplicates > 0 {
+		return fmt.Errorf("%d calls lost, %d stored twice", res.Lost, res.Duplicates)
 	}
 	return nil
 }

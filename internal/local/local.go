@@ -47,6 +47,13 @@ type Options struct {
 	// (0 keeps the stack's), e.g. to see where 429s start on a small machine.
 	ThrottleRate  float64
 	ThrottleBurst int
+	// Intake, if set, runs the durable intake on moto's SQS: the stack's
+	// intake mode, a queue and dead-letter queue with its redrive, and a
+	// drainer behind an emulated event source mapping.
+	Intake *IntakeOptions
+	// Faults, if set, is injected into the store's DynamoDB client (the
+	// spike and the tests throttle or take down the table with it).
+	Faults *emulator.TableFaults
 	// WebhookSecret verifies the provider route's signatures; empty reads
 	// contract.EnvWebhookSecret, and without either the route answers 503
 	// saying how to set it.
@@ -59,6 +66,8 @@ type Server struct {
 	Config stackconfig.Config
 	Table  string
 	Store  *store.Store
+	// Intake is the local durable intake (nil without Options.Intake).
+	Intake *Intake
 	// Rate and Burst are the throttling in force.
 	Rate  float64
 	Burst int
@@ -72,17 +81,9 @@ type Server struct {
 // Start loads the stack's config, starts DynamoDB Local if needed, creates the
 // table and serves.
 func Start(ctx context.Context, o Options) (*Server, error) {
-	proj, err := preview.LoadProject(o.ProjectDir)
+	cfg, err := LoadStack(o.ProjectDir, o.Stack)
 	if err != nil {
 		return nil, err
-	}
-	raw, err := proj.StackConfig(o.Stack)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := stackconfig.Parse(raw.Values)
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: %w", o.Stack, err)
 	}
 	addr := o.Addr
 	if addr == "" {
@@ -92,33 +93,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Config: cfg, Table: cfg.TableName, done: make(chan error, 1)}
-	endpoint := o.DynamoDBEndpoint
-	if endpoint == "" {
-		s.ddb, err = emulator.InstallAndStartDynamoDBLocal(ctx, filepath.Join(o.ProjectDir, emulator.DynamoDBLocalCacheDir))
-		if err != nil {
-			return nil, err
-		}
-		endpoint = s.ddb.URL
-	}
-	// The stack's region: DynamoDB Local ignores it, moto keeps regions apart.
-	db := store.NewLocalClient(endpoint, func(o *dynamodb.Options) { o.Region = cfg.Region })
-	if err := store.EnsureTable(ctx, db, s.Table); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.Store = &store.Store{DB: db, Table: s.Table}
 	logw := o.Log
 	if logw == nil {
 		logw = io.Discard
 	}
-	h := &handler.Handler{
-		Store:       s.Store,
-		Region:      cfg.Region,
-		AllowOrigin: cfg.CORSAllowOrigin,
-		Log:         slog.New(slog.NewJSONHandler(logw, nil)),
-		Metrics:     &metrics.Emitter{W: logw},
-	}
-	if h.WebhookSecrets, err = webhookSecrets(o.WebhookSecret); err != nil {
+	h, err := s.start(ctx, o, logw)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -143,6 +123,65 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
+}
+
+// LoadStack reads and validates one stack's configuration as the program does.
+func LoadStack(projectDir, stack string) (stackconfig.Config, error) {
+	proj, err := preview.LoadProject(projectDir)
+	if err != nil {
+		return stackconfig.Config{}, err
+	}
+	raw, err := proj.StackConfig(stack)
+	if err != nil {
+		return stackconfig.Config{}, err
+	}
+	cfg, err := stackconfig.Parse(raw.Values)
+	if err != nil {
+		return stackconfig.Config{}, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	return cfg, nil
+}
+
+// start brings up what the handler needs (DynamoDB Local and the table,
+// the webhook secret, the intake on moto) and returns the handler.
+func (s *Server) start(ctx context.Context, o Options, logw io.Writer) (*handler.Handler, error) {
+	cfg := s.Config
+	endpoint := o.DynamoDBEndpoint
+	if endpoint == "" {
+		var err error
+		if s.ddb, err = emulator.InstallAndStartDynamoDBLocal(ctx, filepath.Join(o.ProjectDir, emulator.DynamoDBLocalCacheDir)); err != nil {
+			return nil, err
+		}
+		endpoint = s.ddb.URL
+	}
+	// The stack's region: DynamoDB Local ignores it, moto keeps regions apart.
+	opts := []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Region = cfg.Region }}
+	if o.Faults != nil {
+		opts = append(opts, o.Faults.Apply)
+	}
+	db := store.NewLocalClient(endpoint, opts...)
+	if err := store.EnsureTable(ctx, db, s.Table); err != nil {
+		return nil, err
+	}
+	s.Store = &store.Store{DB: db, Table: s.Table}
+	h := &handler.Handler{
+		Store:       s.Store,
+		Region:      cfg.Region,
+		AllowOrigin: cfg.CORSAllowOrigin,
+		Log:         slog.New(slog.NewJSONHandler(logw, nil)),
+		Metrics:     &metrics.Emitter{W: logw},
+	}
+	var err error
+	if h.WebhookSecrets, err = webhookSecrets(o.WebhookSecret); err != nil {
+		return nil, err
+	}
+	if o.Intake != nil {
+		if s.Intake, err = startIntake(ctx, *o.Intake, cfg, s.Store, logw); err != nil {
+			return nil, err
+		}
+		h.Queue, h.IntakeMode = s.Intake.Queue, cfg.IntakeMode
+	}
+	return h, nil
 }
 
 // webhookSecrets reads the local webhook secret: the option, else the
@@ -173,6 +212,9 @@ func (s *Server) close() {
 		_ = s.http.Shutdown(ctx)
 		cancel()
 		<-s.done
+	}
+	if s.Intake != nil {
+		s.Intake.Close()
 	}
 	if s.ddb != nil {
 		s.ddb.Stop()
