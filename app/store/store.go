@@ -29,6 +29,8 @@ const (
 	MaxConnections = 50
 	// MaxAttempts: seed 000, retries = {'max_attempts': 3}.
 	MaxAttempts = 3
+	// MaxBackoff caps the wait between attempts (the SDK's default is 20 s).
+	MaxBackoff = time.Second
 	// requestTimeout bounds one HTTP attempt; the Lambda timeout bounds the rest.
 	requestTimeout = 5 * time.Second
 )
@@ -46,10 +48,15 @@ func HTTPClient() *http.Client {
 }
 
 // ClientOptions applies the tuned HTTP client and the standard retryer with
-// MaxAttempts (exponential backoff with jitter, throttling-aware).
+// MaxAttempts (exponential backoff with jitter, throttling-aware), its
+// backoff capped at MaxBackoff: a caller is waiting, and a write that keeps
+// failing is better queued (the durable intake) than retried for 20 s.
 func ClientOptions(o *dynamodb.Options) {
 	o.HTTPClient = HTTPClient()
-	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = MaxAttempts })
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = MaxAttempts
+		so.MaxBackoff = MaxBackoff
+	})
 }
 
 // API is the part of the DynamoDB client the store uses.

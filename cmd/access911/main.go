@@ -25,6 +25,7 @@ import (
 	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/preview"
 	"github.com/access911/access911-infra/internal/project"
+	"github.com/access911/access911-infra/internal/replay"
 )
 
 const usage = `access911: the access911-infra command line
@@ -55,6 +56,11 @@ Usage:
       table throttling or an outage, send a bounded spike of distinct calls (default
       10x the stack's failover load, one second's worth), wait for the intake queue to
       drain, and read every accepted call back. Exits 1 if a call was lost or stored twice.
+  access911 replay --queue-url URL --dlq-url URL [--apply] [--max N] [--region R] [--endpoint-url URL]
+      List the calls in the intake's dead-letter queue (a dry run: nothing moves) or,
+      with --apply, move them back to the intake queue, where the drain stores each
+      once. The URLs are the stack outputs intakeQueueUrl and intakeDlqUrl.
+      Example: access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"
   access911 webhook-send --type post_call_transcription|post_call_audio|call_initiation_failure
                          [--target URL] [--conversation-id ID] [--audio-bytes N] [--stack NAME]
       Send one realistic provider delivery, signed with $ELEVENLABS_WEBHOOK_SECRET
@@ -91,6 +97,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"benchsummary": runBenchSummary,
 	"webhook-send": runWebhookSend,
 	"spike":        runSpike,
+	"replay":       runReplay,
 }
 
 // errUsage is a bad invocation whose reason the flag package already printed.
@@ -389,6 +396,40 @@ func runSpike(args []string, stdout, stderr io.Writer) error {
 	if res.Lost > 0 || res.Duplicates > 0 {
 		return fmt.Errorf("%d calls lost, %d stored twice", res.Lost, res.Duplicates)
 	}
+	return nil
+}
+
+func runReplay(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	queueURL := fs.String("queue-url", "", "the intake queue (stack output "+contract.OutputIntakeQueueURL+")")
+	dlqURL := fs.String("dlq-url", "", "its dead-letter queue (stack output "+contract.OutputIntakeDLQURL+")")
+	apply := fs.Bool("apply", false, "move the messages (default: only list them)")
+	maxN := fs.Int("max", 0, "move at most this many (0: all)")
+	region := fs.String("region", "", "the queues' region (default: from the queue URL)")
+	endpoint := fs.String("endpoint-url", "", "send every SQS call to this endpoint (an emulator); empty for AWS")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *queueURL == "" || *dlqURL == "" {
+		return usageError{"give --queue-url and --dlq-url (the stack outputs " + contract.OutputIntakeQueueURL + " and " + contract.OutputIntakeDLQURL + ")"}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	client, err := replay.NewClient(ctx, *dlqURL, *region, *endpoint)
+	if err != nil {
+		return err
+	}
+	rep, err := replay.Run(ctx, replay.Options{Client: client, DLQURL: *dlqURL, QueueURL: *queueURL, Apply: *apply, Max: *maxN, Log: stderr})
+	fmt.Fprintf(stdout, "dead-letter queue: %d calls found %v\n", rep.Found, rep.Calls)
+	if err != nil {
+		return err
+	}
+	if !*apply {
+		fmt.Fprintln(stdout, "dry run: nothing moved (--apply moves them back to the intake queue)")
+		return nil
+	}
+	fmt.Fprintf(stdout, "moved %d calls back to the intake queue; the drain stores each once\n", rep.Moved)
 	return nil
 }
 

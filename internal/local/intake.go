@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -17,6 +18,7 @@ import (
 	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -28,10 +30,11 @@ import (
 // to be AWS's throughput.
 const (
 	LocalDrainConcurrency = 4
-	LocalDrainTimeout     = 5 * time.Second
-	// LocalQueueName and LocalDLQName are the local queues' names.
-	LocalQueueName = "access911-intake"
-	LocalDLQName   = "access911-intake-dlq"
+	LocalDrainTimeout     = 10 * time.Second
+	// LocalQueuePrefix names the local queues: <prefix>-<run> and
+	// <prefix>-<run>-dlq, one pair per server, so runs sharing a moto
+	// never share a queue.
+	LocalQueuePrefix = "access911-intake"
 )
 
 // Intake is the local durable intake: the queue and its dead-letter queue
@@ -45,15 +48,21 @@ type Intake struct {
 	Drainer  *intake.Drainer
 	Mapping  *emulator.SQSMapping
 
-	moto   *emulator.Server // started by this run, else nil
-	cancel context.CancelFunc
+	moto         *emulator.Server // started by this run, else nil
+	cancel       context.CancelFunc
+	region       string
+	queueARN     string
+	drainTimeout time.Duration
 }
 
 // IntakeOptions configures the local intake.
 type IntakeOptions struct {
 	// SQSEndpoint is a running moto; empty starts one.
 	SQSEndpoint string
-	// VisibilityTimeout overrides 6 x LocalDrainTimeout (tests shorten it).
+	// DrainTimeout overrides LocalDrainTimeout; the visibility timeout is
+	// six times it, as in AWS (tests shorten both).
+	DrainTimeout time.Duration
+	// VisibilityTimeout overrides that (a test that wants redelivery sooner).
 	VisibilityTimeout time.Duration
 	// Concurrency overrides LocalDrainConcurrency; 0 keeps it, -1 starts no
 	// drainer (tests drive it themselves).
@@ -69,7 +78,7 @@ func NewSQSClient(endpoint, region string) *sqs.Client {
 // startIntake creates the queues (as the IntakeQueue component defines
 // them, without KMS) and starts the drainer on st.
 func startIntake(ctx context.Context, o IntakeOptions, cfg stackconfig.Config, st *store.Store, logw io.Writer) (*Intake, error) {
-	in := &Intake{}
+	in := &Intake{region: cfg.Region}
 	endpoint := o.SQSEndpoint
 	if endpoint == "" {
 		var err error
@@ -79,9 +88,13 @@ func startIntake(ctx context.Context, o IntakeOptions, cfg stackconfig.Config, s
 		endpoint = in.moto.URL
 	}
 	in.Client = NewSQSClient(endpoint, cfg.Region)
+	in.drainTimeout = o.DrainTimeout
+	if in.drainTimeout == 0 {
+		in.drainTimeout = LocalDrainTimeout
+	}
 	vt := o.VisibilityTimeout
 	if vt == 0 {
-		vt = time.Duration(6) * LocalDrainTimeout
+		vt = capacity.VisibilityTimeoutFactor * in.drainTimeout
 	}
 	if err := in.createQueues(ctx, cfg.IntakeMaxReceiveCount, vt); err != nil {
 		in.Close()
@@ -93,9 +106,7 @@ func startIntake(ctx context.Context, o IntakeOptions, cfg stackconfig.Config, s
 	if concurrency == 0 {
 		concurrency = LocalDrainConcurrency
 	}
-	in.Mapping = &emulator.SQSMapping{Client: in.Client, QueueURL: in.QueueURL, QueueARN: "arn:aws:sqs:" + cfg.Region + ":000000000000:" + LocalQueueName,
-		Function: in.Drainer.Handle, BatchSize: cfg.IntakeBatchSize, Window: time.Duration(cfg.IntakeBatchWindowSeconds) * time.Second,
-		Concurrency: concurrency, VisibilityTimeout: vt, FunctionTimeout: LocalDrainTimeout}
+	in.Mapping = in.NewMapping(in.Drainer.Handle, concurrency, cfg, vt)
 	mctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	if concurrency > 0 {
@@ -105,29 +116,40 @@ func startIntake(ctx context.Context, o IntakeOptions, cfg stackconfig.Config, s
 }
 
 func (in *Intake) createQueues(ctx context.Context, maxReceive int, vt time.Duration) error {
-	dlq, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(LocalDLQName),
+	name := LocalQueuePrefix + "-" + strconv.FormatInt(time.Now().UnixNano()%1e12, 36)
+	dlqName := name + "-dlq"
+	dlq, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(dlqName),
 		Attributes: map[string]string{string(types.QueueAttributeNameMessageRetentionPeriod): "1209600"}})
 	if err != nil {
-		return fmt.Errorf("create %s: %w", LocalDLQName, err)
+		return fmt.Errorf("create %s: %w", dlqName, err)
 	}
 	in.DLQURL = aws.ToString(dlq.QueueUrl)
 	attrs, err := in.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl,
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
 	if err != nil {
-		return fmt.Errorf("%s arn: %w", LocalDLQName, err)
+		return fmt.Errorf("%s arn: %w", dlqName, err)
 	}
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": attrs.Attributes[string(types.QueueAttributeNameQueueArn)],
 		"maxReceiveCount": strconv.Itoa(maxReceive)})
-	q, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(LocalQueueName), Attributes: map[string]string{
+	q, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{
 		string(types.QueueAttributeNameMessageRetentionPeriod): "1209600",
 		string(types.QueueAttributeNameVisibilityTimeout):      strconv.Itoa(int(vt / time.Second)),
 		string(types.QueueAttributeNameRedrivePolicy):          string(redrive),
 	}})
 	if err != nil {
-		return fmt.Errorf("create %s: %w", LocalQueueName, err)
+		return fmt.Errorf("create %s: %w", name, err)
 	}
-	in.QueueURL = aws.ToString(q.QueueUrl)
+	in.QueueURL, in.queueARN = aws.ToString(q.QueueUrl), "arn:aws:sqs:"+in.region+":000000000000:"+name
 	return nil
+}
+
+// NewMapping is an emulated event source mapping on the intake queue with
+// the stack's batch and window, handing batches to fn.
+func (in *Intake) NewMapping(fn func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), concurrency int,
+	cfg stackconfig.Config, vt time.Duration) *emulator.SQSMapping {
+	return &emulator.SQSMapping{Client: in.Client, QueueURL: in.QueueURL, QueueARN: in.queueARN, Function: fn,
+		BatchSize: cfg.IntakeBatchSize, Window: time.Duration(cfg.IntakeBatchWindowSeconds) * time.Second,
+		Concurrency: concurrency, VisibilityTimeout: vt, FunctionTimeout: in.drainTimeout}
 }
 
 // Depths are the visible and in-flight messages of the queue and the DLQ.

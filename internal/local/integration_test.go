@@ -22,10 +22,13 @@ import (
 	"github.com/access911/access911-infra/internal/project"
 )
 
-// ddbLocal is the DynamoDB Local every test in this binary shares.
-var ddbLocal = emulator.DynamoDBLocalForTests()
+// ddbLocal and moto are the emulators every test in this binary shares.
+var (
+	ddbLocal = emulator.DynamoDBLocalForTests()
+	moto     = emulator.MotoForTests()
+)
 
-func TestMain(m *testing.M) { ddbLocal.Main(m) }
+func TestMain(m *testing.M) { emulator.MainAll(m, ddbLocal, moto) }
 
 func startServer(t *testing.T, stack string) *Server {
 	t.Helper()
