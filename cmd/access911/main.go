@@ -39,9 +39,10 @@ Usage:
       it with npm if missing), serve the API locally, run the seed's
       nashville_tornado simulation of 1000 calls, read them back by type,
       print a summary and shut everything down.
-  access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--dir DIR]
+  access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--sqs-endpoint URL] [--no-intake] [--dir DIR]
       Serve the API on loopback against DynamoDB Local with the stack's
-      throttling (429 past burst/rate) and request validation, until Ctrl-C.
+      throttling (429 past burst/rate) and request validation, and the durable
+      intake queue on moto's SQS with its drainer, until Ctrl-C.
   access911 load [--profile quick|users|artillery|SPEC] [--mix default|artillery]
                  [--target URL] [--out DIR] [--throttle-rate RPS] [--throttle-burst N] [--stack NAME]
       Load the API (default: a local server on DynamoDB Local started for the
@@ -246,19 +247,28 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs, stack, dir := localFlags("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8911", "loopback address to listen on")
 	endpoint := fs.String("dynamodb-endpoint", "", "a running DynamoDB Local (default: start one)")
+	sqsEndpoint := fs.String("sqs-endpoint", "", "a running moto server for the intake queue (default: start one)")
+	noIntake := fs.Bool("no-intake", false, "run without the durable intake queue (no moto needed; a failed write is a 503)")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr})
+	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr}
+	if !*noIntake {
+		o.Intake = &local.IntakeOptions{SQSEndpoint: *sqsEndpoint}
+	}
+	srv, err := local.Start(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	fmt.Fprintf(stdout, "serving %s (stack %s: burst %d, rate %d rps; table %s). Ctrl-C stops.\n",
 		srv.URL, *stack, srv.Config.APIThrottleBurst, srv.Config.APIThrottleRateRps, srv.Table)
+	if srv.Intake != nil {
+		fmt.Fprintf(stdout, "durable intake (%s) on moto's SQS: queue %s, dead letters %s\n", srv.Config.IntakeMode, srv.Intake.QueueURL, srv.Intake.DLQURL)
+	}
 	<-ctx.Done()
 	return nil
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // ParseBench reads benchmark lines and returns every ns/op sample per name (the
-// -N GOMAXPROCS suffix removed).
+// -N GOMAXPROCS suffix removed), and every reported p50-ms sample, in ns,
+// under "<name>.p50".
 func ParseBench(r io.Reader) (map[string][]float64, error) {
 	out := map[string][]float64{}
 	sc := bufio.NewScanner(r)
@@ -22,18 +23,26 @@ func ParseBench(r io.Reader) (map[string][]float64, error) {
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
+		name := f[0]
+		if j := strings.LastIndex(name, "-"); j > 0 {
+			name = name[:j]
+		}
+		name = strings.TrimPrefix(name, "Benchmark")
 		for i := 2; i+1 < len(f); i += 2 {
-			if f[i+1] == "ns/op" {
-				v, err := strconv.ParseFloat(f[i], 64)
-				if err != nil {
-					return nil, fmt.Errorf("%q: %w", sc.Text(), err)
-				}
-				name := f[0]
-				if j := strings.LastIndex(name, "-"); j > 0 {
-					name = name[:j]
-				}
-				out[strings.TrimPrefix(name, "Benchmark")] = append(out[strings.TrimPrefix(name, "Benchmark")], v)
+			key, scale := "", 1.0
+			switch f[i+1] {
+			case "ns/op":
+				key = name
+			case "p50-ms":
+				key, scale = name+".p50", 1e6
+			default:
+				continue
 			}
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", sc.Text(), err)
+			}
+			out[key] = append(out[key], v*scale)
 		}
 	}
 	return out, sc.Err()
@@ -58,6 +67,8 @@ var BenchRatios = [][3]string{
 	{"HandlerPostCall", "RawPutItem", "handler POST /calls / raw PutItem"},
 	{"Simulate1000", "SequentialPutItem1000", "/simulate 1000 / 1000 sequential PutItem"},
 	{"Simulate1000", "RawParallelBatchWrite1000", "/simulate 1000 / raw parallel BatchWriteItem"},
+	{"PostCallBuffered202.p50", "PostCallDirect201.p50", "202 (buffered, SQS on moto) p50 / 201 (direct) p50"},
+	{"RawParallelBatchWrite1000", "Drain1000", "drain throughput / raw BatchWriteItem floor (goal 0.90)"},
 }
 
 // WriteBenchSummary prints the medians and the ratios.

@@ -16,6 +16,8 @@ BenchmarkHandlerPostCall-2   	     300	   4000000 ns/op	   56554 B/op	     588 a
 BenchmarkRawPutItem-2        	     300	   2000000 ns/op
 BenchmarkSimulate1000-2      	       2	1000000000 ns/op
 BenchmarkSequentialPutItem1000-2 	   1	4000000000 ns/op
+BenchmarkPostCallDirect201-2 	     200	   4100000 ns/op	         4.000 p50-ms
+BenchmarkPostCallBuffered202-2 	     200	   3000000 ns/op	         3.000 p50-ms
 PASS
 `
 
@@ -31,4 +33,6 @@ func TestParseAndRatios(t *testing.T) {
 	assert.Contains(t, out, "handler POST /calls / raw PutItem                2.00")
 	assert.Contains(t, out, "/simulate 1000 / 1000 sequential PutItem         0.25")
 	assert.Contains(t, out, "n/a (missing Simulate1000 or RawParallelBatchWrite1000)")
+	assert.Equal(t, []float64{4e6}, s["PostCallDirect201.p50"], "p50-ms samples, in ns")
+	assert.Contains(t, out, "202 (buffered, SQS on moto) p50 / 201 (direct) p50 0.75")
 }

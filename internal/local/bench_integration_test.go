@@ -4,22 +4,27 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/internal/project"
 )
 
 // The benchmarks compare the handler and the store with bare SDK calls on the
@@ -133,6 +138,107 @@ func BenchmarkRawParallelBatchWrite1000(b *testing.B) {
 				if _, err := db.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{
 					RequestItems: map[string][]types.WriteRequest{table: reqs}}); err != nil {
 					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+// p50 reports the median of the per-request latencies as "p50-ms".
+func p50(b *testing.B, d []time.Duration) {
+	b.Helper()
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
+}
+
+// postCalls posts b.N distinct calls and checks each answer is want.
+func postCalls(b *testing.B, url, prefix string, want int) {
+	b.Helper()
+	client := &http.Client{}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		body := `{"conversation_id":"` + prefix + strconv.Itoa(i) + `","timestamp":1700000000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":95}`
+		start := time.Now()
+		resp, err := client.Post(url+"/calls", "application/json", strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		lat = append(lat, time.Since(start))
+		if resp.StatusCode != want {
+			b.Fatalf("status %d, want %d", resp.StatusCode, want)
+		}
+	}
+	b.StopTimer()
+	p50(b, lat)
+}
+
+// BenchmarkPostCallDirect201 and BenchmarkPostCallBuffered202: POST /calls
+// answered 201 (the conditional put, direct mode) and 202 (buffered mode:
+// the Lambda's SendMessage to the intake queue on moto's SQS), each with
+// its p50.
+func BenchmarkPostCallDirect201(b *testing.B) {
+	s := benchIntakeServer(b, "direct")
+	postCalls(b, s.URL, "d201-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-", http.StatusCreated)
+}
+
+func BenchmarkPostCallBuffered202(b *testing.B) {
+	s := benchIntakeServer(b, "buffered")
+	postCalls(b, s.URL, "b202-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-", http.StatusAccepted)
+}
+
+func benchIntakeServer(b *testing.B, mode string) *Server {
+	b.Helper()
+	ddb, mt := ddbLocal.Require(b), moto.Require(b)
+	root, err := project.FindUp(".", "go.mod")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL,
+		Intake: &IntakeOptions{SQSEndpoint: mt.URL, Concurrency: -1, Mode: mode}}) // no drainer: only the front path is measured
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	return s
+}
+
+// BenchmarkDrain1000: the drain function's view of 1000 queued calls: 100
+// SQS batches of 10 handed to Drainer.Handle, 8 invocations at a time (the
+// mapping's concurrency), each message a conditional put. Compare with
+// BenchmarkRawParallelBatchWrite1000, the unconditional floor.
+func BenchmarkDrain1000(b *testing.B) {
+	db, table := benchTable(b)
+	d := &intake.Drainer{Store: &store.Store{DB: db, Table: table}}
+	batches := make([][]events.SQSEvent, b.N)
+	for i := range batches {
+		for start := 0; start < 1000; start += 10 {
+			var ev events.SQSEvent
+			for j := start; j < start+10; j++ {
+				body, _ := json.Marshal(benchCall(i*1000 + j))
+				ev.Records = append(ev.Records, events.SQSMessage{MessageId: strconv.Itoa(j), Body: string(body)})
+			}
+			batches[i] = append(batches[i], ev)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, store.BatchParallelism)
+		for _, ev := range batches[i] {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				resp, err := d.Handle(context.Background(), ev)
+				if err != nil || len(resp.BatchItemFailures) > 0 {
+					b.Errorf("drain: %v, %d failures", err, len(resp.BatchItemFailures))
 				}
 			}()
 		}

@@ -59,6 +59,8 @@ type Intake struct {
 type IntakeOptions struct {
 	// SQSEndpoint is a running moto; empty starts one.
 	SQSEndpoint string
+	// Mode overrides the stack's intake mode (contract.IntakeModes).
+	Mode string
 	// DrainTimeout overrides LocalDrainTimeout; the visibility timeout is
 	// six times it, as in AWS (tests shorten both).
 	DrainTimeout time.Duration

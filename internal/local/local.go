@@ -180,6 +180,9 @@ func (s *Server) start(ctx context.Context, o Options, logw io.Writer) (*handler
 			return nil, err
 		}
 		h.Queue, h.IntakeMode = s.Intake.Queue, cfg.IntakeMode
+		if o.Intake.Mode != "" {
+			h.IntakeMode = o.Intake.Mode
+		}
 	}
 	return h, nil
 }
