@@ -1,5 +1,6 @@
-# access911-infra. `make plan` is the main job on the committed stacks;
-# `make test` is every test (what CI runs).
+# access911-infra. `make demo` is the main job (the seed's simulation on the
+# embedded default, DynamoDB Local); `make test` is every test (what CI runs);
+# `make plan` shows offline what each region stack would create.
 GO      ?= go
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
@@ -33,7 +34,7 @@ fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## test: formatting, vet, and every test: unit, Pulumi mock, and the
-## integration tests against DynamoDB Local (they start it themselves)
+## integration tests against DynamoDB Local and moto (they start them themselves)
 test: fmt-check vet
 	$(GO) vet -tags integration ./...
 	$(GO) test -count=1 -tags integration ./...
