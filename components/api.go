@@ -238,7 +238,7 @@ func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map
 			RequestParameters:  requestParameters(r),
 		}
 		if r.Body != nil {
-			margs.RequestModels = pulumi.StringMap{"application/json": models[r.Body.Title].Name}
+			margs.RequestModels = requestModels(models[r.Body.Title])
 		}
 		method, err := apigateway.NewMethod(b.ctx, logical, margs, b.parent)
 		if err != nil {
@@ -259,6 +259,14 @@ func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map
 		b.deps = append(b.deps, method, integ)
 	}
 	return nil
+}
+
+// requestModels validates a body against its model whatever its content
+// type: API Gateway checks a body only against the model of its content type
+// ("$default" for any other), so a text/plain body would otherwise skip
+// validation. The function answers other types 415.
+func requestModels(m *apigateway.Model) pulumi.StringMap {
+	return pulumi.StringMap{"application/json": m.Name, "$default": m.Name}
 }
 
 // requestParameters are a route's query and path parameters, each marked

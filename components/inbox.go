@@ -44,7 +44,7 @@ func (b *apiBuilder) inboxRoute(r *contract.Route, resourceID pulumi.StringInput
 		Authorization: pulumi.String("NONE"), ApiKeyRequired: pulumi.Bool(!r.Public),
 		RequestValidatorId: b.validator.ID(),
 		RequestParameters:  pulumi.BoolMap{sigParam: pulumi.Bool(true)},
-		RequestModels:      pulumi.StringMap{"application/json": model.Name},
+		RequestModels:      requestModels(model),
 	}, b.parent)
 	if err != nil {
 		return fmt.Errorf("method %s: %w", r.Pattern(), err)

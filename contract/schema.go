@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is a JSON value type a field accepts.
@@ -90,7 +91,8 @@ var CallSchema = Schema{
 	Title: "EmergencyCall",
 	Fields: []Field{
 		{Name: "conversation_id", Kind: KindString, Required: true, MinLength: 1, MaxLength: 128,
-			Pattern: "^[A-Za-z0-9_.:-]+$", Description: "The telephony provider's conversation id; idempotency key."},
+			Pattern:     "^[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$",
+			Description: "The telephony provider's conversation id; idempotency key. Not only dots: '.' and '..' are not names a URL path keeps."},
 		{Name: "timestamp", Kind: KindInteger, Required: true, Minimum: ptr(0), Maximum: ptr(4102444800),
 			Description: "When the call started, Unix seconds."},
 		{Name: "location", Kind: KindString, Required: true, MinLength: 1, MaxLength: 256,
@@ -218,6 +220,10 @@ func (s Schema) Validate(body []byte) (map[string]any, error) {
 	if len(body) > s.Limit() {
 		return nil, &ValidationError{[]FieldError{{Problem: fmt.Sprintf("body is %d bytes; the limit is %d", len(body), s.Limit())}}}
 	}
+	if !s.Open && !utf8.Valid(body) {
+		// encoding/json would store U+FFFD in place of the bad bytes.
+		return nil, &ValidationError{[]FieldError{{Problem: "body is not valid UTF-8"}}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var raw any
@@ -311,6 +317,10 @@ func (f Field) check(v any) string {
 		}
 		if f.Kind == KindInteger {
 			if _, err := strconv.ParseInt(num.String(), 10, 64); err != nil {
+				var ne *strconv.NumError
+				if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+					return outOfRange(f, x)
+				}
 				return "must be a whole number"
 			}
 		}
@@ -322,6 +332,17 @@ func (f Field) check(v any) string {
 		}
 	}
 	return ""
+}
+
+// outOfRange names the bound a number too large for 64 bits breaks.
+func outOfRange(f Field, x float64) string {
+	switch {
+	case x > 0 && f.Maximum != nil:
+		return fmt.Sprintf("must be at most %s", fmtNum(*f.Maximum))
+	case x < 0 && f.Minimum != nil:
+		return fmt.Sprintf("must be at least %s", fmtNum(*f.Minimum))
+	}
+	return "is too large for a whole number"
 }
 
 func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -137,6 +137,7 @@ func TestAPIPerStack(t *testing.T) {
 			postCalls := one(t, res, methodType, "access911-api-post-calls")
 			assert.Equal(t, true, get(postCalls, "apiKeyRequired"), "the webhook needs the telephony provider's key")
 			assert.Equal(t, "EmergencyCall", get(postCalls, "requestModels.application/json"))
+			assert.Equal(t, "EmergencyCall", get(postCalls, "requestModels.$default"), "a body of any other content type is validated too")
 			simulate := one(t, res, methodType, "access911-api-post-simulate")
 			assert.Equal(t, "SimulateRequest", get(simulate, "requestModels.application/json"))
 			query := one(t, res, methodType, "access911-api-get-calls")

@@ -9,8 +9,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/access911/access911-infra/app/calls"
@@ -96,7 +99,9 @@ func (h *Handler) Routes() http.Handler {
 			w.Header().Add("Vary", "Origin")
 		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		mux.ServeHTTP(sw, r)
+		if !answeredAtTheEdge(sw, r) {
+			mux.ServeHTTP(sw, r)
+		}
 		errs := 0.0
 		if sw.status >= 500 {
 			errs = 1
@@ -107,6 +112,24 @@ func (h *Handler) Routes() http.Handler {
 			{Name: contract.Errors, Value: errs, Unit: metrics.Count},
 		}, map[string]any{"method": r.Method, "path": r.URL.Path, "status": sw.status, "region": h.Region})
 	})
+}
+
+// answeredAtTheEdge answers what API Gateway answers before the function:
+// CORS preflights (its OPTIONS mocks), and paths that are not in canonical
+// form ("..", "//", "/./"), which the router would otherwise redirect with
+// an HTML page. Every answer is JSON.
+func answeredAtTheEdge(w http.ResponseWriter, r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case r.Method == http.MethodOptions:
+		w.Header().Set("Access-Control-Allow-Methods", contract.CORSAllowMethods)
+		w.Header().Set("Access-Control-Allow-Headers", contract.CORSAllowHeaders)
+		writeJSON(w, http.StatusOK, map[string]string{})
+		return true
+	case p != "/" && strings.TrimSuffix(p, "/") != path.Clean(p):
+		writeError(w, http.StatusNotFound, contract.FieldError{Field: "path", Problem: "no route " + r.Method + " " + p + ": the path is not in canonical form"})
+		return true
+	}
+	return false
 }
 
 type statusWriter struct {
@@ -345,6 +368,14 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 func readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
+	// Without a Content-Type API Gateway assumes JSON; any other type is
+	// refused (the gateway's $default models refuse its body too).
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, contract.FieldError{Field: "Content-Type", Problem: "must be application/json, not " + ct})
+			return nil, false
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
 	var tooLarge *http.MaxBytesError
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -321,4 +322,66 @@ func TestEveryContractRouteIsServed(t *testing.T) {
 	}
 	assert.Len(t, served, len(contract.Routes), "no handler for a route the API does not expose")
 	assert.NotPanics(t, func() { h.Routes() })
+}
+
+// Every answer is JSON and every bad input a 4xx naming what is wrong:
+// the edge cases a newcomer found against serve.
+func TestEdgeCasesAre4xxJSON(t *testing.T) {
+	h, st := newTestHandler()
+	routes := h.Routes()
+	call := func(edit string) string { return strings.Replace(goodCall, `"conv-1"`, edit, 1) }
+	tests := []struct {
+		name, method, path, contentType, body string
+		status                                int
+		want                                  string
+	}{
+		{"dot id", "POST", "/calls", "application/json", call(`"."`), 400, `"field":"conversation_id"`},
+		{"dot-dot id", "POST", "/calls", "application/json", call(`".."`), 400, `"field":"conversation_id"`},
+		{"dotted id is fine", "POST", "/calls", "application/json", call(`"v1.2:call-3"`), 201, `"conversation_id":"v1.2:call-3"`},
+		{"path with ..", "GET", "/calls/../x", "", "", 404, `not in canonical form`},
+		{"path with //", "GET", "//calls", "", "", 404, `not in canonical form`},
+		{"text/plain body", "POST", "/calls", "text/plain", goodCall, 415, `"field":"Content-Type"`},
+		{"form body (curl -d without a header)", "POST", "/calls", "application/x-www-form-urlencoded", goodCall, 415, `must be application/json`},
+		{"json with charset", "POST", "/calls", "application/json; charset=utf-8", call(`"cs-1"`), 201, `"cs-1"`},
+		{"integer beyond int64", "POST", "/calls", "application/json",
+			strings.Replace(goodCall, `"timestamp":1700000000`, `"timestamp":99999999999999999999`, 1), 400, `"timestamp","problem":"must be at most 4102444800"`},
+		{"invalid UTF-8", "POST", "/calls", "application/json", strings.Replace(goodCall, "Main St", "Main \xff St", 1), 400, `not valid UTF-8`},
+		{"CORS preflight", "OPTIONS", "/calls", "", "", 200, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, "http://x"+tt.path, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			req.URL.Path = tt.path // keep the raw path, as a client could send it
+			rec := httptest.NewRecorder()
+			routes.ServeHTTP(rec, req)
+			assert.Equal(t, tt.status, rec.Code, rec.Body.String())
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.Contains(t, rec.Body.String(), tt.want)
+		})
+	}
+	assert.Len(t, st.items, 2, "only the two good calls were stored")
+}
+
+func TestPreflightAnswersCORS(t *testing.T) {
+	h, _ := newTestHandler()
+	rec := do(t, h.Routes(), "OPTIONS", "/calls/abc", "")
+	assert.Equal(t, contract.CORSAllowMethods, rec.Header().Get("Access-Control-Allow-Methods"))
+	assert.Equal(t, contract.CORSAllowHeaders, rec.Header().Get("Access-Control-Allow-Headers"))
+	assert.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"))
+}
+
+type failingBody struct{}
+
+func (failingBody) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+func TestUnreadableBodyIs400Not413(t *testing.T) {
+	h, _ := newTestHandler()
+	req := httptest.NewRequest("POST", "/calls", failingBody{})
+	rec := httptest.NewRecorder()
+	h.Routes().ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "a body shorter than its Content-Length, or broken chunking")
+	assert.Contains(t, rec.Body.String(), "body could not be read")
 }

@@ -4,6 +4,8 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -128,6 +130,34 @@ func TestQueryPagesThroughTheIndex(t *testing.T) {
 
 	_, err = s.QueryByType(ctx, Query{EmergencyType: "tornado", Limit: 10, Cursor: "not-a-cursor!"})
 	assert.ErrorIs(t, err, ErrBadCursor)
+
+	// A cursor that decodes but that this query could not have issued is
+	// refused before DynamoDB sees it (which would answer a 500-making
+	// ValidationException).
+	first, err := s.QueryByType(ctx, Query{EmergencyType: "tornado", Limit: 10})
+	require.NoError(t, err)
+	tamper := func(edit func(*cursorKey)) string {
+		raw, err := base64.RawURLEncoding.DecodeString(first.NextCursor)
+		require.NoError(t, err)
+		var k cursorKey
+		require.NoError(t, json.Unmarshal(raw, &k))
+		edit(&k)
+		b, _ := json.Marshal(k)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	for name, tc := range map[string]struct {
+		q      Query
+		cursor string
+	}{
+		"another type's cursor":  {Query{EmergencyType: "fire", Limit: 10}, first.NextCursor},
+		"id edited":              {Query{EmergencyType: "tornado", Limit: 10}, tamper(func(k *cursorKey) { k.ID = "not an id!" })},
+		"time outside the range": {Query{EmergencyType: "tornado", Since: 1700000050, Limit: 10}, tamper(func(k *cursorKey) { k.TS = 1 })},
+		"type edited":            {Query{EmergencyType: "tornado", Limit: 10}, tamper(func(k *cursorKey) { k.Type = "fire" })},
+	} {
+		tc.q.Cursor = tc.cursor
+		_, err := s.QueryByType(ctx, tc.q)
+		assert.ErrorIs(t, err, ErrBadCursor, name)
+	}
 }
 
 func TestBatchWriteItemLimitIs25(t *testing.T) {

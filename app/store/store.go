@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/contract"
@@ -196,13 +197,17 @@ func (s *Store) QueryByType(ctx context.Context, q Query) (Page, error) {
 		Limit:            aws.Int32(q.Limit),
 	}
 	if q.Cursor != "" {
-		key, err := decodeCursor(q.Cursor)
+		key, err := decodeCursor(q.Cursor, q.EmergencyType, q.Since, until)
 		if err != nil {
 			return Page{}, err
 		}
 		in.ExclusiveStartKey = key
 	}
 	out, err := s.DB.Query(ctx, in)
+	var apiErr smithy.APIError
+	if q.Cursor != "" && errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException" {
+		return Page{}, fmt.Errorf("%w: %s", ErrBadCursor, apiErr.ErrorMessage()) // a start key DynamoDB refuses is the caller's cursor
+	}
 	if err != nil {
 		return Page{}, fmt.Errorf("query %s calls: %w", q.EmergencyType, err)
 	}
@@ -239,13 +244,18 @@ func encodeCursor(key map[string]types.AttributeValue) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func decodeCursor(s string) (map[string]types.AttributeValue, error) {
+// decodeCursor reads a cursor back into the index's start key, refusing one
+// this query could not have issued: another emergency type, a time outside
+// the query's range, or a conversation id no call can have (a cursor edited
+// by hand, or reused with other parameters).
+func decodeCursor(s, emergencyType string, since, until int64) (map[string]types.AttributeValue, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, ErrBadCursor
 	}
 	var k cursorKey
-	if err := json.Unmarshal(b, &k); err != nil || k.ID == "" || k.Type == "" {
+	if err := json.Unmarshal(b, &k); err != nil || k.Type != emergencyType || k.TS < since || k.TS > until ||
+		contract.CallSchema.CheckField(contract.TableHashKey, k.ID) != "" {
 		return nil, ErrBadCursor
 	}
 	ts := strconv.FormatInt(k.TS, 10)

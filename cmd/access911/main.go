@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -129,6 +128,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, errHelp):
+		return 0
 	case errors.Is(err, errUsage):
 		return 2
 	case errors.As(err, &ue):
@@ -141,6 +142,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runBenchSummary(args []string, stdout, _ io.Writer) error {
+	if len(args) == 1 && isHelp(args[0]) {
+		printHelp(stdout, "benchsummary")
+		fmt.Fprintln(stdout, "\nArguments:\n  FILE  the output of go test -bench (make bench writes perf/bench.out)")
+		return nil
+	}
 	if len(args) != 1 {
 		return usageError{"usage: access911 benchsummary FILE"}
 	}
@@ -158,13 +164,12 @@ func runBenchSummary(args []string, stdout, _ io.Writer) error {
 }
 
 func runPlan(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("plan", stdout, stderr)
 	stack := fs.String("stack", "", "plan only this stack (default: every Pulumi.<stack>.yaml)")
 	asJSON := fs.Bool("json", false, "print one JSON object per stack instead of the table")
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one at or above the working directory)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
@@ -195,9 +200,8 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func localFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func localFlags(name string, stdout, stderr io.Writer) (*cmdFlags, *string, *string) {
+	fs := newFlags(name, stdout, stderr)
 	stack := fs.String("stack", "us-east-1", "stack whose configuration (throttling, table, region) to use")
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)")
 	return fs, stack, dir
@@ -211,15 +215,15 @@ func projectDirOr(dir string) (string, error) {
 }
 
 // parseLocal parses a local command's flags and resolves its project directory.
-func parseLocal(fs *flag.FlagSet, dir *string, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		return "", errUsage
+func parseLocal(fs *cmdFlags, dir *string, args []string) (string, error) {
+	if err := fs.parse(args); err != nil {
+		return "", err
 	}
 	return projectDirOr(*dir)
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs, stack, dir := localFlags("demo", stderr)
+	fs, stack, dir := localFlags("demo", stdout, stderr)
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
@@ -244,7 +248,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs, stack, dir := localFlags("serve", stderr)
+	fs, stack, dir := localFlags("serve", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8911", "loopback address to listen on")
 	endpoint := fs.String("dynamodb-endpoint", "", "a running DynamoDB Local (default: start one)")
 	sqsEndpoint := fs.String("sqs-endpoint", "", "a running moto server for the intake queue (default: start one)")
@@ -274,7 +278,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 }
 
 func runLoad(args []string, stdout, stderr io.Writer) error {
-	fs, stack, dir := localFlags("load", stderr)
+	fs, stack, dir := localFlags("load", stdout, stderr)
 	profile := fs.String("profile", "quick", "quick, users, artillery, or steps like 100rps:10s,200u:10s")
 	target := fs.String("target", "", "base URL to load (default: start a local server)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a --target that is not loopback")
@@ -283,8 +287,8 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 	burst := fs.Int("throttle-burst", 0, "local server: override the stack's throttle burst")
 	seed := fs.Uint64("seed", 911, "seed of the request mix")
 	mixName := fs.String("mix", "default", "default (webhooks, queries, some /simulate) or artillery (only the seed's /simulate of 10 calls)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	mix, ok := load.Mixes[*mixName]
 	if !ok {
@@ -323,14 +327,14 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 }
 
 func runSimulate(args []string, stdout, stderr io.Writer) error {
-	fs, stack, dir := localFlags("simulate", stderr)
+	fs, stack, dir := localFlags("simulate", stdout, stderr)
 	scenario := fs.String("scenario", local.DemoScenario, "nashville_tornado, california_earthquake or gulf_hurricane")
 	n := fs.Int("num-calls", local.DemoCalls, "number of calls (1-10000)")
 	seed := fs.Int64("seed", -1, "seed for reproducible calls (default: time-based)")
 	target := fs.String("target", "", "base URL of the API (default: a local server); a deployed API needs --api-key")
 	apiKey := fs.String("api-key", "", "x-api-key header for a deployed API")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -363,7 +367,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 }
 
 func runSpike(args []string, stdout, stderr io.Writer) error {
-	fs, stack, dir := localFlags("spike", stderr)
+	fs, stack, dir := localFlags("spike", stdout, stderr)
 	fault := fs.String("fault", local.FaultThrottle, "throttle (a share of table writes refused) or outage (the table down)")
 	n := fs.Int("calls", 0, "calls to send (default: 10x the stack's failover load)")
 	rate := fs.Float64("rate", 0, "calls per second (default: 10x the stack's failover load)")
@@ -410,16 +414,15 @@ func runSpike(args []string, stdout, stderr io.Writer) error {
 }
 
 func runReplay(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("replay", stdout, stderr)
 	queueURL := fs.String("queue-url", "", "the intake queue (stack output "+contract.OutputIntakeQueueURL+")")
 	dlqURL := fs.String("dlq-url", "", "its dead-letter queue (stack output "+contract.OutputIntakeDLQURL+")")
 	apply := fs.Bool("apply", false, "move the messages (default: only list them)")
 	maxN := fs.Int("max", 0, "move at most this many (0: all)")
 	region := fs.String("region", "", "the queues' region (default: from the queue URL)")
 	endpoint := fs.String("endpoint-url", "", "send every SQS call to this endpoint (an emulator); empty for AWS")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if *queueURL == "" || *dlqURL == "" {
 		return usageError{"give --queue-url and --dlq-url (the stack outputs " + contract.OutputIntakeQueueURL + " and " + contract.OutputIntakeDLQURL + ")"}
@@ -444,13 +447,13 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 }
 
 func runWebhookSend(args []string, stdout, stderr io.Writer) error {
-	fs, stack, dir := localFlags("webhook-send", stderr)
+	fs, stack, dir := localFlags("webhook-send", stdout, stderr)
 	eventType := fs.String("type", contract.EventTranscription, "post_call_transcription, post_call_audio or call_initiation_failure")
 	target := fs.String("target", "", "the stack's webhookUrl (or apiUrl); default: a local server started for the delivery")
 	id := fs.String("conversation-id", "", "conversation id (default: a new one)")
 	audioBytes := fs.Int("audio-bytes", 256<<10, "size of the audio in a post_call_audio")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	d := local.Delivery{Type: *eventType, ConversationID: *id, Secret: os.Getenv(contract.EnvWebhookSecret), AudioBytes: *audioBytes}
 	if d.ConversationID == "" {
@@ -496,8 +499,7 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 }
 
 func runDrill(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("drill", stdout, stderr)
 	to := fs.String("to", "", "region to switch the traffic to")
 	rollback := fs.Bool("rollback", false, "return to the region the last completed switch came from")
 	dryRun := fs.Bool("dry-run", false, "run the preflight and the RPO probe, change nothing")
@@ -507,8 +509,8 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", "", "directory holding the Pulumi.<stack>.yaml files (default: the nearest Pulumi.yaml)")
 	reports := fs.String("report-dir", "drill-reports", "where reports are written and --rollback looks")
 	endpoint := fs.String("endpoint-url", "", "send every AWS call to this endpoint (an emulator); empty for AWS")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if (*to == "") == !*rollback {
 		return usageError{"give either --to REGION or --rollback"}
@@ -543,11 +545,10 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 }
 
 func runArtifact(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("artifact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("artifact", stdout, stderr)
 	dir := fs.String("dir", "", "directory holding go.mod and Pulumi.yaml (default: the nearest one)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	projectDir := *dir
 	if projectDir == "" {

@@ -178,3 +178,23 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `unknown command "frobnicate"`)
 }
+
+// Every subcommand answers --help with a description and an example on
+// stdout, exit 0; a bad flag is still exit 2.
+func TestEverySubcommandHasHelp(t *testing.T) {
+	for name := range subcommands {
+		t.Run(name, func(t *testing.T) {
+			require.Contains(t, helps, name, "add a description and an example to helps")
+			for _, flagName := range []string{"--help", "-h"} {
+				var stdout, stderr bytes.Buffer
+				code := run([]string{name, flagName}, &stdout, &stderr)
+				assert.Equal(t, 0, code, stderr.String())
+				assert.Contains(t, stdout.String(), "access911 "+name+": "+helps[name].what)
+				assert.Contains(t, stdout.String(), "Example:\n  "+helps[name].example)
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 2, run([]string{"spike", "--no-such-flag"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "Example:")
+}

@@ -78,7 +78,10 @@ type Report struct {
 	Finished  time.Time `json:"finished"`
 	Outcome   string    `json:"outcome"` // switched, refused, dry-run, failed
 	Reason    string    `json:"reason,omitempty"`
-	RPOMillis int64     `json:"rpo_ms"`
+	// RPOMillis is the canary's replication lag; nil when the probe could
+	// not measure it (RPOError says why).
+	RPOMillis *int64    `json:"rpo_ms"`
+	RPOError  string    `json:"rpo_error,omitempty"`
 	RTOMillis int64     `json:"rto_ms"`
 	Steps     []Step    `json:"steps"`
 	PulumiUp  []string  `json:"pulumi_up,omitempty"`
@@ -185,9 +188,11 @@ func (r *runner) run(ctx context.Context) error {
 		var err error
 		lag, err = r.probe(ctx, from, to)
 		if err != nil {
+			r.rep.RPOError = err.Error()
 			return "", err
 		}
-		r.rep.RPOMillis = lag.Milliseconds()
+		ms := lag.Milliseconds()
+		r.rep.RPOMillis = &ms
 		if lag > o.RPOBound {
 			return "", fmt.Errorf("replication lag %s exceeds the bound %s", lag.Round(time.Millisecond), o.RPOBound)
 		}
@@ -548,7 +553,14 @@ func (rep *Report) WriteTable(w io.Writer) {
 	for _, s := range rep.Steps {
 		fmt.Fprintf(w, "  %-34s %-6s %9s  %s\n", s.Name, s.Status, s.Duration.Round(time.Millisecond), s.Detail)
 	}
-	fmt.Fprintf(w, "  RPO (canary replication lag): %d ms\n", rep.RPOMillis)
+	switch {
+	case rep.RPOMillis != nil:
+		fmt.Fprintf(w, "  RPO (canary replication lag): %d ms\n", *rep.RPOMillis)
+	case rep.RPOError != "":
+		fmt.Fprintf(w, "  RPO (canary replication lag): not measured: %s\n", rep.RPOError)
+	default:
+		fmt.Fprintln(w, "  RPO (canary replication lag): not measured (the drill stopped before the probe)")
+	}
 	if rep.Outcome == "switched" {
 		fmt.Fprintf(w, "  RTO (switch start -> %s verified serving): %d ms\n", rep.To, rep.RTOMillis)
 		fmt.Fprintln(w, "  next, so that the next `pulumi up` keeps this state:")

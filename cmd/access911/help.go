@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// errHelp is a --help that was answered: exit 0.
+var errHelp = errors.New("help")
+
+// help is one command's one-line description and an example.
+type help struct{ what, example string }
+
+// helps describe every subcommand for its --help.
+var helps = map[string]help{
+	"plan": {"print, offline, what each region stack would create, its effective config and its capacity check",
+		"access911 plan --stack us-east-1"},
+	"demo": {"the main job: the seed's 1000-call nashville_tornado simulation on DynamoDB Local, read back by type",
+		"access911 demo"},
+	"serve": {"serve the API on loopback against DynamoDB Local, with the stack's throttling and the durable intake on moto",
+		"access911 serve --stack us-east-1 --addr 127.0.0.1:8911"},
+	"load": {"load the API with a realistic request mix, bounded in count and time, and chart the result",
+		"access911 load --profile 100rps:10s,500rps:10s --throttle-rate 300 --throttle-burst 100"},
+	"simulate": {"POST /simulate once, against a deployment or a local server started for it",
+		"access911 simulate --scenario gulf_hurricane --num-calls 500"},
+	"spike": {"a bounded 10x spike on the local stack with table throttling or an outage; every call stored once or exit 1",
+		"access911 spike --fault outage --outage 10s"},
+	"replay": {"list (default) or move (--apply) the intake's dead-lettered calls back to the intake queue",
+		`access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"`},
+	"webhook-send": {"send one realistic, signed provider delivery to a deployment or to a local server",
+		"ELEVENLABS_WEBHOOK_SECRET=wsec_... access911 webhook-send --type post_call_transcription --target URL"},
+	"drill": {"switch the active region (preflight, RPO probe, Route53 weights, verify, Pulumi.yaml), or roll back",
+		"access911 drill --to us-west-2 --dry-run"},
+	"artifact": {"build the Lambda deployment package (linux/arm64, reproducible) into dist/",
+		"access911 artifact"},
+	"benchsummary": {"medians and ratios of a go test -bench output (make bench uses it)",
+		"access911 benchsummary perf/bench.out"},
+}
+
+// cmdFlags is a subcommand's flag set: its --help prints the description,
+// an example and the flags to stdout and exits 0; a bad flag prints the same
+// to stderr and exits 2.
+type cmdFlags struct {
+	*flag.FlagSet
+	stdout io.Writer
+}
+
+func newFlags(name string, stdout, stderr io.Writer) *cmdFlags {
+	fs := &cmdFlags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		printHelp(fs.Output(), name)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (fs *cmdFlags) parse(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if isHelp(a) {
+			fs.SetOutput(fs.stdout)
+			fs.Usage()
+			return errHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+func printHelp(w io.Writer, name string) {
+	h := helps[name]
+	fmt.Fprintf(w, "access911 %s: %s\n\nExample:\n  %s\n", name, h.what, h.example)
+}
