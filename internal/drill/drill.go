@@ -68,24 +68,24 @@ type Step struct {
 
 // Report is the outcome of a drill.
 type Report struct {
-	From      string    `json:"from"`
-	To        string    `json:"to"`
-	DryRun    bool      `json:"dry_run"`
-	Rollback  bool      `json:"rollback"`
-	Forced    bool      `json:"forced"`
-	Who       string    `json:"who"`
-	Started   time.Time `json:"started"`
-	Finished  time.Time `json:"finished"`
-	Outcome   string    `json:"outcome"` // switched, refused, dry-run, failed
-	Reason    string    `json:"reason,omitempty"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	DryRun   bool      `json:"dry_run"`
+	Rollback bool      `json:"rollback"`
+	Forced   bool      `json:"forced"`
+	Who      string    `json:"who"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Outcome  string    `json:"outcome"` // switched, refused, dry-run, failed
+	Reason   string    `json:"reason,omitempty"`
 	// RPOMillis is the canary's replication lag; nil when the probe could
 	// not measure it (RPOError says why).
-	RPOMillis *int64    `json:"rpo_ms"`
-	RPOError  string    `json:"rpo_error,omitempty"`
-	RTOMillis int64     `json:"rto_ms"`
-	Steps     []Step    `json:"steps"`
-	PulumiUp  []string  `json:"pulumi_up,omitempty"`
-	Path      string    `json:"-"`
+	RPOMillis *int64   `json:"rpo_ms"`
+	RPOError  string   `json:"rpo_error,omitempty"`
+	RTOMillis int64    `json:"rto_ms"`
+	Steps     []Step   `json:"steps"`
+	PulumiUp  []string `json:"pulumi_up,omitempty"`
+	Path      string   `json:"-"`
 }
 
 // ErrRefused marks a drill that changed nothing because a check failed.
