@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -118,4 +119,24 @@ func TestSimulateUnderThrottling(t *testing.T) {
 	assert.Positive(t, th.Partial.Load())
 	assert.Equal(t, 1000, emulator.CountItems(t, store.NewLocalClient(ddb.URL), table), "exactly 1000 items")
 	t.Logf("throttling injected: %d errors, %d partial batches; %d re-sends; %d ms", th.Failed.Load(), th.Partial.Load(), out.Retried, out.DurationMs)
+}
+
+// A body sent slowly is cut off at the read timeout and answered 400, as
+// an unreadable body; the connection is not held.
+func TestSlowBodyIsTimedOut(t *testing.T) {
+	ddb := ddbLocal.Require(t)
+	root, err := project.FindUp(".", "go.mod")
+	require.NoError(t, err)
+	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL, ReadTimeout: 500 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("POST /calls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"conv"))
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	reply, _ := io.ReadAll(conn) // the server answers and closes well before our 5 s
+	assert.Contains(t, string(reply), "400 Bad Request")
+	assert.Contains(t, string(reply), "body could not be read")
 }

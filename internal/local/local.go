@@ -54,11 +54,17 @@ type Options struct {
 	// Faults, if set, is injected into the store's DynamoDB client (the
 	// spike and the tests throttle or take down the table with it).
 	Faults *emulator.TableFaults
+	// ReadTimeout bounds reading a whole request, body included (default
+	// DefaultReadTimeout), so a body sent slowly cannot hold a connection.
+	ReadTimeout time.Duration
 	// WebhookSecret verifies the provider route's signatures; empty reads
 	// contract.EnvWebhookSecret, and without either the route answers 503
 	// saying how to set it.
 	WebhookSecret string
 }
+
+// DefaultReadTimeout: a 10 MB delivery over a slow link still fits.
+const DefaultReadTimeout = 30 * time.Second
 
 // Server is a running local API.
 type Server struct {
@@ -115,9 +121,15 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.ThrottleBurst > 0 {
 		s.Burst = o.ThrottleBurst
 	}
+	readTimeout := o.ReadTimeout
+	if readTimeout == 0 {
+		readTimeout = DefaultReadTimeout
+	}
 	s.http = &http.Server{
 		Handler:           Throttle(h.Routes(), s.Rate, s.Burst),
 		ReadHeaderTimeout: 5 * time.Second,
+		// A body trickled in is cut off: the read fails and the call is a 400.
+		ReadTimeout: readTimeout,
 		// Like API Gateway's 29 s integration limit.
 		WriteTimeout: 29 * time.Second,
 	}
