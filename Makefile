@@ -47,10 +47,11 @@ drill-e2e:
 unit:
 	$(GO) test ./...
 
-## fuzz: fuzz request validation (FUZZTIME=5m by default)
+## fuzz: fuzz request validation and the whole router (FUZZTIME=5m each by default)
 FUZZTIME ?= 5m
 fuzz:
-	$(GO) test ./calls/ -run '^$$' -fuzz FuzzParseCall -fuzztime $(FUZZTIME)
+	$(GO) test ./app/calls/ -run '^$$' -fuzz FuzzParseCall -fuzztime $(FUZZTIME)
+	$(GO) test ./app/handler/ -run '^$$' -fuzz FuzzRouter -fuzztime $(FUZZTIME)
 
 ## bench: benchmarks (handler vs PutItem, /simulate vs sequential vs raw batch,
 ## synthesis, artifact build), ratios, benchstat, and a short load profile into perf/

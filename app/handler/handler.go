@@ -125,11 +125,18 @@ func answeredAtTheEdge(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Access-Control-Allow-Headers", contract.CORSAllowHeaders)
 		writeJSON(w, http.StatusOK, map[string]string{})
 		return true
-	case p != "/" && strings.TrimSuffix(p, "/") != path.Clean(p):
+	case !canonical(p):
 		writeError(w, http.StatusNotFound, contract.FieldError{Field: "path", Problem: "no route " + r.Method + " " + p + ": the path is not in canonical form"})
 		return true
 	}
 	return false
+}
+
+// canonical reports whether p is a clean absolute path (a trailing slash
+// allowed), one the router serves without redirecting.
+func canonical(p string) bool {
+	c := path.Clean(p)
+	return strings.HasPrefix(p, "/") && (p == c || (c != "/" && p == c+"/"))
 }
 
 type statusWriter struct {
