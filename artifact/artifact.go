@@ -62,7 +62,8 @@ var (
 
 // Build compiles the handler for linux/arm64 with CGO_ENABLED=0, -trimpath,
 // no VCS stamp and an empty build id, and zips it with a fixed timestamp and
-// mode. Within one process each Options is built once.
+// mode. Within one process each Options is built once, and across processes
+// an unchanged tree reuses the zip (see manifest).
 func Build(ctx context.Context, o Options) (Artifact, error) {
 	if o.Package == "" {
 		o.Package = HandlerPackage
@@ -96,6 +97,11 @@ func build(ctx context.Context, o Options) (Artifact, error) {
 		return Artifact{}, err
 	}
 	defer os.RemoveAll(tmp)
+	name := fmt.Sprintf("%s-linux-%s.zip", filepath.Base(o.Package), contract.Architecture)
+	path := filepath.Join(outDir, name)
+	if a, ok := cached(o.ModuleDir, path); ok {
+		return a, nil // the same sources: the same bytes, without the toolchain
+	}
 	bin := filepath.Join(tmp, contract.Binary)
 	cmd := exec.CommandContext(ctx, "go", "build",
 		"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
@@ -116,13 +122,15 @@ func build(ctx context.Context, o Options) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	name := fmt.Sprintf("%s-linux-%s.zip", filepath.Base(o.Package), contract.Architecture)
-	path := filepath.Join(outDir, name)
 	if err := writeIfChanged(path, zipped); err != nil {
 		return Artifact{}, err
 	}
 	sum := sha256.Sum256(zipped)
-	return Artifact{Path: path, SHA256: base64.StdEncoding.EncodeToString(sum[:]), Size: int64(len(zipped))}, nil
+	a := Artifact{Path: path, SHA256: base64.StdEncoding.EncodeToString(sum[:]), Size: int64(len(zipped))}
+	if err := remember(ctx, o, a); err != nil {
+		return Artifact{}, fmt.Errorf("record the build's inputs: %w", err)
+	}
+	return a, nil
 }
 
 // Zip packs an executable as the single entry "bootstrap" with a fixed
