@@ -2,6 +2,7 @@
 # embedded default, DynamoDB Local); `make test` is every test (what CI runs);
 # `make plan` shows offline what each region stack would create.
 GO      ?= go
+SHELL   := /bin/bash
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
 .PHONY: all plan demo serve artifact build vet fmt-check test unit drill-e2e bench load fuzz clean
@@ -37,7 +38,13 @@ fmt-check:
 ## integration tests against DynamoDB Local and moto (they start them themselves)
 test: fmt-check vet
 	$(GO) vet -tags integration ./...
-	$(GO) test -count=1 -tags integration ./...
+	@mkdir -p .cache
+	@# Every package's result, every test skipped for a missing emulator (with why),
+	@# and on a failure its output; the full log is .cache/test.log.
+	@$(GO) test -count=1 -tags integration -v ./... > .cache/test.log 2>&1; status=$$?; \
+	  grep -E '^(ok|FAIL|--- FAIL|panic:)|SKIPPED:' .cache/test.log; \
+	  if [ $$status -ne 0 ]; then echo "== failures"; grep -B 5 -A 40 -E -- '--- FAIL|^panic:' .cache/test.log | head -400; fi; \
+	  exit $$status
 
 ## drill-e2e: the DR drill against moto (three emulated regions), printing its reports
 drill-e2e:

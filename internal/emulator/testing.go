@@ -76,7 +76,7 @@ func (e *ForTests) Require(t testing.TB) *Server {
 	if InCI() {
 		t.Fatalf("%s is not running under CI: %v", e.name, e.startErr)
 	}
-	t.Skipf("SKIPPED: %s is not available (%v); CI=true makes this a failure", e.name, e.startErr)
+	t.Skipf("SKIPPED: %s needs %s, which is not available (%v); CI=true makes this a failure", t.Name(), e.name, e.startErr)
 	return nil
 }
 
