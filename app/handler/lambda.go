@@ -38,8 +38,17 @@ func LambdaAdapter(h http.Handler) func(context.Context, events.APIGatewayProxyR
 		if err != nil {
 			return events.APIGatewayProxyResponse{StatusCode: http.StatusBadRequest, Body: `{"error":"bad request"}`}, nil
 		}
+		// API Gateway sends every header in multiValueHeaders (repeated ones
+		// in full) and the last value of each in headers.
+		for k, vs := range ev.MultiValueHeaders {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
 		for k, v := range ev.Headers {
-			req.Header.Set(k, v)
+			if _, ok := req.Header[http.CanonicalHeaderKey(k)]; !ok {
+				req.Header.Set(k, v)
+			}
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -27,7 +27,7 @@ type Server struct {
 	URL string
 
 	cmd      *exec.Cmd
-	log      *bytes.Buffer
+	log      *syncBuffer
 	stopOnce sync.Once
 	done     chan error
 }
@@ -40,13 +40,13 @@ func start(ctx context.Context, name string, newCmd func(port int) *exec.Cmd, re
 	if err != nil {
 		return nil, err
 	}
-	var log bytes.Buffer
+	log := &syncBuffer{}
 	cmd := newCmd(port)
-	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s := &Server{Name: name, URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, log: &log, done: make(chan error, 1)}
+	s := &Server{Name: name, URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, log: log, done: make(chan error, 1)}
 	go func() { s.done <- cmd.Wait() }()
 	deadline := time.Now().Add(StartTimeout)
 	for !ready(s.URL) {
@@ -64,6 +64,27 @@ func start(ctx context.Context, name string, newCmd func(port int) *exec.Cmd, re
 		}
 	}
 	return s, nil
+}
+
+// Log is what the process has printed so far.
+func (s *Server) Log() string { return s.log.String() }
+
+// syncBuffer is a buffer the process writes while the tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Stop ends the emulator and waits for it; calling it again does nothing.

@@ -1,0 +1,183 @@
+//go:build integration
+
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/app/elevenlabs"
+	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/project"
+)
+
+const rieSecret = "wsec_rie_test"
+
+// rieFunction is the real bootstrap, built for this machine, running under
+// the Lambda Runtime Interface Emulator with the function's environment:
+// the table on DynamoDB Local, the webhook secret in moto's Secrets Manager.
+func rieFunction(t *testing.T, s *Server) *emulator.Server {
+	t.Helper()
+	ctx := context.Background()
+	ddb, mt := ddbLocal.Require(t), moto.Require(t)
+	root, err := project.FindUp(".", "go.mod")
+	require.NoError(t, err)
+	rie, err := emulator.InstallRIE(ctx, filepath.Join(root, ".cache", "bin"))
+	require.NoError(t, err)
+	bootstrap := filepath.Join(t.TempDir(), contract.Binary)
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./cmd/lambda")
+	build.Dir = root
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(mt.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	secret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("rie-webhook-" + time.Now().Format("150405.000000")), SecretString: aws.String(rieSecret)})
+	require.NoError(t, err)
+
+	fn, err := emulator.StartRIE(ctx, rie, bootstrap, []string{
+		"PATH=" + os.Getenv("PATH"), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + mt.URL,
+		contract.EnvCallsTable + "=" + s.Table, contract.EnvCORSAllowOrigin + "=*",
+		contract.EnvWebhookSecretARN + "=" + aws.ToString(secret.ARN),
+	})
+	require.NoError(t, err)
+	t.Cleanup(fn.Stop)
+	return fn
+}
+
+// request is one API call, sent both as an API Gateway REST proxy event
+// (stage v1, base64 body, multi-value headers) and over HTTP to serve.
+type request struct {
+	method, resource, path string
+	query                  map[string]string
+	headers                map[string]string
+	body                   []byte
+}
+
+func (r request) event() events.APIGatewayProxyRequest {
+	ev := events.APIGatewayProxyRequest{
+		Resource: r.resource, Path: r.path, HTTPMethod: r.method,
+		Headers:           map[string]string{"Host": "abc123.execute-api.us-east-1.amazonaws.com", "X-Forwarded-For": "5.6.7.8"},
+		MultiValueHeaders: map[string][]string{"Host": {"abc123.execute-api.us-east-1.amazonaws.com"}, "X-Forwarded-For": {"1.2.3.4", "5.6.7.8"}},
+		RequestContext:    events.APIGatewayProxyRequestContext{Stage: contract.StageName, HTTPMethod: r.method, ResourcePath: r.resource, Path: "/" + contract.StageName + r.path},
+	}
+	for k, v := range r.headers {
+		ev.Headers[k] = v
+		ev.MultiValueHeaders[k] = []string{v}
+	}
+	if len(r.query) > 0 {
+		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = map[string]string{}, map[string][]string{}
+		for k, v := range r.query {
+			ev.QueryStringParameters[k], ev.MultiValueQueryStringParameters[k] = v, []string{v}
+		}
+	}
+	if r.body != nil {
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.body), true
+	}
+	return ev
+}
+
+func (r request) viaLambda(t *testing.T, fn *emulator.Server) (int, string) {
+	t.Helper()
+	raw, err := fn.Invoke(context.Background(), r.event())
+	require.NoError(t, err)
+	var resp events.APIGatewayProxyResponse
+	require.NoError(t, json.Unmarshal(raw, &resp), string(raw))
+	assert.Equal(t, "application/json", resp.Headers["Content-Type"], "%s %s", r.method, r.path)
+	return resp.StatusCode, resp.Body
+}
+
+func (r request) viaServe(t *testing.T, s *Server) (int, string) {
+	t.Helper()
+	u := s.URL + r.path
+	if len(r.query) > 0 {
+		q := []string{}
+		for k, v := range r.query {
+			q = append(q, k+"="+v)
+		}
+		u += "?" + strings.Join(q, "&")
+	}
+	req, err := http.NewRequest(r.method, u, bytes.NewReader(r.body))
+	require.NoError(t, err)
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// The real Lambda entry point answers every route as the local server
+// does, on the same table.
+func TestBootstrapUnderTheRuntimeEmulatorAnswersAsServe(t *testing.T) {
+	root, err := project.FindUp(".", "go.mod")
+	require.NoError(t, err)
+	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddbLocal.Require(t).URL, WebhookSecret: rieSecret})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	fn := rieFunction(t, s)
+	id := "rie-" + time.Now().Format("150405.000000")
+	jsonHeader := map[string]string{"Content-Type": "application/json"}
+	call := []byte(`{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Broadway","latitude":36.16,"longitude":-86.78,"emergency_type":"fire","severity":3,"call_duration_secs":42}`)
+	delivery, err := elevenlabs.Fixture(contract.EventTranscription, id+"-el", time.Now(), 0)
+	require.NoError(t, err)
+	signed := map[string]string{"Content-Type": "application/json", contract.SignatureHeader: elevenlabs.Sign(rieSecret, time.Now(), delivery)}
+
+	steps := []struct {
+		name              string
+		req               request
+		lambda, serve     int
+		sameBody, compare bool
+	}{
+		{"new call", request{"POST", "/calls", "/calls", nil, jsonHeader, call}, 201, 200, true, true},
+		{"read it", request{"GET", "/calls/{id}", "/calls/" + id, nil, nil, nil}, 200, 200, true, true},
+		{"query by type", request{"GET", "/calls", "/calls", map[string]string{"emergency_type": "fire", "limit": "3"}, nil, nil}, 200, 200, true, true},
+		{"bad latitude", request{"POST", "/calls", "/calls", nil, jsonHeader, bytes.Replace(call, []byte("36.16"), []byte("91"), 1)}, 400, 400, true, true},
+		{"text/plain", request{"POST", "/calls", "/calls", nil, map[string]string{"Content-Type": "text/plain"}, call}, 415, 415, true, true},
+		{"simulate", request{"POST", "/simulate", "/simulate", nil, jsonHeader, []byte(`{"scenario":"gulf_hurricane","num_calls":5,"seed":7}`)}, 200, 200, false, true},
+		{"health", request{"GET", "/health", "/health", nil, nil, nil}, 200, 200, true, true},
+		{"provider delivery", request{"POST", contract.ProviderWebhook.Path, contract.ProviderWebhook.Path, nil, signed, delivery}, 201, 200, false, true},
+		{"unknown route", request{"GET", "/nope", "/nope", nil, nil, nil}, 404, 404, true, true},
+	}
+	var first time.Duration
+	for i, st := range steps {
+		start := time.Now()
+		lc, lb := st.req.viaLambda(t, fn)
+		if i == 0 {
+			first = time.Since(start) // the cold start: process, init, first request
+		}
+		sc, sb := st.req.viaServe(t, s)
+		assert.Equal(t, st.lambda, lc, "%s via Lambda: %s", st.name, lb)
+		assert.Equal(t, st.serve, sc, "%s via serve: %s", st.name, sb)
+		if st.sameBody {
+			assert.JSONEq(t, lb, sb, "%s: the same answer", st.name)
+		}
+	}
+	init := fn.InitDuration()
+	assert.Positive(t, init, "the emulator reports the init time")
+	t.Logf("bootstrap under the Runtime Interface Emulator: init %s (the emulator's Init Duration), first invocation %s end to end (a cold start: process start, init, one PutItem on DynamoDB Local)",
+		init, first.Round(time.Millisecond))
+}
