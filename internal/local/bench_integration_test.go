@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -243,5 +244,21 @@ func BenchmarkDrain1000(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+	}
+}
+
+// BenchmarkRawConditionalPutItem: the bare SDK PutItem with the handler's
+// condition (attribute_not_exists), what POST /calls asks of the table.
+func BenchmarkRawConditionalPutItem(b *testing.B) {
+	db, table := benchTable(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		item, _ := attributevalue.MarshalMap(benchCall(i))
+		if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &table, Item: item,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": "conversation_id"},
+		}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
