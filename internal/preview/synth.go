@@ -270,8 +270,7 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("arn", arn)
 		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn))
 	case "aws:cloudwatch/logGroup:LogGroup":
-		prefix, _ := inputs["namePrefix"].(string)
-		lg := prefix + "0123456"
+		lg := prefixed(inputs)
 		set("name", lg)
 		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, MockAccountID, lg))
 	case "aws:apigateway/restApi:RestApi":
@@ -285,14 +284,12 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		stage, _ := inputs["stageName"].(string)
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
 	case "aws:sqs/queue:Queue":
-		prefix, _ := inputs["namePrefix"].(string)
-		queue := prefix + "0123456"
+		queue := prefixed(inputs)
 		set("name", queue)
 		set("arn", fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, MockAccountID, queue))
 		set("url", fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, MockAccountID, queue))
 	case "aws:secretsmanager/secret:Secret":
-		prefix, _ := inputs["namePrefix"].(string)
-		secret := prefix + "0123456"
+		secret := prefixed(inputs)
 		set("name", secret)
 		// Secrets Manager appends six random characters to a secret's ARN.
 		set("arn", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", region, MockAccountID, secret))
@@ -322,6 +319,13 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		}
 	}
 	return ""
+}
+
+// prefixed is the name AWS or Pulumi makes from a namePrefix: the prefix and
+// a suffix, here a fixed one.
+func prefixed(inputs map[string]any) string {
+	prefix, _ := inputs["namePrefix"].(string)
+	return prefix + "0123456"
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
