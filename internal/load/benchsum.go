@@ -64,8 +64,9 @@ func Median(v []float64) float64 {
 
 // BenchRatios the README reports: numerator, denominator, meaning.
 var BenchRatios = [][3]string{
-	{"HandlerPostCall", "RawPutItem", "handler POST /calls / raw PutItem"},
-	{"HandlerPostCall", "RawConditionalPutItem", "handler POST /calls / raw conditional PutItem"},
+	{"HandlerPostCall", "RawPutItem", "POST /calls as the Lambda runs it / raw PutItem"},
+	{"HandlerPostCall", "RawConditionalPutItem", "POST /calls as the Lambda runs it / raw conditional PutItem"},
+	{"ServePostCall", "RawPutItem", "POST /calls through serve's HTTP / raw PutItem"},
 	{"Simulate1000", "SequentialPutItem1000", "/simulate 1000 / 1000 sequential PutItem"},
 	{"Simulate1000", "RawParallelBatchWrite1000", "/simulate 1000 / raw parallel BatchWriteItem"},
 	{"PostCallBuffered202.p50", "PostCallDirect201.p50", "202 (buffered, SQS on moto) p50 / 201 (direct) p50"},

@@ -30,7 +30,7 @@ func TestParseAndRatios(t *testing.T) {
 	var buf bytes.Buffer
 	WriteBenchSummary(&buf, s)
 	out := buf.String()
-	assert.Contains(t, out, "handler POST /calls / raw PutItem                2.00")
+	assert.Contains(t, out, "POST /calls as the Lambda runs it / raw PutItem  2.00")
 	assert.Contains(t, out, "/simulate 1000 / 1000 sequential PutItem         0.25")
 	assert.Contains(t, out, "n/a (missing Simulate1000 or RawParallelBatchWrite1000)")
 	assert.Equal(t, []float64{4e6}, s["PostCallDirect201.p50"], "p50-ms samples, in ns")
