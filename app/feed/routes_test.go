@@ -1,0 +1,129 @@
+package feed
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// registrar records what the routes asked of the registry.
+type registrar struct {
+	mu         sync.Mutex
+	connected  map[string]bool
+	subscribed map[string][]string
+}
+
+func (r *registrar) Connect(_ context.Context, id string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.connected[id] = true
+	return 1, nil
+}
+
+func (r *registrar) Disconnect(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.connected[id] {
+		return ErrGone
+	}
+	delete(r.connected, id)
+	return nil
+}
+
+func (r *registrar) Subscribe(_ context.Context, id string, types []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.connected[id] {
+		return ErrGone
+	}
+	r.subscribed[id] = types
+	return nil
+}
+
+type replies struct {
+	mu  sync.Mutex
+	got map[string][]string
+}
+
+func (p *replies) Post(_ context.Context, id string, data []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got[id] = append(p.got[id], string(data))
+	return nil
+}
+
+func wsEvent(route, id, body string) events.APIGatewayWebsocketProxyRequest {
+	return events.APIGatewayWebsocketProxyRequest{Body: body,
+		RequestContext: events.APIGatewayWebsocketProxyRequestContext{RouteKey: route, ConnectionID: id}}
+}
+
+func TestRoutes(t *testing.T) {
+	reg := &registrar{connected: map[string]bool{}, subscribed: map[string][]string{}}
+	p := &replies{got: map[string][]string{}}
+	rt := &Routes{Registry: reg, Poster: p}
+	ctx := context.Background()
+	call := func(route, body string) int {
+		resp, err := rt.Handle(ctx, wsEvent(route, "c1", body))
+		require.NoError(t, err)
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, call(RouteConnect, ""))
+	assert.True(t, reg.connected["c1"])
+
+	tests := []struct {
+		body   string
+		status int
+		reply  string
+	}{
+		{`{"action":"subscribe","emergency_types":["fire","flood","fire"]}`, 200, `{"emergency_types":["fire","flood"],"type":"subscribed"}`},
+		{`{"action":"subscribe","emergency_types":[]}`, 200, `{"emergency_types":[],"type":"subscribed"}`},
+		{`{"action":"subscribe","emergency_types":["alien"]}`, 400, `"emergency_types: \"alien\" is not one of`},
+		{`{"action":"unsubscribe"}`, 400, `action: \"unsubscribe\" is not an action`},
+		{`{"action":"subscribe","extra":1}`, 400, `unknown field`},
+		{`not json`, 400, `the message must be`},
+	}
+	for _, tt := range tests {
+		before := len(p.got["c1"])
+		assert.Equal(t, tt.status, call(RouteDefault, tt.body), tt.body)
+		require.Len(t, p.got["c1"], before+1, "every message gets an answer over the connection")
+		assert.Contains(t, p.got["c1"][before], tt.reply)
+	}
+	assert.Empty(t, reg.subscribed["c1"], "the last valid subscription: every type")
+
+	assert.Equal(t, http.StatusOK, call(RouteDisconnect, ""))
+	assert.Equal(t, http.StatusOK, call(RouteDisconnect, ""), "a second $disconnect is fine")
+	assert.False(t, reg.connected["c1"])
+}
+
+type staticSecrets []string
+
+func (s staticSecrets) FeedSecrets(context.Context) ([]string, error) { return s, nil }
+
+func TestAuthorizer(t *testing.T) {
+	now := time.Unix(1764300000, 0)
+	a := &Authorizer{Secrets: staticSecrets{"fsec"}, Now: func() time.Time { return now }}
+	arn := "arn:aws:execute-api:us-east-1:000000000000:abc123/v1/$connect"
+	for _, tc := range []struct {
+		token, effect, principal string
+	}{
+		{MintToken("fsec", "dispatcher-1", time.Hour, now), "Allow", "dispatcher-1"},
+		{MintToken("other", "dispatcher-1", time.Hour, now), "Deny", "anonymous"},
+		{"", "Deny", "anonymous"},
+	} {
+		resp, err := a.Authorize(context.Background(), events.APIGatewayCustomAuthorizerRequestTypeRequest{
+			MethodArn: arn, QueryStringParameters: map[string]string{TokenParam: tc.token}})
+		require.NoError(t, err)
+		assert.Equal(t, tc.principal, resp.PrincipalID)
+		require.Len(t, resp.PolicyDocument.Statement, 1)
+		st := resp.PolicyDocument.Statement[0]
+		assert.Equal(t, tc.effect, st.Effect)
+		assert.Equal(t, []string{arn}, st.Resource, "only this $connect")
+		assert.Equal(t, []string{"execute-api:Invoke"}, st.Action)
+	}
+}

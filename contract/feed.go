@@ -1,0 +1,28 @@
+package contract
+
+// The live dispatcher feed (seed 002): connection ids kept in a connections
+// table, each assigned to one of the partitions of a partitions table, so a
+// broadcast fans out one message per partition.
+const (
+	// FeedConnectionKey is the connections table's partition key.
+	FeedConnectionKey = "connectionId"
+	// FeedPartitionKey is the partitions table's partition key and, on a
+	// connection, the partition it belongs to (a number, 1..partitions).
+	FeedPartitionKey = "partitionId"
+	// FeedPartitionIndex is the connections table's GSI by partition: the
+	// query workers load one partition's connections with it.
+	FeedPartitionIndex = "partition-index"
+	// FeedConnectionCount is a partition's count of live connections, kept
+	// exact with atomic ADDs in the same transaction as the connection.
+	FeedConnectionCount = "connectionCount"
+	// FeedSubscription is a connection's emergency types (a string set;
+	// absent: every type).
+	FeedSubscription = "emergencyTypes"
+	// FeedExpiresAt is a connection's TTL attribute: API Gateway closes a
+	// WebSocket after 2 hours, so a row older than that is stale.
+	FeedExpiresAt = "expiresAt"
+	// FeedConnectionTTLSeconds: API Gateway's maximum connection duration.
+	FeedConnectionTTLSeconds = 2 * 60 * 60
+	// FeedPartitions: seed 002, "I use numbers from 1...to...2500".
+	FeedPartitions = 2500
+)
