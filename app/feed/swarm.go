@@ -1,0 +1,184 @@
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/access911/access911-infra/app/calls"
+)
+
+// BatchSender is the part of the SQS client the swarm uses.
+type BatchSender interface {
+	SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+}
+
+// Swarm turns each new call on the calls table's stream into one message
+// per partition, spread over the fan-out queues (seed 002's "Lambda
+// Swarm"). Only INSERTs broadcast: an update or delete of a call is not a
+// new call. The stream of each region carries the calls replicated from
+// the other regions too, so each region's dispatchers get every call once.
+type Swarm struct {
+	SQS        BatchSender
+	Queues     []string // queue URLs
+	Partitions int
+}
+
+// Handle broadcasts every INSERT of the batch and returns how many calls
+// it sent out.
+func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error) {
+	sent := 0
+	for _, rec := range ev.Records {
+		if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
+			continue
+		}
+		c, err := CallFromImage(rec.Change.NewImage)
+		if err != nil {
+			return sent, fmt.Errorf("stream record %s: %w", rec.EventID, err)
+		}
+		if err := s.broadcast(ctx, c); err != nil {
+			return sent, err // the mapping retries the batch; queue consumers see a partition at most once more
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// broadcast sends the call's partition messages, ten per SendMessageBatch,
+// every queue in parallel.
+func (s *Swarm) broadcast(ctx context.Context, c calls.Call) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(s.Queues))
+	for q, msgs := range Fanout(c, s.Partitions, len(s.Queues)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[q] = sendAll(ctx, s.SQS, s.Queues[q], msgs)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func sendAll(ctx context.Context, client BatchSender, queue string, msgs []PartitionMessage) error {
+	for start := 0; start < len(msgs); start += 10 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i, m := range msgs[start:min(start+10, len(msgs))] {
+			body, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
+		}
+		out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: entries})
+		if err != nil {
+			return fmt.Errorf("send to %s: %w", queue, err)
+		}
+		if len(out.Failed) > 0 {
+			return fmt.Errorf("%s refused %d of %d partition messages", queue, len(out.Failed), len(entries))
+		}
+	}
+	return nil
+}
+
+// CallFromImage reads a call from a stream record's image.
+func CallFromImage(image map[string]events.DynamoDBAttributeValue) (calls.Call, error) {
+	item := make(map[string]types.AttributeValue, len(image))
+	for k, v := range image {
+		item[k] = attributeValue(v)
+	}
+	var c calls.Call
+	if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+		return calls.Call{}, fmt.Errorf("read call: %w", err)
+	}
+	if c.ConversationID == "" {
+		return calls.Call{}, errors.New("the image has no conversation_id")
+	}
+	return c, nil
+}
+
+// attributeValue converts Lambda's stream attribute to the SDK's.
+func attributeValue(v events.DynamoDBAttributeValue) types.AttributeValue {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return &types.AttributeValueMemberS{Value: v.String()}
+	case events.DataTypeNumber:
+		return &types.AttributeValueMemberN{Value: v.Number()}
+	case events.DataTypeBoolean:
+		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}
+	case events.DataTypeBinary:
+		return &types.AttributeValueMemberB{Value: v.Binary()}
+	case events.DataTypeStringSet:
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}
+	case events.DataTypeNumberSet:
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}
+	case events.DataTypeList:
+		var l []types.AttributeValue
+		for _, e := range v.List() {
+			l = append(l, attributeValue(e))
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	case events.DataTypeMap:
+		m := map[string]types.AttributeValue{}
+		for k, e := range v.Map() {
+			m[k] = attributeValue(e)
+		}
+		return &types.AttributeValueMemberM{Value: m}
+	}
+	return &types.AttributeValueMemberNULL{Value: true}
+}
+
+// Worker is seed 002's query and post workers for one SQS batch of
+// partition messages: each message's partition is loaded and posted to in
+// parallel (the seed's "10 small parallel queries" per batch of 10).
+type Worker struct {
+	Members     Members
+	Poster      Poster
+	Forgetter   Forgetter
+	Parallelism int // posts in flight per partition
+}
+
+// Handle delivers a batch; a message whose partition could not be read is
+// reported as failed (and comes back), a post that failed otherwise is not
+// retried through the queue: that would send the call again to the
+// partition's other dispatchers.
+func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, Delivery, error) {
+	var (
+		mu       sync.Mutex
+		total    Delivery
+		failures []events.SQSBatchItemFailure
+		wg       sync.WaitGroup
+	)
+	for _, m := range ev.Records {
+		wg.Add(1)
+		go func(m events.SQSMessage) {
+			defer wg.Done()
+			var msg PartitionMessage
+			err := json.Unmarshal([]byte(m.Body), &msg)
+			var d Delivery
+			if err == nil {
+				d, err = Deliver(ctx, w.Members, w.Poster, w.Forgetter, msg, w.Parallelism)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failures = append(failures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				return
+			}
+			total.Sent, total.Filtered, total.Gone = total.Sent+d.Sent, total.Filtered+d.Filtered, total.Gone+d.Gone
+			total.Failed = append(total.Failed, d.Failed...)
+		}(m)
+	}
+	wg.Wait()
+	return events.SQSEventResponse{BatchItemFailures: failures}, total, nil
+}

@@ -1,0 +1,96 @@
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/app/calls"
+)
+
+// sent records the swarm's SendMessageBatch calls (SQS itself is tested on moto).
+type sent struct {
+	mu      sync.Mutex
+	byQueue map[string][]PartitionMessage
+	calls   int
+}
+
+func (s *sent) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if len(in.Entries) > 10 {
+		panic("SQS takes at most 10 messages per batch")
+	}
+	for _, e := range in.Entries {
+		var m PartitionMessage
+		if err := json.Unmarshal([]byte(aws.ToString(e.MessageBody)), &m); err != nil {
+			panic(err)
+		}
+		s.byQueue[aws.ToString(in.QueueUrl)] = append(s.byQueue[aws.ToString(in.QueueUrl)], m)
+	}
+	return &sqs.SendMessageBatchOutput{}, nil
+}
+
+func image(id, typ string) map[string]events.DynamoDBAttributeValue {
+	return map[string]events.DynamoDBAttributeValue{
+		"conversation_id": events.NewStringAttribute(id), "timestamp": events.NewNumberAttribute("1764300000"),
+		"emergency_type": events.NewStringAttribute(typ), "severity": events.NewNumberAttribute("4"),
+		"latitude": events.NewNumberAttribute("36.16"), "needs_geocoding": events.NewBooleanAttribute(false),
+	}
+}
+
+func TestSwarmBroadcastsInsertsOnly(t *testing.T) {
+	s := &sent{byQueue: map[string][]PartitionMessage{}}
+	queues := []string{"q0", "q1", "q2"}
+	sw := &Swarm{SQS: s, Queues: queues, Partitions: 25}
+	n, err := sw.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("new-1", "fire")}},
+		{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{NewImage: image("changed", "fire")}},
+		{EventName: "REMOVE", Change: events.DynamoDBStreamRecord{OldImage: image("expired", "fire")}},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "updates and deletes broadcast nothing")
+	total := 0
+	for q, msgs := range s.byQueue {
+		total += len(msgs)
+		for _, m := range msgs {
+			assert.Equal(t, "new-1", m.Call.ConversationID)
+			assert.Equal(t, 36.16, m.Call.Latitude)
+			assert.Equal(t, queues[(m.Partition-1)%3], q)
+		}
+	}
+	assert.Equal(t, 25, total, "one message per partition")
+	assert.Equal(t, 3, s.calls, "9, 8 and 8 messages per queue: one batch of at most 10 each")
+
+	s2 := &sent{byQueue: map[string][]PartitionMessage{}}
+	_, err = (&Swarm{SQS: s2, Queues: []string{"a", "b"}, Partitions: 25}).Handle(context.Background(),
+		events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("n", "fire")}}}})
+	require.NoError(t, err)
+	assert.Equal(t, 4, s2.calls, "13 and 12 messages: two batches per queue")
+}
+
+func TestWorkerDeliversEachPartitionMessage(t *testing.T) {
+	m := partitionMembers{1: {{ID: "a"}, {ID: "b", EmergencyTypes: []string{"flood"}}}, 2: {{ID: "c"}}}
+	p := &poster{got: map[string]int{}, gone: map[string]bool{}, fail: map[string]bool{}}
+	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 4}
+	body := func(part int) string {
+		b, _ := json.Marshal(PartitionMessage{Partition: part, Call: calls.Call{ConversationID: "x", EmergencyType: "fire"}})
+		return string(b)
+	}
+	resp, d, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "1", Body: body(1)}, {MessageId: "2", Body: body(2)}, {MessageId: "bad", Body: "{"},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"a": 1, "c": 1}, p.got)
+	assert.Equal(t, 2, d.Sent)
+	assert.Equal(t, 1, d.Filtered)
+	assert.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "bad"}}, resp.BatchItemFailures)
+}
