@@ -1,0 +1,38 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
+)
+
+// ManagementAPI is the part of API Gateway's @connections client the
+// poster uses.
+type ManagementAPI interface {
+	PostToConnection(context.Context, *apigatewaymanagementapi.PostToConnectionInput, ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.PostToConnectionOutput, error)
+}
+
+// ManagementPoster posts through API Gateway's @connections API (in AWS:
+// https://<api>.execute-api.<region>.amazonaws.com/<stage>; locally the
+// local server serves the same paths).
+type ManagementPoster struct {
+	Client ManagementAPI
+}
+
+// Post sends data to one connection; a connection that no longer exists
+// (410 GoneException) is ErrGone.
+func (p *ManagementPoster) Post(ctx context.Context, id string, data []byte) error {
+	_, err := p.Client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: data})
+	var gone *types.GoneException
+	if errors.As(err, &gone) {
+		return ErrGone
+	}
+	if err != nil {
+		return fmt.Errorf("post to %s: %w", id, err)
+	}
+	return nil
+}
