@@ -175,4 +175,3 @@ func newConnectionID() string {
 	_, _ = rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)[:11] + "="
 }
-
