@@ -22,6 +22,15 @@ const DefaultQueues = 10
 type PartitionMessage struct {
 	Partition int        `json:"partition"`
 	Call      calls.Call `json:"call"`
+	// SentAtMs is when the swarm broadcast the call (Unix milliseconds).
+	SentAtMs int64 `json:"sent_at_ms,omitempty"`
+}
+
+// CallMessage is what a dispatcher receives for each new call.
+type CallMessage struct {
+	Type     string     `json:"type"` // "call"
+	Call     calls.Call `json:"call"`
+	SentAtMs int64      `json:"sent_at_ms,omitempty"`
 }
 
 // Fanout is the swarm's output: for each queue, the messages it gets.
@@ -67,7 +76,7 @@ func Deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 	if err != nil {
 		return Delivery{}, err
 	}
-	data, err := json.Marshal(msg.Call)
+	data, err := json.Marshal(CallMessage{Type: "call", Call: msg.Call, SentAtMs: msg.SentAtMs})
 	if err != nil {
 		return Delivery{}, fmt.Errorf("encode call %q: %w", msg.Call.ConversationID, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,7 +47,7 @@ func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error
 		if err != nil {
 			return sent, fmt.Errorf("stream record %s: %w", rec.EventID, err)
 		}
-		if err := s.broadcast(ctx, c); err != nil {
+		if err := s.Broadcast(ctx, c); err != nil {
 			return sent, err // the mapping retries the batch; queue consumers see a partition at most once more
 		}
 		sent++
@@ -54,12 +55,17 @@ func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error
 	return sent, nil
 }
 
-// broadcast sends the call's partition messages, ten per SendMessageBatch,
-// every queue in parallel.
-func (s *Swarm) broadcast(ctx context.Context, c calls.Call) error {
+// Broadcast sends one new call's partition messages, ten per
+// SendMessageBatch, every queue in parallel, stamped with when the
+// broadcast started (dispatchers see the delivery latency).
+func (s *Swarm) Broadcast(ctx context.Context, c calls.Call) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.Queues))
+	sentAt := time.Now().UnixMilli()
 	for q, msgs := range Fanout(c, s.Partitions, len(s.Queues)) {
+		for i := range msgs {
+			msgs[i].SentAtMs = sentAt
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

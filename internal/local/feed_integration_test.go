@@ -4,6 +4,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,6 +25,7 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/internal/project"
 )
 
 const feedSecret = "fsec_local_test"
@@ -190,4 +194,97 @@ func partitionOf(t *testing.T, f *feedStack, id string) int {
 	}
 	t.Fatalf("connection %s in no partition", id)
 	return 0
+}
+
+// The whole local path: POST /calls -> calls table -> stream -> swarm ->
+// fan-out queues on moto -> workers -> @connections -> WebSocket clients.
+// Every subscribed client receives each new call exactly once and no other
+// type; updates and deletes on the calls table broadcast nothing.
+func TestFeedEndToEnd(t *testing.T) {
+	ddb, mt := ddbLocal.Require(t), moto.Require(t)
+	root, err := project.FindUp(".", "go.mod")
+	require.NoError(t, err)
+	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL,
+		Intake: &IntakeOptions{SQSEndpoint: mt.URL}, Feed: &FeedOptions{Connections: 300}})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	ctx := context.Background()
+
+	type client struct {
+		mu   sync.Mutex
+		msgs []feed.CallMessage
+		subs string
+	}
+	var clients []*client
+	for i := 0; i < 30; i++ {
+		c, _, err := websocket.Dial(ctx, s.Feed.URL+"?token="+s.Feed.Token("dispatcher"), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close(websocket.StatusNormalClosure, "") })
+		cl := &client{subs: []string{"", "tornado", "flood"}[i%3]}
+		clients = append(clients, cl)
+		go func() {
+			for {
+				_, data, err := c.Read(ctx)
+				if err != nil {
+					return
+				}
+				var m feed.CallMessage
+				if json.Unmarshal(data, &m) == nil && m.Type == "call" {
+					cl.mu.Lock()
+					cl.msgs = append(cl.msgs, m)
+					cl.mu.Unlock()
+				}
+			}
+		}()
+		if cl.subs != "" {
+			require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","emergency_types":["`+cl.subs+`"]}`)))
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // subscriptions saved
+	id := "feed-e2e-" + fmt.Sprint(time.Now().UnixNano())
+	body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
+	resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	resp, err = http.Post(s.URL+"/calls", "application/json", strings.NewReader(body)) // a redelivery writes nothing
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	want := func(cl *client) int {
+		if cl.subs == "flood" {
+			return 0
+		}
+		return 1
+	}
+	require.Eventually(t, func() bool {
+		for _, cl := range clients {
+			cl.mu.Lock()
+			n := len(cl.msgs)
+			cl.mu.Unlock()
+			if n < want(cl) {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 100*time.Millisecond, "every tornado and all-types subscriber gets the call")
+
+	// An update and a delete of the call: no broadcast.
+	db := s.Store.DB.(*dynamodb.Client)
+	key := map[string]ddbtypes.AttributeValue{"conversation_id": &ddbtypes.AttributeValueMemberS{Value: id}, "timestamp": &ddbtypes.AttributeValueMemberN{Value: "1764300000"}}
+	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key,
+		UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": &ddbtypes.AttributeValueMemberS{Value: "dispatched"}}})
+	require.NoError(t, err)
+	_, err = db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key})
+	require.NoError(t, err)
+	time.Sleep(2 * time.Second)
+	for i, cl := range clients {
+		cl.mu.Lock()
+		assert.Len(t, cl.msgs, want(cl), "client %d (%q): exactly once, no other type, nothing for the update or delete", i, cl.subs)
+		for _, m := range cl.msgs {
+			assert.Equal(t, id, m.Call.ConversationID)
+		}
+		cl.mu.Unlock()
+	}
 }

@@ -51,6 +51,9 @@ type Options struct {
 	// intake mode, a queue and dead-letter queue with its redrive, and a
 	// drainer behind an emulated event source mapping.
 	Intake *IntakeOptions
+	// Feed, if set (with Intake), runs the live dispatcher feed: a local
+	// WebSocket API and the stream -> swarm -> queues -> workers path.
+	Feed *FeedOptions
 	// Faults, if set, is injected into the store's DynamoDB client (the
 	// spike and the tests throttle or take down the table with it).
 	Faults *emulator.TableFaults
@@ -74,6 +77,8 @@ type Server struct {
 	Store  *store.Store
 	// Intake is the local durable intake (nil without Options.Intake).
 	Intake *Intake
+	// Feed is the local dispatcher feed (nil without Options.Feed).
+	Feed *Feed
 	// Rate and Burst are the throttling in force.
 	Rate  float64
 	Burst int
@@ -196,6 +201,11 @@ func (s *Server) start(ctx context.Context, o Options, logw io.Writer) (*handler
 			h.IntakeMode = o.Intake.Mode
 		}
 	}
+	if o.Feed != nil {
+		if err := s.startFeed(ctx, *o.Feed, endpoint); err != nil {
+			return nil, err
+		}
+	}
 	return h, nil
 }
 
@@ -227,6 +237,9 @@ func (s *Server) close() {
 		_ = s.http.Shutdown(ctx)
 		cancel()
 		<-s.done
+	}
+	if s.Feed != nil {
+		s.Feed.Close()
 	}
 	if s.Intake != nil {
 		s.Intake.Close()

@@ -1,0 +1,202 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+)
+
+// StreamReader does locally what a Lambda event source mapping on a
+// DynamoDB stream does in AWS, against DynamoDB Local: it follows every
+// shard of the table's stream from now on and hands each record whose event
+// name passes Filter (the mapping's filter criteria) to Function, in order
+// per shard.
+type StreamReader struct {
+	Streams  *dynamodbstreams.Client
+	DB       *dynamodb.Client
+	Table    string
+	Filter   func(eventName string) bool
+	Function func(ctx context.Context, eventName string, newImage map[string]ddbtypes.AttributeValue) error
+	// Poll is how often an idle shard is read again (default 100 ms).
+	Poll time.Duration
+
+	mu      sync.Mutex
+	shards  map[string]bool
+	catchUp bool
+	wg      sync.WaitGroup
+}
+
+// Start follows the stream until ctx ends.
+func (r *StreamReader) Start(ctx context.Context) error {
+	out, err := r.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.Table)})
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", r.Table, err)
+	}
+	arn := aws.ToString(out.Table.LatestStreamArn)
+	if arn == "" {
+		return fmt.Errorf("table %s has no stream", r.Table)
+	}
+	r.shards = map[string]bool{}
+	// From now on: the shards that exist are read from their start and what
+	// they hold already is skipped (DynamoDB Local's LATEST iterators can
+	// miss the first new records); shards that appear later are read whole.
+	r.catchUp = true
+	if err := r.discover(ctx, arn, types.ShardIteratorTypeTrimHorizon); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.catchUp = false
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() { // new shards appear as old ones close
+		defer r.wg.Done()
+		for ctx.Err() == nil {
+			time.Sleep(time.Second)
+			_ = r.discover(ctx, arn, types.ShardIteratorTypeTrimHorizon)
+		}
+	}()
+	return nil
+}
+
+// Wait returns once the reader has stopped.
+func (r *StreamReader) Wait() { r.wg.Wait() }
+
+func (r *StreamReader) discover(ctx context.Context, arn string, from types.ShardIteratorType) error {
+	var start *string
+	for { // DescribeStream lists at most 100 shards a page
+		out, err := r.Streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn), ExclusiveStartShardId: start})
+		if err != nil {
+			return fmt.Errorf("describe stream: %w", err)
+		}
+		for _, sh := range out.StreamDescription.Shards {
+			if err := r.followNew(ctx, shard{arn: arn, id: sh.ShardId, closed: sh.SequenceNumberRange != nil &&
+				sh.SequenceNumberRange.EndingSequenceNumber != nil}, from); err != nil {
+				return err
+			}
+		}
+		if start = out.StreamDescription.LastEvaluatedShardId; start == nil {
+			return nil
+		}
+	}
+}
+
+// followNew starts reading a shard not seen before. At start (LATEST) a
+// closed shard holds nothing new and is skipped.
+func (r *StreamReader) followNew(ctx context.Context, sh shard, from types.ShardIteratorType) error {
+	id := aws.ToString(sh.id)
+	r.mu.Lock()
+	known := r.shards[id]
+	r.shards[id] = true
+	sh.skipExisting = r.catchUp
+	r.mu.Unlock()
+	if known {
+		return nil
+	}
+	it, err := r.iterator(ctx, sh, from, "")
+	if err != nil {
+		return err
+	}
+	r.wg.Add(1)
+	go func() { defer r.wg.Done(); r.follow(ctx, sh, it) }()
+	return nil
+}
+
+type shard struct {
+	arn    string
+	id     *string
+	closed bool
+	// skipExisting: the records the shard holds when it is first read are
+	// history; only what comes after is handed on.
+	skipExisting bool
+}
+
+func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardIteratorType, after string) (*string, error) {
+	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(sh.arn), ShardId: sh.id, ShardIteratorType: from}
+	if after != "" {
+		in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(after)
+	}
+	it, err := r.Streams.GetShardIterator(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", aws.ToString(sh.id), err)
+	}
+	return it.ShardIterator, nil
+}
+
+// follow reads one shard in order. An iterator the stream no longer honours
+// (expired, or trimmed past) is replaced by one after the last record read,
+// or at the shard's start when none was read yet.
+func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
+	poll := r.Poll
+	if poll == 0 {
+		poll = 100 * time.Millisecond
+	}
+	last, skipping := "", sh.skipExisting
+	for iterator != nil && ctx.Err() == nil {
+		out, err := r.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iterator})
+		if err != nil {
+			time.Sleep(poll)
+			if fresh, ierr := r.iterator(ctx, sh, types.ShardIteratorTypeTrimHorizon, last); ierr == nil {
+				iterator = fresh
+			}
+			continue
+		}
+		for _, rec := range out.Records {
+			last = aws.ToString(rec.Dynamodb.SequenceNumber)
+			name := string(rec.EventName)
+			if skipping || (r.Filter != nil && !r.Filter(name)) {
+				continue
+			}
+			for ctx.Err() == nil && r.Function(ctx, name, convertImage(rec.Dynamodb.NewImage)) != nil {
+				time.Sleep(poll) // a failed batch is retried, in order, as the mapping does
+			}
+		}
+		iterator = out.NextShardIterator
+		if len(out.Records) == 0 {
+			skipping = false // caught up with the shard's history
+			time.Sleep(poll)
+		}
+	}
+}
+
+// convertImage turns a stream image into the DynamoDB client's attribute
+// values (the two SDK packages have twin types).
+func convertImage(image map[string]types.AttributeValue) map[string]ddbtypes.AttributeValue {
+	out := make(map[string]ddbtypes.AttributeValue, len(image))
+	for k, v := range image {
+		out[k] = convertValue(v)
+	}
+	return out
+}
+
+func convertValue(v types.AttributeValue) ddbtypes.AttributeValue {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return &ddbtypes.AttributeValueMemberS{Value: x.Value}
+	case *types.AttributeValueMemberN:
+		return &ddbtypes.AttributeValueMemberN{Value: x.Value}
+	case *types.AttributeValueMemberBOOL:
+		return &ddbtypes.AttributeValueMemberBOOL{Value: x.Value}
+	case *types.AttributeValueMemberB:
+		return &ddbtypes.AttributeValueMemberB{Value: x.Value}
+	case *types.AttributeValueMemberSS:
+		return &ddbtypes.AttributeValueMemberSS{Value: x.Value}
+	case *types.AttributeValueMemberNS:
+		return &ddbtypes.AttributeValueMemberNS{Value: x.Value}
+	case *types.AttributeValueMemberL:
+		l := make([]ddbtypes.AttributeValue, len(x.Value))
+		for i, e := range x.Value {
+			l[i] = convertValue(e)
+		}
+		return &ddbtypes.AttributeValueMemberL{Value: l}
+	case *types.AttributeValueMemberM:
+		return &ddbtypes.AttributeValueMemberM{Value: convertImage(x.Value)}
+	}
+	return &ddbtypes.AttributeValueMemberNULL{Value: true}
+}

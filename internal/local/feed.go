@@ -1,0 +1,167 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/internal/emulator"
+)
+
+// FeedOptions shapes the local dispatcher feed.
+type FeedOptions struct {
+	// Connections the run expects: the local partition count is one per
+	// ConnectionsPerPartition of them (seed 002's query workers assume about
+	// 100 connections per partition), at least 1.
+	Connections int
+	// Queues are the fan-out queues (default 2 locally: moto slows as a
+	// queue's backlog grows; seed 002 uses 10).
+	Queues int
+	// Secret signs dispatcher tokens (default: a new one for this run).
+	Secret string
+}
+
+// ConnectionsPerPartition: seed 002, "each query for each partition return
+// 100 connections".
+const ConnectionsPerPartition = 100
+
+// Feed is the local dispatcher feed: the WebSocket API's local gateway,
+// the connections and partitions tables on DynamoDB Local, a reader of the
+// calls table's stream feeding the swarm, and a worker behind an emulated
+// event source mapping per fan-out queue on moto's SQS.
+type Feed struct {
+	// URL is the WebSocket endpoint (ws://127.0.0.1:PORT/?token=...).
+	URL      string
+	Secret   string
+	Gateway  *WebSocketGateway
+	Registry *feed.Registry
+
+	http     *http.Server
+	reader   *emulator.StreamReader
+	mappings []*emulator.SQSMapping
+	cancel   context.CancelFunc
+}
+
+// startFeed brings the feed up next to a server with the durable intake
+// (whose moto it shares).
+func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string) error {
+	if s.Intake == nil {
+		return fmt.Errorf("the local feed needs moto's SQS: run it with the intake")
+	}
+	if o.Secret == "" {
+		o.Secret = NewSecret()
+	}
+	if o.Queues == 0 {
+		o.Queues = 2
+	}
+	partitions := max(1, (o.Connections+ConnectionsPerPartition-1)/ConnectionsPerPartition)
+	db := s.Store.DB.(*dynamodb.Client)
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	f := &Feed{Secret: o.Secret, Registry: &feed.Registry{DB: db, Connections: "feed-connections-" + suffix,
+		Partitions: "feed-partitions-" + suffix, PartitionCount: partitions}}
+	if err := feed.EnsureTables(ctx, db, f.Registry.Connections, f.Registry.Partitions); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	poster := &feed.ManagementPoster{Client: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
+		Region: s.Config.Region, BaseEndpoint: aws.String(base), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})}
+	f.Gateway = &WebSocketGateway{Routes: &feed.Routes{Registry: f.Registry, Poster: poster},
+		Authorizer: &feed.Authorizer{Secrets: staticFeedSecrets{o.Secret}}}
+	f.http = &http.Server{Handler: f.Gateway, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = f.http.Serve(ln) }()
+	f.URL = "ws://" + ln.Addr().String() + "/"
+	fctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	s.Feed = f
+	return f.pipeline(fctx, s, o.Queues, ddbURL, poster)
+}
+
+// pipeline creates the fan-out queues and starts the workers behind them,
+// then the stream reader that feeds the swarm.
+func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL string, poster *feed.ManagementPoster) error {
+	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: 32}
+	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount}
+	for q := 0; q < queues; q++ {
+		out, err := s.Intake.Client.CreateQueue(ctx, &sqs.CreateQueueInput{
+			QueueName: aws.String(fmt.Sprintf("%s-feed-%d", queuePrefix(s.Intake.QueueURL), q))})
+		if err != nil {
+			return fmt.Errorf("fan-out queue %d: %w", q, err)
+		}
+		url := aws.ToString(out.QueueUrl)
+		swarm.Queues = append(swarm.Queues, url)
+		m := &emulator.SQSMapping{Client: s.Intake.Client, QueueURL: url, BatchSize: 10, Window: time.Second,
+			Concurrency: 2, VisibilityTimeout: 30 * time.Second, FunctionTimeout: 5 * time.Second,
+			Function: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+				resp, _, err := worker.Handle(ctx, ev)
+				return resp, err
+			}}
+		m.Start(ctx)
+		f.mappings = append(f.mappings, m)
+	}
+	f.reader = &emulator.StreamReader{
+		DB: s.Store.DB.(*dynamodb.Client), Table: s.Table,
+		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
+		Filter: func(name string) bool { return name == "INSERT" }, // the mapping's filter: new calls only
+		Function: func(ctx context.Context, _ string, image map[string]ddbtypes.AttributeValue) error {
+			var c calls.Call
+			if err := attributevalue.UnmarshalMap(image, &c); err != nil {
+				return nil // not a call: nothing to broadcast
+			}
+			return swarm.Broadcast(ctx, c)
+		},
+	}
+	return f.reader.Start(ctx)
+}
+
+// Token mints a dispatcher token for this feed.
+func (f *Feed) Token(subject string) string {
+	return feed.MintToken(f.Secret, subject, 2*time.Hour, time.Now())
+}
+
+// Close stops the feed.
+func (f *Feed) Close() {
+	f.cancel()
+	for _, m := range f.mappings {
+		m.Wait()
+	}
+	if f.reader != nil {
+		f.reader.Wait()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = f.http.Shutdown(ctx)
+}
+
+type staticFeedSecrets []string
+
+func (s staticFeedSecrets) FeedSecrets(context.Context) ([]string, error) { return s, nil }
+
+// queuePrefix is the intake queue's name, which the feed's queues extend.
+func queuePrefix(queueURL string) string {
+	for i := len(queueURL) - 1; i >= 0; i-- {
+		if queueURL[i] == '/' {
+			return queueURL[i+1:]
+		}
+	}
+	return queueURL
+}
