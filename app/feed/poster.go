@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
@@ -21,6 +23,16 @@ type ManagementAPI interface {
 // local server serves the same paths).
 type ManagementPoster struct {
 	Client ManagementAPI
+}
+
+// PostHTTPClient keeps as many connections to the @connections endpoint
+// alive as posts run at once: the SDK's default keeps ten per host, and a
+// worker posting to hundreds of dispatchers in parallel would otherwise
+// open a new TLS connection for most posts.
+func PostHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 512
+	return &http.Client{Transport: t, Timeout: 10 * time.Second}
 }
 
 // Post sends data to one connection; a connection that no longer exists

@@ -61,6 +61,13 @@ Usage:
       with --apply, move them back to the intake queue, where the drain stores each
       once. The URLs are the stack outputs intakeQueueUrl and intakeDlqUrl.
       Example: access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"
+  access911 watch --url WS_URL --token TOKEN [--types fire,flood]
+      The dispatcher console: connect to the feed, optionally subscribe to some
+      emergency types, and print each call as it arrives with its delivery latency.
+  access911 feed-bench [--connections N] [--calls M] [--stack NAME]
+      Open N local WebSocket connections to the feed, send M calls through POST
+      /calls and measure delivery from each 201 to each receipt; exit 1 if any
+      delivery is missing or duplicated.
   access911 webhook-send --type post_call_transcription|post_call_audio|call_initiation_failure
                          [--target URL] [--conversation-id ID] [--audio-bytes N] [--stack NAME]
       Send one realistic provider delivery, signed with $ELEVENLABS_WEBHOOK_SECRET
@@ -97,6 +104,8 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"benchsummary": runBenchSummary,
 	"webhook-send": runWebhookSend,
 	"spike":        runSpike,
+	"watch":        runWatch,
+	"feed-bench":   runFeedBench,
 	"replay":       runReplay,
 }
 
@@ -262,6 +271,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr}
 	if !*noIntake {
 		o.Intake = &local.IntakeOptions{SQSEndpoint: *sqsEndpoint}
+		o.Feed = &local.FeedOptions{Connections: 1000}
 	}
 	srv, err := local.Start(ctx, o)
 	if err != nil {
@@ -272,6 +282,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		srv.URL, *stack, srv.Config.APIThrottleBurst, srv.Config.APIThrottleRateRps, srv.Table)
 	if srv.Intake != nil {
 		fmt.Fprintf(stdout, "durable intake (%s) on moto's SQS: queue %s, dead letters %s\n", srv.Config.IntakeMode, srv.Intake.QueueURL, srv.Intake.DLQURL)
+	}
+	if srv.Feed != nil {
+		fmt.Fprintf(stdout, "dispatcher feed: %s (token for this run below)\n  access911 watch --url %s --token %s\n",
+			srv.Feed.URL, srv.Feed.URL, srv.Feed.Token("local-dispatcher"))
 	}
 	<-ctx.Done()
 	return nil
@@ -409,6 +423,56 @@ func runSpike(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, res.Line())
 	if res.Lost > 0 || res.Duplicates > 0 {
 		return fmt.Errorf("%d calls lost, %d stored twice", res.Lost, res.Duplicates)
+	}
+	return nil
+}
+
+func runWatch(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("watch", stdout, stderr)
+	url := fs.String("url", "", "the feed's WebSocket URL (serve prints it; the stack output feedUrl in AWS)")
+	token := fs.String("token", os.Getenv("ACCESS911_FEED_TOKEN"), "a dispatcher token (default $ACCESS911_FEED_TOKEN)")
+	types := fs.String("types", "", "comma-separated emergency types to receive (default: all)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *url == "" || *token == "" {
+		return usageError{"give --url and --token (serve prints both)"}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	var filter []string
+	if *types != "" {
+		filter = strings.Split(*types, ",")
+	}
+	return local.Watch(ctx, *url, *token, filter, stdout)
+}
+
+func runFeedBench(args []string, stdout, stderr io.Writer) error {
+	fs, stack, dir := localFlags("feed-bench", stdout, stderr)
+	n := fs.Int("connections", 1000, "WebSocket connections to open")
+	m := fs.Int("calls", 10, "calls to send through POST /calls")
+	projectDir, err := parseLocal(fs, dir, args)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	fmt.Fprintln(stderr, "starting DynamoDB Local, moto and the local API with the durable intake and the dispatcher feed ...")
+	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, Intake: &local.IntakeOptions{},
+		Feed: &local.FeedOptions{Connections: *n}})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	res, err := local.RunFeedBench(ctx, srv, *n, *m, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d partitions of about %d connections, %s to open them\n", srv.Feed.Registry.PartitionCount,
+		local.ConnectionsPerPartition, res.ConnectTime.Round(time.Millisecond))
+	fmt.Fprintln(stdout, res.Line())
+	if res.Missing > 0 || res.Dupes > 0 {
+		return fmt.Errorf("%d deliveries missing, %d duplicated", res.Missing, res.Dupes)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -59,7 +61,7 @@ type Feed struct {
 
 // startFeed brings the feed up next to a server with the durable intake
 // (whose moto it shares).
-func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string) error {
+func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, logw io.Writer) error {
 	if s.Intake == nil {
 		return fmt.Errorf("the local feed needs moto's SQS: run it with the intake")
 	}
@@ -67,7 +69,7 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string) er
 		o.Secret = NewSecret()
 	}
 	if o.Queues == 0 {
-		o.Queues = 2
+		o.Queues = 4
 	}
 	partitions := max(1, (o.Connections+ConnectionsPerPartition-1)/ConnectionsPerPartition)
 	db := s.Store.DB.(*dynamodb.Client)
@@ -83,8 +85,9 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string) er
 	}
 	base := "http://" + ln.Addr().String()
 	poster := &feed.ManagementPoster{Client: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
-		Region: s.Config.Region, BaseEndpoint: aws.String(base), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})}
-	f.Gateway = &WebSocketGateway{Routes: &feed.Routes{Registry: f.Registry, Poster: poster},
+		Region: s.Config.Region, BaseEndpoint: aws.String(base), Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient: feed.PostHTTPClient()})}
+	f.Gateway = &WebSocketGateway{Routes: &feed.Routes{Registry: f.Registry, Poster: poster, Log: slog.New(slog.NewJSONHandler(logw, nil))},
 		Authorizer: &feed.Authorizer{Secrets: staticFeedSecrets{o.Secret}}}
 	f.http = &http.Server{Handler: f.Gateway, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = f.http.Serve(ln) }()

@@ -202,7 +202,7 @@ func (s *Server) start(ctx context.Context, o Options, logw io.Writer) (*handler
 		}
 	}
 	if o.Feed != nil {
-		if err := s.startFeed(ctx, *o.Feed, endpoint); err != nil {
+		if err := s.startFeed(ctx, *o.Feed, endpoint, logw); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,187 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/access911/access911-infra/app/feed"
+)
+
+// FeedBenchResult is what feed-bench measured.
+type FeedBenchResult struct {
+	Connections, Calls        int
+	Delivered, Missing, Dupes int
+	P50, P99                  time.Duration
+	ConnectTime               time.Duration
+}
+
+// Line is feed-bench's last line.
+func (r FeedBenchResult) Line() string {
+	return fmt.Sprintf("feed: %d connections, %d calls, delivered %d, missing %d, duplicates %d, p50 %d ms, p99 %d ms",
+		r.Connections, r.Calls, r.Delivered, r.Missing, r.Dupes, r.P50.Milliseconds(), r.P99.Milliseconds())
+}
+
+// RunFeedBench opens n WebSocket connections to the server's feed, sends m
+// calls through POST /calls one after another, and measures each delivery
+// from the call's 201 answer to its receipt.
+func RunFeedBench(ctx context.Context, s *Server, n, m int, progress io.Writer) (FeedBenchResult, error) {
+	res := FeedBenchResult{Connections: n, Calls: m}
+	token := s.Feed.Token("feed-bench")
+	var mu sync.Mutex
+	received := map[string][]time.Time{} // call id -> receipt times, one per delivery
+	start := time.Now()
+	conns, err := dialAll(ctx, s.Feed.URL+"?"+feed.TokenParam+"="+token, n, func(id string, at time.Time) {
+		mu.Lock()
+		received[id] = append(received[id], at)
+		mu.Unlock()
+	})
+	defer func() {
+		for _, c := range conns {
+			c.Close(websocket.StatusNormalClosure, "")
+		}
+	}()
+	if err != nil {
+		return res, err
+	}
+	res.ConnectTime = time.Since(start)
+	fmt.Fprintf(progress, "%d connections open in %s; sending %d calls ...\n", n, res.ConnectTime.Round(time.Millisecond), m)
+	answered := map[string]time.Time{}
+	run := time.Now().UnixNano()
+	for i := 0; i < m; i++ {
+		id := fmt.Sprintf("feed-bench-%d-%d", run, i)
+		body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
+		resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(body))
+		if err != nil {
+			return res, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return res, fmt.Errorf("POST /calls answered %d", resp.StatusCode)
+		}
+		answered[id] = time.Now()
+		time.Sleep(250 * time.Millisecond)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		done := 0
+		for id := range answered {
+			if len(received[id]) >= n {
+				done++
+			}
+		}
+		mu.Unlock()
+		if done == m {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var lat []time.Duration
+	for id, at := range answered {
+		got := received[id]
+		res.Delivered += min(len(got), n)
+		res.Dupes += max(0, len(got)-n)
+		for _, r := range got {
+			lat = append(lat, r.Sub(at))
+		}
+	}
+	res.Missing = n*m - res.Delivered
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return res, nil
+}
+
+// dialAll opens n connections, 50 at a time, each reading calls into
+// onCall until it closes.
+func dialAll(ctx context.Context, url string, n int, onCall func(id string, at time.Time)) ([]*websocket.Conn, error) {
+	conns := make([]*websocket.Conn, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 50)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, _, err := websocket.Dial(ctx, url, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			c.SetReadLimit(1 << 20)
+			conns[i] = c
+			go readCalls(ctx, c, onCall)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	open := conns[:0]
+	for _, c := range conns {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	if err := <-errs; err != nil {
+		return open, fmt.Errorf("open %d connections: %w", n, err)
+	}
+	return open, nil
+}
+
+func readCalls(ctx context.Context, c *websocket.Conn, onCall func(id string, at time.Time)) {
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		var m feed.CallMessage
+		if json.Unmarshal(data, &m) == nil && m.Type == "call" {
+			onCall(m.Call.ConversationID, time.Now())
+		}
+	}
+}
+
+// Watch is the dispatcher console: it connects with token, subscribes to
+// types (none: all) and prints each call as it arrives, with its latency
+// from the broadcast, until ctx ends.
+func Watch(ctx context.Context, url, token string, types []string, out io.Writer) error {
+	c, _, err := websocket.Dial(ctx, url+"?"+feed.TokenParam+"="+token, nil)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", url, err)
+	}
+	defer c.Close(websocket.StatusNormalClosure, "")
+	sub, _ := json.Marshal(feed.SubscribeMessage{Action: "subscribe", EmergencyTypes: types})
+	if err := c.Write(ctx, websocket.MessageText, sub); err != nil {
+		return err
+	}
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("the feed closed: %w", err)
+		}
+		var m feed.CallMessage
+		if json.Unmarshal(data, &m) != nil || m.Type != "call" {
+			fmt.Fprintf(out, "%s  %s\n", time.Now().Format("15:04:05"), data) // subscription answers, errors
+			continue
+		}
+		c := m.Call
+		fmt.Fprintf(out, "%s  %-20s severity %d  %s (%.4f, %.4f)  %s  delivered in %d ms\n", time.Now().Format("15:04:05"),
+			c.EmergencyType, c.Severity, c.Location, c.Latitude, c.Longitude, c.ConversationID, time.Now().UnixMilli()-m.SentAtMs)
+	}
+}
