@@ -4,7 +4,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -222,20 +221,11 @@ func TestFeedEndToEnd(t *testing.T) {
 		t.Cleanup(func() { c.Close(websocket.StatusNormalClosure, "") })
 		cl := &client{subs: []string{"", "tornado", "flood"}[i%3]}
 		clients = append(clients, cl)
-		go func() {
-			for {
-				_, data, err := c.Read(ctx)
-				if err != nil {
-					return
-				}
-				var m feed.CallMessage
-				if json.Unmarshal(data, &m) == nil && m.Type == "call" {
-					cl.mu.Lock()
-					cl.msgs = append(cl.msgs, m)
-					cl.mu.Unlock()
-				}
-			}
-		}()
+		go readCalls(ctx, c, func(m feed.CallMessage, _ time.Time) {
+			cl.mu.Lock()
+			cl.msgs = append(cl.msgs, m)
+			cl.mu.Unlock()
+		})
 		if cl.subs != "" {
 			require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","emergency_types":["`+cl.subs+`"]}`)))
 		}

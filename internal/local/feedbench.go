@@ -39,9 +39,9 @@ func RunFeedBench(ctx context.Context, s *Server, n, m int, progress io.Writer) 
 	var mu sync.Mutex
 	received := map[string][]time.Time{} // call id -> receipt times, one per delivery
 	start := time.Now()
-	conns, err := dialAll(ctx, s.Feed.URL+"?"+feed.TokenParam+"="+token, n, func(id string, at time.Time) {
+	conns, err := dialAll(ctx, s.Feed.URL+"?"+feed.TokenParam+"="+token, n, func(m feed.CallMessage, at time.Time) {
 		mu.Lock()
-		received[id] = append(received[id], at)
+		received[m.Call.ConversationID] = append(received[m.Call.ConversationID], at)
 		mu.Unlock()
 	})
 	defer func() {
@@ -106,7 +106,7 @@ func RunFeedBench(ctx context.Context, s *Server, n, m int, progress io.Writer) 
 
 // dialAll opens n connections, 50 at a time, each reading calls into
 // onCall until it closes.
-func dialAll(ctx context.Context, url string, n int, onCall func(id string, at time.Time)) ([]*websocket.Conn, error) {
+func dialAll(ctx context.Context, url string, n int, onCall func(m feed.CallMessage, at time.Time)) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 50)
@@ -141,7 +141,9 @@ func dialAll(ctx context.Context, url string, n int, onCall func(id string, at t
 	return open, nil
 }
 
-func readCalls(ctx context.Context, c *websocket.Conn, onCall func(id string, at time.Time)) {
+// readCalls hands each call the connection receives to onCall until it
+// closes (subscription answers are not calls).
+func readCalls(ctx context.Context, c *websocket.Conn, onCall func(m feed.CallMessage, at time.Time)) {
 	for {
 		_, data, err := c.Read(ctx)
 		if err != nil {
@@ -149,7 +151,7 @@ func readCalls(ctx context.Context, c *websocket.Conn, onCall func(id string, at
 		}
 		var m feed.CallMessage
 		if json.Unmarshal(data, &m) == nil && m.Type == "call" {
-			onCall(m.Call.ConversationID, time.Now())
+			onCall(m, time.Now())
 		}
 	}
 }
