@@ -30,6 +30,7 @@ const (
 	OutputIntakeDLQURL             = "intakeDlqUrl"
 	OutputDrainFunctionName        = "drainFunctionName"
 	OutputIntakeModel              = "intakeModel"
+	OutputFeedModel                = "feedModel"
 	OutputWebhookInboxURL          = "webhookInboxUrl"
 	OutputWebhookSecretArn         = "webhookSecretArn"
 	// DNS failover outputs, present when the stack manages the shared hostname.

@@ -69,6 +69,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	outputs := r.outputs(cfg)
 	outputs[contract.OutputTableBilling] = billingOutput(size.Billing)
 	outputs[contract.OutputIntakeModel] = intakeOutput(cfg, size.Buffer)
+	outputs[contract.OutputFeedModel] = feedOutput(cfg)
 	outputs[contract.OutputCapacityCheck] = capacityOutput(report)
 	outputs[contract.OutputArtifactSHA256] = pulumi.String(code.SHA256)
 	return outputs, nil
@@ -327,6 +328,31 @@ func intakeOutput(cfg stackconfig.Config, b capacity.Buffer) pulumi.Map {
 		"sizedConcurrency": pulumi.Int(b.SizedConcurrency), "drainRps": pulumi.Float64(b.DrainRps),
 		"peakBacklog": pulumi.Float64(b.PeakBacklog), "drainSeconds": pulumi.Float64(b.DrainTime.Seconds()),
 		"outageToleranceSeconds": pulumi.Float64(b.OutageTolerance.Seconds()), "scaling": steps,
+	}
+}
+
+// FeedInput is the dispatcher feed model's view of a stack.
+func FeedInput(cfg stackconfig.Config) capacity.FeedInput {
+	f := cfg.Feed
+	return capacity.FeedInput{Connections: f.Connections, Partitions: f.Partitions, Queues: f.Queues,
+		QueryBatchSize: f.QueryBatchSize, QueryConcurrency: f.QueryConcurrency, PostRateLimit: float64(f.PostRateLimit),
+		Target: time.Duration(f.DeliveryTargetMs) * time.Millisecond}
+}
+
+// feedOutput is the feed's sizing for the plan. Its findings are reported,
+// not enforced, until the feed's AWS components are part of the stack.
+func feedOutput(cfg stackconfig.Config) pulumi.Map {
+	in := FeedInput(cfg)
+	m := capacity.ModelFeed(in)
+	findings := pulumi.Array{}
+	for _, f := range m.Findings(in) {
+		findings = append(findings, pulumi.String(f.String()))
+	}
+	return pulumi.Map{
+		"connections": pulumi.Int(in.Connections), "perPartition": pulumi.Int(m.PerPartition),
+		"swarmMs": pulumi.Int(int(m.Swarm.Milliseconds())), "computeMs": pulumi.Int(int(m.ComputeBound.Milliseconds())),
+		"rateBoundMs": pulumi.Int(int(m.RateBound.Milliseconds())), "deliveryMs": pulumi.Int(int(m.Delivery.Milliseconds())),
+		"partitionsForHundredEach": pulumi.Int(m.PartitionsSized), "findings": findings,
 	}
 }
 

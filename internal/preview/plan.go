@@ -168,7 +168,7 @@ func writeStack(w io.Writer, s Stack) {
 		len(custom), providers, components, r.Duration.Round(time.Millisecond))
 	fmt.Fprintln(w, "  outputs:")
 	for _, k := range slices.Sorted(maps.Keys(r.Outputs)) {
-		if k == contract.OutputCapacityCheck || k == contract.OutputTableBilling || k == contract.OutputIntakeModel {
+		if k == contract.OutputCapacityCheck || k == contract.OutputTableBilling || k == contract.OutputIntakeModel || k == contract.OutputFeedModel {
 			continue // printed above
 		}
 		fmt.Fprintf(w, "    %-26s %v\n", k, r.Outputs[k])
@@ -207,6 +207,7 @@ func writeDecisions(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 		fmt.Fprintf(w, "    %s\n", findingFromOutput(f))
 	}
 	writeIntake(w, c, outputs)
+	writeFeed(w, outputs)
 	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
 	if c.DNSEnabled() {
 		fmt.Fprintf(w, "  DNS: %s weight %v (%s routing), health check on this region's /health\n\n", c.APIHostname, outputs[contract.OutputDNSWeight], c.Routing)
@@ -249,6 +250,18 @@ func writeIntake(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 	fmt.Fprintf(w, "    seed calculate_scaling_factor, from %d instances each minute of a %d-minute spike: %d instances by minute %d, "+
 		"peak depth %.0f at minute %d, steady depth again at minute %d\n",
 		capacity.MinDrainConcurrency, c.SpikeMinutes, maxInstances, maxAt, peakDepth, peakAt, len(steps))
+}
+
+// writeFeed prints the dispatcher feed's sizing the stack exported (seed
+// 002's broadcast of one call), reported until the feed is deployed.
+func writeFeed(w io.Writer, outputs map[string]any) {
+	m, _ := outputs[contract.OutputFeedModel].(map[string]any)
+	fmt.Fprintf(w, "  dispatcher feed sizing (reported; the feed's AWS components come next): one call to %v dispatchers, %v per partition "+
+		"(%v partitions would give seed 002's 100 each)\n", m["connections"], m["perPartition"], m["partitionsForHundredEach"])
+	findings, _ := m["findings"].([]any)
+	for _, f := range findings {
+		fmt.Fprintf(w, "    %v\n", f)
+	}
 }
 
 func toInt(v any) int {

@@ -80,6 +80,14 @@ type Config struct {
 	IntakeBatchWindowSeconds int
 	DrainMaxConcurrency      int
 	SpikeMinutes             int
+
+	// The dispatcher feed's sizing (seed 002).
+	Feed FeedConfig
+}
+
+// FeedConfig sizes the dispatcher feed.
+type FeedConfig struct {
+	Connections, Partitions, Queues, QueryBatchSize, QueryConcurrency, PostRateLimit, DeliveryTargetMs int
 }
 
 // DNSEnabled tells whether the stack manages the shared hostname.
@@ -154,6 +162,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.compute(&c)
 	p.dns(&c)
 	p.intake(&c)
+	p.feed(&c)
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}
@@ -307,6 +316,19 @@ func (p *parser) intake(c *Config) {
 		c.DrainMaxConcurrency = p.int(KeyDrainMaxConcurrency, 2, 1000, "concurrent invocations (or 0: sized by the capacity check)")
 	}
 	c.SpikeMinutes = p.int(KeySpikeMinutes, 1, 10080, "minutes")
+}
+
+// feed reads the dispatcher feed's keys.
+func (p *parser) feed(c *Config) {
+	c.Feed = FeedConfig{
+		Connections:      p.int(KeyFeedConnections, 1, 100_000_000, "connections"),
+		Partitions:       p.int(KeyFeedPartitions, 1, 1_000_000, "partitions"),
+		Queues:           p.int(KeyFeedQueues, 1, 100, "queues"),
+		QueryBatchSize:   p.int(KeyFeedQueryBatchSize, 1, 10, "messages (an SQS batch)"),
+		QueryConcurrency: p.int(KeyFeedQueryConcurrency, 2, 10_000, "invocations"),
+		PostRateLimit:    p.int(KeyFeedPostRateLimit, 1, 10_000_000, "posts per second"),
+		DeliveryTargetMs: p.int(KeyFeedDeliveryTargetMs, 100, 600_000, "milliseconds"),
+	}
 }
 
 // dns reads the shared hostname, its zone, the routing and the weights.

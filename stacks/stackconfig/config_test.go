@@ -57,6 +57,9 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		IntakeBatchWindowSeconds: 1,
 		DrainMaxConcurrency:      0, // sized by the capacity check
 		SpikeMinutes:             60,
+		// the dispatcher feed: seed 002's numbers
+		Feed: FeedConfig{Connections: 600000, Partitions: 2500, Queues: 10, QueryBatchSize: 10, QueryConcurrency: 250,
+			PostRateLimit: 10000, DeliveryTargetMs: 2000},
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())
@@ -113,6 +116,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		}, KeyIntakeBatchWindowSeconds, []string{"batching window"}},
 		{"drain concurrency 1", func(v map[string]string) { v[KeyDrainMaxConcurrency] = "1" }, KeyDrainMaxConcurrency, []string{"2", "1000"}},
 		{"spike of no minutes", func(v map[string]string) { v[KeySpikeMinutes] = "0" }, KeySpikeMinutes, []string{"minutes"}},
+		{"feed query batch above SQS's 10", func(v map[string]string) { v[KeyFeedQueryBatchSize] = "11" }, KeyFeedQueryBatchSize, []string{"10"}},
+		{"no feed queues", func(v map[string]string) { v[KeyFeedQueues] = "0" }, KeyFeedQueues, []string{"queues"}},
 		{"archive into own region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "us-west-2" }, KeyArchiveReplicaRegion, []string{"same region"}},
 		{"archive unknown region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "nowhere-1" }, KeyArchiveReplicaRegion, []string{"unknown region"}},
 		{"eu archive leaves the EU", func(v map[string]string) {

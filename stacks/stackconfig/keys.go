@@ -55,6 +55,14 @@ const (
 	KeyDrainMaxConcurrency      = Namespace + ":drainMaxConcurrency"
 	KeySpikeMinutes             = Namespace + ":spikeMinutes"
 
+	KeyFeedConnections      = Namespace + ":feedConnections"
+	KeyFeedPartitions       = Namespace + ":feedPartitions"
+	KeyFeedQueues           = Namespace + ":feedQueues"
+	KeyFeedQueryBatchSize   = Namespace + ":feedQueryBatchSize"
+	KeyFeedQueryConcurrency = Namespace + ":feedQueryConcurrency"
+	KeyFeedPostRateLimit    = Namespace + ":feedPostRateLimit"
+	KeyFeedDeliveryTargetMs = Namespace + ":feedDeliveryTargetMs"
+
 	// KeyWebhookSecret optionally sets the provider's webhook secret from a
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
 	// nothing prints or parses it, and the program refuses it in plain text.
@@ -105,6 +113,13 @@ var Defaults = map[string]string{
 	KeyIntakeBatchWindowSeconds:  "1",
 	KeyDrainMaxConcurrency:       "0",
 	KeySpikeMinutes:              "60",
+	KeyFeedConnections:           strconv.Itoa(capacity.FeedConnections),
+	KeyFeedPartitions:            strconv.Itoa(capacity.FeedPartitions),
+	KeyFeedQueues:                strconv.Itoa(capacity.FeedQueues),
+	KeyFeedQueryBatchSize:        strconv.Itoa(capacity.FeedQueryBatchSize),
+	KeyFeedQueryConcurrency:      strconv.Itoa(capacity.FeedQueryConcurrency),
+	KeyFeedPostRateLimit:         strconv.Itoa(capacity.FeedPostRateLimit),
+	KeyFeedDeliveryTargetMs:      strconv.Itoa(int(capacity.FeedDeliveryTarget.Milliseconds())),
 }
 
 // knownKeys lists every access911 key the program reads.
@@ -117,6 +132,8 @@ var knownKeys = []string{
 	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
 	KeyIntakeMode, KeyIntakeMaxReceiveCount, KeyIntakeBatchSize, KeyIntakeBatchWindowSeconds,
 	KeyDrainMaxConcurrency, KeySpikeMinutes,
+	KeyFeedConnections, KeyFeedPartitions, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
+	KeyFeedPostRateLimit, KeyFeedDeliveryTargetMs,
 }
 
 // Keys lists every access911 configuration key the program reads.
