@@ -26,3 +26,24 @@ const (
 	// FeedPartitions: seed 002, "I use numbers from 1...to...2500".
 	FeedPartitions = 2500
 )
+
+// Environment of the feed's functions (the same binary as the intake;
+// EnvFeedRole picks its entry point).
+const (
+	// EnvFeedRole is one of the FeedRole* values.
+	EnvFeedRole               = "FEED_ROLE"
+	EnvFeedConnectionsTable   = "FEED_CONNECTIONS_TABLE"
+	EnvFeedPartitionsTable    = "FEED_PARTITIONS_TABLE"
+	EnvFeedPartitions         = "FEED_PARTITIONS"
+	EnvFeedQueueURLs          = "FEED_QUEUE_URLS" // comma-separated
+	EnvFeedSecretARN          = "FEED_SECRET_ARN"
+	EnvFeedManagementEndpoint = "FEED_MANAGEMENT_ENDPOINT" // https://<api>.execute-api.<region>.amazonaws.com/<stage>
+)
+
+// Feed function roles.
+const (
+	FeedRoleAuthorizer = "authorizer" // the $connect REQUEST authorizer
+	FeedRoleRoutes     = "routes"     // $connect, $disconnect, $default
+	FeedRoleSwarm      = "swarm"      // the calls table's stream
+	FeedRoleWorker     = "worker"     // the fan-out queues: query and post
+)

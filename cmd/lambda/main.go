@@ -25,15 +25,24 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	table := os.Getenv(contract.EnvCallsTable)
-	if table == "" {
-		log.Error(contract.EnvCallsTable + " is not set")
-		os.Exit(1)
-	}
 	region := os.Getenv("AWS_REGION")
 	db, err := store.NewClient(context.Background(), region, "")
 	if err != nil {
 		log.Error("dynamodb client", "err", err)
+		os.Exit(1)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region))
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	if role := os.Getenv(contract.EnvFeedRole); role != "" {
+		startFeed(role, cfg, db, log) // one of the dispatcher feed's functions
+		return
+	}
+	table := os.Getenv(contract.EnvCallsTable)
+	if table == "" {
+		log.Error(contract.EnvCallsTable + " is not set")
 		os.Exit(1)
 	}
 	callsTable := &store.Store{DB: db, Table: table}
@@ -43,11 +52,6 @@ func main() {
 		AllowOrigin: os.Getenv(contract.EnvCORSAllowOrigin),
 		Log:         log,
 		Metrics:     &metrics.Emitter{W: os.Stdout},
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region))
-	if err != nil {
-		log.Error("aws config", "err", err)
-		os.Exit(1)
 	}
 	if bucket := os.Getenv(contract.EnvArchiveBucket); bucket != "" {
 		archive := &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}

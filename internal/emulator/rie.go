@@ -44,8 +44,15 @@ func InstallRIE(ctx context.Context, binDir string) (string, error) {
 // StartRIE runs bootstrap under the emulator on a free loopback port with
 // env (the function's configuration), as Lambda would run it.
 func StartRIE(ctx context.Context, rie, bootstrap string, env []string) (*Server, error) {
+	// The Runtime API the bootstrap polls gets its own free port too, so
+	// several functions can run side by side (the default is 9001).
+	runtimeAPI, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	return start(ctx, "aws-lambda-rie", func(port int) *exec.Cmd {
-		cmd := exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(port), bootstrap)
+		cmd := exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(port),
+			"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(runtimeAPI), bootstrap)
 		cmd.Env = env
 		return cmd
 	}, tcpReady)

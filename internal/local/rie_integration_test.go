@@ -24,6 +24,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/app/elevenlabs"
+	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/project"
@@ -36,8 +38,18 @@ const rieSecret = "wsec_rie_test"
 // the table on DynamoDB Local, the webhook secret in moto's Secrets Manager.
 func rieFunction(t *testing.T, s *Server) *emulator.Server {
 	t.Helper()
-	ctx := context.Background()
 	ddb, mt := ddbLocal.Require(t), moto.Require(t)
+	return runUnderRIE(t, contract.EnvCallsTable+"="+s.Table, contract.EnvCORSAllowOrigin+"=*",
+		contract.EnvWebhookSecretARN+"="+motoSecret(t, mt.URL, rieSecret), "AWS_ENDPOINT_URL_DYNAMODB="+ddb.URL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+mt.URL)
+}
+
+// runUnderRIE builds the real bootstrap for this machine and runs it under
+// the Lambda Runtime Interface Emulator with env added to a local region
+// and credentials.
+func runUnderRIE(t *testing.T, env ...string) *emulator.Server {
+	t.Helper()
+	ctx := context.Background()
 	root, err := project.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	rie, err := emulator.InstallRIE(ctx, filepath.Join(root, ".cache", "bin"))
@@ -47,22 +59,62 @@ func rieFunction(t *testing.T, s *Server) *emulator.Server {
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
-
-	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(mt.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
-	secret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String("rie-webhook-" + time.Now().Format("150405.000000")), SecretString: aws.String(rieSecret)})
-	require.NoError(t, err)
-
-	fn, err := emulator.StartRIE(ctx, rie, bootstrap, []string{
-		"PATH=" + os.Getenv("PATH"), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + mt.URL,
-		contract.EnvCallsTable + "=" + s.Table, contract.EnvCORSAllowOrigin + "=*",
-		contract.EnvWebhookSecretARN + "=" + aws.ToString(secret.ARN),
-	})
+	fn, err := emulator.StartRIE(ctx, rie, bootstrap, append([]string{
+		"PATH=" + os.Getenv("PATH"), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"}, env...))
 	require.NoError(t, err)
 	t.Cleanup(fn.Stop)
 	return fn
+}
+
+// motoSecret stores value as a new secret in moto's Secrets Manager.
+func motoSecret(t *testing.T, motoURL, value string) string {
+	t.Helper()
+	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	secret, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
+		Name: aws.String("rie-" + time.Now().Format("150405.000000")), SecretString: aws.String(value)})
+	require.NoError(t, err)
+	return aws.ToString(secret.ARN)
+}
+
+// The same binary as the feed's functions: FEED_ROLE picks the authorizer
+// or the WebSocket routes, answering API Gateway's events.
+func TestFeedFunctionsUnderTheRuntimeEmulator(t *testing.T) {
+	ddb, mt := ddbLocal.Require(t), moto.Require(t)
+	ctx := context.Background()
+	db := store.NewLocalClient(ddb.URL)
+	suffix := time.Now().Format("150405000000")
+	reg := &feed.Registry{DB: db, Connections: "rie-conn-" + suffix, Partitions: "rie-part-" + suffix, PartitionCount: 3}
+	require.NoError(t, feed.EnsureTables(ctx, db, reg.Connections, reg.Partitions))
+
+	auth := runUnderRIE(t, contract.EnvFeedRole+"="+contract.FeedRoleAuthorizer, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+mt.URL,
+		contract.EnvFeedSecretARN+"="+motoSecret(t, mt.URL, "fsec_rie"))
+	arn := "arn:aws:execute-api:us-east-1:000000000000:api/v1/$connect"
+	for token, effect := range map[string]string{feed.MintToken("fsec_rie", "d1", time.Hour, time.Now()): "Allow", "v1.x.y": "Deny"} {
+		raw, err := auth.Invoke(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{Type: "REQUEST", MethodArn: arn,
+			QueryStringParameters: map[string]string{feed.TokenParam: token}})
+		require.NoError(t, err)
+		var resp events.APIGatewayCustomAuthorizerResponse
+		require.NoError(t, json.Unmarshal(raw, &resp), string(raw))
+		assert.Equal(t, effect, resp.PolicyDocument.Statement[0].Effect)
+	}
+
+	routes := runUnderRIE(t, contract.EnvFeedRole+"="+contract.FeedRoleRoutes, "AWS_ENDPOINT_URL_DYNAMODB="+ddb.URL,
+		contract.EnvFeedConnectionsTable+"="+reg.Connections, contract.EnvFeedPartitionsTable+"="+reg.Partitions,
+		contract.EnvFeedPartitions+"=3", contract.EnvFeedManagementEndpoint+"=http://127.0.0.1:9")
+	raw, err := routes.Invoke(ctx, events.APIGatewayWebsocketProxyRequest{RequestContext: events.APIGatewayWebsocketProxyRequestContext{
+		RouteKey: feed.RouteConnect, ConnectionID: "rie-conn=", EventType: "CONNECT"}})
+	require.NoError(t, err)
+	var resp events.APIGatewayProxyResponse
+	require.NoError(t, json.Unmarshal(raw, &resp), string(raw))
+	assert.Equal(t, 200, resp.StatusCode)
+	total := 0
+	for p := 1; p <= 3; p++ {
+		n, err := reg.Count(ctx, p)
+		require.NoError(t, err)
+		total += n
+	}
+	assert.Equal(t, 1, total, "the $connect registered and counted the connection")
 }
 
 // request is one API call, sent both as an API Gateway REST proxy event
