@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -150,16 +151,13 @@ func TestFeedDeliversByTypeAndForgetsTheGone(t *testing.T) {
 
 	// A client that vanished without $disconnect (the gateway knows, the
 	// registry does not): the next post gets 410 and forgets it.
+	// (One that wants fire calls, so the post is attempted.)
+	vanished, partition := wantingFire(t, f)
 	f.gw.mu.Lock()
-	var vanished string
-	for id := range f.gw.conns {
-		vanished = id
-		break
-	}
 	delete(f.gw.conns, vanished)
 	f.gw.mu.Unlock()
 	before := total(t, f)
-	d, err := feed.Deliver(ctx, f.registry, f.poster, f.registry, feed.PartitionMessage{Partition: partitionOf(t, f, vanished), Call: fire}, 4)
+	d, err := feed.Deliver(ctx, f.registry, f.poster, f.registry, feed.PartitionMessage{Partition: partition, Call: fire}, 4)
 	require.NoError(t, err)
 	assert.Equal(t, 1, d.Gone)
 	assert.Equal(t, before-1, total(t, f), "the vanished connection's partition count went down")
@@ -180,19 +178,21 @@ func total(t *testing.T, f *feedStack) int {
 	return n
 }
 
-func partitionOf(t *testing.T, f *feedStack, id string) int {
+// wantingFire is a registered connection that receives fire calls (every
+// type, or fire among its types) and its partition.
+func wantingFire(t *testing.T, f *feedStack) (string, int) {
 	t.Helper()
 	for p := 1; p <= f.registry.PartitionCount; p++ {
 		members, err := f.registry.Members(context.Background(), p)
 		require.NoError(t, err)
 		for _, m := range members {
-			if m.ID == id {
-				return p
+			if len(m.EmergencyTypes) == 0 || slices.Contains(m.EmergencyTypes, "fire") {
+				return m.ID, p
 			}
 		}
 	}
-	t.Fatalf("connection %s in no partition", id)
-	return 0
+	t.Fatal("no connection receives fire calls")
+	return "", 0
 }
 
 // The whole local path: POST /calls -> calls table -> stream -> swarm ->
@@ -230,7 +230,21 @@ func TestFeedEndToEnd(t *testing.T) {
 			require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","emergency_types":["`+cl.subs+`"]}`)))
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // subscriptions saved
+	require.Eventually(t, func() bool { // every subscription saved before the call
+		filtered := 0
+		for p := 1; p <= s.Feed.Registry.PartitionCount; p++ {
+			members, err := s.Feed.Registry.Members(ctx, p)
+			if err != nil {
+				return false
+			}
+			for _, m := range members {
+				if len(m.EmergencyTypes) > 0 {
+					filtered++
+				}
+			}
+		}
+		return filtered == 20
+	}, 10*time.Second, 50*time.Millisecond)
 	id := "feed-e2e-" + fmt.Sprint(time.Now().UnixNano())
 	body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
 	resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(body))
