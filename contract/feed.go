@@ -23,8 +23,6 @@ const (
 	FeedExpiresAt = "expiresAt"
 	// FeedConnectionTTLSeconds: API Gateway's maximum connection duration.
 	FeedConnectionTTLSeconds = 2 * 60 * 60
-	// FeedPartitions: seed 002, "I use numbers from 1...to...2500".
-	FeedPartitions = 2500
 )
 
 // Environment of the feed's functions (the same binary as the intake;
