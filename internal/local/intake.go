@@ -119,9 +119,10 @@ func startIntake(ctx context.Context, o IntakeOptions, cfg stackconfig.Config, s
 
 func (in *Intake) createQueues(ctx context.Context, maxReceive int, vt time.Duration) error {
 	name := LocalQueuePrefix + "-" + strconv.FormatInt(time.Now().UnixNano()%1e12, 36)
+	retention := strconv.Itoa(capacity.QueueRetentionDays * 24 * 3600)
 	dlqName := name + "-dlq"
 	dlq, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(dlqName),
-		Attributes: map[string]string{string(types.QueueAttributeNameMessageRetentionPeriod): "1209600"}})
+		Attributes: map[string]string{string(types.QueueAttributeNameMessageRetentionPeriod): retention}})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", dlqName, err)
 	}
@@ -134,7 +135,7 @@ func (in *Intake) createQueues(ctx context.Context, maxReceive int, vt time.Dura
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": attrs.Attributes[string(types.QueueAttributeNameQueueArn)],
 		"maxReceiveCount": strconv.Itoa(maxReceive)})
 	q, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{
-		string(types.QueueAttributeNameMessageRetentionPeriod): "1209600",
+		string(types.QueueAttributeNameMessageRetentionPeriod): retention,
 		string(types.QueueAttributeNameVisibilityTimeout):      strconv.Itoa(int(vt / time.Second)),
 		string(types.QueueAttributeNameRedrivePolicy):          string(redrive),
 	}})
