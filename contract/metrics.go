@@ -28,4 +28,12 @@ const (
 	// WebhookRejected counts deliveries refused for their signature: a
 	// misconfigured secret shows here first.
 	WebhookRejected = "WebhookRejected"
+	// The dispatcher feed's query and post workers, per batch: posts
+	// delivered, posts that failed (other than to a vanished connection: the
+	// alarm reads it), connections found gone (410) and forgotten, and the
+	// time from the broadcast to the batch's last post (milliseconds).
+	FeedPostsSent       = "FeedPostsSent"
+	FeedPostsFailed     = "FeedPostsFailed"
+	FeedConnectionsGone = "FeedConnectionsGone"
+	FeedDeliveryLatency = "FeedDeliveryLatency"
 )

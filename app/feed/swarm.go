@@ -17,6 +17,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/contract"
 )
 
 // BatchSender is the part of the SQS client the swarm uses.
@@ -152,6 +154,10 @@ type Worker struct {
 	Poster      Poster
 	Forgetter   Forgetter
 	Parallelism int // posts in flight per partition
+	// Metrics, if set, receives one EMF record per batch: posts sent,
+	// failed and gone, and the slowest delivery after the broadcast.
+	Metrics *metrics.Emitter
+	Now     func() time.Time
 }
 
 // Handle delivers a batch; a message whose partition could not be read is
@@ -164,6 +170,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		total    Delivery
 		failures []events.SQSBatchItemFailure
 		wg       sync.WaitGroup
+		oldest   int64 // the earliest broadcast delivered in this batch
 	)
 	for _, m := range ev.Records {
 		wg.Add(1)
@@ -177,6 +184,9 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if err == nil && msg.SentAtMs > 0 && (oldest == 0 || msg.SentAtMs < oldest) {
+				oldest = msg.SentAtMs
+			}
 			if err != nil {
 				failures = append(failures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 				return
@@ -186,5 +196,25 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		}(m)
 	}
 	wg.Wait()
+	w.emit(total, oldest)
 	return events.SQSEventResponse{BatchItemFailures: failures}, total, nil
+}
+
+// emit records a batch's delivery: the post-failure alarm reads
+// FeedPostsFailed, the dashboard the rest.
+func (w *Worker) emit(d Delivery, oldestSentAtMs int64) {
+	values := []metrics.Value{
+		{Name: contract.FeedPostsSent, Value: float64(d.Sent), Unit: metrics.Count},
+		{Name: contract.FeedPostsFailed, Value: float64(len(d.Failed)), Unit: metrics.Count},
+		{Name: contract.FeedConnectionsGone, Value: float64(d.Gone), Unit: metrics.Count},
+	}
+	if oldestSentAtMs > 0 {
+		now := time.Now
+		if w.Now != nil {
+			now = w.Now
+		}
+		values = append(values, metrics.Value{Name: contract.FeedDeliveryLatency,
+			Value: float64(now().UnixMilli() - oldestSentAtMs), Unit: metrics.Milliseconds})
+	}
+	w.Metrics.Emit(values, nil)
 }

@@ -1,10 +1,12 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/contract"
 )
 
 // sent records the swarm's SendMessageBatch calls (SQS itself is tested on moto).
@@ -93,4 +97,32 @@ func TestWorkerDeliversEachPartitionMessage(t *testing.T) {
 	assert.Equal(t, 2, d.Sent)
 	assert.Equal(t, 1, d.Filtered)
 	assert.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "bad"}}, resp.BatchItemFailures)
+}
+
+func TestWorkerRecordsTheBatchAsMetrics(t *testing.T) {
+	m := partitionMembers{1: {{ID: "a"}, {ID: "gone"}, {ID: "broken"}}, 2: {{ID: "c"}}}
+	p := &poster{got: map[string]int{}, gone: map[string]bool{"gone": true}, fail: map[string]bool{"broken": true}}
+	var out bytes.Buffer
+	now := time.UnixMilli(1_800_000_000_000)
+	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 4,
+		Metrics: &metrics.Emitter{W: &out}, Now: func() time.Time { return now }}
+	body := func(part int, sentAt int64) string {
+		b, _ := json.Marshal(PartitionMessage{Partition: part, SentAtMs: sentAt, Call: calls.Call{ConversationID: "x", EmergencyType: "fire"}})
+		return string(b)
+	}
+	_, _, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "1", Body: body(1, now.UnixMilli()-1500)}, {MessageId: "2", Body: body(2, now.UnixMilli()-300)},
+	}})
+	require.NoError(t, err)
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rec), out.String())
+	assert.Equal(t, 2.0, rec[contract.FeedPostsSent])
+	assert.Equal(t, 1.0, rec[contract.FeedPostsFailed], "a post that failed for another reason than a vanished connection")
+	assert.Equal(t, 1.0, rec[contract.FeedConnectionsGone])
+	assert.Equal(t, 1500.0, rec[contract.FeedDeliveryLatency], "from the earliest broadcast of the batch")
+	names := []string{}
+	for _, d := range rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any) {
+		names = append(names, d.(map[string]any)["Name"].(string))
+	}
+	assert.ElementsMatch(t, []string{contract.FeedPostsSent, contract.FeedPostsFailed, contract.FeedConnectionsGone, contract.FeedDeliveryLatency}, names)
 }

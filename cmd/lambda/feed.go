@@ -18,6 +18,7 @@ import (
 
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -50,7 +51,8 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 			return err
 		}, nil
 	case contract.FeedRoleWorker:
-		worker := &feed.Worker{Members: registry, Poster: poster, Forgetter: registry, Parallelism: 100}
+		worker := &feed.Worker{Members: registry, Poster: poster, Forgetter: registry, Parallelism: 100,
+			Metrics: &metrics.Emitter{W: os.Stdout}}
 		return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			resp, d, err := worker.Handle(ctx, ev)
 			log.Info("delivered", "sent", d.Sent, "filtered", d.Filtered, "gone", d.Gone, "failed", len(d.Failed))
