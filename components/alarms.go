@@ -255,8 +255,13 @@ func throttleAlarm(description string, dims pulumi.StringMap, label string) clou
 
 // metricQuery is one summed metric of a metric-math alarm.
 func metricQuery(id, namespace, metric string, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
+	return metricQueryStat(id, namespace, metric, "Sum", dims)
+}
+
+// metricQueryStat is one metric of a metric-math alarm with its statistic.
+func metricQueryStat(id, namespace, metric, stat string, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
 	return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
-		Namespace: pulumi.String(namespace), MetricName: pulumi.String(metric), Stat: pulumi.String("Sum"),
+		Namespace: pulumi.String(namespace), MetricName: pulumi.String(metric), Stat: pulumi.String(stat),
 		Period: pulumi.Int(AlarmPeriodSeconds), Dimensions: dims,
 	}}
 }

@@ -116,3 +116,40 @@ func TestPoliciesGrantNoWildcards(t *testing.T) {
 		assert.Equal(t, "Deny", st.Effect, "the TLS policy grants nothing")
 	}
 }
+
+func TestFeedArgsValidation(t *testing.T) {
+	valid := func() FeedArgs {
+		return FeedArgs{Code: pulumi.NewFileArchive("x.zip"), CodeHash: "h", StreamArn: pulumi.String("s"), SecretArn: pulumi.String("k"),
+			AlarmTopicArn: pulumi.String("t"), Partitions: capacity.FeedPartitions, Queues: capacity.FeedQueues,
+			QueryBatchSize: capacity.FeedQueryBatchSize, QueryConcurrency: capacity.FeedQueryConcurrency,
+			TimeoutSeconds: 30, MemoryMB: 512, LogRetentionDays: 30}
+	}
+	tests := []struct {
+		name string
+		edit func(*FeedArgs)
+		want string
+	}{
+		{"no code", func(a *FeedArgs) { a.Code = nil }, "deployment package"},
+		{"no stream", func(a *FeedArgs) { a.StreamArn = nil }, "stream"},
+		{"more queues than partitions", func(a *FeedArgs) { a.Partitions = 5 }, "at least one partition per queue"},
+		{"batch above SQS's 10", func(a *FeedArgs) { a.QueryBatchSize = 11 }, "1-10"},
+		{"concurrency below 2 per queue", func(a *FeedArgs) { a.QueryConcurrency = 19 }, "below 2 per queue"},
+		{"no timeout", func(a *FeedArgs) { a.TimeoutSeconds = 0 }, "timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := valid()
+			tc.edit(&args)
+			err := runWithMocks(t, func(ctx *pulumi.Context) error {
+				_, err := NewFeed(ctx, "feed", &args)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `feed "feed"`)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	assert.Equal(t, 25, FeedMappingConcurrency(250, 10), "seed 002's 250 over 10 queues")
+	assert.Equal(t, 2, FeedMappingConcurrency(5, 10), "SQS mappings take at least 2")
+	assert.Equal(t, "arn:aws:dynamodb:r:1:table/t/stream/*", streamsOf("arn:aws:dynamodb:r:1:table/t/stream/2026-01-01T00:00:00.000"))
+}

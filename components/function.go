@@ -213,6 +213,12 @@ func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pu
 	if err != nil {
 		return r, fmt.Errorf("role policy: %w", err)
 	}
+	// Zero reserved is unreserved (-1, Lambda's default), never a function
+	// reserved to zero (which would throttle every invocation).
+	reserved := pulumi.IntPtrInput(nil)
+	if spec.reserved > 0 {
+		reserved = pulumi.Int(spec.reserved)
+	}
 	r.function, err = lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Description:                  pulumi.String(spec.description),
 		Runtime:                      pulumi.String(contract.Runtime),
@@ -223,7 +229,7 @@ func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pu
 		Role:                         r.role.Arn,
 		MemorySize:                   pulumi.Int(spec.memoryMB),
 		Timeout:                      pulumi.Int(spec.timeoutSeconds),
-		ReservedConcurrentExecutions: pulumi.Int(spec.reserved),
+		ReservedConcurrentExecutions: reserved,
 		Environment:                  lambda.FunctionEnvironmentArgs{Variables: spec.env},
 		TracingConfig:                lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{

@@ -23,7 +23,10 @@ type WebhookSecretArgs struct {
 	Value pulumi.StringInput
 	// KMSKeyArn encrypts the secret; empty uses Secrets Manager's own key.
 	KMSKeyArn pulumi.StringInput
-	Tags      pulumi.StringMap
+	// Description says what the secret signs; default the provider's
+	// webhook secret.
+	Description string
+	Tags        pulumi.StringMap
 }
 
 // WebhookSecret is the Secrets Manager secret the function verifies the
@@ -44,10 +47,13 @@ func NewWebhookSecret(ctx *pulumi.Context, name string, args *WebhookSecretArgs,
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
+	description := args.Description
+	if description == "" {
+		description = "The telephony provider's webhook signing secret"
+	}
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
-		NamePrefix: pulumi.String(name + "-"),
-		Description: pulumi.String(`The telephony provider's webhook signing secret: the secret, or during a rotation ` +
-			`{"current":"...","previous":"..."}`),
+		NamePrefix:           pulumi.String(name + "-"),
+		Description:          pulumi.String(description + `: the secret, or during a rotation {"current":"...","previous":"..."}`),
 		KmsKeyId:             args.KMSKeyArn,
 		RecoveryWindowInDays: pulumi.Int(SecretRecoveryDays),
 		Tags:                 args.Tags,

@@ -46,6 +46,10 @@ type CallsTable struct {
 	TableName pulumi.StringOutput `pulumi:"tableName"`
 	// TableArn is the ARN of the table in this component's region.
 	TableArn pulumi.StringOutput `pulumi:"tableArn"`
+	// StreamArn is the table's stream, set when this component owns the
+	// table. A replica's stream is its own (AWS gives it another label) and
+	// TableReplica does not report it: the stack looks it up.
+	StreamArn pulumi.StringOutput `pulumi:"streamArn"`
 	// BillingMode is the mode the global table uses.
 	BillingMode pulumi.StringOutput `pulumi:"billingMode"`
 	// Replica tells whether this component owns a replica rather than the table.
@@ -103,7 +107,7 @@ func NewCallsTable(ctx *pulumi.Context, name string, args *CallsTableArgs, opts 
 		if err != nil {
 			return nil, fmt.Errorf("calls table %q: %w", name, err)
 		}
-		c.TableArn = table.Arn
+		c.TableArn, c.StreamArn = table.Arn, table.StreamArn
 		dependsOn = table
 	}
 	c.TableName = pulumi.String(args.Name).ToStringOutput()
@@ -117,11 +121,11 @@ func NewCallsTable(ctx *pulumi.Context, name string, args *CallsTableArgs, opts 
 		}
 	}
 
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"tableName":   c.TableName,
-		"tableArn":    c.TableArn,
-		"billingMode": c.BillingMode,
-	}); err != nil {
+	outputs := pulumi.Map{"tableName": c.TableName, "tableArn": c.TableArn, "billingMode": c.BillingMode}
+	if !c.Replica {
+		outputs["streamArn"] = c.StreamArn
+	}
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, err
 	}
 	return c, nil

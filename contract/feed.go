@@ -25,6 +25,11 @@ const (
 	FeedConnectionTTLSeconds = 2 * 60 * 60
 )
 
+// FeedTokenParam is the query parameter a dispatcher's token travels in on
+// $connect (browsers cannot set headers on a WebSocket); the authorizer's
+// identity source.
+const FeedTokenParam = "token"
+
 // Environment of the feed's functions (the same binary as the intake;
 // EnvFeedRole picks its entry point).
 const (

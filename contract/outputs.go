@@ -33,6 +33,12 @@ const (
 	OutputFeedModel                = "feedModel"
 	OutputWebhookInboxURL          = "webhookInboxUrl"
 	OutputWebhookSecretArn         = "webhookSecretArn"
+	// The dispatcher feed: the wss:// URL dispatchers connect to (with
+	// ?token=), its token secret, its connections table and its DLQ.
+	OutputFeedURL              = "feedUrl"
+	OutputFeedSecretArn        = "feedSecretArn"
+	OutputFeedConnectionsTable = "feedConnectionsTable"
+	OutputFeedDLQURL           = "feedDlqUrl"
 	// DNS failover outputs, present when the stack manages the shared hostname.
 	OutputAPIHostname        = "apiHostname"
 	OutputHostedZoneID       = "hostedZoneId"

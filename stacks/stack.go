@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/access911/access911-infra/artifact"
@@ -49,7 +50,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err := report.Err(); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
-	secretValue, err := webhookSecretValue(ctx)
+	secrets, err := readSecretValues(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration: %w", ctx.Stack(), err)
 	}
@@ -62,7 +63,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
-	r, err := compose(ctx, cfg, size, code, secretValue)
+	r, err := compose(ctx, cfg, size, code, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
@@ -86,12 +87,15 @@ type region struct {
 	dns     *components.Failover // nil without a shared hostname
 	queue   *components.IntakeQueue
 	drain   *components.Drain
+	// The dispatcher feed and the secret its tokens are signed with.
+	feedSecret *components.WebhookSecret
+	feed       *components.Feed
 }
 
 // compose registers the region's components, each through the region's
 // explicit provider (the archive's replica through a second one).
 func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifact.Artifact,
-	secretValue pulumi.StringInput) (*region, error) {
+	secrets secretValues) (*region, error) {
 	provider, err := newProvider(ctx, cfg.Region)
 	if err != nil {
 		return nil, err
@@ -102,7 +106,7 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifa
 	}
 	inRegion := pulumi.Provider(provider)
 	r := &region{}
-	if err := r.data(ctx, cfg, size.Billing, provider, replicaProvider, secretValue); err != nil {
+	if err := r.data(ctx, cfg, size.Billing, provider, replicaProvider, secrets.webhook); err != nil {
 		return nil, err
 	}
 	if err := r.compute(ctx, cfg, size.Buffer, code, inRegion); err != nil {
@@ -111,7 +115,38 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifa
 	if err := r.edge(ctx, cfg, inRegion); err != nil {
 		return nil, err
 	}
+	if err := r.dispatcherFeed(ctx, cfg, code, provider, secrets.feed); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// dispatcherFeed registers the feed's token secret and the feed, on this
+// region's stream of the calls table: the table's own in the home region,
+// the replica's (looked up once the replica exists) elsewhere.
+func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, code artifact.Artifact, provider *aws.Provider,
+	secretValue pulumi.StringInput) error {
+	inRegion := pulumi.Provider(provider)
+	var err error
+	if r.feedSecret, err = components.NewWebhookSecret(ctx, "access911-feed-secret", &components.WebhookSecretArgs{
+		Value: secretValue, Description: "The secret dispatcher tokens for the live feed are signed with",
+	}, inRegion); err != nil {
+		return err
+	}
+	stream := r.table.StreamArn
+	if r.table.Replica {
+		stream = dynamodb.LookupTableOutput(ctx, dynamodb.LookupTableOutputArgs{Name: r.table.TableName},
+			inRegion, pulumi.DependsOn([]pulumi.Resource{r.table})).StreamArn()
+	}
+	f := cfg.Feed
+	r.feed, err = components.NewFeed(ctx, "access911-feed", &components.FeedArgs{
+		Code: pulumi.NewFileArchive(projectRelative(code.Path)), CodeHash: code.SHA256,
+		StreamArn: stream, SecretArn: r.feedSecret.SecretArn,
+		Partitions: f.Partitions, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize, QueryConcurrency: f.QueryConcurrency,
+		TimeoutSeconds: capacity.TimeoutSeconds, MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
+		AlarmTopicArn: r.alarms.TopicArn, StageDependsOn: []pulumi.Resource{r.api},
+	}, inRegion)
+	return err
 }
 
 // data registers the calls table (or this region's replica), the archive
@@ -264,6 +299,10 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		contract.OutputAPIKeyID:                 r.api.APIKeyID,
 		contract.OutputAlarmTopicArn:            r.alarms.TopicArn,
 		contract.OutputDashboardName:            r.alarms.DashboardName,
+		contract.OutputFeedURL:                  r.feed.URL,
+		contract.OutputFeedSecretArn:            r.feedSecret.SecretArn,
+		contract.OutputFeedConnectionsTable:     r.feed.ConnectionsTable,
+		contract.OutputFeedDLQURL:               r.feed.DLQURL,
 	}
 	if r.dns != nil {
 		out[contract.OutputAPIHostname] = pulumi.String(cfg.APIHostname)
@@ -294,6 +333,8 @@ func Sizing(cfg stackconfig.Config) (Size, error) {
 	buffer := capacity.ModelBuffer(in)
 	report := CapacityReport(cfg, billing)
 	report.Findings = append(report.Findings, buffer.Findings(in)...)
+	feed := FeedInput(cfg)
+	report.Findings = append(report.Findings, capacity.ModelFeed(feed).Findings(feed)...)
 	return Size{Billing: billing, Buffer: buffer, Report: report}, nil
 }
 
@@ -339,20 +380,18 @@ func FeedInput(cfg stackconfig.Config) capacity.FeedInput {
 		Target: time.Duration(f.DeliveryTargetMs) * time.Millisecond}
 }
 
-// feedOutput is the feed's sizing for the plan. Its findings are reported,
-// not enforced, until the feed's AWS components are part of the stack.
+// feedOutput is the feed's model of one broadcast, for the plan (its
+// findings are part of the capacity check).
 func feedOutput(cfg stackconfig.Config) pulumi.Map {
 	in := FeedInput(cfg)
 	m := capacity.ModelFeed(in)
-	findings := pulumi.Array{}
-	for _, f := range m.Findings(in) {
-		findings = append(findings, pulumi.String(f.String()))
-	}
 	return pulumi.Map{
-		"connections": pulumi.Int(in.Connections), "perPartition": pulumi.Int(m.PerPartition),
+		"connections": pulumi.Int(in.Connections), "partitions": pulumi.Int(in.Partitions), "queues": pulumi.Int(in.Queues),
+		"perPartition": pulumi.Int(m.PerPartition), "waves": pulumi.Int(m.Waves),
 		"swarmMs": pulumi.Int(int(m.Swarm.Milliseconds())), "computeMs": pulumi.Int(int(m.ComputeBound.Milliseconds())),
 		"rateBoundMs": pulumi.Int(int(m.RateBound.Milliseconds())), "deliveryMs": pulumi.Int(int(m.Delivery.Milliseconds())),
-		"partitionsForHundredEach": pulumi.Int(m.PartitionsSized), "findings": findings,
+		"targetMs": pulumi.Int(int(in.Target.Milliseconds())), "partitionsForHundredEach": pulumi.Int(m.PartitionsSized),
+		"mappingConcurrency": pulumi.Int(components.FeedMappingConcurrency(in.QueryConcurrency, in.Queues)),
 	}
 }
 
@@ -410,17 +449,28 @@ func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 	return stackconfig.Parse(values)
 }
 
-// webhookSecretValue is the optional stackconfig.KeyWebhookSecret. Set in
-// plain text it is refused before anything is registered: the value would
-// sit unencrypted in the stack file and in state.
-func webhookSecretValue(ctx *pulumi.Context) (pulumi.StringInput, error) {
-	key := stackconfig.KeyWebhookSecret
+// secretValues are the optional secret config values: the provider's
+// webhook secret and the feed's token secret.
+type secretValues struct{ webhook, feed pulumi.StringInput }
+
+func readSecretValues(ctx *pulumi.Context) (secretValues, error) {
+	webhook, err := secretValue(ctx, stackconfig.KeyWebhookSecret, "the provider's webhook secret")
+	if err != nil {
+		return secretValues{}, err
+	}
+	feed, err := secretValue(ctx, stackconfig.KeyFeedSecret, "the dispatcher token secret")
+	return secretValues{webhook: webhook, feed: feed}, err
+}
+
+// secretValue is an optional secret config value. Set in plain text it is
+// refused before anything is registered: state would hold it readable.
+func secretValue(ctx *pulumi.Context, key, what string) (pulumi.StringInput, error) {
 	v, ok := ctx.GetConfig(key)
 	if !ok {
 		return nil, nil
 	}
 	if !ctx.IsConfigSecret(key) {
-		return nil, fmt.Errorf("%s is set in plain text; remove it and run: pulumi config set --secret %s <the provider's webhook secret>", key, key)
+		return nil, fmt.Errorf("%s is set in plain text; remove it and run: pulumi config set --secret %s <%s>", key, key, what)
 	}
 	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), nil
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // Dispatchers authenticate on $connect with a token: the feed carries
@@ -17,7 +19,7 @@ import (
 // (`access911 watch` does for an operator); browsers cannot set headers on a
 // WebSocket, so it travels as the query parameter TokenParam.
 const (
-	TokenParam   = "token"
+	TokenParam   = contract.FeedTokenParam
 	tokenVersion = "v1"
 )
 

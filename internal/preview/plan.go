@@ -252,16 +252,15 @@ func writeIntake(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 		capacity.MinDrainConcurrency, c.SpikeMinutes, maxInstances, maxAt, peakDepth, peakAt, len(steps))
 }
 
-// writeFeed prints the dispatcher feed's sizing the stack exported (seed
-// 002's broadcast of one call), reported until the feed is deployed.
+// writeFeed prints the dispatcher feed's model of one broadcast the stack
+// exported (seed 002); its findings are in the capacity check above.
 func writeFeed(w io.Writer, outputs map[string]any) {
 	m, _ := outputs[contract.OutputFeedModel].(map[string]any)
-	fmt.Fprintf(w, "  dispatcher feed sizing (reported; the feed's AWS components come next): one call to %v dispatchers, %v per partition "+
-		"(%v partitions would give seed 002's 100 each)\n", m["connections"], m["perPartition"], m["partitionsForHundredEach"])
-	findings, _ := m["findings"].([]any)
-	for _, f := range findings {
-		fmt.Fprintf(w, "    %v\n", f)
-	}
+	fmt.Fprintf(w, "  dispatcher feed: one call to %v dispatchers over %v partitions (%v each; %v would give seed 002's 100 each), %v queues, "+
+		"%v worker invocations per queue at most\n", m["connections"], m["partitions"], m["perPartition"], m["partitionsForHundredEach"],
+		m["queues"], m["mappingConcurrency"])
+	fmt.Fprintf(w, "    swarm %v ms, %v wave(s) of queries and posts, compute %v ms, post-rate bound %v ms: delivered in %v ms (target %v ms)\n",
+		m["swarmMs"], m["waves"], m["computeMs"], m["rateBoundMs"], m["deliveryMs"], m["targetMs"])
 }
 
 func toInt(v any) int {

@@ -143,18 +143,7 @@ func otherSettings(r Resource) []string {
 	case "aws:secretsmanager/secretVersion:SecretVersion":
 		add("value %v", Lookup(in, "secretString"))
 	case "aws:dynamodb/table:Table":
-		add("%v %v", Lookup(in, "name"), Lookup(in, "billingMode"))
-		if rc := Lookup(in, "readCapacity"); rc != nil {
-			add("RCU %v / WCU %v", rc, Lookup(in, "writeCapacity"))
-		}
-		add("key %v+%v", Lookup(in, "hashKey"), Lookup(in, "rangeKey"))
-		add("GSI %v(%v+%v)", Lookup(in, "globalSecondaryIndexes.0.name"),
-			Lookup(in, "globalSecondaryIndexes.0.hashKey"), Lookup(in, "globalSecondaryIndexes.0.rangeKey"))
-		on("pointInTimeRecovery.enabled", "PITR")
-		on("serverSideEncryption.enabled", "SSE-KMS")
-		on("deletionProtectionEnabled", "deletion protection")
-		add("stream %v", Lookup(in, "streamViewType"))
-		add("TTL %v", Lookup(in, "ttl.attributeName"))
+		tableSettings(x)
 	case "aws:dynamodb/tableReplica:TableReplica":
 		add("replica of %v", Lookup(in, "globalTableArn"))
 		on("pointInTimeRecovery", "PITR")
@@ -168,9 +157,41 @@ func otherSettings(r Resource) []string {
 			Lookup(in, "targetTrackingScalingPolicyConfiguration.targetValue"))
 	case "aws:lambda/function:Function":
 		add("%v %v", Lookup(in, "runtime"), Lookup(in, "architectures.0"))
-		add("%v MB, %vs, reserved %v", Lookup(in, "memorySize"), Lookup(in, "timeout"), Lookup(in, "reservedConcurrentExecutions"))
+		reserved := Lookup(in, "reservedConcurrentExecutions")
+		if reserved == nil {
+			reserved = "none (unreserved)"
+		}
+		add("%v MB, %vs, reserved %v", Lookup(in, "memorySize"), Lookup(in, "timeout"), reserved)
 		add("tracing %v", Lookup(in, "tracingConfig.mode"))
 		add("logs %v", Lookup(in, "loggingConfig.logFormat"))
+	case "aws:lambda/eventSourceMapping:EventSourceMapping":
+		add("batch %v", Lookup(in, "batchSize"))
+		if c := Lookup(in, "scalingConfig.maximumConcurrency"); c != nil {
+			add("max concurrency %v", c)
+		}
+		if f := Lookup(in, "filterCriteria.filters.0.pattern"); f != nil {
+			add("filter %v", f)
+		}
+		if d := Lookup(in, "destinationConfig.onFailure.destinationArn"); d != nil {
+			add("on failure to a queue")
+		}
+	case "aws:sqs/queue:Queue":
+		if b, _ := Lookup(in, "sqsManagedSseEnabled").(bool); b {
+			add("SSE-SQS")
+		} else if k := Lookup(in, "kmsMasterKeyId"); k != nil {
+			add("SSE-KMS")
+		}
+		add("retention %vs", Lookup(in, "messageRetentionSeconds"))
+		if Lookup(in, "redrivePolicy") != nil {
+			add("dead-letters")
+		}
+	case "aws:apigatewayv2/route:Route":
+		add("%v, authorization %v", Lookup(in, "routeKey"), Lookup(in, "authorizationType"))
+	case "aws:apigatewayv2/stage:Stage":
+		add("throttle %v rps burst %v", Lookup(in, "defaultRouteSettings.throttlingRateLimit"), Lookup(in, "defaultRouteSettings.throttlingBurstLimit"))
+		if Lookup(in, "accessLogSettings.destinationArn") != nil {
+			add("access logs")
+		}
 	case "aws:cloudwatch/logGroup:LogGroup":
 		add("retention %vd", Lookup(in, "retentionInDays"))
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
@@ -228,4 +249,36 @@ func Lookup(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// tableSettings: a table's name (auto-named ones have none), billing, keys,
+// index, protections, stream and TTL, each only when set.
+func tableSettings(x *summary) {
+	in := x.in
+	key := func(hash, rng any) string {
+		if rng == nil {
+			return fmt.Sprint(hash)
+		}
+		return fmt.Sprintf("%v+%v", hash, rng)
+	}
+	if n := Lookup(in, "name"); n != nil {
+		x.add("%v", n)
+	}
+	x.add("%v", Lookup(in, "billingMode"))
+	if rc := Lookup(in, "readCapacity"); rc != nil {
+		x.add("RCU %v / WCU %v", rc, Lookup(in, "writeCapacity"))
+	}
+	x.add("key %s", key(Lookup(in, "hashKey"), Lookup(in, "rangeKey")))
+	if gsi := Lookup(in, "globalSecondaryIndexes.0.name"); gsi != nil {
+		x.add("GSI %v(%s)", gsi, key(Lookup(in, "globalSecondaryIndexes.0.hashKey"), Lookup(in, "globalSecondaryIndexes.0.rangeKey")))
+	}
+	x.on("pointInTimeRecovery.enabled", "PITR")
+	x.on("serverSideEncryption.enabled", "SSE-KMS")
+	x.on("deletionProtectionEnabled", "deletion protection")
+	if st := Lookup(in, "streamViewType"); st != nil {
+		x.add("stream %v", st)
+	}
+	if ttl := Lookup(in, "ttl.attributeName"); ttl != nil {
+		x.add("TTL %v", ttl)
+	}
 }

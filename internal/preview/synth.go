@@ -259,6 +259,10 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", MockAccountID, name))
 	case "aws:dynamodb/table:Table":
 		table, _ := inputs["name"].(string)
+		if table == "" {
+			table = name + "-0123456" // auto-named
+			set("name", table)
+		}
 		arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, MockAccountID, table)
 		set("arn", arn)
 		set("streamArn", arn+"/stream/1970-01-01T00:00:00.000")
@@ -279,6 +283,15 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("rootResourceId", name+"-root-id")
 		set("executionArn", fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", region, MockAccountID, id))
 		return id
+	case "aws:apigatewayv2/api:Api":
+		id := name + "-ws-id"
+		set("apiEndpoint", fmt.Sprintf("wss://%s.execute-api.%s.amazonaws.com", id, region))
+		set("executionArn", fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", region, MockAccountID, id))
+		return id
+	case "aws:apigatewayv2/stage:Stage":
+		api, _ := inputs["apiId"].(string)
+		stage, _ := inputs["name"].(string)
+		set("invokeUrl", fmt.Sprintf("wss://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
 	case "aws:apigateway/stage:Stage":
 		api, _ := inputs["restApi"].(string)
 		stage, _ := inputs["stageName"].(string)
@@ -336,6 +349,16 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"arn":       "arn:aws:iam::" + MockAccountID + ":user/offline-plan",
 			"userId":    "OFFLINEPLAN",
 			"id":        MockAccountID,
+		}), nil
+	case "aws:dynamodb/getTable:getTable":
+		// A replica region's table: its own stream, with its own label.
+		m.mu.Lock()
+		region := m.providerRegion[providerID(args.Provider)]
+		m.mu.Unlock()
+		name, _ := args.Args["name"].StringValue(), 0
+		arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, MockAccountID, name)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name, "arn": arn, "streamArn": arn + "/stream/1970-01-01T00:00:01.000", "streamEnabled": true,
 		}), nil
 	case "aws:index/getRegion:getRegion":
 		m.mu.Lock()

@@ -67,6 +67,9 @@ const (
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
 	// nothing prints or parses it, and the program refuses it in plain text.
 	KeyWebhookSecret = Namespace + ":webhookSecret"
+	// KeyFeedSecret likewise sets the secret dispatcher tokens are signed
+	// with (or put it outside Pulumi, as for the webhook's).
+	KeyFeedSecret = Namespace + ":feedSecret"
 )
 
 // SharedKeys must hold the same value in every stack. They are set once, in
@@ -75,6 +78,8 @@ const (
 var SharedKeys = []string{
 	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyNormalLoadRps,
 	KeyTableName, KeyAPIHostname, KeyHostedZoneID, KeyRouting,
+	// Every dispatcher follows the active region: each region is sized for all.
+	KeyFeedConnections,
 }
 
 // Routing modes of the shared hostname.

@@ -1,0 +1,604 @@
+package components
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
+)
+
+// FeedType is the Pulumi type token of the Feed component.
+const FeedType = "access911:components:Feed"
+
+// The feed's fixed settings.
+const (
+	// FeedQueueRetentionSeconds: a partition message older than an hour is
+	// no live feed any more (dispatchers read GET /calls); the DLQ keeps
+	// failures for SQS's longest, 14 days, to be looked at.
+	FeedQueueRetentionSeconds = 3600
+	// FeedMaxReceiveCount: a partition that could not be read three times
+	// goes to the dead-letter queue.
+	FeedMaxReceiveCount = 3
+	// FeedStreamMaxRecordAgeSeconds: the swarm skips a new call it could
+	// not broadcast within five minutes (sent to the DLQ instead).
+	FeedStreamMaxRecordAgeSeconds = 300
+	// FeedStreamRetries: the swarm's retries of a failed stream batch.
+	FeedStreamRetries = 3
+	// FeedStreamParallelization: concurrent batches per stream shard (the
+	// most Lambda allows): a spike of new calls fans out in parallel.
+	FeedStreamParallelization = 10
+	// FeedStreamBatchSize: new calls per swarm invocation.
+	FeedStreamBatchSize = 100
+	// FeedQueueAgeAlarmSeconds: a partition message waiting 30 s means
+	// dispatchers see calls late (the target is seconds).
+	FeedQueueAgeAlarmSeconds = 30
+	// FeedIteratorAgeAlarmMs: the swarm a minute behind the calls table.
+	FeedIteratorAgeAlarmMs = 60_000
+	// FeedStageRateLimit / FeedStageBurstLimit: the stage's throttle on
+	// connects and messages, at API Gateway's quota of new connections per
+	// second (beyond it the account throttles anyway), twice that in bursts.
+	FeedStageRateLimit  = capacity.FeedNewConnectionsPerSecond
+	FeedStageBurstLimit = 2 * capacity.FeedNewConnectionsPerSecond
+)
+
+// FeedInsertFilter is the stream mapping's filter: only new calls (INSERT
+// records) invoke the swarm; updates and deletes of calls broadcast nothing.
+const FeedInsertFilter = `{"eventName":["INSERT"]}`
+
+// FeedArgs configures the dispatcher feed in one region.
+type FeedArgs struct {
+	// Code and CodeHash are the project's one deployment package; each
+	// function picks its entry with contract.EnvFeedRole.
+	Code     pulumi.Archive
+	CodeHash string
+	// StreamArn is the calls table's stream in this region: a replica
+	// region's stream also carries the calls written in the other regions,
+	// so each region broadcasts every call to its own dispatchers once.
+	StreamArn pulumi.StringInput
+	// SecretArn is the secret dispatcher tokens are signed with.
+	SecretArn pulumi.StringInput
+	// Sizing (seed 002's numbers are the stacks' defaults).
+	Partitions, Queues, QueryBatchSize, QueryConcurrency int
+	TimeoutSeconds, MemoryMB, LogRetentionDays           int
+	// AlarmTopicArn receives the feed's alarms.
+	AlarmTopicArn pulumi.StringInput
+	// StageDependsOn: resources the stage needs first (the region's API
+	// Gateway account logging role, which access logs require).
+	StageDependsOn []pulumi.Resource
+	Tags           pulumi.StringMap
+}
+
+// Feed is the WebSocket API, its tables, the fan-out queues, the feed's
+// functions and their alarms.
+type Feed struct {
+	pulumi.ResourceState
+
+	// URL is the wss:// URL dispatchers connect to (with ?token=...).
+	URL              pulumi.StringOutput `pulumi:"url"`
+	APIID            pulumi.StringOutput `pulumi:"apiId"`
+	ConnectionsTable pulumi.StringOutput `pulumi:"connectionsTable"`
+	PartitionsTable  pulumi.StringOutput `pulumi:"partitionsTable"`
+	DLQURL           pulumi.StringOutput `pulumi:"dlqUrl"`
+}
+
+// feedBuilder registers the feed's parts in order; each step reads what
+// the earlier ones made.
+type feedBuilder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   FeedArgs
+	parent pulumi.ResourceOption
+
+	connections, partitions *dynamodb.Table
+	queues                  []*sqs.Queue
+	dlq                     *sqs.Queue
+	api                     *apigatewayv2.Api
+	managementEndpoint      pulumi.StringOutput
+	functions               map[string]registeredLambda // by contract.FeedRole*
+	stage                   *apigatewayv2.Stage
+}
+
+// NewFeed registers seed 002's broadcast for one region: the WebSocket API
+// ($connect behind a REQUEST authorizer, $disconnect, $default), the
+// connections and partitions tables, K fan-out queues with a dead-letter
+// queue, the authorizer, routes, swarm and worker functions (one binary),
+// the stream mapping (INSERTs only) and the queue mappings, and alarms.
+func NewFeed(ctx *pulumi.Context, name string, args *FeedArgs, opts ...pulumi.ResourceOption) (*Feed, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("feed %q: %w", name, err)
+	}
+	c := &Feed{}
+	if err := ctx.RegisterComponentResource(FeedType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	b := &feedBuilder{ctx: ctx, name: name, args: *args, parent: pulumi.Parent(c), functions: map[string]registeredLambda{}}
+	for _, step := range []struct {
+		what string
+		run  func() error
+	}{
+		{"tables", b.tables}, {"queues", b.fanoutQueues}, {"api", b.websocketAPI}, {"functions", b.lambdas},
+		{"routes", b.routes}, {"mappings", b.mappings}, {"alarms", b.alarms},
+	} {
+		if err := step.run(); err != nil {
+			return nil, fmt.Errorf("feed %q: %s: %w", name, step.what, err)
+		}
+	}
+	c.URL, c.APIID = b.stage.InvokeUrl, b.api.ID().ToStringOutput()
+	c.ConnectionsTable, c.PartitionsTable, c.DLQURL = b.connections.Name, b.partitions.Name, b.dlq.Url
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"url": c.URL, "apiId": c.APIID, "connectionsTable": c.ConnectionsTable,
+		"partitionsTable": c.PartitionsTable, "dlqUrl": c.DLQURL,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (a *FeedArgs) validate() error {
+	switch {
+	case a == nil || a.Code == nil || a.CodeHash == "":
+		return fmt.Errorf("a deployment package and its hash are required")
+	case a.StreamArn == nil || a.SecretArn == nil || a.AlarmTopicArn == nil:
+		return fmt.Errorf("the calls table's stream, the token secret and the alarm topic are required")
+	case a.Partitions < 1 || a.Queues < 1 || a.Queues > a.Partitions:
+		return fmt.Errorf("%d partitions over %d queues: need at least one partition per queue", a.Partitions, a.Queues)
+	case a.QueryBatchSize < 1 || a.QueryBatchSize > 10:
+		return fmt.Errorf("query batch size %d is outside SQS's 1-10 without a batching window", a.QueryBatchSize)
+	case a.QueryConcurrency < 2*a.Queues:
+		return fmt.Errorf("query concurrency %d is below 2 per queue (%d queues): an SQS mapping's minimum", a.QueryConcurrency, a.Queues)
+	case a.TimeoutSeconds < 1 || a.MemoryMB < 128 || a.LogRetentionDays < 1:
+		return fmt.Errorf("timeout, memory and log retention are required")
+	}
+	return nil
+}
+
+// FeedMappingConcurrency is each queue mapping's maximum concurrency: the
+// query concurrency shared by the queues (at least SQS's minimum of 2).
+func FeedMappingConcurrency(queryConcurrency, queues int) int {
+	return max(2, queryConcurrency/queues)
+}
+
+// tables registers the connections table (by connection id; the partition
+// index the query workers read; TTL on stale rows) and the partitions
+// table (connectionCount per partition). Both on demand, encrypted, with
+// point-in-time recovery and deletion protection, in AWS and in Pulumi
+// (losing them drops every dispatcher's connection and subscription).
+func (b *feedBuilder) tables() error {
+	common := func(t dynamodb.TableArgs) *dynamodb.TableArgs {
+		t.BillingMode = pulumi.String("PAY_PER_REQUEST")
+		t.ServerSideEncryption = dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)}
+		t.PointInTimeRecovery = dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)}
+		t.DeletionProtectionEnabled = pulumi.Bool(true)
+		t.Tags = b.args.Tags
+		return &t
+	}
+	protect := pulumi.Protect(true)
+	var err error
+	b.connections, err = dynamodb.NewTable(b.ctx, b.name+"-connections", common(dynamodb.TableArgs{
+		HashKey: pulumi.String(contract.FeedConnectionKey),
+		Attributes: dynamodb.TableAttributeArray{
+			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedConnectionKey), Type: pulumi.String("S")},
+			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedPartitionKey), Type: pulumi.String("N")},
+		},
+		GlobalSecondaryIndexes: dynamodb.TableGlobalSecondaryIndexArray{dynamodb.TableGlobalSecondaryIndexArgs{
+			Name: pulumi.String(contract.FeedPartitionIndex), HashKey: pulumi.String(contract.FeedPartitionKey),
+			ProjectionType: pulumi.String("ALL"),
+		}},
+		Ttl: dynamodb.TableTtlArgs{AttributeName: pulumi.String(contract.FeedExpiresAt), Enabled: pulumi.Bool(true)},
+	}), b.parent, protect)
+	if err != nil {
+		return fmt.Errorf("connections: %w", err)
+	}
+	b.partitions, err = dynamodb.NewTable(b.ctx, b.name+"-partitions", common(dynamodb.TableArgs{
+		HashKey:    pulumi.String(contract.FeedPartitionKey),
+		Attributes: dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedPartitionKey), Type: pulumi.String("N")}},
+	}), b.parent, protect)
+	if err != nil {
+		return fmt.Errorf("partitions: %w", err)
+	}
+	return nil
+}
+
+// fanoutQueues registers the dead-letter queue and the K fan-out queues
+// (SSE-SQS, TLS only, visibility 6x the worker's timeout), each
+// dead-lettering into it.
+func (b *feedBuilder) fanoutQueues() error {
+	var err error
+	b.dlq, err = sqs.NewQueue(b.ctx, b.name+"-dlq", &sqs.QueueArgs{
+		NamePrefix:              pulumi.String(b.name + "-dlq-"),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+		MessageRetentionSeconds: pulumi.Int(queueRetentionSeconds),
+		Tags:                    b.args.Tags,
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("dead-letter queue: %w", err)
+	}
+	redrive := b.dlq.Arn.ApplyT(func(arn string) string {
+		out, _ := json.Marshal(map[string]any{"deadLetterTargetArn": arn, "maxReceiveCount": FeedMaxReceiveCount})
+		return string(out)
+	}).(pulumi.StringOutput)
+	policies := map[string]*sqs.Queue{b.name + "-dlq": b.dlq}
+	for i := range b.args.Queues {
+		name := fmt.Sprintf("%s-%d", b.name, i+1)
+		q, err := sqs.NewQueue(b.ctx, name, &sqs.QueueArgs{
+			NamePrefix:               pulumi.String(name + "-"),
+			SqsManagedSseEnabled:     pulumi.Bool(true),
+			MessageRetentionSeconds:  pulumi.Int(FeedQueueRetentionSeconds),
+			VisibilityTimeoutSeconds: pulumi.Int(capacity.VisibilityTimeoutFactor * b.args.TimeoutSeconds),
+			RedrivePolicy:            redrive,
+			Tags:                     b.args.Tags,
+		}, b.parent)
+		if err != nil {
+			return fmt.Errorf("queue %d: %w", i+1, err)
+		}
+		b.queues = append(b.queues, q)
+		policies[name] = q
+	}
+	sources := pulumi.StringArray{}
+	for _, q := range b.queues {
+		sources = append(sources, q.Arn)
+	}
+	if _, err := sqs.NewRedriveAllowPolicy(b.ctx, b.name+"-dlq", &sqs.RedriveAllowPolicyArgs{
+		QueueUrl: b.dlq.Url,
+		RedriveAllowPolicy: sources.ToStringArrayOutput().ApplyT(func(arns []string) string {
+			out, _ := json.Marshal(map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": arns})
+			return string(out)
+		}).(pulumi.StringOutput),
+	}, b.parent); err != nil {
+		return fmt.Errorf("redrive allow policy: %w", err)
+	}
+	for name, q := range policies {
+		if _, err := sqs.NewQueuePolicy(b.ctx, name, &sqs.QueuePolicyArgs{
+			QueueUrl: q.Url,
+			Policy:   q.Arn.ApplyT(func(arn string) string { return TLSOnlyQueuePolicy(arn).JSON() }).(pulumi.StringOutput),
+		}, b.parent); err != nil {
+			return fmt.Errorf("queue policy %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// websocketAPI registers the WebSocket API; routes select on the message's
+// "action" (anything else goes to $default).
+func (b *feedBuilder) websocketAPI() error {
+	var err error
+	b.api, err = apigatewayv2.NewApi(b.ctx, b.name, &apigatewayv2.ApiArgs{
+		Name:                     pulumi.String(b.name),
+		Description:              pulumi.String("access911 dispatcher feed: every new call pushed to connected dispatchers (seed 002)"),
+		ProtocolType:             pulumi.String("WEBSOCKET"),
+		RouteSelectionExpression: pulumi.String("$request.body.action"),
+		Tags:                     b.args.Tags,
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	// The @connections management API of this stage, for the functions
+	// that post to dispatchers.
+	b.managementEndpoint = b.api.ApiEndpoint.ApplyT(func(wss string) string {
+		return strings.Replace(wss, "wss://", "https://", 1) + "/" + contract.StageName
+	}).(pulumi.StringOutput)
+	return nil
+}
+
+// FeedPolicyResources are the ARNs the feed's policies grant access to.
+type FeedPolicyResources struct {
+	Connections, Partitions, Stream, DLQ, Secret, LogGroup string
+	Queues                                                 []string
+	// ManageConnections is this API's stage's @connections ARN
+	// (execution ARN/stage/POST/@connections/*).
+	ManageConnections string
+}
+
+// FeedPolicy is the least privilege of one feed function (a contract.FeedRole*):
+// the authorizer reads the token secret; the routes register connections
+// (the transaction's put/delete on the connections table and counter
+// update on the partitions table) and answer over @connections; the swarm
+// reads the stream and sends to the fan-out queues (and its failures to
+// the DLQ); the workers consume the queues, query the partition index,
+// post, and forget vanished connections. Each also writes its own logs and
+// traces.
+func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
+	allow := func(sid string, actions []string, resources ...string) PolicyStatement {
+		return PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources}
+	}
+	post := allow("PostToDispatchers", []string{"execute-api:ManageConnections"}, r.ManageConnections)
+	var st []PolicyStatement
+	switch role {
+	case contract.FeedRoleAuthorizer:
+		st = []PolicyStatement{allow("TokenSecret", []string{"secretsmanager:GetSecretValue"}, r.Secret)}
+	case contract.FeedRoleRoutes:
+		st = []PolicyStatement{
+			allow("Connections", []string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"}, r.Connections),
+			allow("PartitionCounts", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, r.Partitions),
+			post,
+		}
+	case contract.FeedRoleSwarm:
+		st = []PolicyStatement{
+			allow("ReadCallsStream", []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+				streamsOf(r.Stream)),
+			allow("FanOut", []string{"sqs:SendMessage"}, r.Queues...),
+			allow("FailedBroadcasts", []string{"sqs:SendMessage"}, r.DLQ),
+		}
+	case contract.FeedRoleWorker:
+		st = []PolicyStatement{
+			allow("ConsumeFanOut", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, r.Queues...),
+			allow("QueryPartition", []string{"dynamodb:Query"}, r.Connections+"/index/"+contract.FeedPartitionIndex),
+			allow("ForgetGone", []string{"dynamodb:GetItem", "dynamodb:DeleteItem"}, r.Connections),
+			allow("UncountGone", []string{"dynamodb:UpdateItem"}, r.Partitions),
+			post,
+		}
+	}
+	st = append(st, allow("OwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, r.LogGroup+":*"), tracingStatement)
+	return PolicyDocument{Version: policyVersion, Statement: st}
+}
+
+// streamsOf is the table's streams ("<table arn>/stream/*") from one stream
+// ARN: the mapping lists them before reading the one it was given.
+func streamsOf(streamArn string) string {
+	if i := strings.Index(streamArn, "/stream/"); i >= 0 {
+		return streamArn[:i] + "/stream/*"
+	}
+	return streamArn
+}
+
+// feedFunction is one of the feed's functions: its role's environment and
+// reserved concurrency (0: unreserved).
+type feedFunction struct {
+	role, description string
+	env               pulumi.StringMap
+	reserved          int
+}
+
+// lambdas registers the authorizer, routes, swarm and worker functions.
+func (b *feedBuilder) lambdas() error {
+	a := b.args
+	queueURLs := pulumi.StringArray{}
+	queueArns := pulumi.StringArray{}
+	for _, q := range b.queues {
+		queueURLs, queueArns = append(queueURLs, q.Url), append(queueArns, q.Arn)
+	}
+	partitions := pulumi.String(fmt.Sprint(a.Partitions))
+	registry := pulumi.StringMap{
+		contract.EnvFeedConnectionsTable: b.connections.Name, contract.EnvFeedPartitionsTable: b.partitions.Name,
+		contract.EnvFeedPartitions: partitions, contract.EnvFeedManagementEndpoint: b.managementEndpoint,
+	}
+	functions := []feedFunction{
+		{contract.FeedRoleAuthorizer, "access911 feed: $connect authorizer (dispatcher tokens)",
+			pulumi.StringMap{contract.EnvFeedSecretARN: a.SecretArn}, 0},
+		{contract.FeedRoleRoutes, "access911 feed: $connect, $disconnect and subscriptions", registry, 0},
+		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition",
+			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
+				func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
+		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", registry,
+			a.Queues * FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
+	}
+	resources := pulumi.All(b.connections.Arn, b.partitions.Arn, a.StreamArn, b.dlq.Arn, a.SecretArn,
+		queueArns.ToStringArrayOutput(), b.api.ExecutionArn)
+	for _, f := range functions {
+		env := pulumi.StringMap{contract.EnvFeedRole: pulumi.String(f.role)}
+		for k, v := range f.env {
+			env[k] = v
+		}
+		role := f.role
+		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{
+			description: f.description, roleNote: "access911 feed " + role + " Lambda",
+			code: a.Code, codeHash: a.CodeHash,
+			memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: f.reserved,
+			logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,
+			policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
+				return pulumi.All(resources, logGroupArn).ApplyT(func(v []any) string {
+					r := v[0].([]any)
+					return FeedPolicy(role, FeedPolicyResources{
+						Connections: r[0].(string), Partitions: r[1].(string), Stream: r[2].(string), DLQ: r[3].(string),
+						Secret: r[4].(string), Queues: r[5].([]string), LogGroup: v[1].(string),
+						ManageConnections: r[6].(string) + "/" + contract.StageName + "/POST/@connections/*",
+					}).JSON()
+				}).(pulumi.StringOutput)
+			},
+		}, b.parent)
+		if err != nil {
+			return fmt.Errorf("%s: %w", role, err)
+		}
+		b.functions[role] = fn
+	}
+	return nil
+}
+
+// FeedAccessLogFormat is the stage's JSON access-log line: who connected,
+// which route, how the authorizer and the integration answered.
+var FeedAccessLogFormat = func() string {
+	out, _ := json.Marshal(map[string]string{
+		"requestId": "$context.requestId", "connectionId": "$context.connectionId", "eventType": "$context.eventType",
+		"routeKey": "$context.routeKey", "status": "$context.status", "requestTime": "$context.requestTimeEpoch",
+		"sourceIp": "$context.identity.sourceIp", "dispatcher": "$context.authorizer.principalId",
+		"authorizerError": "$context.authorizer.error", "integrationError": "$context.integrationErrorMessage",
+		"error": "$context.error.message",
+	})
+	return string(out)
+}()
+
+// routes registers the $connect authorizer (a REQUEST authorizer on the
+// token query parameter), one Lambda proxy integration for the three
+// routes, the invoke permissions (this API only), and the stage with
+// throttling and access logs.
+func (b *feedBuilder) routes() error {
+	authorizerFn, routesFn := b.functions[contract.FeedRoleAuthorizer].function, b.functions[contract.FeedRoleRoutes].function
+	authorizer, err := apigatewayv2.NewAuthorizer(b.ctx, b.name+"-token", &apigatewayv2.AuthorizerArgs{
+		ApiId: b.api.ID(), Name: pulumi.String(b.name + "-dispatcher-token"), AuthorizerType: pulumi.String("REQUEST"),
+		AuthorizerUri:   authorizerFn.InvokeArn,
+		IdentitySources: pulumi.StringArray{pulumi.String("route.request.querystring." + contract.FeedTokenParam)},
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("authorizer: %w", err)
+	}
+	integration, err := apigatewayv2.NewIntegration(b.ctx, b.name, &apigatewayv2.IntegrationArgs{
+		ApiId: b.api.ID(), IntegrationType: pulumi.String("AWS_PROXY"), IntegrationMethod: pulumi.String("POST"),
+		IntegrationUri: routesFn.InvokeArn, ContentHandlingStrategy: pulumi.String("CONVERT_TO_TEXT"),
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("integration: %w", err)
+	}
+	var deps []pulumi.Resource
+	for _, key := range []string{"$connect", "$disconnect", "$default"} {
+		args := &apigatewayv2.RouteArgs{ApiId: b.api.ID(), RouteKey: pulumi.String(key),
+			Target: pulumi.Sprintf("integrations/%s", integration.ID()), AuthorizationType: pulumi.String("NONE")}
+		if key == "$connect" { // only $connect takes an authorizer: the connection is authenticated once
+			args.AuthorizationType, args.AuthorizerId = pulumi.String("CUSTOM"), authorizer.ID()
+		}
+		route, err := apigatewayv2.NewRoute(b.ctx, b.name+"-"+strings.TrimPrefix(key, "$"), args, b.parent)
+		if err != nil {
+			return fmt.Errorf("route %s: %w", key, err)
+		}
+		deps = append(deps, route)
+	}
+	for _, p := range []struct {
+		name   string
+		fn     *lambda.Function
+		source pulumi.StringOutput
+	}{
+		{"authorizer", authorizerFn, pulumi.Sprintf("%s/authorizers/%s", b.api.ExecutionArn, authorizer.ID())},
+		{"routes", routesFn, pulumi.Sprintf("%s/%s/*", b.api.ExecutionArn, contract.StageName)},
+	} {
+		perm, err := lambda.NewPermission(b.ctx, b.name+"-invoke-"+p.name, &lambda.PermissionArgs{
+			Action: pulumi.String("lambda:InvokeFunction"), Function: p.fn.Name,
+			Principal: pulumi.String("apigateway.amazonaws.com"), SourceArn: p.source,
+		}, b.parent)
+		if err != nil {
+			return fmt.Errorf("invoke permission %s: %w", p.name, err)
+		}
+		deps = append(deps, perm)
+	}
+	return b.stageWithLogs(append(deps, b.args.StageDependsOn...))
+}
+
+// stageWithLogs registers the access log group and the stage, deployed
+// automatically whenever a route changes.
+func (b *feedBuilder) stageWithLogs(deps []pulumi.Resource) error {
+	logs, err := cloudwatch.NewLogGroup(b.ctx, b.name+"-access", &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/aws/apigateway/" + b.name + "-access-"),
+		RetentionInDays: pulumi.Int(b.args.LogRetentionDays),
+		Tags:            b.args.Tags,
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("access log group: %w", err)
+	}
+	b.stage, err = apigatewayv2.NewStage(b.ctx, b.name, &apigatewayv2.StageArgs{
+		ApiId: b.api.ID(), Name: pulumi.String(contract.StageName), AutoDeploy: pulumi.Bool(true),
+		DefaultRouteSettings: apigatewayv2.StageDefaultRouteSettingsArgs{
+			ThrottlingRateLimit: pulumi.Float64(FeedStageRateLimit), ThrottlingBurstLimit: pulumi.Int(FeedStageBurstLimit),
+			LoggingLevel: pulumi.String("ERROR"), DataTraceEnabled: pulumi.Bool(false), DetailedMetricsEnabled: pulumi.Bool(true),
+		},
+		AccessLogSettings: apigatewayv2.StageAccessLogSettingsArgs{DestinationArn: logs.Arn, Format: pulumi.String(FeedAccessLogFormat)},
+		Tags:              b.args.Tags,
+	}, b.parent, pulumi.DependsOn(deps))
+	if err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	return nil
+}
+
+// mappings registers the swarm's stream mapping (INSERTs only, from the
+// latest record, failures to the DLQ) and one mapping per fan-out queue to
+// the workers (batches of QueryBatchSize, partial batch failures, the query
+// concurrency shared by the queues).
+func (b *feedBuilder) mappings() error {
+	a := b.args
+	if _, err := lambda.NewEventSourceMapping(b.ctx, b.name+"-stream", &lambda.EventSourceMappingArgs{
+		EventSourceArn:                 a.StreamArn,
+		FunctionName:                   b.functions[contract.FeedRoleSwarm].function.Arn,
+		StartingPosition:               pulumi.String("LATEST"),
+		BatchSize:                      pulumi.Int(FeedStreamBatchSize),
+		MaximumBatchingWindowInSeconds: pulumi.Int(0), // a new call broadcasts at once
+		ParallelizationFactor:          pulumi.Int(FeedStreamParallelization),
+		MaximumRetryAttempts:           pulumi.Int(FeedStreamRetries),
+		MaximumRecordAgeInSeconds:      pulumi.Int(FeedStreamMaxRecordAgeSeconds),
+		BisectBatchOnFunctionError:     pulumi.Bool(true),
+		FilterCriteria: lambda.EventSourceMappingFilterCriteriaArgs{Filters: lambda.EventSourceMappingFilterCriteriaFilterArray{
+			lambda.EventSourceMappingFilterCriteriaFilterArgs{Pattern: pulumi.String(FeedInsertFilter)},
+		}},
+		DestinationConfig: lambda.EventSourceMappingDestinationConfigArgs{
+			OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: b.dlq.Arn},
+		},
+	}, b.parent); err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+	worker := b.functions[contract.FeedRoleWorker].function
+	for i, q := range b.queues {
+		if _, err := lambda.NewEventSourceMapping(b.ctx, fmt.Sprintf("%s-%d", b.name, i+1), &lambda.EventSourceMappingArgs{
+			EventSourceArn:                 q.Arn,
+			FunctionName:                   worker.Arn,
+			BatchSize:                      pulumi.Int(a.QueryBatchSize),
+			MaximumBatchingWindowInSeconds: pulumi.Int(0),
+			FunctionResponseTypes:          pulumi.StringArray{pulumi.String("ReportBatchItemFailures")},
+			ScalingConfig: lambda.EventSourceMappingScalingConfigArgs{
+				MaximumConcurrency: pulumi.Int(FeedMappingConcurrency(a.QueryConcurrency, a.Queues))},
+		}, b.parent); err != nil {
+			return fmt.Errorf("queue %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// alarms registers the feed's alarms on the region's topic: posts that
+// failed (a dispatcher missed a call), a partition message waiting on any
+// fan-out queue, anything dead-lettered, the swarm falling behind the
+// stream, and any feed function failing.
+func (b *feedBuilder) alarms() error {
+	ageQueries := cloudwatch.MetricAlarmMetricQueryArray{}
+	ids := []string{}
+	for i, q := range b.queues {
+		id := fmt.Sprintf("q%d", i+1)
+		ageQueries = append(ageQueries, metricQueryStat(id, "AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum",
+			pulumi.StringMap{"QueueName": q.Name}))
+		ids = append(ids, id)
+	}
+	ageQueries = append(ageQueries, expression("oldest", "MAX(["+strings.Join(ids, ",")+"])", "Oldest partition message (s)"))
+	errorQueries := cloudwatch.MetricAlarmMetricQueryArray{}
+	terms := []string{}
+	for _, role := range []string{contract.FeedRoleAuthorizer, contract.FeedRoleRoutes, contract.FeedRoleSwarm, contract.FeedRoleWorker} {
+		errorQueries = append(errorQueries, metricQuery(role, "AWS/Lambda", "Errors",
+			pulumi.StringMap{"FunctionName": b.functions[role].function.Name}))
+		terms = append(terms, "FILL("+role+", 0)")
+	}
+	errorQueries = append(errorQueries, expression("errors", strings.Join(terms, " + "), "Feed function errors"))
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	definitions := []namedAlarm{
+		{"FeedPostFailures", singleMetric(pulumi.String("Posts to dispatchers failed (not a vanished connection): a dispatcher missed a call"),
+			"GreaterThanThreshold", contract.Namespace, contract.FeedPostsFailed, "Sum", service, 0, 1)},
+		{"FeedQueueAge", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.Sprintf("A partition message waited more than %d s on a fan-out queue: dispatchers see calls late", FeedQueueAgeAlarmSeconds),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(FeedQueueAgeAlarmSeconds),
+			EvaluationPeriods: pulumi.Int(1), MetricQueries: ageQueries,
+		}},
+		{"FeedDeadLetters", singleMetric(pulumi.String("Broadcasts failed: partition messages or new calls the swarm could not send wait in the feed's DLQ"),
+			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", pulumi.StringMap{"QueueName": b.dlq.Name}, 0, 1)},
+		{"FeedSwarmBehind", singleMetric(pulumi.Sprintf("The swarm is more than %d s behind the calls table's stream", FeedIteratorAgeAlarmMs/1000),
+			"GreaterThanThreshold", "AWS/Lambda", "IteratorAge", "Maximum",
+			pulumi.StringMap{"FunctionName": b.functions[contract.FeedRoleSwarm].function.Name}, FeedIteratorAgeAlarmMs, 1)},
+		{"FeedFunctionErrors", cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String("A feed function (authorizer, routes, swarm, worker) crashed or timed out"),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(0),
+			EvaluationPeriods: pulumi.Int(1), MetricQueries: errorQueries,
+		}},
+	}
+	for _, al := range definitions {
+		args := al.args
+		args.Name = pulumi.Sprintf("%s-%s", b.name, al.name)
+		args.AlarmActions, args.OkActions = pulumi.Array{b.args.AlarmTopicArn}, pulumi.Array{b.args.AlarmTopicArn}
+		args.TreatMissingData = pulumi.String("notBreaching")
+		args.Tags = b.args.Tags
+		if _, err := cloudwatch.NewMetricAlarm(b.ctx, b.name+"-"+al.name, &args, b.parent); err != nil {
+			return fmt.Errorf("%s: %w", al.name, err)
+		}
+	}
+	return nil
+}
