@@ -7,6 +7,7 @@ import (
 	"github.com/access911/access911-infra/contract"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -44,9 +45,19 @@ type FailoverArgs struct {
 	Weight int
 	// API is served under Hostname through a regional custom domain.
 	API *API
+	// Feed, if set, is the dispatcher feed's WebSocket API, served under
+	// contract.FeedHostnamePrefix + Hostname (API Gateway does not mix
+	// WebSocket and REST APIs on one custom domain) with the same weight
+	// and the same health check: dispatchers follow the active region too.
+	Feed *FailoverFeed
 	// TTL of the record; default DNSTTLSeconds.
 	TTL  int
 	Tags pulumi.StringMap
+}
+
+// FailoverFeed is the WebSocket API a region's feed hostname maps to.
+type FailoverFeed struct {
+	APIID pulumi.StringInput
 }
 
 // Failover is a region's custom domain, health check and weighted record.
@@ -91,19 +102,18 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 	if err != nil {
 		return fail("health check", err)
 	}
-	if _, err := route53.NewRecord(ctx, name, &route53.RecordArgs{
-		ZoneId:        pulumi.String(args.ZoneID),
-		Name:          pulumi.String(args.Hostname),
-		Type:          pulumi.String("CNAME"),
-		Ttl:           pulumi.Int(ttl),
-		Records:       pulumi.StringArray{domain.RegionalDomainName},
-		SetIdentifier: pulumi.String(args.SetIdentifier),
-		WeightedRoutingPolicies: route53.RecordWeightedRoutingPolicyArray{
-			route53.RecordWeightedRoutingPolicyArgs{Weight: pulumi.Int(args.Weight)},
-		},
-		HealthCheckId: check.ID(),
-	}, parent); err != nil {
+	if err := weightedRecord(ctx, name, args.Hostname, domain.RegionalDomainName, ttl, check, args, parent); err != nil {
 		return fail("record", err)
+	}
+	if args.Feed != nil {
+		feedHost := contract.FeedHostnamePrefix + args.Hostname
+		feedDomain, err := feedDomain(ctx, name+"-feed", feedHost, args, parent)
+		if err != nil {
+			return fail("feed custom domain", err)
+		}
+		if err := weightedRecord(ctx, name+"-feed", feedHost, feedDomain, ttl, check, args, parent); err != nil {
+			return fail("feed record", err)
+		}
 	}
 
 	c.HealthCheckID = check.ID().ToStringOutput()
@@ -116,43 +126,36 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 	return c, nil
 }
 
-// regionalDomain registers the shared hostname's regional custom domain: an
-// ACM certificate validated by DNS, the API Gateway domain (TLS 1.2) and its
-// mapping to the API's stage.
+// weightedRecord is this region's weighted CNAME for a shared name, on the
+// region's health check.
+func weightedRecord(ctx *pulumi.Context, name, hostname string, target pulumi.StringInput, ttl int, check *route53.HealthCheck,
+	args *FailoverArgs, parent pulumi.ResourceOption) error {
+	_, err := route53.NewRecord(ctx, name, &route53.RecordArgs{
+		ZoneId:        pulumi.String(args.ZoneID),
+		Name:          pulumi.String(hostname),
+		Type:          pulumi.String("CNAME"),
+		Ttl:           pulumi.Int(ttl),
+		Records:       pulumi.StringArray{target},
+		SetIdentifier: pulumi.String(args.SetIdentifier),
+		WeightedRoutingPolicies: route53.RecordWeightedRoutingPolicyArray{
+			route53.RecordWeightedRoutingPolicyArgs{Weight: pulumi.Int(args.Weight)},
+		},
+		HealthCheckId: check.ID(),
+	}, parent)
+	return err
+}
+
+// regionalDomain registers the shared hostname's regional custom domain: a
+// validated certificate, the API Gateway domain (TLS 1.2) and its mapping
+// to the API's stage.
 func regionalDomain(ctx *pulumi.Context, name string, args *FailoverArgs, parent pulumi.ResourceOption) (*apigateway.DomainName, error) {
-	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
-		DomainName:       pulumi.String(args.Hostname),
-		ValidationMethod: pulumi.String("DNS"),
-		Tags:             args.Tags,
-	}, parent)
+	certificateArn, err := validatedCertificate(ctx, name, args.Hostname, args, parent)
 	if err != nil {
-		return nil, fmt.Errorf("certificate: %w", err)
-	}
-	// ACM asks for the same validation record for a name in every region of
-	// an account, so each stack may write it (allowOverwrite) and none
-	// deletes it (retainOnDelete): it is shared, not owned.
-	option := cert.DomainValidationOptions.Index(pulumi.Int(0))
-	validation, err := route53.NewRecord(ctx, name+"-validation", &route53.RecordArgs{
-		ZoneId:         pulumi.String(args.ZoneID),
-		Name:           option.ResourceRecordName().Elem(),
-		Type:           option.ResourceRecordType().Elem(),
-		Records:        pulumi.StringArray{option.ResourceRecordValue().Elem()},
-		Ttl:            pulumi.Int(300),
-		AllowOverwrite: pulumi.Bool(true),
-	}, parent, pulumi.RetainOnDelete(true))
-	if err != nil {
-		return nil, fmt.Errorf("validation record: %w", err)
-	}
-	validated, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
-		CertificateArn:        cert.Arn,
-		ValidationRecordFqdns: pulumi.StringArray{validation.Fqdn},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("certificate validation: %w", err)
+		return nil, err
 	}
 	domain, err := apigateway.NewDomainName(ctx, name, &apigateway.DomainNameArgs{
 		DomainName:             pulumi.String(args.Hostname),
-		RegionalCertificateArn: validated.CertificateArn,
+		RegionalCertificateArn: certificateArn,
 		EndpointConfiguration:  apigateway.DomainNameEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
 		SecurityPolicy:         pulumi.String("TLS_1_2"),
 		Tags:                   args.Tags,
@@ -168,6 +171,68 @@ func regionalDomain(ctx *pulumi.Context, name string, args *FailoverArgs, parent
 		return nil, fmt.Errorf("base path mapping: %w", err)
 	}
 	return domain, nil
+}
+
+// feedDomain registers the feed hostname's regional custom domain (a
+// WebSocket API's, TLS 1.2) mapped to the feed's stage, and returns its
+// regional target name.
+func feedDomain(ctx *pulumi.Context, name, hostname string, args *FailoverArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	certificateArn, err := validatedCertificate(ctx, name, hostname, args, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	domain, err := apigatewayv2.NewDomainName(ctx, name, &apigatewayv2.DomainNameArgs{
+		DomainName: pulumi.String(hostname),
+		DomainNameConfiguration: apigatewayv2.DomainNameDomainNameConfigurationArgs{
+			CertificateArn: certificateArn, EndpointType: pulumi.String("REGIONAL"), SecurityPolicy: pulumi.String("TLS_1_2"),
+		},
+		Tags: args.Tags,
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("domain name: %w", err)
+	}
+	if _, err := apigatewayv2.NewApiMapping(ctx, name, &apigatewayv2.ApiMappingArgs{
+		ApiId: args.Feed.APIID, DomainName: domain.ID(), Stage: pulumi.String(contract.StageName),
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("api mapping: %w", err)
+	}
+	return domain.DomainNameConfiguration.TargetDomainName().Elem(), nil
+}
+
+// validatedCertificate requests an ACM certificate for hostname, validated
+// by DNS in the zone, and returns its ARN once validated.
+func validatedCertificate(ctx *pulumi.Context, name, hostname string, args *FailoverArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
+		DomainName:       pulumi.String(hostname),
+		ValidationMethod: pulumi.String("DNS"),
+		Tags:             args.Tags,
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("certificate: %w", err)
+	}
+	// ACM asks for the same validation record for a name in every region of
+	// an account, so each stack may write it (allowOverwrite) and none
+	// deletes it (retainOnDelete): it is shared, not owned.
+	option := cert.DomainValidationOptions.Index(pulumi.Int(0))
+	validation, err := route53.NewRecord(ctx, name+"-validation", &route53.RecordArgs{
+		ZoneId:         pulumi.String(args.ZoneID),
+		Name:           option.ResourceRecordName().Elem(),
+		Type:           option.ResourceRecordType().Elem(),
+		Records:        pulumi.StringArray{option.ResourceRecordValue().Elem()},
+		Ttl:            pulumi.Int(300),
+		AllowOverwrite: pulumi.Bool(true),
+	}, parent, pulumi.RetainOnDelete(true))
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("validation record: %w", err)
+	}
+	validated, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
+		CertificateArn:        cert.Arn,
+		ValidationRecordFqdns: pulumi.StringArray{validation.Fqdn},
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("certificate validation: %w", err)
+	}
+	return validated.CertificateArn, nil
 }
 
 // healthCheck probes the region's own execute-api endpoint, not the shared

@@ -25,6 +25,11 @@ const (
 	FeedConnectionTTLSeconds = 2 * 60 * 60
 )
 
+// FeedHostnamePrefix: with a shared hostname, dispatchers connect to
+// wss://feed.<apiHostname>/ (a custom domain of its own: API Gateway does not
+// map WebSocket and REST APIs to one), weighted like the API's.
+const FeedHostnamePrefix = "feed."
+
 // FeedTokenParam is the query parameter a dispatcher's token travels in on
 // $connect (browsers cannot set headers on a WebSocket); the authorizer's
 // identity source.

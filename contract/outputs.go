@@ -45,6 +45,7 @@ const (
 	OutputHealthCheckID      = "healthCheckId"
 	OutputDNSWeight          = "dnsWeight"
 	OutputRegionalDomainName = "regionalDomainName"
+	OutputFeedHostname       = "feedHostname" // wss://<it>/?token=... follows the active region
 )
 
 // Table roles in a stack's tableRole output.

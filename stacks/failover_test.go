@@ -113,3 +113,33 @@ func TestStacksDisagreeOnRouting(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "trafficWeight is 0 in every stack")
 }
+
+// Dispatchers follow the active region too: the feed's hostname has its own
+// WebSocket custom domain per region, mapped to the feed's stage, and a
+// record with the API's weight on the API's health check.
+func TestFeedFollowsTheActiveRegion(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, withDNS(nil))
+			region := tc.stack
+			cert := one(t, res, certType, "access911-dns-feed")
+			assert.Equal(t, "feed.calls.example.org", get(cert, "domainName"))
+			assert.Equal(t, true, get(one(t, res, recordType, "access911-dns-feed-validation"), "allowOverwrite"))
+			dom := one(t, res, "aws:apigatewayv2/domainName:DomainName", "access911-dns-feed")
+			assert.Equal(t, "feed.calls.example.org", get(dom, "domainName"))
+			assert.Equal(t, "REGIONAL", get(dom, "domainNameConfiguration.endpointType"))
+			assert.Equal(t, "TLS_1_2", get(dom, "domainNameConfiguration.securityPolicy"))
+			m := one(t, res, "aws:apigatewayv2/apiMapping:ApiMapping", "access911-dns-feed")
+			assert.Equal(t, "access911-feed-ws-id", get(m, "apiId"))
+			assert.Equal(t, "v1", get(m, "stage"))
+
+			api, feed := one(t, res, recordType, "access911-dns"), one(t, res, recordType, "access911-dns-feed")
+			assert.Equal(t, "feed.calls.example.org", get(feed, "name"))
+			assert.Equal(t, []any{"d-" + region + "-ws.execute-api." + region + ".amazonaws.com"}, get(feed, "records"))
+			for _, k := range []string{"type", "zoneId", "ttl", "setIdentifier", "healthCheckId", "weightedRoutingPolicies.0.weight"} {
+				assert.Equal(t, get(api, k), get(feed, k), "%s: the feed's record moves with the API's", k)
+			}
+			assert.Equal(t, "feed.calls.example.org", res.Outputs["feedHostname"])
+		})
+	}
+}

@@ -118,6 +118,9 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifa
 	if err := r.dispatcherFeed(ctx, cfg, code, provider, secrets.feed); err != nil {
 		return nil, err
 	}
+	if err := r.failover(ctx, cfg, inRegion); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -253,15 +256,23 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 	}, inRegion); err != nil {
 		return err
 	}
+	return nil
+}
+
+// failover registers, with a shared hostname, this region's DNS failover
+// records for the API and the dispatcher feed.
+func (r *region) failover(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.ResourceOption) error {
 	if !cfg.DNSEnabled() {
 		return nil
 	}
+	var err error
 	r.dns, err = components.NewFailover(ctx, "access911-dns", &components.FailoverArgs{
 		Hostname:      cfg.APIHostname,
 		ZoneID:        cfg.HostedZoneID,
 		SetIdentifier: cfg.Region,
 		Weight:        cfg.RecordWeight(),
 		API:           r.api,
+		Feed:          &components.FailoverFeed{APIID: r.feed.APIID},
 		TTL:           cfg.DNSTTLSeconds,
 	}, inRegion)
 	return err
@@ -310,6 +321,7 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		out[contract.OutputHealthCheckID] = r.dns.HealthCheckID
 		out[contract.OutputDNSWeight] = pulumi.Int(r.dns.Weight)
 		out[contract.OutputRegionalDomainName] = r.dns.RegionalDomainName
+		out[contract.OutputFeedHostname] = pulumi.String(contract.FeedHostnamePrefix + cfg.APIHostname)
 	}
 	return out
 }

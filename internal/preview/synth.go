@@ -325,6 +325,14 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 	case "aws:apigateway/domainName:DomainName":
 		set("regionalDomainName", fmt.Sprintf("d-%s.execute-api.%s.amazonaws.com", region, region))
 		set("regionalZoneId", "ZEXAMPLEAPIGW")
+	case "aws:apigatewayv2/domainName:DomainName":
+		conf, _ := inputs["domainNameConfiguration"].(map[string]any)
+		withTarget := map[string]any{"targetDomainName": fmt.Sprintf("d-%s-ws.execute-api.%s.amazonaws.com", region, region),
+			"hostedZoneId": "ZEXAMPLEAPIGW"}
+		for k, v := range conf {
+			withTarget[k] = v
+		}
+		out["domainNameConfiguration"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(withTarget))
 	case "aws:dynamodb/tableReplica:TableReplica":
 		global, _ := inputs["globalTableArn"].(string)
 		if i := strings.Index(global, ":table/"); i >= 0 {
