@@ -31,6 +31,8 @@ var helps = map[string]help{
 		`access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"`},
 	"watch": {"the dispatcher console: print each new call the feed pushes, with its delivery latency",
 		"access911 watch --url ws://127.0.0.1:PORT/ --token TOKEN --types fire,flood"},
+	"feed-token": {"mint a dispatcher token for the feed, signed with $ACCESS911_FEED_SECRET",
+		"ACCESS911_FEED_SECRET=... access911 feed-token --subject dispatcher-17 --ttl 12h"},
 	"feed-bench": {"open N WebSocket connections to the local feed, send M calls, and measure every delivery",
 		"access911 feed-bench --connections 1000 --calls 10"},
 	"webhook-send": {"send one realistic, signed provider delivery to a deployment or to a local server",

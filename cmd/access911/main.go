@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/access911/access911-infra/app/elevenlabs"
+	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
@@ -68,6 +70,11 @@ Usage:
       Open N local WebSocket connections to the feed, send M calls through POST
       /calls and measure delivery from each 201 to each receipt; exit 1 if any
       delivery is missing or duplicated.
+  access911 feed-token --subject NAME [--ttl 12h]
+      Mint a dispatcher token for the feed, signed with $ACCESS911_FEED_SECRET
+      (the value of the stack's feedSecretArn secret; during a rotation the
+      {"current","previous"} form, signed with current). Dispatchers connect
+      with wss://HOST/v1?token=TOKEN.
   access911 webhook-send --type post_call_transcription|post_call_audio|call_initiation_failure
                          [--target URL] [--conversation-id ID] [--audio-bytes N] [--stack NAME]
       Send one realistic provider delivery, signed with $ELEVENLABS_WEBHOOK_SECRET
@@ -106,6 +113,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"spike":        runSpike,
 	"watch":        runWatch,
 	"feed-bench":   runFeedBench,
+	"feed-token":   runFeedToken,
 	"replay":       runReplay,
 }
 
@@ -637,4 +645,26 @@ func findProject() (string, error) {
 		return "", fmt.Errorf("%w (use --dir)", err)
 	}
 	return dir, nil
+}
+
+// feedSecretEnv holds the feed secret for feed-token.
+const feedSecretEnv = "ACCESS911_FEED_SECRET"
+
+func runFeedToken(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("feed-token", stdout, stderr)
+	subject := fs.String("subject", "", "who the token is for (a dispatcher or console id; the access logs show it)")
+	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is accepted (a shift)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *subject == "" || *ttl <= 0 {
+		return usageError{"give --subject and a positive --ttl"}
+	}
+	secrets, err := elevenlabs.ParseSecrets(os.Getenv(feedSecretEnv))
+	if err != nil {
+		return usageError{fmt.Sprintf("set %s to the feed secret (aws secretsmanager get-secret-value --secret-id \"$(pulumi stack output %s)\"): %v",
+			feedSecretEnv, contract.OutputFeedSecretArn, err)}
+	}
+	fmt.Fprintln(stdout, feed.MintToken(secrets[0], *subject, *ttl, time.Now()))
+	return nil
 }

@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/app/feed"
 )
 
 const repoRoot = "../.."
@@ -197,4 +200,25 @@ func TestEverySubcommandHasHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 2, run([]string{"spike", "--no-such-flag"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "Example:")
+}
+
+// feed-token mints what the $connect authorizer accepts: signed with the
+// current secret of a rotation, for the subject, until the TTL.
+func TestFeedTokenVerifies(t *testing.T) {
+	t.Setenv(feedSecretEnv, `{"current":"new-secret","previous":"old-secret"}`)
+	code, stdout, stderr := runCLI(t, "feed-token", "--subject", "dispatcher-17", "--ttl", "1h")
+	require.Equal(t, 0, code, stderr)
+	claims, err := feed.VerifyToken(strings.TrimSpace(stdout), []string{"new-secret"}, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, "dispatcher-17", claims.Subject)
+	_, err = feed.VerifyToken(strings.TrimSpace(stdout), []string{"new-secret"}, time.Now().Add(2*time.Hour))
+	assert.ErrorIs(t, err, feed.ErrTokenExpired)
+	_, err = feed.VerifyToken(strings.TrimSpace(stdout), []string{"old-secret"}, time.Now())
+	assert.Error(t, err, "signed with the current secret, not the previous")
+
+	t.Setenv(feedSecretEnv, "")
+	code, _, stderr = runCLI(t, "feed-token", "--subject", "x")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, feedSecretEnv)
+	assert.Contains(t, stderr, "feedSecretArn")
 }
