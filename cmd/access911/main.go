@@ -270,6 +270,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	endpoint := fs.String("dynamodb-endpoint", "", "a running DynamoDB Local (default: start one)")
 	sqsEndpoint := fs.String("sqs-endpoint", "", "a running moto server for the intake queue (default: start one)")
 	noIntake := fs.Bool("no-intake", false, "run without the durable intake queue (no moto needed; a failed write is a 503)")
+	feedConnections := fs.Int("feed-connections", 1000, "dispatcher connections to size the local feed's partitions for (100 each)")
+	readyJSON := fs.Bool("ready-json", false, "once serving, print one JSON line with the API and feed URLs and a token (for tools)")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
@@ -279,13 +281,19 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr}
 	if !*noIntake {
 		o.Intake = &local.IntakeOptions{SQSEndpoint: *sqsEndpoint}
-		o.Feed = &local.FeedOptions{Connections: 1000}
+		o.Feed = &local.FeedOptions{Connections: *feedConnections}
 	}
 	srv, err := local.Start(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	if *readyJSON {
+		if srv.Feed == nil {
+			return usageError{"--ready-json needs the feed (drop --no-intake)"}
+		}
+		return serveReady(ctx, srv, stdout)
+	}
 	fmt.Fprintf(stdout, "serving %s (stack %s: burst %d, rate %d rps; table %s). Ctrl-C stops.\n",
 		srv.URL, *stack, srv.Config.APIThrottleBurst, srv.Config.APIThrottleRateRps, srv.Table)
 	if srv.Intake != nil {
@@ -465,18 +473,17 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	fmt.Fprintln(stderr, "starting DynamoDB Local, moto and the local API with the durable intake and the dispatcher feed ...")
-	srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, Intake: &local.IntakeOptions{},
-		Feed: &local.FeedOptions{Connections: *n}})
+	fmt.Fprintln(stderr, "starting `access911 serve` (DynamoDB Local, moto, the local API, the durable intake and the dispatcher feed) in its own process ...")
+	srv, err := startServeProcess(ctx, projectDir, *stack, *n, stderr)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	res, err := local.RunFeedBench(ctx, srv, *n, *m, stderr)
+	defer srv.stop(stderr)
+	res, err := local.RunFeedBench(ctx, srv.FeedEndpoints, *n, *m, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d partitions of about %d connections, %s to open them\n", srv.Feed.Registry.PartitionCount,
+	fmt.Fprintf(stdout, "%d partitions of about %d connections, %s to open them\n", srv.Partitions,
 		local.ConnectionsPerPartition, res.ConnectTime.Round(time.Millisecond))
 	fmt.Fprintln(stdout, res.Line())
 	if res.Missing > 0 || res.Dupes > 0 {

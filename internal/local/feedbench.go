@@ -30,16 +30,29 @@ func (r FeedBenchResult) Line() string {
 		r.Connections, r.Calls, r.Delivered, r.Missing, r.Dupes, r.P50.Milliseconds(), r.P99.Milliseconds())
 }
 
-// RunFeedBench opens n WebSocket connections to the server's feed, sends m
-// calls through POST /calls one after another, and measures each delivery
-// from the call's 201 answer to its receipt.
-func RunFeedBench(ctx context.Context, s *Server, n, m int, progress io.Writer) (FeedBenchResult, error) {
+// FeedEndpoints are where a running local server takes calls and serves
+// the feed, and a dispatcher token for it.
+type FeedEndpoints struct {
+	API   string `json:"api"`
+	Feed  string `json:"feed"`
+	Token string `json:"token"`
+}
+
+// Endpoints are the server's, with a token minted for subject.
+func (s *Server) Endpoints(subject string) FeedEndpoints {
+	return FeedEndpoints{API: s.URL, Feed: s.Feed.URL, Token: s.Feed.Token(subject)}
+}
+
+// RunFeedBench opens n WebSocket connections to the feed, sends m calls
+// through POST /calls one after another, and measures each delivery from
+// the call's 201 answer to its receipt.
+func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, progress io.Writer) (FeedBenchResult, error) {
 	res := FeedBenchResult{Connections: n, Calls: m}
-	token := s.Feed.Token("feed-bench")
+	token := e.Token
 	var mu sync.Mutex
 	received := map[string][]time.Time{} // call id -> receipt times, one per delivery
 	start := time.Now()
-	conns, err := dialAll(ctx, s.Feed.URL+"?"+feed.TokenParam+"="+token, n, func(m feed.CallMessage, at time.Time) {
+	conns, err := dialAll(ctx, e.Feed+"?"+feed.TokenParam+"="+token, n, func(m feed.CallMessage, at time.Time) {
 		mu.Lock()
 		received[m.Call.ConversationID] = append(received[m.Call.ConversationID], at)
 		mu.Unlock()
@@ -59,7 +72,7 @@ func RunFeedBench(ctx context.Context, s *Server, n, m int, progress io.Writer) 
 	for i := 0; i < m; i++ {
 		id := fmt.Sprintf("feed-bench-%d-%d", run, i)
 		body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
-		resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(body))
+		resp, err := http.Post(e.API+"/calls", "application/json", strings.NewReader(body))
 		if err != nil {
 			return res, err
 		}
