@@ -99,6 +99,7 @@ type feedBuilder struct {
 	parent pulumi.ResourceOption
 
 	connections, partitions *dynamodb.Table
+	deliveries              *dynamodb.Table
 	queues                  []*sqs.Queue
 	dlq                     *sqs.Queue
 	api                     *apigatewayv2.Api
@@ -168,8 +169,9 @@ func FeedMappingConcurrency(queryConcurrency, queues int) int {
 }
 
 // tables registers the connections table (by connection id; the partition
-// index the query workers read; TTL on stale rows) and the partitions
-// table (connectionCount per partition). Both on demand, encrypted, with
+// index the query workers read; TTL on stale rows), the partitions table
+// (connectionCount per partition) and the delivery ledger (a call's
+// delivery to a partition claimed once; TTL). Both on demand, encrypted, with
 // point-in-time recovery and deletion protection, in AWS and in Pulumi
 // (losing them drops every dispatcher's connection and subscription).
 func (b *feedBuilder) tables() error {
@@ -204,6 +206,14 @@ func (b *feedBuilder) tables() error {
 	}), b.parent, protect)
 	if err != nil {
 		return fmt.Errorf("partitions: %w", err)
+	}
+	b.deliveries, err = dynamodb.NewTable(b.ctx, b.name+"-deliveries", common(dynamodb.TableArgs{
+		HashKey:    pulumi.String(contract.FeedDeliveryKey),
+		Attributes: dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedDeliveryKey), Type: pulumi.String("S")}},
+		Ttl:        dynamodb.TableTtlArgs{AttributeName: pulumi.String(contract.FeedExpiresAt), Enabled: pulumi.Bool(true)},
+	}), b.parent, protect)
+	if err != nil {
+		return fmt.Errorf("deliveries: %w", err)
 	}
 	return nil
 }
@@ -291,7 +301,7 @@ func (b *feedBuilder) websocketAPI() error {
 
 // FeedPolicyResources are the ARNs the feed's policies grant access to.
 type FeedPolicyResources struct {
-	Connections, Partitions, Stream, DLQ, Secret, LogGroup string
+	Connections, Partitions, Deliveries, Stream, DLQ, Secret, LogGroup string
 	Queues                                                 []string
 	// ManageConnections is this API's stage's @connections ARN
 	// (execution ARN/stage/POST/@connections/*).
@@ -304,7 +314,7 @@ type FeedPolicyResources struct {
 // update on the partitions table) and answer over @connections; the swarm
 // reads the stream and sends to the fan-out queues (and its failures to
 // the DLQ); the workers consume the queues, query the partition index,
-// post, and forget vanished connections. Each also writes its own logs and
+// claim each delivery in the ledger, post, and forget vanished connections. Each also writes its own logs and
 // traces.
 func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 	allow := func(sid string, actions []string, resources ...string) PolicyStatement {
@@ -334,6 +344,7 @@ func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 			allow("QueryPartition", []string{"dynamodb:Query"}, r.Connections+"/index/"+contract.FeedPartitionIndex),
 			allow("ForgetGone", []string{"dynamodb:GetItem", "dynamodb:DeleteItem"}, r.Connections),
 			allow("UncountGone", []string{"dynamodb:UpdateItem"}, r.Partitions),
+			allow("DeliverOnce", []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, r.Deliveries),
 			post,
 		}
 	}
@@ -371,6 +382,11 @@ func (b *feedBuilder) lambdas() error {
 		contract.EnvFeedConnectionsTable: b.connections.Name, contract.EnvFeedPartitionsTable: b.partitions.Name,
 		contract.EnvFeedPartitions: partitions, contract.EnvFeedManagementEndpoint: b.managementEndpoint,
 	}
+	workerEnv := pulumi.StringMap{contract.EnvFeedDeliveriesTable: b.deliveries.Name,
+		contract.EnvFeedDeliveryLease: pulumi.String(fmt.Sprint(a.TimeoutSeconds))}
+	for k, v := range registry {
+		workerEnv[k] = v
+	}
 	functions := []feedFunction{
 		{contract.FeedRoleAuthorizer, "access911 feed: $connect authorizer (dispatcher tokens)",
 			pulumi.StringMap{contract.EnvFeedSecretARN: a.SecretArn}, 0},
@@ -378,11 +394,11 @@ func (b *feedBuilder) lambdas() error {
 		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition",
 			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
 				func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
-		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", registry,
+		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", workerEnv,
 			a.Queues * FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
 	}
 	resources := pulumi.All(b.connections.Arn, b.partitions.Arn, a.StreamArn, b.dlq.Arn, a.SecretArn,
-		queueArns.ToStringArrayOutput(), b.api.ExecutionArn)
+		queueArns.ToStringArrayOutput(), b.api.ExecutionArn, b.deliveries.Arn)
 	for _, f := range functions {
 		env := pulumi.StringMap{contract.EnvFeedRole: pulumi.String(f.role)}
 		for k, v := range f.env {
@@ -399,7 +415,7 @@ func (b *feedBuilder) lambdas() error {
 					r := v[0].([]any)
 					return FeedPolicy(role, FeedPolicyResources{
 						Connections: r[0].(string), Partitions: r[1].(string), Stream: r[2].(string), DLQ: r[3].(string),
-						Secret: r[4].(string), Queues: r[5].([]string), LogGroup: v[1].(string),
+						Secret: r[4].(string), Queues: r[5].([]string), LogGroup: v[1].(string), Deliveries: r[7].(string),
 						ManageConnections: r[6].(string) + "/" + contract.StageName + "/POST/@connections/*",
 					}).JSON()
 				}).(pulumi.StringOutput)

@@ -21,6 +21,10 @@ const (
 	// FeedExpiresAt is a connection's TTL attribute: API Gateway closes a
 	// WebSocket after 2 hours, so a row older than that is stale.
 	FeedExpiresAt = "expiresAt"
+	// FeedDeliveryKey is the delivery ledger's key: "<call>#<partition>",
+	// claimed before a partition is posted so a repeated partition message
+	// posts nothing twice.
+	FeedDeliveryKey = "deliveryId"
 	// FeedConnectionTTLSeconds: API Gateway's maximum connection duration.
 	FeedConnectionTTLSeconds = 2 * 60 * 60
 )
@@ -42,6 +46,8 @@ const (
 	EnvFeedRole               = "FEED_ROLE"
 	EnvFeedConnectionsTable   = "FEED_CONNECTIONS_TABLE"
 	EnvFeedPartitionsTable    = "FEED_PARTITIONS_TABLE"
+	EnvFeedDeliveriesTable    = "FEED_DELIVERIES_TABLE"
+	EnvFeedDeliveryLease      = "FEED_DELIVERY_LEASE_SECONDS" // the worker's timeout
 	EnvFeedPartitions         = "FEED_PARTITIONS"
 	EnvFeedQueueURLs          = "FEED_QUEUE_URLS" // comma-separated
 	EnvFeedSecretARN          = "FEED_SECRET_ARN"

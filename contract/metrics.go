@@ -36,4 +36,7 @@ const (
 	FeedPostsFailed     = "FeedPostsFailed"
 	FeedConnectionsGone = "FeedConnectionsGone"
 	FeedDeliveryLatency = "FeedDeliveryLatency"
+	// FeedRepeatsSkipped counts partition messages another worker had
+	// already delivered (SQS's at-least-once delivery, a rebroadcast).
+	FeedRepeatsSkipped = "FeedRepeatsSkipped"
 )

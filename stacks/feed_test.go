@@ -27,8 +27,8 @@ const (
 
 // feedARNs are the ARNs the mocks give the feed's resources in a region.
 type feedARNs struct {
-	region, api, execution, stream, dlq, connections, partitions, secret string
-	queues                                                               []string
+	region, api, execution, stream, dlq, connections, partitions, deliveries, secret string
+	queues                                                                           []string
 }
 
 func feedResources(tc struct {
@@ -52,6 +52,7 @@ func feedResources(tc struct {
 	}
 	a.connections = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/access911-feed-connections-0123456", r, acct)
 	a.partitions = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/access911-feed-partitions-0123456", r, acct)
+	a.deliveries = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/access911-feed-deliveries-0123456", r, acct)
 	a.secret = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:access911-feed-secret-0123456-AbCdEf", r, acct)
 	return a
 }
@@ -132,7 +133,10 @@ func assertFeedTables(t *testing.T, res *preview.Result) {
 	assert.Equal(t, contract.FeedExpiresAt, get(conns, "ttl.attributeName"), "stale rows expire")
 	parts := one(t, res, tableType, "access911-feed-partitions")
 	assert.Equal(t, contract.FeedPartitionKey, get(parts, "hashKey"))
-	for _, table := range []preview.Resource{conns, parts} {
+	ledger := one(t, res, tableType, "access911-feed-deliveries")
+	assert.Equal(t, contract.FeedDeliveryKey, get(ledger, "hashKey"))
+	assert.Equal(t, contract.FeedExpiresAt, get(ledger, "ttl.attributeName"), "claims expire")
+	for _, table := range []preview.Resource{conns, parts, ledger} {
 		assert.Equal(t, "PAY_PER_REQUEST", get(table, "billingMode"), table.Name)
 		assert.Equal(t, true, get(table, "serverSideEncryption.enabled"), table.Name)
 		assert.Equal(t, true, get(table, "pointInTimeRecovery.enabled"), table.Name)
@@ -202,6 +206,9 @@ func assertFeedFunctions(t *testing.T, res *preview.Result) {
 		assert.Equal(t, want, get(fn, "reservedConcurrentExecutions"), role)
 	}
 	worker := one(t, res, functionType, feedFuncName+contract.FeedRoleWorker)
+	assert.Equal(t, "access911-feed-deliveries-0123456", get(worker, "environment.variables."+contract.EnvFeedDeliveriesTable))
+	assert.Equal(t, fmt.Sprint(capacity.TimeoutSeconds), get(worker, "environment.variables."+contract.EnvFeedDeliveryLease),
+		"a claim is held for the worker's timeout")
 	assert.Equal(t, fmt.Sprint(capacity.FeedPartitions), get(worker, "environment.variables."+contract.EnvFeedPartitions))
 	assert.Regexp(t, `^https://access911-feed-ws-id\.execute-api\.[a-z0-9-]+\.amazonaws\.com/v1$`,
 		get(worker, "environment.variables."+contract.EnvFeedManagementEndpoint))
@@ -255,7 +262,8 @@ func TestFeedIAMIsScoped(t *testing.T) {
 					"sqs:ChangeMessageVisibility": consume,
 					"dynamodb:Query":              {a.connections + "/index/" + contract.FeedPartitionIndex},
 					"dynamodb:GetItem":            {a.connections}, "dynamodb:DeleteItem": {a.connections},
-					"dynamodb:UpdateItem": {a.partitions}, "execute-api:ManageConnections": post,
+					"dynamodb:UpdateItem": {a.partitions, a.deliveries}, "dynamodb:PutItem": {a.deliveries},
+					"execute-api:ManageConnections": post,
 				},
 			}
 			for role, grants := range want {

@@ -107,3 +107,52 @@ func TestSubscribeAndGone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, count)
 }
+
+// On DynamoDB Local: of concurrent claims of one delivery exactly one wins;
+// a claim marked done is never taken again; a claim whose worker died is
+// taken again once its lease is over.
+func TestLedgerClaimsADeliveryOnce(t *testing.T) {
+	db := store.NewLocalClient(ddbLocal.Require(t).URL)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	l := &Ledger{DB: db, Table: fmt.Sprint("deliveries-", time.Now().UnixNano()), Lease: 30 * time.Second, Now: func() time.Time { return now }}
+	require.NoError(t, EnsureTable(ctx, db, LedgerTableInput(l.Table)))
+
+	var wins sync.WaitGroup
+	won := make(chan bool, 20)
+	for range 20 {
+		wins.Add(1)
+		go func() {
+			defer wins.Done()
+			ok, err := l.Claim(ctx, "call#1")
+			assert.NoError(t, err)
+			won <- ok
+		}()
+	}
+	wins.Wait()
+	close(won)
+	n := 0
+	for ok := range won {
+		if ok {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "one of 20 concurrent claims wins")
+
+	require.NoError(t, l.Done(ctx, "call#1"))
+	now = now.Add(time.Hour)
+	ok, err := l.Claim(ctx, "call#1")
+	require.NoError(t, err)
+	assert.False(t, ok, "delivered: never again")
+
+	ok, err = l.Claim(ctx, "call#2")
+	require.NoError(t, err)
+	require.True(t, ok)
+	now = now.Add(29 * time.Second)
+	ok, _ = l.Claim(ctx, "call#2")
+	assert.False(t, ok, "still within its worker's lease")
+	now = now.Add(2 * time.Second)
+	ok, err = l.Claim(ctx, "call#2")
+	require.NoError(t, err)
+	assert.True(t, ok, "the worker died: the lease is over, another takes it")
+}

@@ -154,8 +154,12 @@ type Worker struct {
 	Poster      Poster
 	Forgetter   Forgetter
 	Parallelism int // posts in flight per partition
+	// Ledger, if set, makes each partition's delivery of a call happen once
+	// (see Ledger); without it a repeated message posts again.
+	Ledger DeliveryLedger
 	// Metrics, if set, receives one EMF record per batch: posts sent,
-	// failed and gone, and the slowest delivery after the broadcast.
+	// failed and gone, repeats skipped, and the slowest delivery after the
+	// broadcast.
 	Metrics *metrics.Emitter
 	Now     func() time.Time
 }
@@ -171,6 +175,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		failures []events.SQSBatchItemFailure
 		wg       sync.WaitGroup
 		oldest   int64 // the earliest broadcast delivered in this batch
+		skipped  int   // repeated partition messages
 	)
 	for _, m := range ev.Records {
 		wg.Add(1)
@@ -179,11 +184,16 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			var msg PartitionMessage
 			err := json.Unmarshal([]byte(m.Body), &msg)
 			var d Delivery
+			repeat := false
 			if err == nil {
-				d, err = Deliver(ctx, w.Members, w.Poster, w.Forgetter, msg, w.Parallelism)
+				d, repeat, err = w.deliverOnce(ctx, msg)
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if repeat {
+				skipped++
+				return
+			}
 			if err == nil && msg.SentAtMs > 0 && (oldest == 0 || msg.SentAtMs < oldest) {
 				oldest = msg.SentAtMs
 			}
@@ -196,14 +206,42 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		}(m)
 	}
 	wg.Wait()
-	w.emit(total, oldest)
+	w.emit(total, oldest, skipped)
 	return events.SQSEventResponse{BatchItemFailures: failures}, total, nil
+}
+
+// DeliveryLedger claims a partition's delivery of a call (see Ledger).
+type DeliveryLedger interface {
+	Claim(ctx context.Context, key string) (bool, error)
+	Done(ctx context.Context, key string) error
+}
+
+// deliverOnce delivers msg unless the ledger says another worker has
+// (repeat). A failed read of the partition leaves the claim to lapse, so
+// the message's next delivery, after the visibility timeout, takes it.
+func (w *Worker) deliverOnce(ctx context.Context, msg PartitionMessage) (d Delivery, repeat bool, err error) {
+	key := DeliveryKey(msg)
+	if w.Ledger != nil {
+		claimed, err := w.Ledger.Claim(ctx, key)
+		if err != nil || !claimed {
+			return Delivery{}, !claimed && err == nil, err
+		}
+	}
+	if d, err = Deliver(ctx, w.Members, w.Poster, w.Forgetter, msg, w.Parallelism); err != nil {
+		return d, false, err
+	}
+	if w.Ledger != nil {
+		// Posted: a failure to record it only risks a repeat after the lease.
+		_ = w.Ledger.Done(context.WithoutCancel(ctx), key)
+	}
+	return d, false, nil
 }
 
 // emit records a batch's delivery: the post-failure alarm reads
 // FeedPostsFailed, the dashboard the rest.
-func (w *Worker) emit(d Delivery, oldestSentAtMs int64) {
+func (w *Worker) emit(d Delivery, oldestSentAtMs int64, skipped int) {
 	values := []metrics.Value{
+		{Name: contract.FeedRepeatsSkipped, Value: float64(skipped), Unit: metrics.Count},
 		{Name: contract.FeedPostsSent, Value: float64(d.Sent), Unit: metrics.Count},
 		{Name: contract.FeedPostsFailed, Value: float64(len(d.Failed)), Unit: metrics.Count},
 		{Name: contract.FeedConnectionsGone, Value: float64(d.Gone), Unit: metrics.Count},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -124,5 +125,62 @@ func TestWorkerRecordsTheBatchAsMetrics(t *testing.T) {
 	for _, d := range rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any) {
 		names = append(names, d.(map[string]any)["Name"].(string))
 	}
-	assert.ElementsMatch(t, []string{contract.FeedPostsSent, contract.FeedPostsFailed, contract.FeedConnectionsGone, contract.FeedDeliveryLatency}, names)
+	assert.ElementsMatch(t, []string{contract.FeedRepeatsSkipped, contract.FeedPostsSent, contract.FeedPostsFailed,
+		contract.FeedConnectionsGone, contract.FeedDeliveryLatency}, names)
+	assert.Equal(t, 0.0, rec[contract.FeedRepeatsSkipped])
+}
+
+// memoryLedger is the ledger's contract (Ledger itself is tested on
+// DynamoDB Local): a key is claimed once, or again after its lease when
+// never marked done.
+type memoryLedger struct {
+	mu      sync.Mutex
+	state   map[string]string
+	failFor string
+}
+
+func (l *memoryLedger) Claim(_ context.Context, key string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if key == l.failFor {
+		return false, errors.New("throttled")
+	}
+	if _, ok := l.state[key]; ok {
+		return false, nil
+	}
+	l.state[key] = "posting"
+	return true, nil
+}
+
+func (l *memoryLedger) Done(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.state[key] = "done"
+	return nil
+}
+
+// A partition message handed out twice (SQS delivers at least once), or a
+// call broadcast again, posts once; a ledger failure sends the message back.
+func TestWorkerDeliversARepeatedMessageOnce(t *testing.T) {
+	m := partitionMembers{1: {{ID: "a"}, {ID: "b"}}, 2: {{ID: "c"}}}
+	p := &poster{got: map[string]int{}, gone: map[string]bool{}, fail: map[string]bool{}}
+	call := calls.Call{ConversationID: "x", Timestamp: 1764300000, EmergencyType: "fire"}
+	ledger := &memoryLedger{state: map[string]string{}, failFor: DeliveryKey(PartitionMessage{Partition: 2, Call: call})}
+	var out bytes.Buffer
+	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 4, Ledger: ledger, Metrics: &metrics.Emitter{W: &out}}
+	body := func(part int, sentAt int64) string {
+		b, _ := json.Marshal(PartitionMessage{Partition: part, SentAtMs: sentAt, Call: call})
+		return string(b)
+	}
+	resp, _, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "1", Body: body(1, 100)}, {MessageId: "1-again", Body: body(1, 100)}, {MessageId: "rebroadcast", Body: body(1, 200)},
+		{MessageId: "2", Body: body(2, 100)},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"a": 1, "b": 1}, p.got, "partition 1 posted once, partition 2 not yet")
+	assert.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "2"}}, resp.BatchItemFailures, "the ledger failed: try again later")
+	assert.Equal(t, "done", ledger.state[DeliveryKey(PartitionMessage{Partition: 1, Call: call})])
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rec))
+	assert.Equal(t, 2.0, rec[contract.FeedRepeatsSkipped])
 }

@@ -51,15 +51,24 @@ type TableAdmin interface {
 // ACTIVE. For local runs only.
 func EnsureTables(ctx context.Context, db TableAdmin, connections, partitions string) error {
 	for _, in := range TablesInput(connections, partitions) {
-		_, err := db.CreateTable(ctx, in)
-		var inUse *types.ResourceInUseException
-		if err != nil && !errors.As(err, &inUse) {
-			return fmt.Errorf("create table %q: %w", aws.ToString(in.TableName), err)
+		if err := EnsureTable(ctx, db, in); err != nil {
+			return err
 		}
-		w := dynamodb.NewTableExistsWaiter(db)
-		if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, time.Minute); err != nil {
-			return fmt.Errorf("table %q not active: %w", aws.ToString(in.TableName), err)
-		}
+	}
+	return nil
+}
+
+// EnsureTable creates one table if missing and waits until it is ACTIVE.
+// For local runs only.
+func EnsureTable(ctx context.Context, db TableAdmin, in *dynamodb.CreateTableInput) error {
+	_, err := db.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %q: %w", aws.ToString(in.TableName), err)
+	}
+	w := dynamodb.NewTableExistsWaiter(db)
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, time.Minute); err != nil {
+		return fmt.Errorf("table %q not active: %w", aws.ToString(in.TableName), err)
 	}
 	return nil
 }

@@ -272,9 +272,17 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	noIntake := fs.Bool("no-intake", false, "run without the durable intake queue (no moto needed; a failed write is a 503)")
 	feedConnections := fs.Int("feed-connections", 1000, "dispatcher connections to size the local feed's partitions for (100 each)")
 	readyJSON := fs.Bool("ready-json", false, "once serving, print one JSON line with the API and feed URLs and a token (for tools)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (go tool pprof)")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -467,6 +475,8 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	fs, stack, dir := localFlags("feed-bench", stdout, stderr)
 	n := fs.Int("connections", 1000, "WebSocket connections to open")
 	m := fs.Int("calls", 10, "calls to send through POST /calls")
+	serverProfile := fs.String("server-cpuprofile", "", "write the server process's CPU profile to this file")
+	interval := fs.Duration("interval", 0, "send calls at this pace whatever the feed's progress (0: each once the previous reached everyone)")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
@@ -474,12 +484,12 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	fmt.Fprintln(stderr, "starting `access911 serve` (DynamoDB Local, moto, the local API, the durable intake and the dispatcher feed) in its own process ...")
-	srv, err := startServeProcess(ctx, projectDir, *stack, *n, stderr)
+	srv, err := startServeProcess(ctx, projectDir, *stack, *n, *serverProfile)
 	if err != nil {
 		return err
 	}
 	defer srv.stop(stderr)
-	res, err := local.RunFeedBench(ctx, srv.FeedEndpoints, *n, *m, stderr)
+	res, err := local.RunFeedBench(ctx, srv.FeedEndpoints, *n, *m, *interval, stderr)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,7 +46,7 @@ type serveProcess struct {
 
 // startServeProcess re-runs this binary as `serve --ready-json` and waits
 // for its ready line (DynamoDB Local and moto start inside it).
-func startServeProcess(ctx context.Context, projectDir, stack string, connections int, progress io.Writer) (*serveProcess, error) {
+func startServeProcess(ctx context.Context, projectDir, stack string, connections int, cpuProfile string) (*serveProcess, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -53,6 +54,9 @@ func startServeProcess(ctx context.Context, projectDir, stack string, connection
 	p := &serveProcess{stderr: &tailBuffer{max: 64 << 10}}
 	p.cmd = exec.Command(exe, "serve", "--dir", projectDir, "--stack", stack, "--addr", "127.0.0.1:0",
 		"--feed-connections", strconv.Itoa(connections), "--ready-json")
+	if cpuProfile != "" {
+		p.cmd.Args = append(p.cmd.Args, "--cpuprofile", cpuProfile)
+	}
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -99,6 +103,19 @@ func (p *serveProcess) stop(progress io.Writer) {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // tailBuffer keeps the last max bytes written to it.

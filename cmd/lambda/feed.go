@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -51,7 +52,9 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 			return err
 		}, nil
 	case contract.FeedRoleWorker:
+		lease, _ := strconv.Atoi(os.Getenv(contract.EnvFeedDeliveryLease))
 		worker := &feed.Worker{Members: registry, Poster: poster, Forgetter: registry, Parallelism: 100,
+			Ledger:  &feed.Ledger{DB: db, Table: os.Getenv(contract.EnvFeedDeliveriesTable), Lease: time.Duration(max(lease, 1)) * time.Second},
 			Metrics: &metrics.Emitter{W: os.Stdout}}
 		return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			resp, d, err := worker.Handle(ctx, ev)

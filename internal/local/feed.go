@@ -52,6 +52,8 @@ type Feed struct {
 	Secret   string
 	Gateway  *WebSocketGateway
 	Registry *feed.Registry
+	// Ledger makes each partition's delivery of a call happen once.
+	Ledger *feed.Ledger
 
 	http     *http.Server
 	reader   *emulator.StreamReader
@@ -79,13 +81,20 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 	if err := feed.EnsureTables(ctx, db, f.Registry.Connections, f.Registry.Partitions); err != nil {
 		return err
 	}
+	f.Ledger = &feed.Ledger{DB: db, Table: "feed-deliveries-" + suffix, Lease: workerTimeout}
+	if err := feed.EnsureTable(ctx, db, feed.LedgerTableInput(f.Ledger.Table)); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	// The same SDK client as the worker in AWS, unsigned: the local
+	// @connections API checks no SigV4 (signing was a sixth of the local
+	// server's CPU in feed-bench's profile).
 	poster := &feed.ManagementPoster{Client: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
-		Region: s.Config.Region, BaseEndpoint: aws.String(base), Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Region: s.Config.Region, BaseEndpoint: aws.String(base), Credentials: aws.AnonymousCredentials{},
 		HTTPClient: feed.PostHTTPClient()})}
 	f.Gateway = &WebSocketGateway{Routes: &feed.Routes{Registry: f.Registry, Poster: poster, Log: slog.New(slog.NewJSONHandler(logw, nil))},
 		Authorizer: &feed.Authorizer{Secrets: staticFeedSecrets{o.Secret}}}
@@ -98,10 +107,14 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 	return f.pipeline(fctx, s, o.Queues, ddbURL, poster)
 }
 
+// workerTimeout is the local workers' timeout, and so their delivery
+// claims' lease.
+const workerTimeout = 5 * time.Second
+
 // pipeline creates the fan-out queues and starts the workers behind them,
 // then the stream reader that feeds the swarm.
 func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL string, poster *feed.ManagementPoster) error {
-	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: 32}
+	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: 32, Ledger: f.Ledger}
 	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount}
 	for q := 0; q < queues; q++ {
 		out, err := s.Intake.Client.CreateQueue(ctx, &sqs.CreateQueueInput{
@@ -112,7 +125,7 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		url := aws.ToString(out.QueueUrl)
 		swarm.Queues = append(swarm.Queues, url)
 		m := &emulator.SQSMapping{Client: s.Intake.Client, QueueURL: url, BatchSize: 10, Window: time.Second,
-			Concurrency: 2, VisibilityTimeout: 30 * time.Second, FunctionTimeout: 5 * time.Second,
+			Concurrency: 2, VisibilityTimeout: 30 * time.Second, FunctionTimeout: workerTimeout,
 			Function: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 				resp, _, err := worker.Handle(ctx, ev)
 				return resp, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -46,7 +47,12 @@ func (s *Server) Endpoints(subject string) FeedEndpoints {
 // RunFeedBench opens n WebSocket connections to the feed, sends m calls
 // through POST /calls one after another, and measures each delivery from
 // the call's 201 answer to its receipt.
-func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, progress io.Writer) (FeedBenchResult, error) {
+//
+// With interval 0 each call is sent once the previous one reached every
+// connection (the latency of one broadcast); with an interval, calls follow
+// each other at that pace whatever the feed's progress (broadcasts overlap:
+// a throughput test of the local machine).
+func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, interval time.Duration, progress io.Writer) (FeedBenchResult, error) {
 	res := FeedBenchResult{Connections: n, Calls: m}
 	token := e.Token
 	var mu sync.Mutex
@@ -69,35 +75,33 @@ func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, progress io.Wr
 	fmt.Fprintf(progress, "%d connections open in %s; sending %d calls ...\n", n, res.ConnectTime.Round(time.Millisecond), m)
 	answered := map[string]time.Time{}
 	run := time.Now().UnixNano()
-	for i := 0; i < m; i++ {
-		id := fmt.Sprintf("feed-bench-%d-%d", run, i)
-		body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
-		resp, err := http.Post(e.API+"/calls", "application/json", strings.NewReader(body))
-		if err != nil {
-			return res, err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return res, fmt.Errorf("POST /calls answered %d", resp.StatusCode)
-		}
-		answered[id] = time.Now()
-		time.Sleep(250 * time.Millisecond)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	deliveredAll := func(ids ...string) bool {
 		mu.Lock()
-		done := 0
-		for id := range answered {
-			if len(received[id]) >= n {
-				done++
+		defer mu.Unlock()
+		for _, id := range ids {
+			if len(received[id]) < n {
+				return false
 			}
 		}
-		mu.Unlock()
-		if done == m {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+		return true
 	}
+	for i := 0; i < m; i++ {
+		id := fmt.Sprintf("feed-bench-%d-%d", run, i)
+		if err := postBenchCall(e.API, id); err != nil {
+			return res, err
+		}
+		answered[id] = time.Now()
+		if interval > 0 {
+			time.Sleep(interval)
+			continue
+		}
+		// One call at a time: the next once this one reached everyone (or
+		// a call's worth of patience ran out), so each latency is one
+		// broadcast's, not a queue of them.
+		waitFor(callPatience, func() bool { return deliveredAll(id) })
+	}
+	ids := slices.Collect(maps.Keys(answered))
+	waitFor(30*time.Second, func() bool { return deliveredAll(ids...) })
 	mu.Lock()
 	defer mu.Unlock()
 	var lat []time.Duration
@@ -115,6 +119,30 @@ func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, progress io.Wr
 		res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	return res, nil
+}
+
+// callPatience bounds the wait for one call's deliveries before the next.
+const callPatience = 10 * time.Second
+
+// waitFor polls done every 20 ms until it holds or limit passes.
+func waitFor(limit time.Duration, done func() bool) {
+	for deadline := time.Now().Add(limit); !done() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// postBenchCall sends one tornado call through POST /calls and expects 201.
+func postBenchCall(api, id string) error {
+	body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
+	resp, err := http.Post(api+"/calls", "application/json", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST /calls answered %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // dialAll opens n connections, 50 at a time, each reading calls into
