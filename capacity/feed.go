@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // The dispatcher feed's numbers: seed 002 (002_d809383f3be5947a.txt) and
@@ -41,8 +43,9 @@ const (
 	FeedSendBatchLatency = 10 * time.Millisecond // one SendMessageBatch of 10
 	FeedQueryLatency     = 10 * time.Millisecond // one partition's Query (a page of ~100 KB)
 	FeedPostLatency      = 20 * time.Millisecond // one PostToConnection
-	// FeedPostsInFlight is how many posts one worker invocation keeps in flight.
-	FeedPostsInFlight = 100
+	// FeedPostsInFlight is how many posts one worker invocation keeps in
+	// flight: the worker's own bound.
+	FeedPostsInFlight = contract.FeedPostsInFlight
 )
 
 // FeedInput is what the feed model reads from a stack.

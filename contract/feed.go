@@ -54,6 +54,10 @@ const (
 	EnvFeedManagementEndpoint = "FEED_MANAGEMENT_ENDPOINT" // https://<api>.execute-api.<region>.amazonaws.com/<stage>
 )
 
+// FeedPostsInFlight is how many posts one worker invocation keeps in
+// flight (the capacity model's assumption, and the worker's bound).
+const FeedPostsInFlight = 100
+
 // Feed function roles.
 const (
 	FeedRoleAuthorizer = "authorizer" // the $connect REQUEST authorizer

@@ -72,6 +72,12 @@ type Delivery struct {
 // type (or to all types), and forget those that are gone. Posts run in
 // parallel, at most parallelism at a time.
 func Deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg PartitionMessage, parallelism int) (Delivery, error) {
+	return deliver(ctx, m, p, f, msg, make(chan struct{}, max(1, parallelism)))
+}
+
+// deliver is Deliver with its posts bounded by inFlight, which a worker
+// shares between the partitions of a batch.
+func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg PartitionMessage, inFlight chan struct{}) (Delivery, error) {
 	conns, err := m.Members(ctx, msg.Partition)
 	if err != nil {
 		return Delivery{}, err
@@ -81,10 +87,9 @@ func Deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 		return Delivery{}, fmt.Errorf("encode call %q: %w", msg.Call.ConversationID, err)
 	}
 	var (
-		d   Delivery
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, max(1, parallelism))
+		d  Delivery
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
 	for _, c := range conns {
 		if len(c.EmergencyTypes) > 0 && !slices.Contains(c.EmergencyTypes, msg.Call.EmergencyType) {
@@ -92,10 +97,10 @@ func Deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 			continue
 		}
 		wg.Add(1)
-		sem <- struct{}{}
+		inFlight <- struct{}{}
 		go func(c Connection) {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer func() { <-inFlight }()
 			err := p.Post(ctx, c.ID, data)
 			if errors.Is(err, ErrGone) {
 				if ferr := f.Disconnect(ctx, c.ID); ferr != nil && !errors.Is(ferr, ErrGone) {

@@ -28,10 +28,12 @@ type ManagementPoster struct {
 // PostHTTPClient keeps as many connections to the @connections endpoint
 // alive as posts run at once: the SDK's default keeps ten per host, and a
 // worker posting to hundreds of dispatchers in parallel would otherwise
-// open a new TLS connection for most posts.
+// open a new TLS connection for most posts. It never opens more than it
+// keeps, so a burst waits for a connection instead of opening and closing
+// new ones.
 func PostHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 512
+	t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = 512, 512, 512
 	return &http.Client{Transport: t, Timeout: 10 * time.Second}
 }
 

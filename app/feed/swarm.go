@@ -150,10 +150,13 @@ func attributeValue(v events.DynamoDBAttributeValue) types.AttributeValue {
 // partition messages: each message's partition is loaded and posted to in
 // parallel (the seed's "10 small parallel queries" per batch of 10).
 type Worker struct {
-	Members     Members
-	Poster      Poster
-	Forgetter   Forgetter
-	Parallelism int // posts in flight per partition
+	Members   Members
+	Poster    Poster
+	Forgetter Forgetter
+	// Parallelism is how many posts an invocation keeps in flight, shared
+	// by the partitions of its batch (contract.FeedPostsInFlight in AWS):
+	// it bounds the connections to the @connections endpoint.
+	Parallelism int
 	// Ledger, if set, makes each partition's delivery of a call happen once
 	// (see Ledger); without it a repeated message posts again.
 	Ledger DeliveryLedger
@@ -176,6 +179,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		wg       sync.WaitGroup
 		oldest   int64 // the earliest broadcast delivered in this batch
 		skipped  int   // repeated partition messages
+		inFlight = make(chan struct{}, max(1, w.Parallelism))
 	)
 	for _, m := range ev.Records {
 		wg.Add(1)
@@ -186,7 +190,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			var d Delivery
 			repeat := false
 			if err == nil {
-				d, repeat, err = w.deliverOnce(ctx, msg)
+				d, repeat, err = w.deliverOnce(ctx, msg, inFlight)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -219,7 +223,7 @@ type DeliveryLedger interface {
 // deliverOnce delivers msg unless the ledger says another worker has
 // (repeat). A failed read of the partition leaves the claim to lapse, so
 // the message's next delivery, after the visibility timeout, takes it.
-func (w *Worker) deliverOnce(ctx context.Context, msg PartitionMessage) (d Delivery, repeat bool, err error) {
+func (w *Worker) deliverOnce(ctx context.Context, msg PartitionMessage, inFlight chan struct{}) (d Delivery, repeat bool, err error) {
 	key := DeliveryKey(msg)
 	if w.Ledger != nil {
 		claimed, err := w.Ledger.Claim(ctx, key)
@@ -227,7 +231,7 @@ func (w *Worker) deliverOnce(ctx context.Context, msg PartitionMessage) (d Deliv
 			return Delivery{}, !claimed && err == nil, err
 		}
 	}
-	if d, err = Deliver(ctx, w.Members, w.Poster, w.Forgetter, msg, w.Parallelism); err != nil {
+	if d, err = deliver(ctx, w.Members, w.Poster, w.Forgetter, msg, inFlight); err != nil {
 		return d, false, err
 	}
 	if w.Ledger != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -183,4 +184,46 @@ func TestWorkerDeliversARepeatedMessageOnce(t *testing.T) {
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rec))
 	assert.Equal(t, 2.0, rec[contract.FeedRepeatsSkipped])
+}
+
+// countingPoster records the most posts in flight at once.
+type countingPoster struct {
+	mu           sync.Mutex
+	now, most, n int
+}
+
+func (p *countingPoster) Post(context.Context, string, []byte) error {
+	p.mu.Lock()
+	p.now++
+	p.n++
+	p.most = max(p.most, p.now)
+	p.mu.Unlock()
+	time.Sleep(2 * time.Millisecond)
+	p.mu.Lock()
+	p.now--
+	p.mu.Unlock()
+	return nil
+}
+
+// An invocation keeps at most Parallelism posts in flight over all the
+// partitions of its batch (the capacity model's posts in flight, and the
+// bound on connections to the @connections endpoint).
+func TestWorkerBoundsPostsInFlightPerInvocation(t *testing.T) {
+	m := partitionMembers{}
+	var records []events.SQSMessage
+	for part := 1; part <= 10; part++ {
+		for i := range 20 {
+			m[part] = append(m[part], Connection{ID: fmt.Sprintf("%d-%d", part, i)})
+		}
+		b, _ := json.Marshal(PartitionMessage{Partition: part, Call: calls.Call{ConversationID: "x", EmergencyType: "fire"}})
+		records = append(records, events.SQSMessage{MessageId: fmt.Sprint(part), Body: string(b)})
+	}
+	p := &countingPoster{}
+	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 7}
+	_, d, err := w.Handle(context.Background(), events.SQSEvent{Records: records})
+	require.NoError(t, err)
+	assert.Equal(t, 200, d.Sent)
+	assert.Equal(t, 200, p.n)
+	assert.LessOrEqual(t, p.most, 7, "shared by the batch's 10 partitions, not 7 each")
+	assert.Greater(t, p.most, 1, "posts run in parallel")
 }

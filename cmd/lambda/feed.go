@@ -53,7 +53,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 		}, nil
 	case contract.FeedRoleWorker:
 		lease, _ := strconv.Atoi(os.Getenv(contract.EnvFeedDeliveryLease))
-		worker := &feed.Worker{Members: registry, Poster: poster, Forgetter: registry, Parallelism: 100,
+		worker := &feed.Worker{Members: registry, Poster: poster, Forgetter: registry, Parallelism: contract.FeedPostsInFlight,
 			Ledger:  &feed.Ledger{DB: db, Table: os.Getenv(contract.EnvFeedDeliveriesTable), Lease: time.Duration(max(lease, 1)) * time.Second},
 			Metrics: &metrics.Emitter{W: os.Stdout}}
 		return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
 )
 
@@ -114,7 +115,7 @@ const workerTimeout = 5 * time.Second
 // pipeline creates the fan-out queues and starts the workers behind them,
 // then the stream reader that feeds the swarm.
 func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL string, poster *feed.ManagementPoster) error {
-	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: 32, Ledger: f.Ledger}
+	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: contract.FeedPostsInFlight, Ledger: f.Ledger}
 	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount}
 	for q := 0; q < queues; q++ {
 		out, err := s.Intake.Client.CreateQueue(ctx, &sqs.CreateQueueInput{
