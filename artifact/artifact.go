@@ -153,14 +153,28 @@ func Zip(exe []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeIfChanged keeps the file's mtime when the content is the same.
+// writeIfChanged keeps the file's mtime when the content is the same, and
+// replaces it atomically through a temporary file of its own: test
+// binaries of several packages build the artifact at once (a shared
+// temporary name let one process rename the other's file away).
 func writeIfChanged(path string, b []byte) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
 		return nil
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	defer os.Remove(f.Name()) // gone after the rename; cleans up after a failure
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

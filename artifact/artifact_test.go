@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,4 +115,31 @@ func BenchmarkBuildUnchanged(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Many writers of one file at once (test binaries of several packages
+// build the artifact together): every write succeeds and the file holds
+// one writer's bytes whole.
+func TestConcurrentWritesOfOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lambda.zip")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- writeIfChanged(path, bytes.Repeat([]byte{byte('a' + i)}, 1<<16))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Len(t, b, 1<<16)
+	assert.Equal(t, bytes.Repeat(b[:1], 1<<16), b, "one writer's bytes, whole")
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*"))
+	assert.Empty(t, left, "no temporary file left behind")
 }

@@ -211,7 +211,7 @@ func TestFeedEndToEnd(t *testing.T) {
 
 	type client struct {
 		mu   sync.Mutex
-		msgs []feed.CallMessage
+		msgs []string // call ids received
 		subs string
 	}
 	var clients []*client
@@ -221,9 +221,9 @@ func TestFeedEndToEnd(t *testing.T) {
 		t.Cleanup(func() { c.Close(websocket.StatusNormalClosure, "") })
 		cl := &client{subs: []string{"", "tornado", "flood"}[i%3]}
 		clients = append(clients, cl)
-		go readCalls(ctx, c, func(m feed.CallMessage, _ time.Time) {
+		go readCalls(ctx, c, func(got string, _ time.Time) {
 			cl.mu.Lock()
-			cl.msgs = append(cl.msgs, m)
+			cl.msgs = append(cl.msgs, got)
 			cl.mu.Unlock()
 		})
 		if cl.subs != "" {
@@ -286,8 +286,8 @@ func TestFeedEndToEnd(t *testing.T) {
 	for i, cl := range clients {
 		cl.mu.Lock()
 		assert.Len(t, cl.msgs, want(cl), "client %d (%q): exactly once, no other type, nothing for the update or delete", i, cl.subs)
-		for _, m := range cl.msgs {
-			assert.Equal(t, id, m.Call.ConversationID)
+		for _, got := range cl.msgs {
+			assert.Equal(t, id, got)
 		}
 		cl.mu.Unlock()
 	}
