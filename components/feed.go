@@ -302,7 +302,7 @@ func (b *feedBuilder) websocketAPI() error {
 // FeedPolicyResources are the ARNs the feed's policies grant access to.
 type FeedPolicyResources struct {
 	Connections, Partitions, Deliveries, Stream, DLQ, Secret, LogGroup string
-	Queues                                                 []string
+	Queues                                                             []string
 	// ManageConnections is this API's stage's @connections ARN
 	// (execution ARN/stage/POST/@connections/*).
 	ManageConnections string
