@@ -40,7 +40,8 @@ Usage:
       it with npm if missing), serve the API locally, run the seed's
       nashville_tornado simulation of 1000 calls, read them back by type,
       print a summary and shut everything down.
-  access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--sqs-endpoint URL] [--no-intake] [--dir DIR]
+  access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--sqs-endpoint URL] [--no-intake]
+                  [--feed-connections N] [--ready-json] [--cpuprofile FILE] [--dir DIR]
       Serve the API on loopback against DynamoDB Local with the stack's
       throttling (429 past burst/rate) and request validation, and the durable
       intake queue on moto's SQS with its drainer, until Ctrl-C.
@@ -66,10 +67,11 @@ Usage:
   access911 watch --url WS_URL --token TOKEN [--types fire,flood]
       The dispatcher console: connect to the feed, optionally subscribe to some
       emergency types, and print each call as it arrives with its delivery latency.
-  access911 feed-bench [--connections N] [--calls M] [--stack NAME]
-      Open N local WebSocket connections to the feed, send M calls through POST
-      /calls and measure delivery from each 201 to each receipt; exit 1 if any
-      delivery is missing or duplicated.
+  access911 feed-bench [--connections N] [--calls M] [--interval D] [--server-cpuprofile FILE] [--stack NAME]
+      Start serve in its own process, open N WebSocket connections to its feed,
+      send M calls through POST /calls (each once the previous reached everyone,
+      or every --interval) and measure delivery from each 201 to each receipt;
+      exit 1 if any delivery is missing or duplicated.
   access911 feed-token --subject NAME [--ttl 12h]
       Mint a dispatcher token for the feed, signed with $ACCESS911_FEED_SECRET
       (the value of the stack's feedSecretArn secret; during a rotation the
