@@ -325,12 +325,18 @@ func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 	switch role {
 	case contract.FeedRoleAuthorizer:
 		st = []PolicyStatement{allow("TokenSecret", []string{"secretsmanager:GetSecretValue"}, r.Secret)}
-	case contract.FeedRoleRoutes:
+	case contract.FeedRoleConnect: // pick the least loaded partition, then put and count in one transaction
 		st = []PolicyStatement{
-			allow("Connections", []string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"}, r.Connections),
-			allow("PartitionCounts", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, r.Partitions),
-			post,
+			allow("RegisterConnection", []string{"dynamodb:PutItem", "dynamodb:GetItem"}, r.Connections),
+			allow("CountConnection", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, r.Partitions),
 		}
+	case contract.FeedRoleDisconnect: // find its partition, then delete and uncount in one transaction
+		st = []PolicyStatement{
+			allow("ForgetConnection", []string{"dynamodb:GetItem", "dynamodb:DeleteItem"}, r.Connections),
+			allow("UncountConnection", []string{"dynamodb:UpdateItem"}, r.Partitions),
+		}
+	case contract.FeedRoleDefault: // save the subscription, answer over the connection
+		st = []PolicyStatement{allow("SaveSubscription", []string{"dynamodb:UpdateItem"}, r.Connections), post}
 	case contract.FeedRoleSwarm:
 		st = []PolicyStatement{
 			allow("ReadCallsStream", []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
@@ -390,7 +396,9 @@ func (b *feedBuilder) lambdas() error {
 	functions := []feedFunction{
 		{contract.FeedRoleAuthorizer, "access911 feed: $connect authorizer (dispatcher tokens)",
 			pulumi.StringMap{contract.EnvFeedSecretARN: a.SecretArn}, 0},
-		{contract.FeedRoleRoutes, "access911 feed: $connect, $disconnect and subscriptions", registry, 0},
+		{contract.FeedRoleConnect, "access911 feed: $connect, a dispatcher joins a partition", registry, 0},
+		{contract.FeedRoleDisconnect, "access911 feed: $disconnect, a dispatcher leaves", registry, 0},
+		{contract.FeedRoleDefault, "access911 feed: $default, subscription messages", registry, 0},
 		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition",
 			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
 				func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
@@ -443,11 +451,11 @@ var FeedAccessLogFormat = func() string {
 }()
 
 // routes registers the $connect authorizer (a REQUEST authorizer on the
-// token query parameter), one Lambda proxy integration for the three
-// routes, the invoke permissions (this API only), and the stage with
-// throttling and access logs.
+// token query parameter), each route with a Lambda proxy integration to its
+// own function, the invoke permissions (this API's stage and route only),
+// and the stage with throttling and access logs.
 func (b *feedBuilder) routes() error {
-	authorizerFn, routesFn := b.functions[contract.FeedRoleAuthorizer].function, b.functions[contract.FeedRoleRoutes].function
+	authorizerFn := b.functions[contract.FeedRoleAuthorizer].function
 	authorizer, err := apigatewayv2.NewAuthorizer(b.ctx, b.name+"-token", &apigatewayv2.AuthorizerArgs{
 		ApiId: b.api.ID(), Name: pulumi.String(b.name + "-dispatcher-token"), AuthorizerType: pulumi.String("REQUEST"),
 		AuthorizerUri:   authorizerFn.InvokeArn,
@@ -456,44 +464,49 @@ func (b *feedBuilder) routes() error {
 	if err != nil {
 		return fmt.Errorf("authorizer: %w", err)
 	}
-	integration, err := apigatewayv2.NewIntegration(b.ctx, b.name, &apigatewayv2.IntegrationArgs{
-		ApiId: b.api.ID(), IntegrationType: pulumi.String("AWS_PROXY"), IntegrationMethod: pulumi.String("POST"),
-		IntegrationUri: routesFn.InvokeArn, ContentHandlingStrategy: pulumi.String("CONVERT_TO_TEXT"),
-	}, b.parent)
+	perm, err := b.invokePermission("authorizer", authorizerFn, pulumi.Sprintf("%s/authorizers/%s", b.api.ExecutionArn, authorizer.ID()))
 	if err != nil {
-		return fmt.Errorf("integration: %w", err)
+		return err
 	}
-	var deps []pulumi.Resource
-	for _, key := range []string{"$connect", "$disconnect", "$default"} {
+	deps := []pulumi.Resource{perm}
+	for _, key := range []string{contract.FeedRouteConnect, contract.FeedRouteDisconnect, contract.FeedRouteDefault} {
+		role := contract.FeedRouteRoles[key]
+		fn := b.functions[role].function
+		integration, err := apigatewayv2.NewIntegration(b.ctx, b.name+"-"+role, &apigatewayv2.IntegrationArgs{
+			ApiId: b.api.ID(), IntegrationType: pulumi.String("AWS_PROXY"), IntegrationMethod: pulumi.String("POST"),
+			IntegrationUri: fn.InvokeArn, ContentHandlingStrategy: pulumi.String("CONVERT_TO_TEXT"),
+		}, b.parent)
+		if err != nil {
+			return fmt.Errorf("integration %s: %w", key, err)
+		}
 		args := &apigatewayv2.RouteArgs{ApiId: b.api.ID(), RouteKey: pulumi.String(key),
 			Target: pulumi.Sprintf("integrations/%s", integration.ID()), AuthorizationType: pulumi.String("NONE")}
-		if key == "$connect" { // only $connect takes an authorizer: the connection is authenticated once
+		if key == contract.FeedRouteConnect { // only $connect takes an authorizer: the connection is authenticated once
 			args.AuthorizationType, args.AuthorizerId = pulumi.String("CUSTOM"), authorizer.ID()
 		}
-		route, err := apigatewayv2.NewRoute(b.ctx, b.name+"-"+strings.TrimPrefix(key, "$"), args, b.parent)
+		route, err := apigatewayv2.NewRoute(b.ctx, b.name+"-"+role, args, b.parent)
 		if err != nil {
 			return fmt.Errorf("route %s: %w", key, err)
 		}
-		deps = append(deps, route)
-	}
-	for _, p := range []struct {
-		name   string
-		fn     *lambda.Function
-		source pulumi.StringOutput
-	}{
-		{"authorizer", authorizerFn, pulumi.Sprintf("%s/authorizers/%s", b.api.ExecutionArn, authorizer.ID())},
-		{"routes", routesFn, pulumi.Sprintf("%s/%s/*", b.api.ExecutionArn, contract.StageName)},
-	} {
-		perm, err := lambda.NewPermission(b.ctx, b.name+"-invoke-"+p.name, &lambda.PermissionArgs{
-			Action: pulumi.String("lambda:InvokeFunction"), Function: p.fn.Name,
-			Principal: pulumi.String("apigateway.amazonaws.com"), SourceArn: p.source,
-		}, b.parent)
+		perm, err := b.invokePermission(role, fn, pulumi.Sprintf("%s/%s/%s", b.api.ExecutionArn, contract.StageName, key))
 		if err != nil {
-			return fmt.Errorf("invoke permission %s: %w", p.name, err)
+			return err
 		}
-		deps = append(deps, perm)
+		deps = append(deps, route, perm)
 	}
 	return b.stageWithLogs(append(deps, b.args.StageDependsOn...))
+}
+
+// invokePermission lets this API invoke fn from source (an ARN pattern).
+func (b *feedBuilder) invokePermission(name string, fn *lambda.Function, source pulumi.StringOutput) (*lambda.Permission, error) {
+	perm, err := lambda.NewPermission(b.ctx, b.name+"-invoke-"+name, &lambda.PermissionArgs{
+		Action: pulumi.String("lambda:InvokeFunction"), Function: fn.Name,
+		Principal: pulumi.String("apigateway.amazonaws.com"), SourceArn: source,
+	}, b.parent)
+	if err != nil {
+		return nil, fmt.Errorf("invoke permission %s: %w", name, err)
+	}
+	return perm, nil
 }
 
 // stageWithLogs registers the access log group and the stage, deployed
@@ -580,10 +593,11 @@ func (b *feedBuilder) alarms() error {
 	ageQueries = append(ageQueries, expression("oldest", "MAX(["+strings.Join(ids, ",")+"])", "Oldest partition message (s)"))
 	errorQueries := cloudwatch.MetricAlarmMetricQueryArray{}
 	terms := []string{}
-	for _, role := range []string{contract.FeedRoleAuthorizer, contract.FeedRoleRoutes, contract.FeedRoleSwarm, contract.FeedRoleWorker} {
-		errorQueries = append(errorQueries, metricQuery(role, "AWS/Lambda", "Errors",
+	for _, role := range contract.FeedRoles {
+		id := "fn_" + role
+		errorQueries = append(errorQueries, metricQuery(id, "AWS/Lambda", "Errors",
 			pulumi.StringMap{"FunctionName": b.functions[role].function.Name}))
-		terms = append(terms, "FILL("+role+", 0)")
+		terms = append(terms, "FILL("+id+", 0)")
 	}
 	errorQueries = append(errorQueries, expression("errors", strings.Join(terms, " + "), "Feed function errors"))
 	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
@@ -601,7 +615,7 @@ func (b *feedBuilder) alarms() error {
 			"GreaterThanThreshold", "AWS/Lambda", "IteratorAge", "Maximum",
 			pulumi.StringMap{"FunctionName": b.functions[contract.FeedRoleSwarm].function.Name}, FeedIteratorAgeAlarmMs, 1)},
 		{"FeedFunctionErrors", cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("A feed function (authorizer, routes, swarm, worker) crashed or timed out"),
+			AlarmDescription:   pulumi.String("A feed function (authorizer, connect, disconnect, default, swarm, worker) crashed or timed out"),
 			ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(0),
 			EvaluationPeriods: pulumi.Int(1), MetricQueries: errorQueries,
 		}},

@@ -58,10 +58,28 @@ const (
 // flight (the capacity model's assumption, and the worker's bound).
 const FeedPostsInFlight = 100
 
-// Feed function roles.
+// The WebSocket API's routes.
+const (
+	FeedRouteConnect    = "$connect"
+	FeedRouteDisconnect = "$disconnect"
+	FeedRouteDefault    = "$default" // subscription messages
+)
+
+// Feed function roles: one function each, from the one binary, each with
+// a role of its own.
 const (
 	FeedRoleAuthorizer = "authorizer" // the $connect REQUEST authorizer
-	FeedRoleRoutes     = "routes"     // $connect, $disconnect, $default
+	FeedRoleConnect    = "connect"    // $connect: register and count
+	FeedRoleDisconnect = "disconnect" // $disconnect: forget and uncount
+	FeedRoleDefault    = "default"    // $default: subscriptions
 	FeedRoleSwarm      = "swarm"      // the calls table's stream
 	FeedRoleWorker     = "worker"     // the fan-out queues: query and post
 )
+
+// FeedRouteRoles is the function each route invokes.
+var FeedRouteRoles = map[string]string{
+	FeedRouteConnect: FeedRoleConnect, FeedRouteDisconnect: FeedRoleDisconnect, FeedRouteDefault: FeedRoleDefault,
+}
+
+// FeedRoles lists every feed function's role, in the order stacks list them.
+var FeedRoles = []string{FeedRoleAuthorizer, FeedRoleConnect, FeedRoleDisconnect, FeedRoleDefault, FeedRoleSwarm, FeedRoleWorker}

@@ -80,7 +80,6 @@ func TestFeedPerStack(t *testing.T) {
 			routes := map[string]preview.Resource{}
 			for _, r := range res.ByType(wsRouteType) {
 				routes[get(r, "routeKey").(string)] = r
-				assert.Equal(t, "integrations/access911-feed-id", get(r, "target"), "every route to the one integration")
 			}
 			require.Len(t, routes, 3)
 			assert.Equal(t, "CUSTOM", get(routes["$connect"], "authorizationType"), "$connect is authenticated")
@@ -88,12 +87,14 @@ func TestFeedPerStack(t *testing.T) {
 			for _, key := range []string{"$disconnect", "$default"} {
 				assert.Equal(t, "NONE", get(routes[key], "authorizationType"), "%s: the connection was authenticated on $connect", key)
 			}
-			integration := one(t, res, "aws:apigatewayv2/integration:Integration", "access911-feed")
-			assert.Equal(t, "AWS_PROXY", get(integration, "integrationType"))
-			assert.Contains(t, get(integration, "integrationUri"), "function:access911-feed-routes-0123456/invocations")
-
 			assert.Equal(t, a.execution+"/authorizers/access911-feed-token-id", get(one(t, res, permission, "access911-feed-invoke-authorizer"), "sourceArn"))
-			assert.Equal(t, a.execution+"/v1/*", get(one(t, res, permission, "access911-feed-invoke-routes"), "sourceArn"), "this API's stage only")
+			for key, role := range contract.FeedRouteRoles { // each route its own function, and only from its route
+				assert.Equal(t, "integrations/access911-feed-"+role+"-id", get(routes[key], "target"), key)
+				integration := one(t, res, "aws:apigatewayv2/integration:Integration", "access911-feed-"+role)
+				assert.Equal(t, "AWS_PROXY", get(integration, "integrationType"))
+				assert.Contains(t, get(integration, "integrationUri"), "function:access911-feed-"+role+"-0123456/invocations")
+				assert.Equal(t, a.execution+"/v1/"+key, get(one(t, res, permission, "access911-feed-invoke-"+role), "sourceArn"))
+			}
 
 			stage := one(t, res, wsStageType, "access911-feed")
 			assert.Equal(t, contract.StageName, get(stage, "name"))
@@ -194,7 +195,8 @@ func assertFeedMappings(t *testing.T, res *preview.Result, a feedARNs) {
 func assertFeedFunctions(t *testing.T, res *preview.Result) {
 	t.Helper()
 	intake := one(t, res, functionType, "access911-intake")
-	for _, role := range []string{contract.FeedRoleAuthorizer, contract.FeedRoleRoutes, contract.FeedRoleSwarm, contract.FeedRoleWorker} {
+	require.Len(t, contract.FeedRoles, 6)
+	for _, role := range contract.FeedRoles {
 		fn := one(t, res, functionType, feedFuncName+role)
 		assert.Equal(t, role, get(fn, "environment.variables."+contract.EnvFeedRole))
 		assert.Equal(t, get(intake, "sourceCodeHash"), get(fn, "sourceCodeHash"), "%s: the one artifact", role)
@@ -248,11 +250,14 @@ func TestFeedIAMIsScoped(t *testing.T) {
 			tracing := []string{"*"}
 			want := map[string]map[string][]string{
 				contract.FeedRoleAuthorizer: {"secretsmanager:GetSecretValue": {a.secret}},
-				contract.FeedRoleRoutes: {
-					"dynamodb:PutItem": {a.connections}, "dynamodb:DeleteItem": {a.connections}, "dynamodb:GetItem": {a.connections},
-					"dynamodb:UpdateItem": {a.connections, a.partitions}, "dynamodb:BatchGetItem": {a.partitions},
-					"execute-api:ManageConnections": post,
+				contract.FeedRoleConnect: {
+					"dynamodb:PutItem": {a.connections}, "dynamodb:GetItem": {a.connections},
+					"dynamodb:BatchGetItem": {a.partitions}, "dynamodb:UpdateItem": {a.partitions},
 				},
+				contract.FeedRoleDisconnect: {
+					"dynamodb:GetItem": {a.connections}, "dynamodb:DeleteItem": {a.connections}, "dynamodb:UpdateItem": {a.partitions},
+				},
+				contract.FeedRoleDefault: {"dynamodb:UpdateItem": {a.connections}, "execute-api:ManageConnections": post},
 				contract.FeedRoleSwarm: {
 					"dynamodb:DescribeStream": streams, "dynamodb:GetRecords": streams, "dynamodb:GetShardIterator": streams,
 					"dynamodb:ListStreams": streams, "sqs:SendMessage": append(append([]string{}, a.queues...), a.dlq),
@@ -310,8 +315,8 @@ func TestFeedAlarms(t *testing.T) {
 	assert.Equal(t, 0.0, get(dead, "threshold"))
 	assert.Equal(t, "IteratorAge", get(alarms["FeedSwarmBehind"], "metricName"))
 	assert.Equal(t, float64(components.FeedIteratorAgeAlarmMs), get(alarms["FeedSwarmBehind"], "threshold"))
-	assert.Equal(t, "FILL(authorizer, 0) + FILL(routes, 0) + FILL(swarm, 0) + FILL(worker, 0)",
-		get(alarms["FeedFunctionErrors"], "metricQueries.4.expression"))
+	assert.Equal(t, "FILL(fn_authorizer, 0) + FILL(fn_connect, 0) + FILL(fn_disconnect, 0) + FILL(fn_default, 0) + FILL(fn_swarm, 0) + FILL(fn_worker, 0)",
+		get(alarms["FeedFunctionErrors"], "metricQueries.6.expression"))
 }
 
 // At seed 002's upper figure (600,000 dispatchers) and API Gateway's default

@@ -18,9 +18,9 @@ import (
 
 // WebSocket route keys, as API Gateway names them.
 const (
-	RouteConnect    = "$connect"
-	RouteDisconnect = "$disconnect"
-	RouteDefault    = "$default"
+	RouteConnect    = contract.FeedRouteConnect
+	RouteDisconnect = contract.FeedRouteDisconnect
+	RouteDefault    = contract.FeedRouteDefault
 )
 
 // Registrar is what the routes need of the registry.
@@ -42,6 +42,20 @@ type Routes struct {
 type SubscribeMessage struct {
 	Action         string   `json:"action"`
 	EmergencyTypes []string `json:"emergency_types"`
+}
+
+// Only is Handle for the one route a function serves (API Gateway invokes
+// each route's own function): any other route is refused, so a
+// misconfigured integration fails loudly rather than with a role's
+// missing permission.
+func (rt *Routes) Only(route string) func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return func(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if ev.RequestContext.RouteKey != route {
+			rt.logger().Error("route for another function", "route", ev.RequestContext.RouteKey, "serves", route)
+			return answer(http.StatusInternalServerError), nil
+		}
+		return rt.Handle(ctx, ev)
+	}
 }
 
 // Handle routes one WebSocket event by its route key.

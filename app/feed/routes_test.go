@@ -127,3 +127,21 @@ func TestAuthorizer(t *testing.T) {
 		assert.Equal(t, []string{"execute-api:Invoke"}, st.Action)
 	}
 }
+
+// A route function serves only its route.
+func TestOnlyItsRoute(t *testing.T) {
+	rt := &Routes{Registry: &registrar{connected: map[string]bool{"c": true}, subscribed: map[string][]string{}},
+		Poster: &replies{got: map[string][]string{}}}
+	for _, tc := range []struct {
+		serves, got string
+		status      int
+	}{
+		{RouteDisconnect, RouteDisconnect, 200},
+		{RouteDisconnect, RouteConnect, 500},
+		{RouteDefault, RouteDisconnect, 500},
+	} {
+		resp, err := rt.Only(tc.serves)(context.Background(), wsEvent(tc.got, "c", ""))
+		require.NoError(t, err)
+		assert.Equal(t, tc.status, resp.StatusCode, "%s function given %s", tc.serves, tc.got)
+	}
+}

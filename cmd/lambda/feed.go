@@ -42,8 +42,13 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 	case contract.FeedRoleAuthorizer:
 		src := &handler.SecretsManagerSource{Client: secretsmanager.NewFromConfig(awsCfg), ARN: os.Getenv(contract.EnvFeedSecretARN)}
 		return (&feed.Authorizer{Secrets: feedSecrets{src}}).Authorize, nil
-	case contract.FeedRoleRoutes:
-		return (&feed.Routes{Registry: registry, Poster: poster, Log: log}).Handle, nil
+	case contract.FeedRoleConnect, contract.FeedRoleDisconnect, contract.FeedRoleDefault:
+		routes := &feed.Routes{Registry: registry, Poster: poster, Log: log}
+		for route, r := range contract.FeedRouteRoles {
+			if r == role {
+				return routes.Only(route), nil
+			}
+		}
 	case contract.FeedRoleSwarm:
 		swarm := &feed.Swarm{SQS: sqs.NewFromConfig(awsCfg), Queues: strings.Split(os.Getenv(contract.EnvFeedQueueURLs), ","),
 			Partitions: registry.PartitionCount}

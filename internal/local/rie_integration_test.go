@@ -99,7 +99,7 @@ func TestFeedFunctionsUnderTheRuntimeEmulator(t *testing.T) {
 		assert.Equal(t, effect, resp.PolicyDocument.Statement[0].Effect)
 	}
 
-	routes := runUnderRIE(t, contract.EnvFeedRole+"="+contract.FeedRoleRoutes, "AWS_ENDPOINT_URL_DYNAMODB="+ddb.URL,
+	routes := runUnderRIE(t, contract.EnvFeedRole+"="+contract.FeedRoleConnect, "AWS_ENDPOINT_URL_DYNAMODB="+ddb.URL,
 		contract.EnvFeedConnectionsTable+"="+reg.Connections, contract.EnvFeedPartitionsTable+"="+reg.Partitions,
 		contract.EnvFeedPartitions+"=3", contract.EnvFeedManagementEndpoint+"=http://127.0.0.1:9")
 	raw, err := routes.Invoke(ctx, events.APIGatewayWebsocketProxyRequest{RequestContext: events.APIGatewayWebsocketProxyRequestContext{
