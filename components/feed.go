@@ -175,45 +175,43 @@ func FeedMappingConcurrency(queryConcurrency, queues int) int {
 // point-in-time recovery and deletion protection, in AWS and in Pulumi
 // (losing them drops every dispatcher's connection and subscription).
 func (b *feedBuilder) tables() error {
-	common := func(t dynamodb.TableArgs) *dynamodb.TableArgs {
-		t.BillingMode = pulumi.String("PAY_PER_REQUEST")
-		t.ServerSideEncryption = dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)}
-		t.PointInTimeRecovery = dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)}
-		t.DeletionProtectionEnabled = pulumi.Bool(true)
-		t.Tags = b.args.Tags
-		return &t
+	attribute := func(name, kind string) dynamodb.TableAttributeArgs {
+		return dynamodb.TableAttributeArgs{Name: pulumi.String(name), Type: pulumi.String(kind)}
 	}
-	protect := pulumi.Protect(true)
-	var err error
-	b.connections, err = dynamodb.NewTable(b.ctx, b.name+"-connections", common(dynamodb.TableArgs{
-		HashKey: pulumi.String(contract.FeedConnectionKey),
-		Attributes: dynamodb.TableAttributeArray{
-			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedConnectionKey), Type: pulumi.String("S")},
-			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedPartitionKey), Type: pulumi.String("N")},
-		},
-		GlobalSecondaryIndexes: dynamodb.TableGlobalSecondaryIndexArray{dynamodb.TableGlobalSecondaryIndexArgs{
-			Name: pulumi.String(contract.FeedPartitionIndex), HashKey: pulumi.String(contract.FeedPartitionKey),
-			ProjectionType: pulumi.String("ALL"),
+	ttl := dynamodb.TableTtlArgs{AttributeName: pulumi.String(contract.FeedExpiresAt), Enabled: pulumi.Bool(true)}
+	for _, t := range []struct {
+		name string
+		into **dynamodb.Table
+		args dynamodb.TableArgs
+	}{
+		{"connections", &b.connections, dynamodb.TableArgs{
+			HashKey:    pulumi.String(contract.FeedConnectionKey),
+			Attributes: dynamodb.TableAttributeArray{attribute(contract.FeedConnectionKey, "S"), attribute(contract.FeedPartitionKey, "N")},
+			GlobalSecondaryIndexes: dynamodb.TableGlobalSecondaryIndexArray{dynamodb.TableGlobalSecondaryIndexArgs{
+				Name: pulumi.String(contract.FeedPartitionIndex), HashKey: pulumi.String(contract.FeedPartitionKey),
+				ProjectionType: pulumi.String("ALL"),
+			}},
+			Ttl: ttl,
 		}},
-		Ttl: dynamodb.TableTtlArgs{AttributeName: pulumi.String(contract.FeedExpiresAt), Enabled: pulumi.Bool(true)},
-	}), b.parent, protect)
-	if err != nil {
-		return fmt.Errorf("connections: %w", err)
-	}
-	b.partitions, err = dynamodb.NewTable(b.ctx, b.name+"-partitions", common(dynamodb.TableArgs{
-		HashKey:    pulumi.String(contract.FeedPartitionKey),
-		Attributes: dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedPartitionKey), Type: pulumi.String("N")}},
-	}), b.parent, protect)
-	if err != nil {
-		return fmt.Errorf("partitions: %w", err)
-	}
-	b.deliveries, err = dynamodb.NewTable(b.ctx, b.name+"-deliveries", common(dynamodb.TableArgs{
-		HashKey:    pulumi.String(contract.FeedDeliveryKey),
-		Attributes: dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(contract.FeedDeliveryKey), Type: pulumi.String("S")}},
-		Ttl:        dynamodb.TableTtlArgs{AttributeName: pulumi.String(contract.FeedExpiresAt), Enabled: pulumi.Bool(true)},
-	}), b.parent, protect)
-	if err != nil {
-		return fmt.Errorf("deliveries: %w", err)
+		{"partitions", &b.partitions, dynamodb.TableArgs{
+			HashKey: pulumi.String(contract.FeedPartitionKey), Attributes: dynamodb.TableAttributeArray{attribute(contract.FeedPartitionKey, "N")},
+		}},
+		{"deliveries", &b.deliveries, dynamodb.TableArgs{
+			HashKey: pulumi.String(contract.FeedDeliveryKey), Attributes: dynamodb.TableAttributeArray{attribute(contract.FeedDeliveryKey, "S")},
+			Ttl: ttl,
+		}},
+	} {
+		args := t.args
+		args.BillingMode = pulumi.String("PAY_PER_REQUEST")
+		args.ServerSideEncryption = dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)}
+		args.PointInTimeRecovery = dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)}
+		args.DeletionProtectionEnabled = pulumi.Bool(true)
+		args.Tags = b.args.Tags
+		table, err := dynamodb.NewTable(b.ctx, b.name+"-"+t.name, &args, b.parent, pulumi.Protect(true))
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		*t.into = table
 	}
 	return nil
 }
