@@ -272,17 +272,23 @@ func expression(id, expr, label string) cloudwatch.MetricAlarmMetricQueryArgs {
 		Label: pulumi.String(label), ReturnData: pulumi.Bool(true)}
 }
 
+// metricWidget is one half-width dashboard graph of metrics (summed per
+// AlarmPeriodSeconds unless a metric says otherwise) in region.
+func metricWidget(region string, x, y int, title string, metrics [][]any) map[string]any {
+	return map[string]any{
+		"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+		"properties": map[string]any{"title": title, "metrics": metrics, "period": AlarmPeriodSeconds,
+			"stat": "Sum", "view": "timeSeries", "region": region},
+	}
+}
+
 // DashboardBody is the dashboard with seed 000's key metrics: request rate,
 // response time, error rate, concurrent executions, DynamoDB throttles and
 // queue depth, each widget in the given region, and the provider webhook's
 // deliveries and signature rejections.
 func DashboardBody(region, apiName, stage, functionName, tableName, queueName, dlqName string) string {
 	widget := func(x, y int, title string, metrics [][]any) map[string]any {
-		return map[string]any{
-			"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
-			"properties": map[string]any{"title": title, "metrics": metrics, "period": AlarmPeriodSeconds,
-				"stat": "Sum", "view": "timeSeries", "region": region},
-		}
+		return metricWidget(region, x, y, title, metrics)
 	}
 	api := []any{"ApiName", apiName, "Stage", stage}
 	body := map[string]any{"widgets": []any{

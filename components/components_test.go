@@ -120,7 +120,7 @@ func TestPoliciesGrantNoWildcards(t *testing.T) {
 func TestFeedArgsValidation(t *testing.T) {
 	valid := func() FeedArgs {
 		return FeedArgs{Code: pulumi.NewFileArchive("x.zip"), CodeHash: "h", StreamArn: pulumi.String("s"), SecretArn: pulumi.String("k"),
-			AlarmTopicArn: pulumi.String("t"), Partitions: capacity.FeedPartitions, Queues: capacity.FeedQueues,
+			AlarmTopicArn: pulumi.String("t"), Region: "us-east-1", Partitions: capacity.FeedPartitions, Queues: capacity.FeedQueues,
 			QueryBatchSize: capacity.FeedQueryBatchSize, QueryConcurrency: capacity.FeedQueryConcurrency,
 			TimeoutSeconds: 30, MemoryMB: 512, LogRetentionDays: 30}
 	}

@@ -71,6 +71,9 @@ type FeedArgs struct {
 	TimeoutSeconds, MemoryMB, LogRetentionDays           int
 	// AlarmTopicArn receives the feed's alarms.
 	AlarmTopicArn pulumi.StringInput
+	// Region names the region of the feed's dashboard widgets (that of the
+	// component's provider).
+	Region string
 	// StageDependsOn: resources the stage needs first (the region's API
 	// Gateway account logging role, which access logs require).
 	StageDependsOn []pulumi.Resource
@@ -127,7 +130,7 @@ func NewFeed(ctx *pulumi.Context, name string, args *FeedArgs, opts ...pulumi.Re
 		run  func() error
 	}{
 		{"tables", b.tables}, {"queues", b.fanoutQueues}, {"api", b.websocketAPI}, {"functions", b.lambdas},
-		{"routes", b.routes}, {"mappings", b.mappings}, {"alarms", b.alarms},
+		{"routes", b.routes}, {"mappings", b.mappings}, {"alarms", b.alarms}, {"dashboard", b.dashboard},
 	} {
 		if err := step.run(); err != nil {
 			return nil, fmt.Errorf("feed %q: %s: %w", name, step.what, err)
@@ -148,8 +151,8 @@ func (a *FeedArgs) validate() error {
 	switch {
 	case a == nil || a.Code == nil || a.CodeHash == "":
 		return fmt.Errorf("a deployment package and its hash are required")
-	case a.StreamArn == nil || a.SecretArn == nil || a.AlarmTopicArn == nil:
-		return fmt.Errorf("the calls table's stream, the token secret and the alarm topic are required")
+	case a.StreamArn == nil || a.SecretArn == nil || a.AlarmTopicArn == nil || a.Region == "":
+		return fmt.Errorf("the calls table's stream, the token secret, the alarm topic and the region are required")
 	case a.Partitions < 1 || a.Queues < 1 || a.Queues > a.Partitions:
 		return fmt.Errorf("%d partitions over %d queues: need at least one partition per queue", a.Partitions, a.Queues)
 	case a.QueryBatchSize < 1 || a.QueryBatchSize > 10:
@@ -629,4 +632,54 @@ func (b *feedBuilder) alarms() error {
 		}
 	}
 	return nil
+}
+
+// dashboard registers the feed's CloudWatch dashboard, access911-feed-<region>.
+func (b *feedBuilder) dashboard() error {
+	names := pulumi.StringArray{b.api.ID(), b.dlq.Name, b.functions[contract.FeedRoleSwarm].function.Name}
+	for _, q := range b.queues {
+		names = append(names, q.Name)
+	}
+	body := names.ToStringArrayOutput().ApplyT(func(v []string) string {
+		return FeedDashboardBody(b.args.Region, v[0], v[1], v[2], v[3:])
+	}).(pulumi.StringOutput)
+	_, err := cloudwatch.NewDashboard(b.ctx, b.name, &cloudwatch.DashboardArgs{
+		DashboardName: pulumi.String("access911-feed-" + b.args.Region), DashboardBody: body,
+	}, b.parent)
+	return err
+}
+
+// FeedDashboardBody graphs the feed: deliveries (posts sent, failed, to
+// vanished connections, repeats skipped), delivery latency from the
+// broadcast, the WebSocket API's connects, messages and errors, the
+// fan-out queues' oldest message and the DLQ, and the swarm's lag behind
+// the stream.
+func FeedDashboardBody(region, apiID, dlqName, swarmFunction string, queueNames []string) string {
+	service := []any{contract.ServiceDimension, contract.Service}
+	feedMetric := func(name string, extra ...any) []any {
+		return append(append([]any{contract.Namespace, name}, service...), extra...)
+	}
+	api := func(name string) []any {
+		return []any{"AWS/ApiGateway", name, "ApiId", apiID, "Stage", contract.StageName}
+	}
+	ages := [][]any{{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlqName, map[string]string{"stat": "Maximum", "label": "dead letters"}}}
+	for _, q := range queueNames {
+		ages = append(ages, []any{"AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q, map[string]string{"stat": "Maximum"}})
+	}
+	widgets := []any{
+		metricWidget(region, 0, 0, "Deliveries", [][]any{feedMetric(contract.FeedPostsSent), feedMetric(contract.FeedPostsFailed),
+			feedMetric(contract.FeedConnectionsGone), feedMetric(contract.FeedRepeatsSkipped)}),
+		metricWidget(region, 12, 0, "Delivery latency from the broadcast (ms)", [][]any{
+			feedMetric(contract.FeedDeliveryLatency, map[string]string{"stat": "p50"}),
+			feedMetric(contract.FeedDeliveryLatency, map[string]string{"stat": "p99"}),
+			feedMetric(contract.FeedDeliveryLatency, map[string]string{"stat": "Maximum"}),
+		}),
+		metricWidget(region, 0, 6, "Dispatcher connections and messages", [][]any{api("ConnectCount"), api("MessageCount"),
+			api("ClientError"), api("IntegrationError"), api("ExecutionError")}),
+		metricWidget(region, 12, 6, "Fan-out queues: oldest message (s), dead letters", ages),
+		metricWidget(region, 0, 12, "Swarm behind the calls stream (ms)", [][]any{
+			{"AWS/Lambda", "IteratorAge", "FunctionName", swarmFunction, map[string]string{"stat": "Maximum"}}}),
+	}
+	out, _ := json.Marshal(map[string]any{"widgets": widgets})
+	return string(out)
 }

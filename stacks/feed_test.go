@@ -315,6 +315,13 @@ func TestFeedAlarms(t *testing.T) {
 	assert.Equal(t, 0.0, get(dead, "threshold"))
 	assert.Equal(t, "IteratorAge", get(alarms["FeedSwarmBehind"], "metricName"))
 	assert.Equal(t, float64(components.FeedIteratorAgeAlarmMs), get(alarms["FeedSwarmBehind"], "threshold"))
+	dash := one(t, res, "aws:cloudwatch/dashboard:Dashboard", "access911-feed")
+	assert.Equal(t, "access911-feed-us-west-2", get(dash, "dashboardName"))
+	body := get(dash, "dashboardBody").(string)
+	for _, want := range []string{contract.FeedPostsFailed, contract.FeedDeliveryLatency, contract.FeedRepeatsSkipped, "ConnectCount",
+		`"ApiId","access911-feed-ws-id"`, "access911-feed-10-0123456", "access911-feed-dlq-0123456", "IteratorAge", `"region":"us-west-2"`} {
+		assert.Contains(t, body, want)
+	}
 	assert.Equal(t, "FILL(fn_authorizer, 0) + FILL(fn_connect, 0) + FILL(fn_disconnect, 0) + FILL(fn_default, 0) + FILL(fn_swarm, 0) + FILL(fn_worker, 0)",
 		get(alarms["FeedFunctionErrors"], "metricQueries.6.expression"))
 }

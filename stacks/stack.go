@@ -147,7 +147,7 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 		StreamArn: stream, SecretArn: r.feedSecret.SecretArn,
 		Partitions: f.Partitions, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize, QueryConcurrency: f.QueryConcurrency,
 		TimeoutSeconds: capacity.TimeoutSeconds, MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
-		AlarmTopicArn: r.alarms.TopicArn, StageDependsOn: []pulumi.Resource{r.api},
+		AlarmTopicArn: r.alarms.TopicArn, Region: cfg.Region, StageDependsOn: []pulumi.Resource{r.api},
 	}, inRegion)
 	return err
 }
