@@ -55,9 +55,10 @@ type FailoverArgs struct {
 	Tags pulumi.StringMap
 }
 
-// FailoverFeed is the WebSocket API a region's feed hostname maps to.
+// FailoverFeed is the WebSocket API and stage a region's feed hostname
+// maps to (the stage as an output: the mapping waits for it to exist).
 type FailoverFeed struct {
-	APIID pulumi.StringInput
+	APIID, StageName pulumi.StringInput
 }
 
 // Failover is a region's custom domain, health check and weighted record.
@@ -192,7 +193,7 @@ func feedDomain(ctx *pulumi.Context, name, hostname string, args *FailoverArgs, 
 		return pulumi.StringOutput{}, fmt.Errorf("domain name: %w", err)
 	}
 	if _, err := apigatewayv2.NewApiMapping(ctx, name, &apigatewayv2.ApiMappingArgs{
-		ApiId: args.Feed.APIID, DomainName: domain.ID(), Stage: pulumi.String(contract.StageName),
+		ApiId: args.Feed.APIID, DomainName: domain.ID(), Stage: args.Feed.StageName,
 	}, parent); err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("api mapping: %w", err)
 	}

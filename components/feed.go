@@ -86,8 +86,11 @@ type Feed struct {
 	pulumi.ResourceState
 
 	// URL is the wss:// URL dispatchers connect to (with ?token=...).
-	URL              pulumi.StringOutput `pulumi:"url"`
-	APIID            pulumi.StringOutput `pulumi:"apiId"`
+	URL   pulumi.StringOutput `pulumi:"url"`
+	APIID pulumi.StringOutput `pulumi:"apiId"`
+	// StageName is the deployed stage's name (a custom domain maps it once
+	// it exists).
+	StageName        pulumi.StringOutput `pulumi:"stageName"`
 	ConnectionsTable pulumi.StringOutput `pulumi:"connectionsTable"`
 	PartitionsTable  pulumi.StringOutput `pulumi:"partitionsTable"`
 	DLQURL           pulumi.StringOutput `pulumi:"dlqUrl"`
@@ -136,10 +139,10 @@ func NewFeed(ctx *pulumi.Context, name string, args *FeedArgs, opts ...pulumi.Re
 			return nil, fmt.Errorf("feed %q: %s: %w", name, step.what, err)
 		}
 	}
-	c.URL, c.APIID = b.stage.InvokeUrl, b.api.ID().ToStringOutput()
+	c.URL, c.APIID, c.StageName = b.stage.InvokeUrl, b.api.ID().ToStringOutput(), b.stage.Name
 	c.ConnectionsTable, c.PartitionsTable, c.DLQURL = b.connections.Name, b.partitions.Name, b.dlq.Url
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"url": c.URL, "apiId": c.APIID, "connectionsTable": c.ConnectionsTable,
+		"url": c.URL, "apiId": c.APIID, "stageName": c.StageName, "connectionsTable": c.ConnectionsTable,
 		"partitionsTable": c.PartitionsTable, "dlqUrl": c.DLQURL,
 	}); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 
@@ -132,6 +133,8 @@ func TestFeedFollowsTheActiveRegion(t *testing.T) {
 			m := one(t, res, "aws:apigatewayv2/apiMapping:ApiMapping", "access911-dns-feed")
 			assert.Equal(t, "access911-feed-ws-id", get(m, "apiId"))
 			assert.Equal(t, "v1", get(m, "stage"))
+			assert.True(t, slices.Contains(m.DependsOn, "urn:pulumi:"+region+"::access911::access911:components:Feed$aws:apigatewayv2/stage:Stage::access911-feed"),
+				"the mapping waits for the stage")
 
 			api, feed := one(t, res, recordType, "access911-dns"), one(t, res, recordType, "access911-dns-feed")
 			assert.Equal(t, "feed.calls.example.org", get(feed, "name"))

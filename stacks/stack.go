@@ -272,7 +272,7 @@ func (r *region) failover(ctx *pulumi.Context, cfg stackconfig.Config, inRegion 
 		SetIdentifier: cfg.Region,
 		Weight:        cfg.RecordWeight(),
 		API:           r.api,
-		Feed:          &components.FailoverFeed{APIID: r.feed.APIID},
+		Feed:          &components.FailoverFeed{APIID: r.feed.APIID, StageName: r.feed.StageName},
 		TTL:           cfg.DNSTTLSeconds,
 	}, inRegion)
 	return err
