@@ -425,6 +425,10 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		}, stackconfig.KeyNormalLoadRps},
 		{"missing key without default", func(c map[string]string) { delete(c, stackconfig.KeyNormalLoadRps) }, stackconfig.KeyNormalLoadRps},
 		{"archive leaves the EU", func(c map[string]string) { c[stackconfig.KeyArchiveReplicaRegion] = "us-east-1" }, stackconfig.KeyArchiveReplicaRegion},
+		{"more feed queues than partitions", func(c map[string]string) {
+			c[stackconfig.KeyFeedPartitions], c[stackconfig.KeyFeedQueues] = "4", "10"
+		}, stackconfig.KeyFeedQueues},
+		{"feed workers below 2 per queue", func(c map[string]string) { c[stackconfig.KeyFeedQueryConcurrency] = "19" }, stackconfig.KeyFeedQueryConcurrency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -329,6 +329,16 @@ func (p *parser) feed(c *Config) {
 		PostRateLimit:    p.int(KeyFeedPostRateLimit, 1, 10_000_000, "posts per second"),
 		DeliveryTargetMs: p.int(KeyFeedDeliveryTargetMs, 100, 600_000, "milliseconds"),
 	}
+	f := c.Feed
+	if f.Queues > 0 && f.Partitions > 0 && f.Queues > f.Partitions {
+		p.bad(&ConfigError{Key: KeyFeedQueues, Value: p.values[KeyFeedQueues], Problem: "more fan-out queues than partitions",
+			Accepted: fmt.Sprintf("at most %s (%d)", KeyFeedPartitions, f.Partitions)})
+	}
+	if f.Queues > 0 && f.QueryConcurrency > 0 && f.QueryConcurrency < 2*f.Queues {
+		p.bad(&ConfigError{Key: KeyFeedQueryConcurrency, Value: p.values[KeyFeedQueryConcurrency],
+			Problem: "below 2 per fan-out queue (an SQS mapping's smallest maximum concurrency)",
+			Accepted: fmt.Sprintf("at least %d (2 x %s %d)", 2*f.Queues, KeyFeedQueues, f.Queues)})
+	}
 }
 
 // dns reads the shared hostname, its zone, the routing and the weights.
