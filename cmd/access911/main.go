@@ -151,6 +151,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errReported):
+		return 1
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "access911 %s: %v\n", args[0], err)
 		return 2
@@ -446,11 +448,11 @@ func runSpike(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "answers %v; table attempts refused: %d throttled, %d unavailable; dead letters %d\n",
 		res.Statuses, res.Throttled, res.Unavailable, res.DeadLetters)
-	fmt.Fprintln(stdout, res.Line())
+	failure := ""
 	if res.Lost > 0 || res.Duplicates > 0 {
-		return fmt.Errorf("%d calls lost, %d stored twice", res.Lost, res.Duplicates)
+		failure = fmt.Sprintf("%d calls lost, %d stored twice", res.Lost, res.Duplicates)
 	}
-	return nil
+	return lastLine(stdout, stderr, "spike", res.Line(), failure)
 }
 
 func runWatch(args []string, stdout, stderr io.Writer) error {
@@ -497,9 +499,25 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d partitions of about %d connections, %s to open them\n", srv.Partitions,
 		local.ConnectionsPerPartition, res.ConnectTime.Round(time.Millisecond))
-	fmt.Fprintln(stdout, res.Line())
+	failure := ""
 	if res.Missing > 0 || res.Dupes > 0 {
-		return fmt.Errorf("%d deliveries missing, %d duplicated", res.Missing, res.Dupes)
+		failure = fmt.Sprintf("%d deliveries missing, %d duplicated", res.Missing, res.Dupes)
+	}
+	return lastLine(stdout, stderr, "feed-bench", res.Line(), failure)
+}
+
+// errReported is a failure already explained: exit 1, print nothing more.
+var errReported = errors.New("reported")
+
+// lastLine prints a command's result line last (tools and people read the
+// last line), after saying on stderr why the run failed, if it did.
+func lastLine(stdout, stderr io.Writer, cmd, line, failure string) error {
+	if failure != "" {
+		fmt.Fprintf(stderr, "access911 %s: %s\n", cmd, failure)
+	}
+	fmt.Fprintln(stdout, line)
+	if failure != "" {
+		return errReported
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,4 +222,20 @@ func TestFeedTokenVerifies(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, feedSecretEnv)
 	assert.Contains(t, stderr, "feedSecretArn")
+}
+
+// A failed spike or feed-bench still ends with its result line, after the
+// reason on stderr, and exits 1.
+func TestResultLineIsLastEvenOnFailure(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := lastLine(&out, &errOut, "feed-bench", "feed: 2 connections, 1 calls, delivered 1, missing 1, duplicates 0, p50 1 ms, p99 1 ms", "1 deliveries missing, 0 duplicated")
+	assert.ErrorIs(t, err, errReported)
+	assert.Equal(t, "feed: 2 connections, 1 calls, delivered 1, missing 1, duplicates 0, p50 1 ms, p99 1 ms\n", out.String())
+	assert.Equal(t, "access911 feed-bench: 1 deliveries missing, 0 duplicated\n", errOut.String())
+	assert.NoError(t, lastLine(&out, &errOut, "spike", "spike: ok", ""))
+	subcommands["test-fail"] = func([]string, io.Writer, io.Writer) error { return errReported }
+	defer delete(subcommands, "test-fail")
+	code, stdout, stderr := runCLI(t, "test-fail")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout+stderr, "nothing after the result line")
 }
