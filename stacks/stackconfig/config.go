@@ -336,7 +336,7 @@ func (p *parser) feed(c *Config) {
 	}
 	if f.Queues > 0 && f.QueryConcurrency > 0 && f.QueryConcurrency < 2*f.Queues {
 		p.bad(&ConfigError{Key: KeyFeedQueryConcurrency, Value: p.values[KeyFeedQueryConcurrency],
-			Problem: "below 2 per fan-out queue (an SQS mapping's smallest maximum concurrency)",
+			Problem:  "below 2 per fan-out queue (an SQS mapping's smallest maximum concurrency)",
 			Accepted: fmt.Sprintf("at least %d (2 x %s %d)", 2*f.Queues, KeyFeedQueues, f.Queues)})
 	}
 }
