@@ -42,9 +42,10 @@ func FuzzRouter(f *testing.F) {
 		f.Add(s.method, s.path, s.query, s.contentType, s.signature, s.body)
 	}
 	f.Fuzz(func(t *testing.T, method, path, query, contentType, signature string, body []byte) {
-		if method == "" || len(body) > 64<<10 {
-			t.Skip()
+		if method == "" { // net/http reads an empty method as GET
+			method = http.MethodGet
 		}
+		body = body[:min(len(body), 64<<10)] // the router refuses larger bodies before reading them
 		req := &http.Request{Method: method, URL: &url.URL{Path: path, RawQuery: query}, Header: http.Header{},
 			Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), RequestURI: path, Host: "x"}
 		req = req.WithContext(t.Context())
