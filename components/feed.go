@@ -115,10 +115,11 @@ type feedBuilder struct {
 }
 
 // NewFeed registers seed 002's broadcast for one region: the WebSocket API
-// ($connect behind a REQUEST authorizer, $disconnect, $default), the
-// connections and partitions tables, K fan-out queues with a dead-letter
-// queue, the authorizer, routes, swarm and worker functions (one binary),
-// the stream mapping (INSERTs only) and the queue mappings, and alarms.
+// ($connect behind a REQUEST authorizer, $disconnect, $default, each to its
+// own function), the connections, partitions and delivery-ledger tables, K
+// fan-out queues with a dead-letter queue, the authorizer, route, swarm and
+// worker functions (one binary), the stream mapping (INSERTs only) and the
+// queue mappings, alarms and a dashboard.
 func NewFeed(ctx *pulumi.Context, name string, args *FeedArgs, opts ...pulumi.ResourceOption) (*Feed, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("feed %q: %w", name, err)
@@ -313,13 +314,12 @@ type FeedPolicyResources struct {
 }
 
 // FeedPolicy is the least privilege of one feed function (a contract.FeedRole*):
-// the authorizer reads the token secret; the routes register connections
-// (the transaction's put/delete on the connections table and counter
-// update on the partitions table) and answer over @connections; the swarm
-// reads the stream and sends to the fan-out queues (and its failures to
-// the DLQ); the workers consume the queues, query the partition index,
-// claim each delivery in the ledger, post, and forget vanished connections. Each also writes its own logs and
-// traces.
+// the authorizer reads the token secret; connect, disconnect and default do
+// what their route does (see each case); the swarm reads the stream and
+// sends to the fan-out queues (and its failures to the DLQ); the workers
+// consume the queues, query the partition index, claim each delivery in
+// the ledger, post, and forget vanished connections. Each also writes its
+// own logs and traces.
 func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 	allow := func(sid string, actions []string, resources ...string) PolicyStatement {
 		return PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources}
@@ -379,7 +379,7 @@ type feedFunction struct {
 	reserved          int
 }
 
-// lambdas registers the authorizer, routes, swarm and worker functions.
+// lambdas registers the feed's six functions (contract.FeedRoles).
 func (b *feedBuilder) lambdas() error {
 	a := b.args
 	queueURLs := pulumi.StringArray{}

@@ -90,6 +90,8 @@ type region struct {
 	// The dispatcher feed and the secret its tokens are signed with.
 	feedSecret *components.WebhookSecret
 	feed       *components.Feed
+	// code is the one deployment package every function runs.
+	code pulumi.Archive
 }
 
 // compose registers the region's components, each through the region's
@@ -105,7 +107,7 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifa
 		return nil, err
 	}
 	inRegion := pulumi.Provider(provider)
-	r := &region{}
+	r := &region{code: pulumi.NewFileArchive(projectRelative(code.Path))}
 	if err := r.data(ctx, cfg, size.Billing, provider, replicaProvider, secrets.webhook); err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 	}
 	f := cfg.Feed
 	r.feed, err = components.NewFeed(ctx, "access911-feed", &components.FeedArgs{
-		Code: pulumi.NewFileArchive(projectRelative(code.Path)), CodeHash: code.SHA256,
+		Code: r.code, CodeHash: code.SHA256,
 		StreamArn: stream, SecretArn: r.feedSecret.SecretArn,
 		Partitions: f.Partitions, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize, QueryConcurrency: f.QueryConcurrency,
 		TimeoutSeconds: capacity.TimeoutSeconds, MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
@@ -191,7 +193,7 @@ func (r *region) compute(ctx *pulumi.Context, cfg stackconfig.Config, buffer cap
 	}, inRegion); err != nil {
 		return err
 	}
-	archive := pulumi.NewFileArchive(projectRelative(code.Path))
+	archive := r.code
 	if r.fn, err = components.NewFunction(ctx, "access911-intake", &components.FunctionArgs{
 		Code:                archive,
 		CodeHash:            code.SHA256,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,13 +59,13 @@ func (l *Ledger) Claim(ctx context.Context, key string) (bool, error) {
 		Item: map[string]types.AttributeValue{
 			contract.FeedDeliveryKey: &types.AttributeValueMemberS{Value: key},
 			"state":                  &types.AttributeValueMemberS{Value: deliveryPosting},
-			"leaseUntil":             number64(now.Add(l.Lease).UnixMilli()),
-			contract.FeedExpiresAt:   number64(now.Add(deliveryRetention).Unix()),
+			"leaseUntil":             number(int(now.Add(l.Lease).UnixMilli())),
+			contract.FeedExpiresAt:   number(int(now.Add(deliveryRetention).Unix())),
 		},
 		ConditionExpression:      aws.String("attribute_not_exists(#k) OR (#s = :posting AND leaseUntil < :now)"),
 		ExpressionAttributeNames: map[string]string{"#k": contract.FeedDeliveryKey, "#s": "state"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":posting": &types.AttributeValueMemberS{Value: deliveryPosting}, ":now": number64(now.UnixMilli()),
+			":posting": &types.AttributeValueMemberS{Value: deliveryPosting}, ":now": number(int(now.UnixMilli())),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -99,10 +98,6 @@ func (l *Ledger) now() time.Time {
 		return l.Now()
 	}
 	return time.Now()
-}
-
-func number64(n int64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
 // LedgerTableInput is the delivery ledger's table (by delivery key, TTL on
