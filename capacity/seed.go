@@ -29,8 +29,15 @@ const (
 	DefaultMaxReceiveCount = 5
 	// DefaultDrainBatchSize: SQS's own maximum per receive.
 	DefaultDrainBatchSize = 10
-	// QueueRetentionDays: SQS's longest retention, 14 days.
-	QueueRetentionDays = 14
+	// QueueRetentionDays: the intake queue keeps a call a week, half of
+	// what its dead-letter queue keeps. SQS expires a dead-lettered message
+	// by its original enqueue time (SQS developer guide, "Using dead-letter
+	// queues": set the DLQ's retention longer than the source queue's), so
+	// a call that dead-letters on its last day still has a week there.
+	QueueRetentionDays = 7
+	// DeadLetterRetentionDays: SQS's longest retention, 14 days, for every
+	// dead-letter queue.
+	DeadLetterRetentionDays = 14
 	// VisibilityTimeoutFactor: AWS's guidance, a queue's visibility timeout
 	// at least six times the timeout of the function it feeds.
 	VisibilityTimeoutFactor = 6

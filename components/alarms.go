@@ -3,8 +3,10 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -47,6 +49,9 @@ type AlarmsArgs struct {
 	TableName pulumi.StringInput
 	// Intake, if set, adds the durable intake's alarms and widgets.
 	Intake *IntakeAlarms
+	// AccountID owns the topic's key: its key policy delegates the key's
+	// administration to the account's IAM policies.
+	AccountID pulumi.StringInput
 	// AlarmEmail, if set, subscribes an address to the alarm topic.
 	AlarmEmail string
 	// DashboardName names the CloudWatch dashboard; default the component name.
@@ -58,7 +63,9 @@ type AlarmsArgs struct {
 // function, and the drain's maximum concurrency.
 type IntakeAlarms struct {
 	QueueName, DLQName, DrainFunctionName pulumi.StringInput
-	DrainConcurrency                      int
+	// InboxFailuresName, if set, is the inbox events' on-failure queue.
+	InboxFailuresName pulumi.StringInput
+	DrainConcurrency  int
 }
 
 // OldestQueuedCallSeconds: a queued call waiting five minutes means the
@@ -85,8 +92,8 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	if args == nil || args.APIName == nil || args.FunctionName == nil || args.TableName == nil || args.StageName == nil {
 		return nil, fmt.Errorf("alarms %q: the API, function and table are required", name)
 	}
-	if args.Region == "" {
-		return nil, fmt.Errorf("alarms %q: the region is required", name)
+	if args.Region == "" || args.AccountID == nil {
+		return nil, fmt.Errorf("alarms %q: the region and the account are required", name)
 	}
 	if args.ReservedConcurrency < 1 {
 		return nil, fmt.Errorf("alarms %q: reserved concurrency must be at least 1", name)
@@ -100,13 +107,9 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	topic, err := sns.NewTopic(ctx, name, &sns.TopicArgs{
-		DisplayName:    pulumi.String("access911 alarms"),
-		KmsMasterKeyId: pulumi.String("alias/aws/sns"),
-		Tags:           a.Tags,
-	}, parent)
+	topic, err := alarmTopic(ctx, name, a, parent)
 	if err != nil {
-		return nil, fmt.Errorf("alarms %q: topic: %w", name, err)
+		return nil, fmt.Errorf("alarms %q: %w", name, err)
 	}
 	if a.AlarmEmail != "" {
 		if _, err := sns.NewTopicSubscription(ctx, name+"-email", &sns.TopicSubscriptionArgs{
@@ -152,6 +155,66 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		return nil, err
 	}
 	return c, nil
+}
+
+// alarmTopic is the encrypted topic the alarms notify, with a customer
+// managed key of its own: CloudWatch can publish to an encrypted topic only
+// through a key whose policy lets cloudwatch.amazonaws.com use it, which the
+// AWS managed alias/aws/sns key never does (SNS developer guide,
+// sns-key-management, "Configure AWS KMS permissions for AWS services").
+func alarmTopic(ctx *pulumi.Context, name string, a AlarmsArgs, parent pulumi.ResourceOption) (*sns.Topic, error) {
+	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
+		Description:          pulumi.String("access911 alarm topic: CloudWatch alarms publish through it"),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(KMSKeyDeletionWindowDays),
+		Policy: a.AccountID.ToStringOutput().ApplyT(func(account string) string {
+			return TopicKeyPolicy(account, AlarmPublisherService).JSON()
+		}).(pulumi.StringOutput),
+		Tags: a.Tags,
+	}, parent, pulumi.Protect(true))
+	if err != nil {
+		return nil, fmt.Errorf("topic key: %w", err)
+	}
+	topic, err := sns.NewTopic(ctx, name, &sns.TopicArgs{
+		DisplayName:    pulumi.String("access911 alarms"),
+		KmsMasterKeyId: key.Arn,
+		Tags:           a.Tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("topic: %w", err)
+	}
+	return topic, nil
+}
+
+// AlarmPublisherService is the service principal that publishes alarm
+// notifications to SNS.
+const AlarmPublisherService = "cloudwatch.amazonaws.com"
+
+// TopicPublisherKeyActions are what a publishing service needs of an SNS
+// topic's key, as the SNS developer guide's key policy for AWS services
+// grants them.
+var TopicPublisherKeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
+
+// TopicKeyPolicy is the key policy of a topic's key: the account administers
+// the key through IAM (AWS's default key policy statement, without which a
+// key becomes unmanageable), and each publishing service may use it to
+// publish. The service statement carries no condition: the SNS guide gives
+// none, and a condition CloudWatch does not send would drop every
+// notification again; the topic's own policy decides who may publish.
+func TopicKeyPolicy(accountID string, publishers ...string) PolicyDocument {
+	doc := PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{{
+		Sid: "AccountAdministersTheKey", Effect: "Allow",
+		Principal: map[string]string{"AWS": "arn:aws:iam::" + accountID + ":root"},
+		Action:    []string{"kms:*"}, Resource: []string{"*"},
+	}}}
+	for _, service := range publishers {
+		doc.Statement = append(doc.Statement, PolicyStatement{
+			Sid: "PublishFrom" + strings.ReplaceAll(strings.TrimSuffix(service, ".amazonaws.com"), ".", ""), Effect: "Allow",
+			Principal: map[string]string{"Service": service},
+			Action:    TopicPublisherKeyActions, Resource: []string{"*"},
+		})
+	}
+	return doc
 }
 
 type namedAlarm struct {
@@ -212,7 +275,7 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 func intakeAlarmDefinitions(in IntakeAlarms) []namedAlarm {
 	queue := pulumi.StringMap{"QueueName": in.QueueName}
 	dlq := pulumi.StringMap{"QueueName": in.DLQName}
-	return []namedAlarm{
+	out := []namedAlarm{
 		{"IntakeDeadLetters", singleMetric(pulumi.String("Queued calls failed every delivery and wait in the dead-letter queue: fix the cause, then access911 replay"),
 			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", dlq, 0, 1)},
 		{"IntakeOldestCallAge", singleMetric(pulumi.Sprintf("A queued call has waited more than %d s to be stored", OldestQueuedCallSeconds),
@@ -225,6 +288,13 @@ func intakeAlarmDefinitions(in IntakeAlarms) []namedAlarm {
 		{"DrainErrors", singleMetric(pulumi.String("The drain function crashed or timed out (its batches come back, then go to the dead-letter queue)"),
 			"GreaterThanThreshold", "AWS/Lambda", "Errors", "Sum", pulumi.StringMap{"FunctionName": in.DrainFunctionName}, 0, 1)},
 	}
+	if in.InboxFailuresName != nil {
+		out = append(out, namedAlarm{"InboxDeliveriesFailed", singleMetric(pulumi.String(
+			"Provider deliveries acknowledged by the inbox failed every retry: fix the cause, then access911 replay --inbox"),
+			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
+			pulumi.StringMap{"QueueName": in.InboxFailuresName}, 0, 1)})
+	}
+	return out
 }
 
 // singleMetric alarms on one statistic of one metric over AlarmPeriodSeconds.

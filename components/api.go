@@ -40,7 +40,13 @@ type APIArgs struct {
 	// Inbox is where inbox routes put their bodies; required when the
 	// contract has one.
 	Inbox *InboxArgs
-	Tags  pulumi.StringMap
+	// APIKeyValue, if set (a Pulumi secret), is the value of the API key
+	// our own clients send; unset, API Gateway generates one. A client's
+	// key works in another region only when that region's key has the same
+	// value (API Gateway compares values), so every region but the one that
+	// generates it sets this (see ClientKeySecret).
+	APIKeyValue pulumi.StringInput
+	Tags        pulumi.StringMap
 }
 
 func (a APIArgs) withDefaults() APIArgs {
@@ -69,6 +75,8 @@ type API struct {
 	InvokeURL    pulumi.StringOutput `pulumi:"invokeUrl"`
 	ExecutionArn pulumi.StringOutput `pulumi:"executionArn"`
 	APIKeyID     pulumi.StringOutput `pulumi:"apiKeyId"`
+	// APIKeyValue is the key's value, a secret (not a registered output).
+	APIKeyValue pulumi.StringOutput
 }
 
 // apiBuilder registers the API's children; each method is one concern.
@@ -108,6 +116,7 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	c.InvokeURL = stage.InvokeUrl
 	c.ExecutionArn = b.api.ExecutionArn
 	c.APIKeyID = key.ID().ToStringOutput()
+	c.APIKeyValue = pulumi.ToSecret(key.Value).(pulumi.StringOutput)
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"restApiId": c.RestAPIID, "apiName": c.APIName, "stageName": c.StageName,
 		"invokeUrl": c.InvokeURL, "executionArn": c.ExecutionArn, "apiKeyId": c.APIKeyID,
@@ -284,6 +293,16 @@ func requestParameters(r *contract.Route) pulumi.BoolMap {
 	return params
 }
 
+// GatewayErrorTemplate is the body of API Gateway's own errors. A gateway
+// response template is not processed by VTL, only substituted, so only
+// variables that are valid inside JSON may appear: messageString is quoted
+// by API Gateway, responseType is a bare word. validationErrorString may not:
+// it holds double quotes (`[object has missing required properties
+// (["latitude"])]`) and would make every validation 400 invalid JSON. The
+// price: the gateway's 400 says "Invalid request body" without the field;
+// the handler, which checks the same schema, names it (docs/testing.md).
+const GatewayErrorTemplate = `{"error":$context.error.messageString,"type":"$context.error.responseType","request_id":"$context.requestId"}`
+
 // gatewayResponses put CORS headers on API Gateway's own errors (validation
 // 400s, throttling 429s, 5xx), or browsers hide the reason from the caller.
 func (b *apiBuilder) gatewayResponses() error {
@@ -292,9 +311,7 @@ func (b *apiBuilder) gatewayResponses() error {
 			RestApiId:          b.api.ID(),
 			ResponseType:       pulumi.String(rt),
 			ResponseParameters: corsHeaders("gatewayresponse.header.", b.args.AllowOrigin),
-			ResponseTemplates: pulumi.StringMap{
-				"application/json": pulumi.String(`{"error":$context.error.messageString,"detail":"$context.error.validationErrorString"}`),
-			},
+			ResponseTemplates:  pulumi.StringMap{"application/json": pulumi.String(GatewayErrorTemplate)},
 		}, b.parent)
 		if err != nil {
 			return fmt.Errorf("gateway response %s: %w", rt, err)
@@ -396,9 +413,14 @@ func (b *apiBuilder) usagePlan(stage *apigateway.Stage) (*apigateway.ApiKey, err
 	if err != nil {
 		return nil, fmt.Errorf("usage plan: %w", err)
 	}
+	var value pulumi.StringPtrInput
+	if a.APIKeyValue != nil {
+		value = pulumi.ToSecret(a.APIKeyValue).(pulumi.StringOutput)
+	}
 	key, err := apigateway.NewApiKey(b.ctx, b.name+"-telephony", &apigateway.ApiKeyArgs{
-		Description: pulumi.String("API key of the telephony provider that calls the webhook"),
+		Description: pulumi.String("API key of our own clients (POST /calls, GET /calls, /simulate), the same value in every region"),
 		Enabled:     pulumi.Bool(true),
+		Value:       value,
 		Tags:        a.Tags,
 	}, b.parent)
 	if err != nil {

@@ -36,6 +36,15 @@ const (
 	// KMSKeyDeletionWindowDays is the longest window AWS allows, so a key
 	// scheduled for deletion by mistake can be rescued.
 	KMSKeyDeletionWindowDays = 30
+	// TransitionMinimumObjectSize says in the plan what S3 does by default
+	// since September 2024: lifecycle transitions skip objects under 128 KB
+	// (S3 user guide, "Transitioning objects using Amazon S3 Lifecycle",
+	// minimum object size). The seed's transitions therefore move call audio
+	// (hundreds of KB and up) and not call payloads (a few KB): STANDARD_IA
+	// bills every object as 128 KB, GLACIER adds 40 KB of metadata to each,
+	// and each transition is a paid request, so moving a 3 KB payload would
+	// cost more than keeping it in STANDARD. Decision: keep it that way.
+	TransitionMinimumObjectSize = "all_storage_classes_128K"
 	// ReplicationTimeMinutes is S3 Replication Time Control's only SLA value.
 	ReplicationTimeMinutes = 15
 	// MinimumTLSVersion: requests over older TLS are denied by bucket policy.
@@ -271,7 +280,8 @@ func newSecureBucket(ctx *pulumi.Context, name string, a ArchiveBucketArgs, opts
 		return nil, fmt.Errorf("encryption: %w", err)
 	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
+		Bucket:                             bucket.ID(),
+		TransitionDefaultMinimumObjectSize: pulumi.String(TransitionMinimumObjectSize),
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:     pulumi.String(LifecycleRuleID),
 			Status: pulumi.String("Enabled"),

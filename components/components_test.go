@@ -120,6 +120,7 @@ func TestPoliciesGrantNoWildcards(t *testing.T) {
 func TestFeedArgsValidation(t *testing.T) {
 	valid := func() FeedArgs {
 		return FeedArgs{Code: pulumi.NewFileArchive("x.zip"), CodeHash: "h", StreamArn: pulumi.String("s"), SecretArn: pulumi.String("k"),
+			FailureBucketArn: pulumi.String("b"), FailureKeyArn: pulumi.String("bk"),
 			AlarmTopicArn: pulumi.String("t"), Region: "us-east-1", Partitions: capacity.FeedPartitions, Queues: capacity.FeedQueues,
 			QueryBatchSize: capacity.FeedQueryBatchSize, QueryConcurrency: capacity.FeedQueryConcurrency,
 			TimeoutSeconds: 30, MemoryMB: 512, LogRetentionDays: 30}
@@ -131,6 +132,9 @@ func TestFeedArgsValidation(t *testing.T) {
 	}{
 		{"no code", func(a *FeedArgs) { a.Code = nil }, "deployment package"},
 		{"no stream", func(a *FeedArgs) { a.StreamArn = nil }, "stream"},
+		{"no failure bucket", func(a *FeedArgs) { a.FailureBucketArn = nil }, "failed stream batches"},
+		{"more queues than a redrive allow policy names", func(a *FeedArgs) { a.Queues, a.QueryConcurrency = 11, 250 }, "at most 10 queues"},
+		{"mapping concurrency above 1000", func(a *FeedArgs) { a.QueryConcurrency = 10010 }, "above 1000 per queue"},
 		{"more queues than partitions", func(a *FeedArgs) { a.Partitions = 5 }, "at least one partition per queue"},
 		{"batch above SQS's 10", func(a *FeedArgs) { a.QueryBatchSize = 11 }, "1-10"},
 		{"concurrency below 2 per queue", func(a *FeedArgs) { a.QueryConcurrency = 19 }, "below 2 per queue"},
@@ -149,7 +153,7 @@ func TestFeedArgsValidation(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	assert.Equal(t, 25, FeedMappingConcurrency(250, 10), "seed 002's 250 over 10 queues")
-	assert.Equal(t, 2, FeedMappingConcurrency(5, 10), "SQS mappings take at least 2")
+	assert.Equal(t, 25, capacity.FeedMappingConcurrency(250, 10), "seed 002's 250 over 10 queues")
+	assert.Equal(t, 2, capacity.FeedMappingConcurrency(5, 10), "SQS mappings take at least 2")
 	assert.Equal(t, "arn:aws:dynamodb:r:1:table/t/stream/*", streamsOf("arn:aws:dynamodb:r:1:table/t/stream/2026-01-01T00:00:00.000"))
 }

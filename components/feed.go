@@ -25,11 +25,14 @@ const (
 	// no live feed any more (dispatchers read GET /calls); the DLQ keeps
 	// failures for SQS's longest, 14 days, to be looked at.
 	FeedQueueRetentionSeconds = 3600
-	// FeedMaxReceiveCount: a partition that could not be read three times
-	// goes to the dead-letter queue.
-	FeedMaxReceiveCount = 3
+	// FeedMaxReceiveCount: a partition message the workers failed five
+	// times goes to the dead-letter queue; AWS advises at least 5 for a
+	// queue Lambda consumes (capacity.LambdaQueueMinReceiveCount), or
+	// throttled receives dead-letter healthy messages.
+	FeedMaxReceiveCount = capacity.LambdaQueueMinReceiveCount
 	// FeedStreamMaxRecordAgeSeconds: the swarm skips a new call it could
-	// not broadcast within five minutes (sent to the DLQ instead).
+	// not broadcast within five minutes (the batch goes to the failure
+	// bucket instead; the call itself is in the table).
 	FeedStreamMaxRecordAgeSeconds = 300
 	// FeedStreamRetries: the swarm's retries of a failed stream batch.
 	FeedStreamRetries = 3
@@ -50,6 +53,11 @@ const (
 	FeedStageBurstLimit = 2 * capacity.FeedNewConnectionsPerSecond
 )
 
+// LambdaFailureRecordPrefix is where Lambda writes an event source mapping's
+// failed batches in an S3 on-failure destination
+// (aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/...).
+const LambdaFailureRecordPrefix = "aws/lambda/"
+
 // FeedInsertFilter is the stream mapping's filter: only new calls (INSERT
 // records) invoke the swarm; updates and deletes of calls broadcast nothing.
 const FeedInsertFilter = `{"eventName":["INSERT"]}`
@@ -66,6 +74,13 @@ type FeedArgs struct {
 	StreamArn pulumi.StringInput
 	// SecretArn is the secret dispatcher tokens are signed with.
 	SecretArn pulumi.StringInput
+	// FailureBucketArn and FailureKeyArn: the bucket (and its KMS key) where
+	// the stream mapping keeps the batches of new calls the swarm failed.
+	// A stream keeps records 24 hours and an SQS or SNS destination gets
+	// only their shard and sequence numbers; an S3 destination gets the
+	// whole invocation record (Lambda developer guide, "Retain discarded
+	// batch records for a DynamoDB event source").
+	FailureBucketArn, FailureKeyArn pulumi.StringInput
 	// Sizing (seed 002's numbers are the stacks' defaults).
 	Partitions, Queues, QueryBatchSize, QueryConcurrency int
 	TimeoutSeconds, MemoryMB, LogRetentionDays           int
@@ -157,8 +172,15 @@ func (a *FeedArgs) validate() error {
 		return fmt.Errorf("a deployment package and its hash are required")
 	case a.StreamArn == nil || a.SecretArn == nil || a.AlarmTopicArn == nil || a.Region == "":
 		return fmt.Errorf("the calls table's stream, the token secret, the alarm topic and the region are required")
+	case a.FailureBucketArn == nil || a.FailureKeyArn == nil:
+		return fmt.Errorf("the bucket (and its key) for failed stream batches is required")
 	case a.Partitions < 1 || a.Queues < 1 || a.Queues > a.Partitions:
 		return fmt.Errorf("%d partitions over %d queues: need at least one partition per queue", a.Partitions, a.Queues)
+	case a.Queues > capacity.RedriveAllowMaxSourceQueues:
+		return fmt.Errorf("%d queues: the DLQ's redrive allow policy names at most %d queues", a.Queues, capacity.RedriveAllowMaxSourceQueues)
+	case capacity.FeedMappingConcurrency(a.QueryConcurrency, a.Queues) > capacity.MappingMaxConcurrency:
+		return fmt.Errorf("query concurrency %d over %d queues is above %d per queue: an SQS mapping's maximum",
+			a.QueryConcurrency, a.Queues, capacity.MappingMaxConcurrency)
 	case a.QueryBatchSize < 1 || a.QueryBatchSize > 10:
 		return fmt.Errorf("query batch size %d is outside SQS's 1-10 without a batching window", a.QueryBatchSize)
 	case a.QueryConcurrency < 2*a.Queues:
@@ -167,12 +189,6 @@ func (a *FeedArgs) validate() error {
 		return fmt.Errorf("timeout, memory and log retention are required")
 	}
 	return nil
-}
-
-// FeedMappingConcurrency is each queue mapping's maximum concurrency: the
-// query concurrency shared by the queues (at least SQS's minimum of 2).
-func FeedMappingConcurrency(queryConcurrency, queues int) int {
-	return max(2, queryConcurrency/queues)
 }
 
 // tables registers the connections table (by connection id; the partition
@@ -231,7 +247,7 @@ func (b *feedBuilder) fanoutQueues() error {
 	b.dlq, err = sqs.NewQueue(b.ctx, b.name+"-dlq", &sqs.QueueArgs{
 		NamePrefix:              pulumi.String(b.name + "-dlq-"),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
-		MessageRetentionSeconds: pulumi.Int(queueRetentionSeconds),
+		MessageRetentionSeconds: pulumi.Int(deadLetterRetentionSeconds),
 		Tags:                    b.args.Tags,
 	}, b.parent)
 	if err != nil {
@@ -308,6 +324,9 @@ func (b *feedBuilder) websocketAPI() error {
 type FeedPolicyResources struct {
 	Connections, Partitions, Deliveries, Stream, DLQ, Secret, LogGroup string
 	Queues                                                             []string
+	// FailureBucket and FailureKey: where the stream mapping writes failed
+	// batches (under LambdaFailureRecordPrefix), with the swarm's role.
+	FailureBucket, FailureKey string
 	// ManageConnections is this API's stage's @connections ARN
 	// (execution ARN/stage/POST/@connections/*).
 	ManageConnections string
@@ -316,7 +335,9 @@ type FeedPolicyResources struct {
 // FeedPolicy is the least privilege of one feed function (a contract.FeedRole*):
 // the authorizer reads the token secret; connect, disconnect and default do
 // what their route does (see each case); the swarm reads the stream and
-// sends to the fan-out queues (and its failures to the DLQ); the workers
+// sends to the fan-out queues (the mapping writes its failed batches to the
+// failure bucket with the swarm's role: S3 destinations need PutObject and
+// ListBucket, and GenerateDataKey for an SSE-KMS bucket); the workers
 // consume the queues, query the partition index, claim each delivery in
 // the ledger, post, and forget vanished connections. Each also writes its
 // own logs and traces.
@@ -346,7 +367,9 @@ func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 			allow("ReadCallsStream", []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
 				streamsOf(r.Stream)),
 			allow("FanOut", []string{"sqs:SendMessage"}, r.Queues...),
-			allow("FailedBroadcasts", []string{"sqs:SendMessage"}, r.DLQ),
+			allow("KeepFailedBatches", []string{"s3:PutObject"}, r.FailureBucket+"/"+LambdaFailureRecordPrefix+"*"),
+			allow("FindFailedBatches", []string{"s3:ListBucket"}, r.FailureBucket),
+			allow("EncryptFailedBatches", []string{"kms:GenerateDataKey"}, r.FailureKey),
 		}
 	case contract.FeedRoleWorker:
 		st = []PolicyStatement{
@@ -407,10 +430,10 @@ func (b *feedBuilder) lambdas() error {
 			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
 				func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
 		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", workerEnv,
-			a.Queues * FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
+			a.Queues * capacity.FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
 	}
 	resources := pulumi.All(b.connections.Arn, b.partitions.Arn, a.StreamArn, b.dlq.Arn, a.SecretArn,
-		queueArns.ToStringArrayOutput(), b.api.ExecutionArn, b.deliveries.Arn)
+		queueArns.ToStringArrayOutput(), b.api.ExecutionArn, b.deliveries.Arn, a.FailureBucketArn, a.FailureKeyArn)
 	for _, f := range functions {
 		env := pulumi.StringMap{contract.EnvFeedRole: pulumi.String(f.role)}
 		for k, v := range f.env {
@@ -428,6 +451,7 @@ func (b *feedBuilder) lambdas() error {
 					return FeedPolicy(role, FeedPolicyResources{
 						Connections: r[0].(string), Partitions: r[1].(string), Stream: r[2].(string), DLQ: r[3].(string),
 						Secret: r[4].(string), Queues: r[5].([]string), LogGroup: v[1].(string), Deliveries: r[7].(string),
+						FailureBucket: r[8].(string), FailureKey: r[9].(string),
 						ManageConnections: r[6].(string) + "/" + contract.StageName + "/POST/@connections/*",
 					}).JSON()
 				}).(pulumi.StringOutput)
@@ -448,7 +472,9 @@ var FeedAccessLogFormat = func() string {
 		"requestId": "$context.requestId", "connectionId": "$context.connectionId", "eventType": "$context.eventType",
 		"routeKey": "$context.routeKey", "status": "$context.status", "requestTime": "$context.requestTimeEpoch",
 		"sourceIp": "$context.identity.sourceIp", "dispatcher": "$context.authorizer.principalId",
-		"authorizerError": "$context.authorizer.error", "integrationError": "$context.integrationErrorMessage",
+		// $context.integration.error: the WebSocket list of access-log
+		// variables has no $context.integrationErrorMessage (REST and HTTP APIs).
+		"authorizerError": "$context.authorizer.error", "integrationError": "$context.integration.error",
 		"error": "$context.error.message",
 	})
 	return string(out)
@@ -540,7 +566,7 @@ func (b *feedBuilder) stageWithLogs(deps []pulumi.Resource) error {
 }
 
 // mappings registers the swarm's stream mapping (INSERTs only, from the
-// latest record, failures to the DLQ) and one mapping per fan-out queue to
+// latest record, failed batches kept whole in the failure bucket) and one mapping per fan-out queue to
 // the workers (batches of QueryBatchSize, partial batch failures, the query
 // concurrency shared by the queues).
 func (b *feedBuilder) mappings() error {
@@ -559,7 +585,7 @@ func (b *feedBuilder) mappings() error {
 			lambda.EventSourceMappingFilterCriteriaFilterArgs{Pattern: pulumi.String(FeedInsertFilter)},
 		}},
 		DestinationConfig: lambda.EventSourceMappingDestinationConfigArgs{
-			OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: b.dlq.Arn},
+			OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: a.FailureBucketArn},
 		},
 	}, b.parent); err != nil {
 		return fmt.Errorf("stream: %w", err)
@@ -573,7 +599,7 @@ func (b *feedBuilder) mappings() error {
 			MaximumBatchingWindowInSeconds: pulumi.Int(0),
 			FunctionResponseTypes:          pulumi.StringArray{pulumi.String("ReportBatchItemFailures")},
 			ScalingConfig: lambda.EventSourceMappingScalingConfigArgs{
-				MaximumConcurrency: pulumi.Int(FeedMappingConcurrency(a.QueryConcurrency, a.Queues))},
+				MaximumConcurrency: pulumi.Int(capacity.FeedMappingConcurrency(a.QueryConcurrency, a.Queues))},
 		}, b.parent); err != nil {
 			return fmt.Errorf("queue %d: %w", i+1, err)
 		}
@@ -613,7 +639,7 @@ func (b *feedBuilder) alarms() error {
 			ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(FeedQueueAgeAlarmSeconds),
 			EvaluationPeriods: pulumi.Int(1), MetricQueries: ageQueries,
 		}},
-		{"FeedDeadLetters", singleMetric(pulumi.String("Broadcasts failed: partition messages or new calls the swarm could not send wait in the feed's DLQ"),
+		{"FeedDeadLetters", singleMetric(pulumi.Sprintf("Broadcasts failed: partition messages the workers failed %d times wait in the feed's DLQ", FeedMaxReceiveCount),
 			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", pulumi.StringMap{"QueueName": b.dlq.Name}, 0, 1)},
 		{"FeedSwarmBehind", singleMetric(pulumi.Sprintf("The swarm is more than %d s behind the calls table's stream", FeedIteratorAgeAlarmMs/1000),
 			"GreaterThanThreshold", "AWS/Lambda", "IteratorAge", "Maximum",

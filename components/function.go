@@ -93,6 +93,10 @@ type FunctionIntake struct {
 	QueueURL  pulumi.StringInput
 	QueueArn  pulumi.StringInput
 	KMSKeyArn pulumi.StringInput
+	// InboxFailuresArn is the on-failure destination of the function's
+	// asynchronous (inbox) invocations; Lambda sends the records with the
+	// function's role. Encrypted with KMSKeyArn.
+	InboxFailuresArn pulumi.StringInput
 }
 
 // Function is the call-intake Lambda with its role and log group.
@@ -131,11 +135,15 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 		contract.EnvCORSAllowOrigin:  pulumi.String(a.AllowOrigin),
 		contract.EnvWebhookSecretARN: a.WebhookSecretArn,
 	}
-	queueArn, queueKey := pulumi.StringInput(pulumi.String("")), pulumi.StringInput(pulumi.String(""))
+	none := pulumi.StringInput(pulumi.String(""))
+	queueArn, queueKey, failures := none, none, none
 	if a.Intake != nil {
 		env[contract.EnvIntakeQueueURL] = a.Intake.QueueURL
 		env[contract.EnvIntakeMode] = pulumi.String(a.Intake.Mode)
 		queueArn, queueKey = a.Intake.QueueArn, a.Intake.KMSKeyArn
+		if a.Intake.InboxFailuresArn != nil {
+			failures = a.Intake.InboxFailuresArn
+		}
 	}
 	fn, err := registerLambda(ctx, name, lambdaSpec{
 		description: "access911 call intake: provider webhook, POST /calls, queries, /simulate",
@@ -144,9 +152,11 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 		memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: a.ReservedConcurrency,
 		logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,
 		policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
-			return pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroupArn, a.WebhookSecretArn, queueArn, queueKey).ApplyT(func(v []any) string {
+			return pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroupArn, a.WebhookSecretArn, queueArn, queueKey,
+				failures).ApplyT(func(v []any) string {
 				return FunctionPolicy(PolicyResources{Table: v[0].(string), Bucket: v[1].(string), ArchiveKey: v[2].(string),
-					LogGroup: v[3].(string), WebhookSecret: v[4].(string), Queue: v[5].(string), QueueKey: v[6].(string)}).JSON()
+					LogGroup: v[3].(string), WebhookSecret: v[4].(string), Queue: v[5].(string), QueueKey: v[6].(string),
+					InboxFailures: v[7].(string)}).JSON()
 			}).(pulumi.StringOutput)
 		},
 	}, pulumi.Parent(c))
@@ -254,6 +264,9 @@ type PolicyResources struct {
 	Table, Bucket, ArchiveKey, LogGroup, WebhookSecret string
 	// Queue and QueueKey: the intake queue and its key ("" without one).
 	Queue, QueueKey string
+	// InboxFailures: the asynchronous on-failure destination ("" without
+	// one), encrypted with QueueKey.
+	InboxFailures string
 }
 
 // FunctionPolicy is the Lambda role's policy: the handler's DynamoDB actions
@@ -307,6 +320,10 @@ func FunctionPolicy(r PolicyResources) PolicyDocument {
 		doc.Statement = append(doc.Statement,
 			PolicyStatement{Sid: "EnqueueCalls", Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: []string{r.Queue}},
 			PolicyStatement{Sid: "EncryptQueuedCalls", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{r.QueueKey}})
+	}
+	if r.InboxFailures != "" {
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "RecordFailedInboxEvents", Effect: "Allow",
+			Action: []string{"sqs:SendMessage"}, Resource: []string{r.InboxFailures}})
 	}
 	return doc
 }

@@ -143,7 +143,22 @@ type InboxTriggerArgs struct {
 	Function   *Function
 	BucketName pulumi.StringInput
 	BucketArn  pulumi.StringInput
+	// FailureDestinationArn receives the record of every inbox event the
+	// function failed after Lambda's asynchronous retries (an SQS queue the
+	// function's role may send to). Without one Lambda discards the event.
+	FailureDestinationArn pulumi.StringInput
 }
+
+// Asynchronous invocation settings of the inbox events: Lambda's most
+// patient. Two retries after a function error; an event throttled (the
+// intake function shares its reserved concurrency with the API) is retried
+// for up to six hours; after either it goes to the on-failure destination
+// instead of being discarded (Lambda developer guide, "Configuring error
+// handling for asynchronous invocation").
+const (
+	InboxRetryAttempts      = 2
+	InboxMaxEventAgeSeconds = 21600
+)
 
 // InboxTrigger invokes the function for every delivery API Gateway puts in
 // the inbox. It owns the bucket's notification configuration (S3 keeps one
@@ -152,11 +167,13 @@ type InboxTrigger struct {
 	pulumi.ResourceState
 }
 
-// NewInboxTrigger registers the invoke permission (this bucket only) and
-// the bucket notification for ObjectCreated under contract.InboxPrefix.
+// NewInboxTrigger registers the invoke permission (this bucket only), the
+// function's asynchronous error handling (retries, event age, on-failure
+// destination) and the bucket notification for ObjectCreated under
+// contract.InboxPrefix.
 func NewInboxTrigger(ctx *pulumi.Context, name string, args *InboxTriggerArgs, opts ...pulumi.ResourceOption) (*InboxTrigger, error) {
-	if args == nil || args.Function == nil || args.BucketName == nil || args.BucketArn == nil {
-		return nil, fmt.Errorf("inbox trigger %q: the function and the bucket are required", name)
+	if args == nil || args.Function == nil || args.BucketName == nil || args.BucketArn == nil || args.FailureDestinationArn == nil {
+		return nil, fmt.Errorf("inbox trigger %q: the function, the bucket and an on-failure destination are required", name)
 	}
 	c := &InboxTrigger{}
 	if err := ctx.RegisterComponentResource(InboxTriggerType, name, c, opts...); err != nil {
@@ -172,6 +189,17 @@ func NewInboxTrigger(ctx *pulumi.Context, name string, args *InboxTriggerArgs, o
 	if err != nil {
 		return nil, fmt.Errorf("inbox trigger %q: permission: %w", name, err)
 	}
+	async, err := lambda.NewFunctionEventInvokeConfig(ctx, name, &lambda.FunctionEventInvokeConfigArgs{
+		FunctionName:             args.Function.FunctionName,
+		MaximumRetryAttempts:     pulumi.Int(InboxRetryAttempts),
+		MaximumEventAgeInSeconds: pulumi.Int(InboxMaxEventAgeSeconds),
+		DestinationConfig: lambda.FunctionEventInvokeConfigDestinationConfigArgs{
+			OnFailure: lambda.FunctionEventInvokeConfigDestinationConfigOnFailureArgs{Destination: args.FailureDestinationArn},
+		},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("inbox trigger %q: asynchronous invocation: %w", name, err)
+	}
 	if _, err := s3.NewBucketNotification(ctx, name, &s3.BucketNotificationArgs{
 		Bucket: args.BucketName,
 		LambdaFunctions: s3.BucketNotificationLambdaFunctionArray{s3.BucketNotificationLambdaFunctionArgs{
@@ -179,7 +207,7 @@ func NewInboxTrigger(ctx *pulumi.Context, name string, args *InboxTriggerArgs, o
 			Events:            pulumi.StringArray{pulumi.String("s3:ObjectCreated:*")},
 			FilterPrefix:      pulumi.String(contract.InboxPrefix),
 		}},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{perm})); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{perm, async})); err != nil {
 		return nil, fmt.Errorf("inbox trigger %q: notification: %w", name, err)
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{}); err != nil {

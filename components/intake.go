@@ -38,14 +38,27 @@ type IntakeQueue struct {
 	DLQArn    pulumi.StringOutput `pulumi:"dlqArn"`
 	DLQName   pulumi.StringOutput `pulumi:"dlqName"`
 	KMSKeyArn pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	// InboxFailures keeps the records of inbox events (S3 -> the intake
+	// function, asynchronous) that failed every retry: the asynchronous
+	// invocation's on-failure destination, read by `replay --inbox`.
+	InboxFailuresURL  pulumi.StringOutput `pulumi:"inboxFailuresUrl"`
+	InboxFailuresArn  pulumi.StringOutput `pulumi:"inboxFailuresArn"`
+	InboxFailuresName pulumi.StringOutput `pulumi:"inboxFailuresName"`
 }
 
-// Queue retention: SQS's longest, so a backlog has two weeks to drain.
-const queueRetentionSeconds = capacity.QueueRetentionDays * 24 * 3600
+// Queue retention: a backlog has a week to drain (capacity.QueueRetentionDays);
+// dead-letter queues keep SQS's longest, two weeks, so a dead-lettered call
+// outlives its source queue's retention (DLQ expiry counts from the first
+// enqueue).
+const (
+	queueRetentionSeconds      = capacity.QueueRetentionDays * 24 * 3600
+	deadLetterRetentionSeconds = capacity.DeadLetterRetentionDays * 24 * 3600
+)
 
 // NewIntakeQueue registers a customer-managed KMS key (rotated, protected),
-// the dead-letter queue and the intake queue (both SSE-KMS, 14-day
-// retention, TLS-only policies), with the redrive policy between them.
+// the dead-letter queue (14 days) and the intake queue (7 days), with the
+// redrive policy between them, and the inbox failure queue (14 days): all
+// SSE-KMS with the key, all with TLS-only policies.
 func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opts ...pulumi.ResourceOption) (*IntakeQueue, error) {
 	if args == nil || args.DrainTimeoutSeconds < 1 {
 		return nil, fmt.Errorf("intake queue %q: the drain function's timeout is required", name)
@@ -71,11 +84,14 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 	queueArgs := func(extra sqs.QueueArgs) *sqs.QueueArgs {
 		extra.KmsMasterKeyId = key.Arn
 		extra.KmsDataKeyReusePeriodSeconds = pulumi.Int(300) // one data key per 5 minutes, not per message
-		extra.MessageRetentionSeconds = pulumi.Int(queueRetentionSeconds)
+		if extra.MessageRetentionSeconds == nil {
+			extra.MessageRetentionSeconds = pulumi.Int(queueRetentionSeconds)
+		}
 		extra.Tags = a.Tags
 		return &extra
 	}
-	dlq, err := sqs.NewQueue(ctx, name+"-dlq", queueArgs(sqs.QueueArgs{NamePrefix: pulumi.String(name + "-dlq-")}), parent)
+	dlq, err := sqs.NewQueue(ctx, name+"-dlq", queueArgs(sqs.QueueArgs{NamePrefix: pulumi.String(name + "-dlq-"),
+		MessageRetentionSeconds: pulumi.Int(deadLetterRetentionSeconds)}), parent)
 	if err != nil {
 		return nil, fmt.Errorf("intake queue %q: dead-letter queue: %w", name, err)
 	}
@@ -102,10 +118,17 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 	}, parent); err != nil {
 		return nil, fmt.Errorf("intake queue %q: redrive allow policy: %w", name, err)
 	}
+	failures, err := sqs.NewQueue(ctx, name+"-inbox-failures", queueArgs(sqs.QueueArgs{
+		NamePrefix:              pulumi.String(name + "-inbox-failures-"),
+		MessageRetentionSeconds: pulumi.Int(contract.InboxFailureRetentionDays * 24 * 3600),
+	}), parent)
+	if err != nil {
+		return nil, fmt.Errorf("intake queue %q: inbox failure queue: %w", name, err)
+	}
 	for _, q := range []struct {
 		name string
 		q    *sqs.Queue
-	}{{name, queue}, {name + "-dlq", dlq}} {
+	}{{name, queue}, {name + "-dlq", dlq}, {name + "-inbox-failures", failures}} {
 		if _, err := sqs.NewQueuePolicy(ctx, q.name, &sqs.QueuePolicyArgs{
 			QueueUrl: q.q.Url,
 			Policy:   q.q.Arn.ApplyT(func(arn string) string { return TLSOnlyQueuePolicy(arn).JSON() }).(pulumi.StringOutput),
@@ -116,9 +139,11 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 	c.QueueURL, c.QueueArn, c.QueueName = queue.Url, queue.Arn, queue.Name
 	c.DLQURL, c.DLQArn, c.DLQName = dlq.Url, dlq.Arn, dlq.Name
 	c.KMSKeyArn = key.Arn
+	c.InboxFailuresURL, c.InboxFailuresArn, c.InboxFailuresName = failures.Url, failures.Arn, failures.Name
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"queueUrl": c.QueueURL, "queueArn": c.QueueArn, "queueName": c.QueueName,
 		"dlqUrl": c.DLQURL, "dlqArn": c.DLQArn, "dlqName": c.DLQName, "kmsKeyArn": c.KMSKeyArn,
+		"inboxFailuresUrl": c.InboxFailuresURL, "inboxFailuresArn": c.InboxFailuresArn, "inboxFailuresName": c.InboxFailuresName,
 	}); err != nil {
 		return nil, err
 	}

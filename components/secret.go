@@ -75,3 +75,67 @@ func NewWebhookSecret(ctx *pulumi.Context, name string, args *WebhookSecretArgs,
 	}
 	return c, nil
 }
+
+// ClientKeySecretType is the Pulumi type token of the ClientKeySecret component.
+const ClientKeySecretType = "access911:components:ClientKeySecret"
+
+// ClientKeySecretArgs configures the secret that carries the API key value
+// from the region that generates it to every other serving region.
+type ClientKeySecretArgs struct {
+	// Name is the secret's name, the same in every region (its replicas
+	// keep it), so each region's stack finds its replica by name.
+	Name string
+	// Value is the API key's value (a Pulumi secret output).
+	Value pulumi.StringInput
+	// ReplicaRegions are the other serving regions: Secrets Manager keeps a
+	// read-only replica of the secret in each, encrypted with that region's
+	// Secrets Manager key.
+	ReplicaRegions []string
+	Tags           pulumi.StringMap
+}
+
+// ClientKeySecret is the secret holding the one API key value every region
+// accepts.
+type ClientKeySecret struct {
+	pulumi.ResourceState
+
+	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
+}
+
+// NewClientKeySecret registers the secret (fixed name, protected, a replica
+// per other region) and its value.
+func NewClientKeySecret(ctx *pulumi.Context, name string, args *ClientKeySecretArgs, opts ...pulumi.ResourceOption) (*ClientKeySecret, error) {
+	if args == nil || args.Name == "" || args.Value == nil {
+		return nil, fmt.Errorf("client key secret %q: a name and a value are required", name)
+	}
+	c := &ClientKeySecret{}
+	if err := ctx.RegisterComponentResource(ClientKeySecretType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	replicas := secretsmanager.SecretReplicaArray{}
+	for _, region := range args.ReplicaRegions {
+		replicas = append(replicas, secretsmanager.SecretReplicaArgs{Region: pulumi.String(region)})
+	}
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.Name),
+		Description:          pulumi.String("The API key value our own clients send (x-api-key); every region's API key has this value"),
+		RecoveryWindowInDays: pulumi.Int(SecretRecoveryDays),
+		Replicas:             replicas,
+		Tags:                 args.Tags,
+	}, parent, pulumi.Protect(true))
+	if err != nil {
+		return nil, fmt.Errorf("client key secret %q: %w", name, err)
+	}
+	if _, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(args.Value).(pulumi.StringInput),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("client key secret %q: value: %w", name, err)
+	}
+	c.SecretArn = secret.Arn
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"secretArn": c.SecretArn}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -33,6 +33,12 @@ const (
 	OutputFeedModel                = "feedModel"
 	OutputWebhookInboxURL          = "webhookInboxUrl"
 	OutputWebhookSecretArn         = "webhookSecretArn"
+	// OutputAPIKeySecretName names the Secrets Manager secret that holds
+	// the one API key value every region accepts (APIKeySecretName).
+	OutputAPIKeySecretName = "apiKeySecretName"
+	// OutputInboxFailuresURL is the queue that keeps inbox events the
+	// function failed after Lambda's asynchronous retries (replay --inbox).
+	OutputInboxFailuresURL = "inboxFailuresQueueUrl"
 	// The dispatcher feed: the wss:// URL dispatchers connect to (with
 	// ?token=), its token secret, its connections table and its DLQ.
 	OutputFeedURL              = "feedUrl"
@@ -53,3 +59,14 @@ const (
 	TableRoleOwner   = "owner"
 	TableRoleReplica = "replica"
 )
+
+// APIKeySecretName is the Secrets Manager secret, in the home region with a
+// replica in every other serving region, that holds the API key our own
+// clients send (x-api-key). The home stack writes the value API Gateway
+// generated for its key; every other stack reads its replica and gives its
+// key the same value, so a client's key works in whichever region serves.
+const APIKeySecretName = "access911/api-key"
+
+// APIKeyHeader is the header API Gateway reads a client's API key from
+// (the REST API's apiKeySource HEADER).
+const APIKeyHeader = "x-api-key"

@@ -28,8 +28,18 @@ const (
 	// InboxSignatureMetadata is the object metadata key (x-amz-meta-...)
 	// holding the delivery's SignatureHeader.
 	InboxSignatureMetadata = "elevenlabs-signature"
-	// InboxExpiryDays bounds how long an unprocessed delivery stays.
-	InboxExpiryDays = 7
+	// InboxReceivedMetadata is the object metadata key `replay --inbox`
+	// sets when it re-drives a delivery by copying it onto itself: the
+	// original arrival time (RFC 3339), which the signature is judged
+	// against, since the copy's LastModified is the replay's.
+	InboxReceivedMetadata = "received-at"
+	// InboxExpiryDays bounds how long an unprocessed delivery stays: longer
+	// than the inbox failure queue keeps the event that names it
+	// (InboxFailureRetentionDays), so a replayed event always finds its object.
+	InboxExpiryDays = InboxFailureRetentionDays + 1
+	// InboxFailureRetentionDays: SQS's longest retention, for the records
+	// of inbox events the function failed after every asynchronous retry.
+	InboxFailureRetentionDays = 14
 )
 
 // Provider event types (the envelope's "type").

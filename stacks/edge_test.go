@@ -102,7 +102,9 @@ func TestFunctionPerStack(t *testing.T) {
 			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
 			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
 			queueArn := "arn:aws:sqs:" + region + ":" + preview.MockAccountID + ":access911-intake-queue-0123456"
-			assert.Equal(t, []string{queueArn}, grants["sqs:SendMessage"], "sends to this region's intake queue only")
+			failuresArn := "arn:aws:sqs:" + region + ":" + preview.MockAccountID + ":access911-intake-queue-inbox-failures-0123456"
+			assert.Equal(t, []string{queueArn, failuresArn}, grants["sqs:SendMessage"],
+				"sends to this region's intake queue, and (as Lambda, with this role) failed inbox events to their queue")
 			assert.Len(t, grants, 16, "nothing beyond what the handler uses: %v", grants)
 		})
 	}
@@ -228,7 +230,18 @@ func TestAlarmsPerStack(t *testing.T) {
 		t.Run(tc.stack, func(t *testing.T) {
 			res := mustSynthesize(t, tc.stack, nil)
 			topic := one(t, res, topicType, "access911-alarms")
-			assert.Equal(t, "alias/aws/sns", get(topic, "kmsMasterKeyId"), "encrypted topic")
+			// A customer managed key CloudWatch may use: with alias/aws/sns no
+			// alarm notification would ever be delivered.
+			key := one(t, res, kmsKeyType, "access911-alarms")
+			keyArn := "arn:aws:kms:" + tc.stack + ":" + preview.MockAccountID + ":key/access911-alarms-key-id"
+			assert.Equal(t, keyArn, get(topic, "kmsMasterKeyId"), "encrypted with its own key")
+			assert.True(t, key.Protect)
+			assert.Equal(t, true, get(key, "enableKeyRotation"))
+			keyPolicy := parsePolicy(t, get(key, "policy"))
+			require.Len(t, keyPolicy.Statement, 2)
+			assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::" + preview.MockAccountID + ":root"}, keyPolicy.Statement[0].Principal)
+			assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, keyPolicy.Statement[1].Principal)
+			assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, keyPolicy.Statement[1].Action)
 			assert.Empty(t, res.ByType("aws:sns/topicSubscription:TopicSubscription"), "no e-mail configured")
 			topicArn := "arn:aws:sns:" + tc.stack + ":" + preview.MockAccountID + ":access911-alarms-0123456"
 
@@ -242,7 +255,7 @@ func TestAlarmsPerStack(t *testing.T) {
 				assert.Equal(t, []any{topicArn}, get(a, "okActions"), a.Name)
 				assert.Equal(t, "notBreaching", get(a, "treatMissingData"), a.Name)
 			}
-			require.Len(t, alarms, 13)
+			require.Len(t, alarms, 14)
 
 			er := alarms["HighErrorRate"]
 			assert.Equal(t, 5.0, get(er, "threshold"), "seed HighErrorRate Threshold 5.0")

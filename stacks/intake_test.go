@@ -39,7 +39,7 @@ func TestIntakeQueuePerStack(t *testing.T) {
 
 			q := one(t, res, queueType, "access911-intake-queue")
 			assert.Equal(t, keyArn, get(q, "kmsMasterKeyId"), "SSE-KMS with the intake's own key")
-			assert.Equal(t, 1209600.0, get(q, "messageRetentionSeconds"), "14 days, SQS's longest")
+			assert.Equal(t, 604800.0, get(q, "messageRetentionSeconds"), "7 days: half of what its DLQ keeps")
 			assert.Equal(t, float64(capacity.VisibilityTimeoutFactor*capacity.TimeoutSeconds), get(q, "visibilityTimeoutSeconds"),
 				"6 x the drain function's 30 s timeout")
 			var redrive map[string]any
@@ -48,10 +48,20 @@ func TestIntakeQueuePerStack(t *testing.T) {
 
 			dlq := one(t, res, queueType, "access911-intake-queue-dlq")
 			assert.Equal(t, keyArn, get(dlq, "kmsMasterKeyId"))
-			assert.Equal(t, 1209600.0, get(dlq, "messageRetentionSeconds"))
+			assert.Equal(t, 1209600.0, get(dlq, "messageRetentionSeconds"),
+				"14 days, SQS's longest: a dead letter expires by its first enqueue, so the DLQ outlives the queue")
+
+			// The inbox events' on-failure destination: same key, two weeks,
+			// TLS only, and nothing dead-letters into it.
+			failures := one(t, res, queueType, "access911-intake-queue-inbox-failures")
+			assert.Equal(t, keyArn, get(failures, "kmsMasterKeyId"))
+			assert.Equal(t, 1209600.0, get(failures, "messageRetentionSeconds"))
+			assert.Nil(t, get(failures, "redrivePolicy"))
+			assert.Equal(t, "https://sqs."+region+".amazonaws.com/"+acct+"/access911-intake-queue-inbox-failures-0123456",
+				res.Outputs[contract.OutputInboxFailuresURL])
 			allow := parseJSON(t, get(one(t, res, redriveAllow, "access911-intake-queue-dlq"), "redriveAllowPolicy").(string))
 			assert.Equal(t, []any{queueArn}, allow["sourceQueueArns"], "only the intake queue dead-letters here")
-			for _, name := range []string{"access911-intake-queue", "access911-intake-queue-dlq"} {
+			for _, name := range []string{"access911-intake-queue", "access911-intake-queue-dlq", "access911-intake-queue-inbox-failures"} {
 				doc := parsePolicy(t, get(one(t, res, queuePolicyType, name), "policy"))
 				require.Len(t, doc.Statement, 1, name)
 				assert.Equal(t, "Deny", doc.Statement[0].Effect)
@@ -114,12 +124,16 @@ func TestIntakeAlarmsPerStack(t *testing.T) {
 	assert.Equal(t, "access911-intake-queue-0123456", get(depth, "dimensions.QueueName"))
 	assert.Equal(t, 90.0, get(depth, "threshold"), "seed 000: 10 queued per instance at the maximum of 9")
 	assert.Equal(t, "access911-drain-0123456", get(alarm("DrainErrors"), "dimensions.FunctionName"))
+	inbox := alarm("InboxDeliveriesFailed")
+	assert.Equal(t, "access911-intake-queue-inbox-failures-0123456", get(inbox, "dimensions.QueueName"))
+	assert.Equal(t, 0.0, get(inbox, "threshold"), "any acknowledged delivery that failed every retry")
+	assert.Contains(t, get(inbox, "alarmDescription"), "replay --inbox")
 }
 
 func TestIntakeOverrides(t *testing.T) {
 	res := mustSynthesize(t, "eu-west-1", func(c map[string]string) {
 		c[stackconfig.KeyIntakeMode] = contract.IntakeBuffered
-		c[stackconfig.KeyIntakeMaxReceiveCount] = "3"
+		c[stackconfig.KeyIntakeMaxReceiveCount] = "8"
 		c[stackconfig.KeyIntakeBatchSize] = "50"
 		c[stackconfig.KeyIntakeBatchWindowSeconds] = "2"
 		c[stackconfig.KeyDrainMaxConcurrency] = "20"
@@ -127,7 +141,7 @@ func TestIntakeOverrides(t *testing.T) {
 	assert.Equal(t, contract.IntakeBuffered, get(one(t, res, functionType, "access911-intake"), "environment.variables."+contract.EnvIntakeMode))
 	var redrive map[string]any
 	require.NoError(t, json.Unmarshal([]byte(get(one(t, res, queueType, "access911-intake-queue"), "redrivePolicy").(string)), &redrive))
-	assert.Equal(t, 3.0, redrive["maxReceiveCount"])
+	assert.Equal(t, 8.0, redrive["maxReceiveCount"])
 	esm := one(t, res, esmType, "access911-drain")
 	assert.Equal(t, 50.0, get(esm, "batchSize"))
 	assert.Equal(t, 2.0, get(esm, "maximumBatchingWindowInSeconds"))

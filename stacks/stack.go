@@ -12,6 +12,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/access911/access911-infra/artifact"
@@ -92,6 +93,8 @@ type region struct {
 	feed       *components.Feed
 	// code is the one deployment package every function runs.
 	code pulumi.Archive
+	// account is the AWS account the region's provider deploys into.
+	account identity
 }
 
 // compose registers the region's components, each through the region's
@@ -107,7 +110,11 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifa
 		return nil, err
 	}
 	inRegion := pulumi.Provider(provider)
-	r := &region{code: pulumi.NewFileArchive(projectRelative(code.Path))}
+	who, err := callerIdentity(ctx, provider)
+	if err != nil {
+		return nil, err
+	}
+	r := &region{code: pulumi.NewFileArchive(projectRelative(code.Path)), account: who}
 	if err := r.data(ctx, cfg, size.Billing, provider, replicaProvider, secrets.webhook); err != nil {
 		return nil, err
 	}
@@ -147,6 +154,7 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 	r.feed, err = components.NewFeed(ctx, "access911-feed", &components.FeedArgs{
 		Code: r.code, CodeHash: code.SHA256,
 		StreamArn: stream, SecretArn: r.feedSecret.SecretArn,
+		FailureBucketArn: r.archive.BucketArn, FailureKeyArn: r.archive.KMSKeyArn,
 		Partitions: f.Partitions, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize, QueryConcurrency: f.QueryConcurrency,
 		TimeoutSeconds: capacity.TimeoutSeconds, MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
 		AlarmTopicArn: r.alarms.TopicArn, Region: cfg.Region, StageDependsOn: []pulumi.Resource{r.api},
@@ -161,11 +169,7 @@ func (r *region) data(ctx *pulumi.Context, cfg stackconfig.Config, billing capac
 	inRegion := pulumi.Provider(provider)
 	tableArgs := &components.CallsTableArgs{Name: cfg.TableName, Billing: billing}
 	if !cfg.IsHome() {
-		arn, err := globalTableArn(ctx, provider, cfg)
-		if err != nil {
-			return err
-		}
-		tableArgs.GlobalTableArn = pulumi.String(arn)
+		tableArgs.GlobalTableArn = pulumi.String(globalTableArn(r.account, cfg))
 	}
 	var err error
 	if r.table, err = components.NewCallsTable(ctx, "calls", tableArgs, inRegion); err != nil {
@@ -208,7 +212,7 @@ func (r *region) compute(ctx *pulumi.Context, cfg stackconfig.Config, buffer cap
 		ArchiveKMSKeyArn:    r.archive.KMSKeyArn,
 		WebhookSecretArn:    r.secret.SecretArn,
 		Intake: &components.FunctionIntake{Mode: cfg.IntakeMode, QueueURL: r.queue.QueueURL,
-			QueueArn: r.queue.QueueArn, KMSKeyArn: r.queue.KMSKeyArn},
+			QueueArn: r.queue.QueueArn, KMSKeyArn: r.queue.KMSKeyArn, InboxFailuresArn: r.queue.InboxFailuresArn},
 		AllowOrigin: cfg.CORSAllowOrigin,
 	}, inRegion); err != nil {
 		return err
@@ -225,7 +229,7 @@ func (r *region) compute(ctx *pulumi.Context, cfg stackconfig.Config, buffer cap
 
 // edge registers the API, its alarms and, with a shared hostname, the DNS
 // failover record of this region.
-func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.ResourceOption) error {
+func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.ResourceOrInvokeOption) error {
 	var err error
 	if r.api, err = components.NewAPI(ctx, "access911-api", &components.APIArgs{
 		Function:             r.fn,
@@ -236,11 +240,20 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 		ManageAccountLogging: true,
 		Inbox: &components.InboxArgs{Region: cfg.Region, BucketName: r.archive.BucketName,
 			BucketArn: r.archive.BucketArn, KMSKeyArn: r.archive.KMSKeyArn},
+		APIKeyValue: sharedAPIKey(ctx, cfg, inRegion),
 	}, inRegion); err != nil {
 		return err
 	}
+	if cfg.IsHome() {
+		if _, err = components.NewClientKeySecret(ctx, "access911-api-key", &components.ClientKeySecretArgs{
+			Name: contract.APIKeySecretName, Value: r.api.APIKeyValue, ReplicaRegions: cfg.OtherRegions(),
+		}, inRegion); err != nil {
+			return err
+		}
+	}
 	if _, err = components.NewInboxTrigger(ctx, "access911-inbox", &components.InboxTriggerArgs{
 		Function: r.fn, BucketName: r.archive.BucketName, BucketArn: r.archive.BucketArn,
+		FailureDestinationArn: r.queue.InboxFailuresArn,
 	}, inRegion); err != nil {
 		return err
 	}
@@ -252,13 +265,31 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 		ReservedConcurrency: r.fn.ReservedConcurrency,
 		TableName:           r.table.TableName,
 		Intake: &components.IntakeAlarms{QueueName: r.queue.QueueName, DLQName: r.queue.DLQName,
+			InboxFailuresName: r.queue.InboxFailuresName,
 			DrainFunctionName: r.drain.FunctionName, DrainConcurrency: r.drain.MaxConcurrency},
+		AccountID:     pulumi.String(r.account.AccountID),
 		AlarmEmail:    cfg.AlarmEmail,
 		DashboardName: "access911-" + cfg.Region,
 	}, inRegion); err != nil {
 		return err
 	}
 	return nil
+}
+
+// sharedAPIKey is the API key value a region's key must have so that a
+// client's key works in every region: nil in the home region, whose key API
+// Gateway generates and whose stack writes it to contract.APIKeySecretName
+// (replicated to every other region); elsewhere the value read from this
+// region's replica of that secret (so the home stack goes first, as it must
+// for the table).
+func sharedAPIKey(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.InvokeOption) pulumi.StringInput {
+	if cfg.IsHome() {
+		return nil
+	}
+	v := secretsmanager.LookupSecretVersionOutput(ctx, secretsmanager.LookupSecretVersionOutputArgs{
+		SecretId: pulumi.String(contract.APIKeySecretName),
+	}, inRegion).SecretString()
+	return pulumi.ToSecret(v).(pulumi.StringOutput)
 }
 
 // failover registers, with a shared hostname, this region's DNS failover
@@ -308,8 +339,10 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		contract.OutputWebhookSecretArn:         r.secret.SecretArn,
 		contract.OutputIntakeQueueURL:           r.queue.QueueURL,
 		contract.OutputIntakeDLQURL:             r.queue.DLQURL,
+		contract.OutputInboxFailuresURL:         r.queue.InboxFailuresURL,
 		contract.OutputDrainFunctionName:        r.drain.FunctionName,
 		contract.OutputAPIKeyID:                 r.api.APIKeyID,
+		contract.OutputAPIKeySecretName:         pulumi.String(contract.APIKeySecretName),
 		contract.OutputAlarmTopicArn:            r.alarms.TopicArn,
 		contract.OutputDashboardName:            r.alarms.DashboardName,
 		contract.OutputFeedURL:                  r.feed.URL,
@@ -405,7 +438,7 @@ func feedOutput(cfg stackconfig.Config) pulumi.Map {
 		"swarmMs": pulumi.Int(int(m.Swarm.Milliseconds())), "computeMs": pulumi.Int(int(m.ComputeBound.Milliseconds())),
 		"rateBoundMs": pulumi.Int(int(m.RateBound.Milliseconds())), "deliveryMs": pulumi.Int(int(m.Delivery.Milliseconds())),
 		"targetMs": pulumi.Int(int(in.Target.Milliseconds())), "partitionsForHundredEach": pulumi.Int(m.PartitionsSized),
-		"mappingConcurrency": pulumi.Int(components.FeedMappingConcurrency(in.QueryConcurrency, in.Queues)),
+		"mappingConcurrency": pulumi.Int(capacity.FeedMappingConcurrency(in.QueryConcurrency, in.Queues)),
 	}
 }
 
@@ -528,17 +561,25 @@ func newProvider(ctx *pulumi.Context, region string) (*aws.Provider, error) {
 	return p, nil
 }
 
-// globalTableArn is the ARN of the home region's table. The table has the
-// same explicit name in every region, so the ARN follows from the account,
-// which the provider reports; the home stack must be up first (README).
-func globalTableArn(ctx *pulumi.Context, provider *aws.Provider, cfg stackconfig.Config) (string, error) {
+// identity is the account (and its partition) a provider deploys into.
+type identity struct{ AccountID, Partition string }
+
+// callerIdentity asks the region's provider who it deploys as.
+func callerIdentity(ctx *pulumi.Context, provider *aws.Provider) (identity, error) {
 	id, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{}, pulumi.Provider(provider))
 	if err != nil {
-		return "", fmt.Errorf("global table arn: caller identity: %w", err)
+		return identity{}, fmt.Errorf("caller identity: %w", err)
 	}
 	partition := "aws"
 	if parts := strings.SplitN(id.Arn, ":", 3); len(parts) == 3 && parts[1] != "" {
 		partition = parts[1]
 	}
-	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", partition, cfg.HomeRegion, id.AccountId, cfg.TableName), nil
+	return identity{AccountID: id.AccountId, Partition: partition}, nil
+}
+
+// globalTableArn is the ARN of the home region's table. The table has the
+// same explicit name in every region, so the ARN follows from the account,
+// which the provider reports; the home stack must be up first (README).
+func globalTableArn(who identity, cfg stackconfig.Config) string {
+	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", who.Partition, cfg.HomeRegion, who.AccountID, cfg.TableName)
 }

@@ -77,7 +77,20 @@ func (a *S3Archiver) Fetch(ctx context.Context, key string) ([]byte, string, tim
 	if err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("read s3://%s/%s: %w", a.Bucket, key, err)
 	}
-	return body, out.Metadata[contract.InboxSignatureMetadata], aws.ToTime(out.LastModified), nil
+	return body, out.Metadata[contract.InboxSignatureMetadata], arrival(out.Metadata, aws.ToTime(out.LastModified)), nil
+}
+
+// arrival is when a delivery reached the inbox: the object's LastModified,
+// or, for a delivery `replay --inbox` copied onto itself, the original
+// arrival it recorded (only the operator's replay writes that metadata: API
+// Gateway's integration maps the signature header and nothing else).
+func arrival(metadata map[string]string, lastModified time.Time) time.Time {
+	if v, ok := metadata[contract.InboxReceivedMetadata]; ok {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t
+		}
+	}
+	return lastModified
 }
 
 // Delete removes a processed inbox delivery.

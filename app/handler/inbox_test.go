@@ -140,3 +140,22 @@ func TestLambdaEntryRoutesBothEventKinds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, out.(events.APIGatewayProxyResponse).StatusCode)
 }
+
+// A delivery replayed by copying it onto itself keeps its signature judged
+// against the original arrival, not the copy's LastModified.
+func TestArrivalPrefersTheRecordedArrival(t *testing.T) {
+	copied := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	original := copied.Add(-6 * time.Hour)
+	for name, tc := range map[string]struct {
+		metadata map[string]string
+		want     time.Time
+	}{
+		"delivered by API Gateway": {nil, copied},
+		"replayed":                 {map[string]string{contract.InboxReceivedMetadata: original.Format(time.RFC3339Nano)}, original},
+		"unreadable record":        {map[string]string{contract.InboxReceivedMetadata: "yesterday"}, copied},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, arrival(tc.metadata, copied))
+		})
+	}
+}

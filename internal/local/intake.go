@@ -122,7 +122,7 @@ func (in *Intake) createQueues(ctx context.Context, maxReceive int, vt time.Dura
 	retention := strconv.Itoa(capacity.QueueRetentionDays * 24 * 3600)
 	dlqName := name + "-dlq"
 	dlq, err := in.Client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(dlqName),
-		Attributes: map[string]string{string(types.QueueAttributeNameMessageRetentionPeriod): retention}})
+		Attributes: map[string]string{string(types.QueueAttributeNameMessageRetentionPeriod): strconv.Itoa(capacity.DeadLetterRetentionDays * 24 * 3600)}})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", dlqName, err)
 	}

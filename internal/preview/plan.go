@@ -227,8 +227,8 @@ func writeIntake(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 	if c.DrainMaxConcurrency == 0 {
 		sized = "sized by the capacity check"
 	}
-	fmt.Fprintf(w, "  intake (%s): queue + dead-letter queue (maxReceiveCount %d, retention %d d); drain batch %d, window %d s, %d concurrent (%s; %.0f calls/s each)\n",
-		c.IntakeMode, c.IntakeMaxReceiveCount, capacity.QueueRetentionDays, c.IntakeBatchSize, c.IntakeBatchWindowSeconds,
+	fmt.Fprintf(w, "  intake (%s): queue + dead-letter queue (maxReceiveCount %d, retention %d d, dead letters %d d); drain batch %d, window %d s, %d concurrent (%s; %.0f calls/s each)\n",
+		c.IntakeMode, c.IntakeMaxReceiveCount, capacity.QueueRetentionDays, capacity.DeadLetterRetentionDays, c.IntakeBatchSize, c.IntakeBatchWindowSeconds,
 		i("drainConcurrency"), sized, f("perInstanceRps"))
 	fmt.Fprintf(w, "    10x spike: %.0f calls/s arrive, the drain stores %.0f calls/s; backlog peaks at %.0f calls, drains in %s after the spike\n",
 		f("arrivalRps"), f("drainRps"), f("peakBacklog"), time.Duration(f("drainSeconds")*float64(time.Second)).Round(time.Second))

@@ -368,6 +368,14 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"name": name, "arn": arn, "streamArn": arn + "/stream/1970-01-01T00:00:01.000", "streamEnabled": true,
 		}), nil
+	case "aws:secretsmanager/getSecretVersion:getSecretVersion":
+		// The replica of a secret another stack writes (the shared API key):
+		// a placeholder value, which the program marks secret.
+		id := args.Args["secretId"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"secretId": id, "secretString": "offline-plan-value-of-" + id, "versionId": "offline-plan-version",
+			"arn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", m.regionOf(args.Provider), MockAccountID, id),
+		}), nil
 	case "aws:index/getRegion:getRegion":
 		m.mu.Lock()
 		region := m.providerRegion[providerID(args.Provider)]
@@ -380,6 +388,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	}
 	return nil, fmt.Errorf("offline plan: no mock for function %s", args.Token)
+}
+
+// regionOf is the region of an explicit provider reference.
+func (m *mocks) regionOf(provider string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.providerRegion[providerID(provider)]
 }
 
 // resolved returns the registered resources sorted by name, then type, so

@@ -108,6 +108,19 @@ func (c Config) RecordWeight() int {
 // IsHome tells whether this stack owns the global table.
 func (c Config) IsHome() bool { return c.Region == c.HomeRegion }
 
+// OtherRegions are the serving regions other than the home region: where
+// the home stack's global resources (table replicas, the client key's
+// secret) have their replicas.
+func (c Config) OtherRegions() []string {
+	var out []string
+	for _, r := range c.Regions {
+		if r != c.HomeRegion {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // IsActive tells whether this stack's region takes the traffic.
 func (c Config) IsActive() bool { return c.Region == c.ActiveRegion }
 
@@ -305,7 +318,8 @@ func (p *parser) compute(c *Config) {
 // intake reads the durable intake's keys.
 func (p *parser) intake(c *Config) {
 	c.IntakeMode = p.oneOf(KeyIntakeMode, contract.IntakeModes, "unknown intake mode", strings.Join(contract.IntakeModes, " or "))
-	c.IntakeMaxReceiveCount = p.int(KeyIntakeMaxReceiveCount, 1, 1000, "receives")
+	// Lambda consumes the queue: AWS advises at least 5 receives (capacity.LambdaQueueMinReceiveCount).
+	c.IntakeMaxReceiveCount = p.int(KeyIntakeMaxReceiveCount, capacity.LambdaQueueMinReceiveCount, 1000, "receives")
 	c.IntakeBatchSize = p.int(KeyIntakeBatchSize, 1, 10000, "messages")
 	c.IntakeBatchWindowSeconds = p.int(KeyIntakeBatchWindowSeconds, 0, 300, "seconds")
 	if c.IntakeBatchSize > 10 && c.IntakeBatchWindowSeconds < 1 {
@@ -313,7 +327,8 @@ func (p *parser) intake(c *Config) {
 			Problem: "a batch above 10 messages needs a batching window", Accepted: "1-300 seconds, or " + KeyIntakeBatchSize + " of 10 or fewer"})
 	}
 	if v := p.values[KeyDrainMaxConcurrency]; v != "0" {
-		c.DrainMaxConcurrency = p.int(KeyDrainMaxConcurrency, 2, 1000, "concurrent invocations (or 0: sized by the capacity check)")
+		c.DrainMaxConcurrency = p.int(KeyDrainMaxConcurrency, capacity.MappingMinConcurrency, capacity.MappingMaxConcurrency,
+			"concurrent invocations (or 0: sized by the capacity check)")
 	}
 	c.SpikeMinutes = p.int(KeySpikeMinutes, 1, 10080, "minutes")
 }
@@ -321,9 +336,11 @@ func (p *parser) intake(c *Config) {
 // feed reads the dispatcher feed's keys.
 func (p *parser) feed(c *Config) {
 	c.Feed = FeedConfig{
-		Connections:      p.int(KeyFeedConnections, 1, 100_000_000, "connections"),
-		Partitions:       p.int(KeyFeedPartitions, 1, 1_000_000, "partitions"),
-		Queues:           p.int(KeyFeedQueues, 1, 100, "queues"),
+		Connections: p.int(KeyFeedConnections, 1, 100_000_000, "connections"),
+		Partitions:  p.int(KeyFeedPartitions, 1, 1_000_000, "partitions"),
+		// At most 10: the DLQ's redrive allow policy names every queue, and
+		// the queue-age alarm reads one metric per queue (capacity's AWS limits).
+		Queues:           p.int(KeyFeedQueues, 1, min(capacity.RedriveAllowMaxSourceQueues, capacity.AlarmMaxMetrics), "queues"),
 		QueryBatchSize:   p.int(KeyFeedQueryBatchSize, 1, 10, "messages (an SQS batch)"),
 		QueryConcurrency: p.int(KeyFeedQueryConcurrency, 2, 10_000, "invocations"),
 		PostRateLimit:    p.int(KeyFeedPostRateLimit, 1, 10_000_000, "posts per second"),
@@ -338,6 +355,12 @@ func (p *parser) feed(c *Config) {
 		p.bad(&ConfigError{Key: KeyFeedQueryConcurrency, Value: p.values[KeyFeedQueryConcurrency],
 			Problem:  "below 2 per fan-out queue (an SQS mapping's smallest maximum concurrency)",
 			Accepted: fmt.Sprintf("at least %d (2 x %s %d)", 2*f.Queues, KeyFeedQueues, f.Queues)})
+	}
+	if f.Queues > 0 && capacity.FeedMappingConcurrency(f.QueryConcurrency, f.Queues) > capacity.MappingMaxConcurrency {
+		p.bad(&ConfigError{Key: KeyFeedQueryConcurrency, Value: p.values[KeyFeedQueryConcurrency],
+			Problem: fmt.Sprintf("above %d per fan-out queue (an SQS mapping's largest maximum concurrency)", capacity.MappingMaxConcurrency),
+			Accepted: fmt.Sprintf("at most %d (%d x %s %d)", capacity.MappingMaxConcurrency*f.Queues, capacity.MappingMaxConcurrency,
+				KeyFeedQueues, f.Queues)})
 	}
 }
 

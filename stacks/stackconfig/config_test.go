@@ -110,7 +110,14 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		}, KeyNormalLoadRps, []string{"ap-south-1 is not a serving region"}},
 		{"bad table name", func(v map[string]string) { v[KeyTableName] = "calls table!" }, KeyTableName, []string{`"calls table!"`, "3-255"}},
 		{"unknown intake mode", func(v map[string]string) { v[KeyIntakeMode] = "queue" }, KeyIntakeMode, []string{`"queue"`, "direct or buffered"}},
-		{"max receive count 0", func(v map[string]string) { v[KeyIntakeMaxReceiveCount] = "0" }, KeyIntakeMaxReceiveCount, []string{"1"}},
+		{"max receive count 0", func(v map[string]string) { v[KeyIntakeMaxReceiveCount] = "0" }, KeyIntakeMaxReceiveCount, []string{"5 to 1000"}},
+		{"max receive count below AWS's advice for Lambda", func(v map[string]string) { v[KeyIntakeMaxReceiveCount] = "3" },
+			KeyIntakeMaxReceiveCount, []string{`"3"`, "5 to 1000"}},
+		{"feed queues beyond a redrive allow policy's 10 sources", func(v map[string]string) { v[KeyFeedQueues] = "11" },
+			KeyFeedQueues, []string{`"11"`, "1 to 10"}},
+		{"feed mapping concurrency beyond 1000", func(v map[string]string) {
+			v[KeyFeedQueues], v[KeyFeedQueryConcurrency] = "2", "2002"
+		}, KeyFeedQueryConcurrency, []string{"above 1000 per fan-out queue", "at most 2000"}},
 		{"batch above 10 without a window", func(v map[string]string) {
 			v[KeyIntakeBatchSize], v[KeyIntakeBatchWindowSeconds] = "100", "0"
 		}, KeyIntakeBatchWindowSeconds, []string{"batching window"}},

@@ -1,0 +1,38 @@
+package capacity
+
+// AWS's documented limits that the program's configuration can reach. A
+// plan that exceeds one would be refused by AWS halfway through `pulumi up`;
+// the configuration parser refuses it first (naming the key) and the policy
+// pack checks every plan against them (internal/preview/policy.go), each
+// with the document it comes from.
+const (
+	// RedriveAllowMaxSourceQueues: a redrive allow policy "byQueue" names
+	// at most 10 source queues (Amazon SQS API Reference, SetQueueAttributes,
+	// RedriveAllowPolicy: sourceQueueArns).
+	RedriveAllowMaxSourceQueues = 10
+	// AlarmMaxMetrics: an alarm on a metric math expression references at
+	// most 10 metrics, a hard limit (CloudWatch user guide, "Limits that
+	// apply to alarms based on metric math expressions"; PutMetricAlarm:
+	// at most 10 MetricStat and 10 Expression structures).
+	AlarmMaxMetrics = 10
+	// MappingMinConcurrency / MappingMaxConcurrency: an SQS event source
+	// mapping's ScalingConfig.MaximumConcurrency is 2-1000 (Lambda API
+	// Reference, ScalingConfig).
+	MappingMinConcurrency = 2
+	MappingMaxConcurrency = 1000
+	// LambdaQueueMinReceiveCount: a queue that Lambda consumes should let a
+	// message be received at least 5 times before dead-lettering it, or
+	// throttled or batched-away receives send healthy messages to the DLQ
+	// (Lambda developer guide, "Using Lambda with Amazon SQS", configuring
+	// a dead-letter queue: "set the maxReceiveCount ... to at least 5").
+	LambdaQueueMinReceiveCount = 5
+	// SQSMaxRetentionDays: the longest a queue keeps a message (Amazon SQS
+	// API Reference, MessageRetentionPeriod: 60 s to 1,209,600 s).
+	SQSMaxRetentionDays = 14
+)
+
+// FeedMappingConcurrency is each fan-out queue's mapping concurrency: the
+// query concurrency shared by the queues, within what a mapping accepts.
+func FeedMappingConcurrency(queryConcurrency, queues int) int {
+	return max(MappingMinConcurrency, queryConcurrency/queues)
+}
