@@ -277,6 +277,8 @@ func assertArchive(t *testing.T, res *preview.Result, region, replicaRegion stri
 			map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"},
 			map[string]any{"days": 90.0, "storageClass": "GLACIER"},
 		}, get(lc, "rules.0.transitions"))
+		assert.Equal(t, "all_storage_classes_128K", get(lc, "transitionDefaultMinimumObjectSize"),
+			"said in the plan: transitions move audio, not the few-KB call payloads (README: the archive's lifecycle)")
 		assert.Equal(t, 365.0, get(lc, "rules.0.noncurrentVersionExpiration.noncurrentDays"))
 		assert.Equal(t, 7.0, get(lc, "rules.0.abortIncompleteMultipartUpload.daysAfterInitiation"))
 		assert.Contains(t, lc.DependsOn, v.URN, "lifecycle waits for versioning")

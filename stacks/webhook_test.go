@@ -98,10 +98,22 @@ func TestProviderInboxPerStack(t *testing.T) {
 			assert.Equal(t, "s3.amazonaws.com", get(perm, "principal"))
 			assert.Equal(t, "arn:aws:s3:::"+bucket, get(perm, "sourceArn"), "only this bucket may invoke")
 
+			// S3 invokes asynchronously: after Lambda's retries a failed event
+			// goes to a queue (replay --inbox) instead of being discarded.
+			async := one(t, res, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "access911-inbox")
+			assert.Equal(t, "access911-intake-0123456", get(async, "functionName"))
+			assert.Equal(t, float64(components.InboxRetryAttempts), get(async, "maximumRetryAttempts"))
+			assert.Equal(t, 21600.0, get(async, "maximumEventAgeInSeconds"), "six hours, Lambda's longest")
+			assert.Equal(t, "arn:aws:sqs:"+region+":"+preview.MockAccountID+":access911-intake-queue-inbox-failures-0123456",
+				get(async, "destinationConfig.onFailure.destination"))
+			assert.Contains(t, notify.DependsOn, async.URN, "no event before its failures have somewhere to go")
+
 			lc := one(t, res, lifecycleType, "access911-archive")
 			assert.Equal(t, components.InboxRuleID, get(lc, "rules.1.id"))
 			assert.Equal(t, "inbox/elevenlabs/", get(lc, "rules.1.filter.prefix"))
 			assert.Equal(t, float64(contract.InboxExpiryDays), get(lc, "rules.1.expiration.days"))
+			assert.Greater(t, contract.InboxExpiryDays, contract.InboxFailureRetentionDays,
+				"a delivery outlives the failure record that names it, so replay --inbox finds it")
 
 			assert.Equal(t, "https://access911-api-api-id.execute-api."+region+".amazonaws.com/v1/webhooks/elevenlabs/inbox",
 				res.Outputs[contract.OutputWebhookInboxURL])
