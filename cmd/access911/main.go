@@ -218,6 +218,18 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The policy pack: what AWS would do that the mocks accept. On stderr
+	// with --json, so stdout stays one JSON object per stack.
+	policies := preview.CheckPolicies(planned)
+	out := stdout
+	if *asJSON {
+		out = stderr
+	}
+	fmt.Fprintln(out)
+	preview.WritePolicies(out, policies)
+	if policies.Failed("") {
+		return errors.New("the policy pack found a FAIL: fix it before pulumi up (each line names the AWS document)")
+	}
 	return nil
 }
 

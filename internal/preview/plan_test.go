@@ -29,11 +29,14 @@ func TestLoadCountsResources(t *testing.T) {
 	for _, s := range planned {
 		counts[s.Result.Stack] = len(s.Result.Custom())
 	}
-	// table or replica 1, archive 18, webhook secret 1, intake queue 6, function 4, drain 5, API 72,
-	// inbox trigger 2, alarms 15, feed secret 1, feed 81 (3 tables, 10 queues + DLQ with 11 policies and
-	// a redrive allow policy, WebSocket API, authorizer, 3 integrations, 3 routes, 4 invoke permissions,
-	// access logs, stage, 6 functions x 4, 11 mappings, 5 alarms, a dashboard).
-	assert.Equal(t, map[string]int{"us-east-1": 206, "us-west-2": 206, "eu-west-1": 206}, counts)
+	// table or replica 1, archive 18, webhook secret 1, intake queue 8 (key, queue, DLQ, inbox failure
+	// queue, 3 policies, redrive allow), function 4, drain 5, API 72, inbox trigger 3 (permission,
+	// asynchronous invocation config, notification), alarms 17 (key, topic, 14 alarms, dashboard), feed
+	// secret 1, feed 81 (3 tables, 10 queues + DLQ with 11 policies and a redrive allow policy, WebSocket
+	// API, authorizer, 3 integrations, 3 routes, 4 invoke permissions, access logs, stage, 6 functions
+	// x 4, 11 mappings, 5 alarms, a dashboard); the home region also owns the API key's secret and its
+	// value, replicated to the others (2).
+	assert.Equal(t, map[string]int{"us-east-1": 213, "us-west-2": 211, "eu-west-1": 211}, counts)
 }
 
 // BenchmarkPlanAllStacks measures loading, validating and synthesizing the

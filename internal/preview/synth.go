@@ -49,6 +49,16 @@ type Resource struct {
 	DependsOn []string `json:"-"`
 	// Inputs are the inputs with Pulumi property names, as the engine gets them.
 	Inputs map[string]any `json:"inputs"`
+	// Outputs are the inputs plus what AWS would compute (names, ARNs) in
+	// the shapes AWS uses: what other resources' inputs refer to.
+	Outputs map[string]any `json:"-"`
+}
+
+// Invoke is one provider function the program called (a data source).
+type Invoke struct {
+	Token  string
+	Region string
+	Args   map[string]any
 }
 
 // Result is what one stack would create.
@@ -57,8 +67,10 @@ type Result struct {
 	Stack     string
 	Region    string // aws:region of the stack
 	Resources []Resource
-	Outputs   map[string]any
-	Duration  time.Duration
+	// Invokes are the data sources the program read, in call order.
+	Invokes  []Invoke
+	Outputs  map[string]any
+	Duration time.Duration
 }
 
 // Custom returns the resources a provider would create, providers excluded.
@@ -113,6 +125,7 @@ func Run(projectName, stack string, cfg map[string]string, program Program, secr
 	}, pulumi.WithMocks(projectName, stack, m), withConfig(cfg, secretKeys))
 	res.Duration = time.Since(start)
 	res.Resources = m.resolved()
+	res.Invokes = m.invokes
 	return res, err
 }
 
@@ -138,6 +151,7 @@ type mocks struct {
 	mu             sync.Mutex
 	resources      []Resource
 	providerRegion map[string]string // provider ID -> region
+	invokes        []Invoke
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -191,6 +205,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			id = physical
 		}
 	}
+	r.Outputs = outputs.Mappable()
 	m.resources = append(m.resources, r)
 	return id, outputs, nil
 }
@@ -350,6 +365,10 @@ func prefixed(inputs map[string]any) string {
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	region := m.regionOf(args.Provider)
+	m.mu.Lock()
+	m.invokes = append(m.invokes, Invoke{Token: args.Token, Region: region, Args: args.Args.Mappable()})
+	m.mu.Unlock()
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
