@@ -538,12 +538,17 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("replay", stdout, stderr)
 	queueURL := fs.String("queue-url", "", "the intake queue (stack output "+contract.OutputIntakeQueueURL+")")
 	dlqURL := fs.String("dlq-url", "", "its dead-letter queue (stack output "+contract.OutputIntakeDLQURL+")")
+	inbox := fs.Bool("inbox", false, "re-drive failed inbox deliveries instead (give --failures-url)")
+	failuresURL := fs.String("failures-url", "", "with --inbox: the inbox failure queue (stack output "+contract.OutputInboxFailuresURL+")")
 	apply := fs.Bool("apply", false, "move the messages (default: only list them)")
 	maxN := fs.Int("max", 0, "move at most this many (0: all)")
 	region := fs.String("region", "", "the queues' region (default: from the queue URL)")
-	endpoint := fs.String("endpoint-url", "", "send every SQS call to this endpoint (an emulator); empty for AWS")
+	endpoint := fs.String("endpoint-url", "", "send every SQS (and S3) call to this endpoint (an emulator); empty for AWS")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if *inbox {
+		return replayInbox(*failuresURL, *region, *endpoint, *apply, *maxN, stdout, stderr)
 	}
 	if *queueURL == "" || *dlqURL == "" {
 		return usageError{"give --queue-url and --dlq-url (the stack outputs " + contract.OutputIntakeQueueURL + " and " + contract.OutputIntakeDLQURL + ")"}
@@ -564,6 +569,36 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "moved %d calls back to the intake queue; the drain stores each once\n", rep.Moved)
+	return nil
+}
+
+// replayInbox re-drives the provider deliveries whose inbox events failed
+// every asynchronous retry (replay --inbox).
+func replayInbox(failuresURL, region, endpoint string, apply bool, maxN int, stdout, stderr io.Writer) error {
+	if failuresURL == "" {
+		return usageError{"give --failures-url (the stack output " + contract.OutputInboxFailuresURL + ")"}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	sqsClient, err := replay.NewClient(ctx, failuresURL, region, endpoint)
+	if err != nil {
+		return err
+	}
+	s3Client, err := replay.NewS3Client(ctx, failuresURL, region, endpoint)
+	if err != nil {
+		return err
+	}
+	rep, err := replay.RunInbox(ctx, replay.InboxOptions{SQS: sqsClient, S3: s3Client, FailuresURL: failuresURL,
+		Apply: apply, Max: maxN, Log: stderr})
+	fmt.Fprintf(stdout, "inbox failures: %d records naming %d deliveries %v\n", rep.Found, rep.Deliveries, rep.Keys)
+	if err != nil {
+		return err
+	}
+	if !apply {
+		fmt.Fprintln(stdout, "dry run: nothing re-driven (--apply copies each delivery onto itself, which invokes the function again)")
+		return nil
+	}
+	fmt.Fprintf(stdout, "re-drove %d deliveries (%d already gone from the inbox); the function stores each call once\n", rep.Redriven, rep.Gone)
 	return nil
 }
 

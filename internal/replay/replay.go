@@ -1,6 +1,8 @@
 // Package replay moves dead-lettered calls back to the intake queue, where
 // the drain function stores them with the same conditional put: a call
-// replayed twice (or already stored) is still stored once.
+// replayed twice (or already stored) is still stored once. With --inbox it
+// re-drives provider deliveries whose inbox events failed every retry
+// (inbox.go).
 package replay
 
 import (
@@ -14,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -140,6 +143,32 @@ func callID(m types.Message) string {
 // https://sqs.<region>.amazonaws.com/..., unless given), pointed at endpoint
 // when set.
 func NewClient(ctx context.Context, queueURL, region, endpoint string) (*sqs.Client, error) {
+	cfg, err := regionConfig(ctx, queueURL, region)
+	if err != nil {
+		return nil, err
+	}
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// NewS3Client is an S3 client for the queue's region, as NewClient.
+func NewS3Client(ctx context.Context, queueURL, region, endpoint string) (*s3.Client, error) {
+	cfg, err := regionConfig(ctx, queueURL, region)
+	if err != nil {
+		return nil, err
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true // emulators serve buckets by path
+		}
+	}), nil
+}
+
+// regionConfig is the AWS configuration in the queue's region.
+func regionConfig(ctx context.Context, queueURL, region string) (aws.Config, error) {
 	if region == "" {
 		if u, err := url.Parse(queueURL); err == nil {
 			if parts := strings.Split(u.Hostname(), "."); len(parts) >= 2 && parts[0] == "sqs" {
@@ -148,15 +177,11 @@ func NewClient(ctx context.Context, queueURL, region, endpoint string) (*sqs.Cli
 		}
 	}
 	if region == "" {
-		return nil, fmt.Errorf("cannot tell the region from %q: give --region", queueURL)
+		return aws.Config{}, fmt.Errorf("cannot tell the region from %q: give --region", queueURL)
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
-	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}), nil
+	return cfg, nil
 }
