@@ -28,7 +28,7 @@ var helps = map[string]help{
 	"spike": {"a bounded 10x spike on the local stack with table throttling or an outage; every call stored once or exit 1",
 		"access911 spike --fault outage --outage 10s"},
 	"replay": {"list (default) or move (--apply) the intake's dead-lettered calls back to the intake queue; --inbox re-drives failed inbox deliveries",
-		`access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"` + "\n" +
+		`access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"` + "\n  " +
 			`access911 replay --inbox --failures-url "$(pulumi stack output inboxFailuresQueueUrl)" --apply`},
 	"watch": {"the dispatcher console: print each new call the feed pushes, with its delivery latency",
 		"access911 watch --url ws://127.0.0.1:PORT/ --token TOKEN --types fire,flood"},

@@ -280,6 +280,10 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// envAPIKey holds the API key our own clients send (x-api-key): serve
+// requires it when set, and the drill probes a keyed route with it.
+const envAPIKey = "ACCESS911_API_KEY"
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs, stack, dir := localFlags("serve", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8911", "loopback address to listen on")
@@ -289,6 +293,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	feedConnections := fs.Int("feed-connections", 1000, "dispatcher connections to size the local feed's partitions for (100 each)")
 	readyJSON := fs.Bool("ready-json", false, "once serving, print one JSON line with the API and feed URLs and a token (for tools)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (go tool pprof)")
+	apiKey := fs.String("api-key", os.Getenv(envAPIKey), "require this x-api-key on the keyed routes, as API Gateway does (default $"+envAPIKey+"; empty: none)")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
@@ -302,7 +307,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr}
+	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr, APIKey: *apiKey}
 	if !*noIntake {
 		o.Intake = &local.IntakeOptions{SQSEndpoint: *sqsEndpoint}
 		o.Feed = &local.FeedOptions{Connections: *feedConnections}
@@ -665,6 +670,8 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", "", "directory holding the Pulumi.<stack>.yaml files (default: the nearest Pulumi.yaml)")
 	reports := fs.String("report-dir", "drill-reports", "where reports are written and --rollback looks")
 	endpoint := fs.String("endpoint-url", "", "send every AWS call to this endpoint (an emulator); empty for AWS")
+	apiKey := fs.String("api-key", os.Getenv(envAPIKey), "our clients' API key, for the probe of a keyed route (default $"+envAPIKey+
+		"; empty: read the target region's replica of "+contract.APIKeySecretName+")")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -688,7 +695,7 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	// Against AWS, verify through the shared name as callers resolve it,
 	// allowing for the record TTL; emulators have no DNS.
 	opts := drill.Options{To: *to, Rollback: *rollback, DryRun: *dryRun, Force: *force, RPOBound: *rpo,
-		StackDir: projectDir, ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout}
+		StackDir: projectDir, ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout, APIKey: *apiKey}
 	if *endpoint == "" {
 		opts.ThroughName, opts.VerifyWait = true, 2*time.Minute
 	}

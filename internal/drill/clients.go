@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // NewClients builds the drill's clients from the default credential chain.
@@ -43,6 +44,14 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 				if endpoint != "" {
 					o.BaseEndpoint = aws.String(endpoint)
 					o.UsePathStyle = true // emulators serve buckets by path
+				}
+			})
+		}),
+		SecretsManager: perRegion(func(region string) *secretsmanager.Client {
+			return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+				o.Region = region
+				if endpoint != "" {
+					o.BaseEndpoint = aws.String(endpoint)
 				}
 			})
 		}),

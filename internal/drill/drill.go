@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Defaults.
@@ -30,13 +31,15 @@ const (
 	DefaultRPOBound = 5 * time.Second
 )
 
-// Clients are the AWS clients the drill uses; Route53 is global, DynamoDB and
-// S3 per region.
+// Clients are the AWS clients the drill uses; Route53 is global, the others
+// per region.
 type Clients struct {
 	Route53  *route53.Client
 	DynamoDB func(region string) *dynamodb.Client
 	S3       func(region string) *s3.Client
-	HTTP     *http.Client
+	// SecretsManager reads the region's replica of the shared API key.
+	SecretsManager func(region string) *secretsmanager.Client
+	HTTP           *http.Client
 }
 
 // Options is one drill.
@@ -52,6 +55,10 @@ type Options struct {
 	Clients    Clients
 	Log        io.Writer
 	VerifyWait time.Duration // how long verification may take; default 30 s
+	// APIKey is the key our own clients send, for the probe of a keyed
+	// route in the target region; empty reads the region's replica of
+	// contract.APIKeySecretName.
+	APIKey string
 	// ThroughName also requests https://<hostname>/health through the
 	// system resolver until the target answers (real deployments; the
 	// emulators have no DNS). Allow VerifyWait for the record TTL.
@@ -292,6 +299,9 @@ func (r *runner) preflight(ctx context.Context, to Region) (string, error) {
 	if err := r.apiHealthy(ctx, to); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if err := r.keyedRouteServes(ctx, to); err != nil {
+		problems = append(problems, err.Error())
+	}
 	t, err := r.o.Clients.DynamoDB(to.Region).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(to.TableName)})
 	switch {
 	case err != nil:
@@ -318,7 +328,7 @@ func (r *runner) preflight(ctx context.Context, to Region) (string, error) {
 	if len(problems) > 0 {
 		return "", errors.New(strings.Join(problems, "; "))
 	}
-	return fmt.Sprintf("API healthy, table ACTIVE, bucket %s replicating, health check %s healthy", to.ArchiveBucketName, to.HealthCheckID), nil
+	return fmt.Sprintf("API healthy and takes our clients' key, table ACTIVE, bucket %s replicating, health check %s healthy", to.ArchiveBucketName, to.HealthCheckID), nil
 }
 
 func (r *runner) apiHealthy(ctx context.Context, reg Region) error {
@@ -341,6 +351,39 @@ func (r *runner) apiHealthy(ctx context.Context, reg Region) error {
 	}
 	if body.Region != reg.Region {
 		return fmt.Errorf("API %s/health is served by %q, not %s", reg.APIURL, body.Region, reg.Region)
+	}
+	return nil
+}
+
+// keyedRouteServes asks the target region for a page of calls with the key
+// our own clients hold: after the switch they send it there, and a region
+// whose API key has another value answers every keyed route 403.
+func (r *runner) keyedRouteServes(ctx context.Context, reg Region) error {
+	key := r.o.APIKey
+	if key == "" {
+		out, err := r.o.Clients.SecretsManager(reg.Region).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+			SecretId: aws.String(contract.APIKeySecretName)})
+		if err != nil {
+			return fmt.Errorf("our clients' API key: secret %s in %s: %v (or give the key with --api-key)", contract.APIKeySecretName, reg.Region, err)
+		}
+		key = aws.ToString(out.SecretString)
+	}
+	url := strings.TrimSuffix(reg.APIURL, "/") + contract.QueryCalls.Path + "?emergency_type=other&limit=1"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set(contract.APIKeyHeader, key)
+	resp, err := r.o.Clients.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("keyed route GET %s: %v", contract.QueryCalls.Path, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("keyed route GET %s in %s answered 403 to our clients' key: the region's API key has another value", contract.QueryCalls.Path, reg.Region)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("keyed route GET %s in %s answered %d", contract.QueryCalls.Path, reg.Region, resp.StatusCode)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -60,7 +61,19 @@ type deployment struct {
 	inv     *drill.Inventory
 }
 
+// sharedAPIKey is the one API key value every region accepts (the home
+// stack's, replicated through contract.APIKeySecretName).
+const sharedAPIKey = "drill-e2e-shared-client-key-0123456789"
+
 func newDeployment(t *testing.T, lag time.Duration) *deployment {
+	t.Helper()
+	return newDeploymentWithKeys(t, lag, nil)
+}
+
+// newDeploymentWithKeys builds the deployment with each region's API
+// requiring its key (sharedAPIKey unless keys says otherwise) and each
+// region holding its replica of the shared key's secret.
+func newDeploymentWithKeys(t *testing.T, lag time.Duration, keys map[string]string) *deployment {
 	t.Helper()
 	moto := motoServer.Require(t)
 	require.NoError(t, moto.ResetMoto())
@@ -77,7 +90,14 @@ func newDeployment(t *testing.T, lag time.Duration) *deployment {
 
 	var changes []r53types.Change
 	for _, region := range regions {
-		srv, err := local.Start(ctx, local.Options{ProjectDir: d.dir, Stack: region, DynamoDBEndpoint: moto.URL})
+		key := sharedAPIKey
+		if k, ok := keys[region]; ok {
+			key = k
+		}
+		srv, err := local.Start(ctx, local.Options{ProjectDir: d.dir, Stack: region, DynamoDBEndpoint: moto.URL, APIKey: key})
+		require.NoError(t, err)
+		_, err = d.clients.SecretsManager(region).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+			Name: aws.String(contract.APIKeySecretName), SecretString: aws.String(sharedAPIKey)})
 		require.NoError(t, err)
 		d.servers[region] = srv
 		t.Cleanup(srv.Close)
@@ -217,6 +237,25 @@ func TestDrillRefusesAnUnhealthyTarget(t *testing.T) {
 	assert.Equal(t, "us-east-1", d.active(), "nothing changed in Pulumi.yaml")
 	_, err = drill.LastSwitch(d.reports)
 	assert.Error(t, err, "a refusal is not a switch to roll back")
+}
+
+// A region whose API key has another value than the one our clients hold
+// (a key it generated itself) would answer them 403 after the switch: the
+// drill refuses it, although its health route is fine.
+func TestDrillRefusesATargetThatRefusesOurClientsKey(t *testing.T) {
+	d := newDeploymentWithKeys(t, 100*time.Millisecond, map[string]string{"us-west-2": "a-key-us-west-2-generated-itself-000000"})
+	before := d.weights()
+	rep, err := d.run(drill.Options{To: "us-west-2"})
+	require.ErrorIs(t, err, drill.ErrRefused)
+	assert.Equal(t, "refused", rep.Outcome)
+	assert.Contains(t, rep.Reason, "answered 403 to our clients' key")
+	assert.NotContains(t, rep.Reason, "/health", "the public route is fine: only the keyed probe sees it")
+	assert.Equal(t, before, d.weights(), "nothing changed in Route53")
+
+	// With the key that region does accept, the same switch goes ahead.
+	rep, err = d.run(drill.Options{To: "us-west-2", APIKey: "a-key-us-west-2-generated-itself-000000", DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, "dry-run", rep.Outcome)
 }
 
 func TestDrillDryRunChangesNothing(t *testing.T) {

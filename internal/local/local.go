@@ -7,6 +7,7 @@ package local
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,10 @@ type Options struct {
 	// contract.EnvWebhookSecret, and without either the route answers 503
 	// saying how to set it.
 	WebhookSecret string
+	// APIKey, if set, is required as API Gateway requires it: every route
+	// that is not public answers 403 {"message":"Forbidden"} without this
+	// value in x-api-key. Empty (the default) checks no key.
+	APIKey string
 }
 
 // DefaultReadTimeout: a 10 MB delivery over a slow link still fits.
@@ -131,7 +136,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		readTimeout = DefaultReadTimeout
 	}
 	s.http = &http.Server{
-		Handler:           Throttle(h.Routes(), s.Rate, s.Burst),
+		Handler:           Throttle(RequireAPIKey(h.Routes(), o.APIKey), s.Rate, s.Burst),
 		ReadHeaderTimeout: 5 * time.Second,
 		// A body trickled in is cut off: the read fails and the call is a 400.
 		ReadTimeout: readTimeout,
@@ -259,6 +264,32 @@ func Throttle(next http.Handler, rps float64, burst int) http.Handler {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			w.WriteHeader(http.StatusTooManyRequests)
 			_, _ = io.WriteString(w, `{"message":"Too Many Requests"}`+"\n")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireAPIKey answers 403 {"message":"Forbidden"}, as API Gateway does for
+// a method with apiKeyRequired, to a request for a route that is not public
+// without the key in x-api-key. An empty key checks nothing.
+func RequireAPIKey(next http.Handler, key string) http.Handler {
+	if key == "" {
+		return next
+	}
+	routes := http.NewServeMux()
+	keyed := map[string]bool{}
+	for _, r := range contract.Routes {
+		routes.Handle(r.Pattern(), http.NotFoundHandler())
+		keyed[r.Pattern()] = !r.Public
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := routes.Handler(r)
+		if keyed[pattern] && subtle.ConstantTimeCompare([]byte(r.Header.Get(contract.APIKeyHeader)), []byte(key)) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"Forbidden"}`+"\n")
 			return
 		}
 		next.ServeHTTP(w, r)

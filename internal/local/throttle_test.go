@@ -33,3 +33,40 @@ func TestLoopbackOnly(t *testing.T) {
 		assert.Equal(t, ok, err == nil, addr)
 	}
 }
+
+// Keyed routes answer 403 as API Gateway does without the key (or with
+// another region's); public routes need none.
+func TestRequireAPIKeyLikeAPIGateway(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := RequireAPIKey(ok, "the-one-key-of-every-region")
+	for _, tc := range []struct {
+		method, path, key string
+		want              int
+	}{
+		{"GET", "/calls?emergency_type=fire", "", http.StatusForbidden},
+		{"GET", "/calls?emergency_type=fire", "another-regions-key", http.StatusForbidden},
+		{"GET", "/calls?emergency_type=fire", "the-one-key-of-every-region", http.StatusNoContent},
+		{"GET", "/calls/abc", "", http.StatusForbidden},
+		{"POST", "/simulate", "", http.StatusForbidden},
+		{"POST", "/calls", "the-one-key-of-every-region", http.StatusNoContent},
+		{"GET", "/health", "", http.StatusNoContent},
+		{"POST", "/webhooks/elevenlabs", "", http.StatusNoContent},
+		{"POST", "/webhooks/elevenlabs/inbox", "", http.StatusNoContent},
+	} {
+		t.Run(tc.method+" "+tc.path+" "+tc.key, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, nil)
+			if tc.key != "" {
+				req.Header.Set("x-api-key", tc.key)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, tc.want, rec.Code)
+			if tc.want == http.StatusForbidden {
+				assert.JSONEq(t, `{"message":"Forbidden"}`, rec.Body.String())
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	RequireAPIKey(ok, "").ServeHTTP(rec, httptest.NewRequest("GET", "/calls?emergency_type=fire", nil))
+	assert.Equal(t, http.StatusNoContent, rec.Code, "no key configured: nothing checked")
+}
