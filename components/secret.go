@@ -62,10 +62,7 @@ func NewWebhookSecret(ctx *pulumi.Context, name string, args *WebhookSecretArgs,
 		return nil, fmt.Errorf("webhook secret %q: %w", name, err)
 	}
 	if args.Value != nil {
-		if _, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
-			SecretId:     secret.ID(),
-			SecretString: pulumi.ToSecret(args.Value).(pulumi.StringInput),
-		}, parent); err != nil {
+		if err := secretValue(ctx, name, secret, args.Value, parent); err != nil {
 			return nil, fmt.Errorf("webhook secret %q: value: %w", name, err)
 		}
 	}
@@ -74,6 +71,16 @@ func NewWebhookSecret(ctx *pulumi.Context, name string, args *WebhookSecretArgs,
 		return nil, err
 	}
 	return c, nil
+}
+
+// secretValue stores a secret's value, kept a Pulumi secret in state.
+func secretValue(ctx *pulumi.Context, name string, secret *secretsmanager.Secret, value pulumi.StringInput,
+	parent pulumi.ResourceOption) error {
+	_, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(value).(pulumi.StringInput),
+	}, parent)
+	return err
 }
 
 // ClientKeySecretType is the Pulumi type token of the ClientKeySecret component.
@@ -127,10 +134,7 @@ func NewClientKeySecret(ctx *pulumi.Context, name string, args *ClientKeySecretA
 	if err != nil {
 		return nil, fmt.Errorf("client key secret %q: %w", name, err)
 	}
-	if _, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
-		SecretId:     secret.ID(),
-		SecretString: pulumi.ToSecret(args.Value).(pulumi.StringInput),
-	}, parent); err != nil {
+	if err := secretValue(ctx, name, secret, args.Value, parent); err != nil {
 		return nil, fmt.Errorf("client key secret %q: value: %w", name, err)
 	}
 	c.SecretArn = secret.Arn

@@ -260,10 +260,7 @@ func Throttle(next http.Handler, rps float64, burst int) http.Handler {
 	lim := rate.NewLimiter(rate.Limit(rps), burst)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !lim.Allow() {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			w.WriteHeader(http.StatusTooManyRequests)
-			_, _ = io.WriteString(w, `{"message":"Too Many Requests"}`+"\n")
+			gatewayError(w, http.StatusTooManyRequests, "Too Many Requests")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -286,14 +283,20 @@ func RequireAPIKey(next http.Handler, key string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := routes.Handler(r)
 		if keyed[pattern] && subtle.ConstantTimeCompare([]byte(r.Header.Get(contract.APIKeyHeader)), []byte(key)) != 1 {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = io.WriteString(w, `{"message":"Forbidden"}`+"\n")
+			gatewayError(w, http.StatusForbidden, "Forbidden")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// gatewayError answers as API Gateway answers its own refusals: JSON
+// {"message":...} with the CORS header its gateway responses carry.
+func gatewayError(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `{"message":"`+message+`"}`+"\n")
 }
 
 func requireLoopback(addr string) error {
