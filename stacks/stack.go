@@ -60,6 +60,10 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 			_ = ctx.Log.Warn("capacity: "+f.String(), nil)
 		}
 	}
+	if cfg.AlarmEmail == "" {
+		_ = ctx.Log.Warn("alarms: no one is subscribed to the alarm topic (output "+contract.OutputAlarmTopicArn+
+			"): set "+stackconfig.KeyAlarmEmail+" or subscribe your paging tool after this up, or an outage reaches no one", nil)
+	}
 	code, err := artifact.Build(context.Background(), artifact.Options{ModuleDir: moduleDir()})
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
