@@ -16,6 +16,13 @@ const (
 	FeedConnections = 600_000
 	// FeedPartitions: seed 002, "I use numbers from 1...to...2500".
 	FeedPartitions = 2500
+	// FeedPartitionsPerArea: this project's, not the seed's: an area's
+	// dispatchers spread over 4 partitions (400 of them before a partition
+	// outgrows seed 002's 100 connections a query).
+	FeedPartitionsPerArea = 4
+	// FeedStreamBatchSize: new calls per swarm invocation, at most: the
+	// stream mapping's batch (this project's).
+	FeedStreamBatchSize = 1000
 	// FeedQueues: seed 002, "spread the load into many queues (I used 10)".
 	FeedQueues = 10
 	// FeedQueryBatchSize: seed 002, "can read up to 10 messages for each SQS batch".
@@ -33,6 +40,12 @@ const (
 	// connections per second per account and region (500, raisable).
 	FeedNewConnectionsPerSecond = 500
 )
+
+// FeedStreamBatchingWindow: the stream mapping gathers a batch for up to a
+// second (or until FeedStreamBatchSize calls): the floor of the delivery
+// time, and what bounds the posts, since a dispatcher's frames follow the
+// windows, not the calls.
+const FeedStreamBatchingWindow = time.Second
 
 // FeedReconnectWindow: after a regional failover every dispatcher's
 // WebSocket reconnects to the new region; within this window is the aim.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -36,11 +37,18 @@ const (
 	FeedStreamMaxRecordAgeSeconds = 300
 	// FeedStreamRetries: the swarm's retries of a failed stream batch.
 	FeedStreamRetries = 3
-	// FeedStreamParallelization: concurrent batches per stream shard (the
-	// most Lambda allows): a spike of new calls fans out in parallel.
-	FeedStreamParallelization = 10
-	// FeedStreamBatchSize: new calls per swarm invocation.
-	FeedStreamBatchSize = 100
+	// FeedStreamParallelization: one batch at a time per stream shard. The
+	// swarm coalesces a batch's calls into one message per partition and
+	// each dispatcher gets one frame per message, so every concurrent batch
+	// stream would multiply the posts: a dispatcher gets at most one frame
+	// per shard per batching window. One swarm takes a full batch
+	// (FeedStreamBatchSize) per window, 1,000 calls a second per shard; the
+	// table's stream has a shard per table partition.
+	FeedStreamParallelization = 1
+	// FeedStreamBatchSize and FeedStreamBatchingWindowSeconds: the
+	// capacity model's (and the local stream reader's) batch.
+	FeedStreamBatchSize             = capacity.FeedStreamBatchSize
+	FeedStreamBatchingWindowSeconds = int(capacity.FeedStreamBatchingWindow / time.Second)
 	// FeedQueueAgeAlarmSeconds: a partition message waiting 30 s means
 	// dispatchers see calls late (the target is seconds).
 	FeedQueueAgeAlarmSeconds = 30
@@ -81,9 +89,11 @@ type FeedArgs struct {
 	// whole invocation record (Lambda developer guide, "Retain discarded
 	// batch records for a DynamoDB event source").
 	FailureBucketArn, FailureKeyArn pulumi.StringInput
-	// Sizing (seed 002's numbers are the stacks' defaults).
-	Partitions, Queues, QueryBatchSize, QueryConcurrency int
-	TimeoutSeconds, MemoryMB, LogRetentionDays           int
+	// Sizing (seed 002's numbers are the stacks' defaults); PartitionsPerArea
+	// is how many partitions an area's dispatchers spread over (default
+	// capacity.FeedPartitionsPerArea).
+	Partitions, PartitionsPerArea, Queues, QueryBatchSize, QueryConcurrency int
+	TimeoutSeconds, MemoryMB, LogRetentionDays                              int
 	// AlarmTopicArn receives the feed's alarms.
 	AlarmTopicArn pulumi.StringInput
 	// Region names the region of the feed's dashboard widgets (that of the
@@ -164,6 +174,13 @@ func NewFeed(ctx *pulumi.Context, name string, args *FeedArgs, opts ...pulumi.Re
 		return nil, err
 	}
 	return c, nil
+}
+
+func (a *FeedArgs) perArea() int {
+	if a.PartitionsPerArea > 0 {
+		return a.PartitionsPerArea
+	}
+	return capacity.FeedPartitionsPerArea
 }
 
 func (a *FeedArgs) validate() error {
@@ -411,9 +428,11 @@ func (b *feedBuilder) lambdas() error {
 		queueURLs, queueArns = append(queueURLs, q.Url), append(queueArns, q.Arn)
 	}
 	partitions := pulumi.String(fmt.Sprint(a.Partitions))
+	perArea := pulumi.String(fmt.Sprint(a.perArea()))
 	registry := pulumi.StringMap{
 		contract.EnvFeedConnectionsTable: b.connections.Name, contract.EnvFeedPartitionsTable: b.partitions.Name,
-		contract.EnvFeedPartitions: partitions, contract.EnvFeedManagementEndpoint: b.managementEndpoint,
+		contract.EnvFeedPartitions: partitions, contract.EnvFeedPartitionsPerArea: perArea,
+		contract.EnvFeedManagementEndpoint: b.managementEndpoint,
 	}
 	workerEnv := pulumi.StringMap{contract.EnvFeedDeliveriesTable: b.deliveries.Name,
 		contract.EnvFeedDeliveryLease: pulumi.String(fmt.Sprint(a.TimeoutSeconds))}
@@ -427,8 +446,9 @@ func (b *feedBuilder) lambdas() error {
 		{contract.FeedRoleDisconnect, "access911 feed: $disconnect, a dispatcher leaves", registry, 0},
 		{contract.FeedRoleDefault, "access911 feed: $default, subscription messages", registry, 0},
 		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition",
-			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
-				func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
+			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedPartitionsPerArea: perArea,
+				contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
+					func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
 		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", workerEnv,
 			a.Queues * capacity.FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
 	}
@@ -576,7 +596,7 @@ func (b *feedBuilder) mappings() error {
 		FunctionName:                   b.functions[contract.FeedRoleSwarm].function.Arn,
 		StartingPosition:               pulumi.String("LATEST"),
 		BatchSize:                      pulumi.Int(FeedStreamBatchSize),
-		MaximumBatchingWindowInSeconds: pulumi.Int(0), // a new call broadcasts at once
+		MaximumBatchingWindowInSeconds: pulumi.Int(FeedStreamBatchingWindowSeconds),
 		ParallelizationFactor:          pulumi.Int(FeedStreamParallelization),
 		MaximumRetryAttempts:           pulumi.Int(FeedStreamRetries),
 		MaximumRecordAgeInSeconds:      pulumi.Int(FeedStreamMaxRecordAgeSeconds),

@@ -27,6 +27,51 @@ const (
 	FeedDeliveryKey = "deliveryId"
 	// FeedConnectionTTLSeconds: API Gateway's maximum connection duration.
 	FeedConnectionTTLSeconds = 2 * 60 * 60
+	// FeedSubscriptionAreas is a connection's areas (a string set; absent:
+	// a supervisor's connection, which gets summaries, not calls).
+	FeedSubscriptionAreas = "areas"
+	// FeedMemberOf is set on a membership item (one per area a dispatcher
+	// serves, keyed "<connection>#<area>", in one of the area's
+	// partitions): the connection it stands for.
+	FeedMemberOf = "memberOf"
+	// FeedMemberArea is a membership item's area.
+	FeedMemberArea = "area"
+)
+
+// Areas: a dispatcher serves areas, geohash cells of FeedAreaPrecision
+// characters; a call belongs to the cell of its coordinates, or to
+// FeedUnlocatedArea when it has none usable (the provider's
+// needs_geocoding calls), whose subscribers then place it.
+const (
+	// FeedAreaPrecision: 4 characters, a cell of about 39 x 20 km at the
+	// equator (narrower towards the poles): a county-sized dispatch area;
+	// a dispatcher covering a larger one subscribes to several cells.
+	FeedAreaPrecision = 4
+	// FeedUnlocatedArea is the area of calls without usable coordinates.
+	FeedUnlocatedArea = "unlocated"
+	// FeedMaxAreas bounds one subscription's areas: a subscription moves its
+	// memberships in one DynamoDB transaction (at most 100 items: the
+	// connection, and for each old and new area its membership and count).
+	FeedMaxAreas = 20
+)
+
+// Frames a dispatcher receives.
+const (
+	// FeedFrameCalls carries the new calls of the dispatcher's areas and
+	// types, coalesced: {"type":"calls","calls":[...],"sent_at_ms":...}.
+	FeedFrameCalls = "calls"
+	// FeedFrameSummary is a supervisor's: per area and type, the new calls
+	// and the highest severity, and the newest calls up to FeedSummaryNewest.
+	FeedFrameSummary = "summary"
+	// FeedSummaryNewest caps the calls a summary carries.
+	FeedSummaryNewest = 5
+	// FeedMaxFrameBytes: a post is split so that no frame exceeds API
+	// Gateway's WebSocket frame size, 32 KB (API Gateway quotas for
+	// WebSocket APIs: frame size 32 KB, message payload 128 KB).
+	FeedMaxFrameBytes = 32 * 1024
+	// FeedMaxMessageBytes: a partition message is split below SQS's
+	// 256 KB message size (SQS quotas), leaving room for its attributes.
+	FeedMaxMessageBytes = 240 * 1024
 )
 
 // FeedHostnamePrefix: with a shared hostname, dispatchers connect to
@@ -49,6 +94,7 @@ const (
 	EnvFeedDeliveriesTable    = "FEED_DELIVERIES_TABLE"
 	EnvFeedDeliveryLease      = "FEED_DELIVERY_LEASE_SECONDS" // the worker's timeout
 	EnvFeedPartitions         = "FEED_PARTITIONS"
+	EnvFeedPartitionsPerArea  = "FEED_PARTITIONS_PER_AREA"
 	EnvFeedQueueURLs          = "FEED_QUEUE_URLS" // comma-separated
 	EnvFeedSecretARN          = "FEED_SECRET_ARN"
 	EnvFeedManagementEndpoint = "FEED_MANAGEMENT_ENDPOINT" // https://<api>.execute-api.<region>.amazonaws.com/<stage>

@@ -32,7 +32,10 @@ const (
 	// delivered, posts that failed (other than to a vanished connection: the
 	// alarm reads it), connections found gone (410) and forgotten, and the
 	// time from the broadcast to the batch's last post (milliseconds).
-	FeedPostsSent       = "FeedPostsSent"
+	FeedPostsSent = "FeedPostsSent"
+	// FeedCallsDelivered counts calls in the frames posted (a frame
+	// carries a batch's calls of one dispatcher's area and types).
+	FeedCallsDelivered  = "FeedCallsDelivered"
 	FeedPostsFailed     = "FeedPostsFailed"
 	FeedConnectionsGone = "FeedConnectionsGone"
 	FeedDeliveryLatency = "FeedDeliveryLatency"

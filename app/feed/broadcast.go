@@ -6,41 +6,115 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/contract"
 )
 
-// Seed 002's fan-out: a new call becomes one message per partition, spread
-// over several queues; a query worker loads one partition's connections;
-// post workers send the call to each connection that wants its type.
+// Seed 002's fan-out, by area and coalesced: the new calls of a stream batch
+// become ONE message per partition of each call's area (a list of calls),
+// and one per supervisors' partition with the whole batch, spread over
+// several queues; a query worker loads one partition's connections and posts
+// each ONE frame with the calls it wants. Posts and queue messages follow
+// the batches, not the calls.
 
 // DefaultQueues: seed 002, "spread the load into many queues (I used 10)".
 const DefaultQueues = 10
 
-// PartitionMessage is what the swarm queues: one call for one partition.
+// PartitionMessage is what the swarm queues: calls for one partition.
 type PartitionMessage struct {
-	Partition int        `json:"partition"`
-	Call      calls.Call `json:"call"`
-	// SentAtMs is when the swarm broadcast the call (Unix milliseconds).
+	Partition int          `json:"partition"`
+	Calls     []calls.Call `json:"calls"`
+	// Supervisors: the batch's calls for the supervisors of the partition
+	// (a summary); otherwise calls of the areas whose partition this is.
+	Supervisors bool `json:"supervisors,omitempty"`
+	// SentAtMs is when the swarm broadcast the calls (Unix milliseconds).
 	SentAtMs int64 `json:"sent_at_ms,omitempty"`
 }
 
-// CallMessage is what a dispatcher receives for each new call.
-type CallMessage struct {
-	Type     string     `json:"type"` // "call"
-	Call     calls.Call `json:"call"`
-	SentAtMs int64      `json:"sent_at_ms,omitempty"`
+// CallsFrame is what a dispatcher receives: the new calls of its areas and
+// types (contract.FeedFrameCalls).
+type CallsFrame struct {
+	Type     string       `json:"type"`
+	Calls    []calls.Call `json:"calls"`
+	SentAtMs int64        `json:"sent_at_ms,omitempty"`
 }
 
-// Fanout is the swarm's output: for each queue, the messages it gets.
-// Partition p goes to queue (p-1) mod queues, so every queue carries the
-// same share and a partition always uses the same queue.
-func Fanout(c calls.Call, partitions, queues int) [][]PartitionMessage {
-	out := make([][]PartitionMessage, queues)
-	for p := 1; p <= partitions; p++ {
-		q := (p - 1) % queues
-		out[q] = append(out[q], PartitionMessage{Partition: p, Call: c})
+// SummaryFrame is what a supervisor receives for a batch
+// (contract.FeedFrameSummary).
+type SummaryFrame struct {
+	Type     string        `json:"type"`
+	Areas    []AreaSummary `json:"areas"`
+	Newest   []calls.Call  `json:"newest"`
+	SentAtMs int64         `json:"sent_at_ms,omitempty"`
+}
+
+// AreaSummary counts one area's new calls of one type.
+type AreaSummary struct {
+	Area            string `json:"area"`
+	EmergencyType   string `json:"emergency_type"`
+	NewCalls        int    `json:"new_calls"`
+	HighestSeverity int    `json:"highest_severity"`
+}
+
+// Layout is how partitions are laid out: how many there are, how many each
+// area spreads over, and over how many queues they are spread.
+type Layout struct {
+	Partitions, PerArea, Queues int
+}
+
+// Fanout is the swarm's output for a batch of new calls: for each queue,
+// its messages. Each area's calls go to each of the area's partitions, the
+// whole batch to each supervisors' partition; partition p goes to queue
+// (p-1) mod queues; a message too large for SQS is split.
+func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
+	out := make([][]PartitionMessage, l.Queues)
+	add := func(p int, cs []calls.Call, supervisors bool) {
+		for _, chunk := range chunks(cs, contract.FeedMaxMessageBytes) {
+			q := (p - 1) % l.Queues
+			out[q] = append(out[q], PartitionMessage{Partition: p, Calls: chunk, Supervisors: supervisors})
+		}
+	}
+	byArea := map[string][]calls.Call{}
+	for _, c := range batch {
+		byArea[AreaOf(c)] = append(byArea[AreaOf(c)], c)
+	}
+	areas := make([]string, 0, len(byArea))
+	for a := range byArea {
+		areas = append(areas, a)
+	}
+	sort.Strings(areas)
+	for _, a := range areas {
+		for _, p := range AreaPartitions(a, l.Partitions, l.PerArea) {
+			add(p, byArea[a], false)
+		}
+	}
+	if len(batch) > 0 {
+		for _, p := range SupervisorPartitions(l.Partitions, l.PerArea) {
+			add(p, batch, true)
+		}
+	}
+	return out
+}
+
+// chunks splits calls into runs whose JSON stays under limit bytes.
+func chunks(cs []calls.Call, limit int) [][]calls.Call {
+	var out [][]calls.Call
+	var cur []calls.Call
+	size := 0
+	for _, c := range cs {
+		b, _ := json.Marshal(c)
+		if len(cur) > 0 && size+len(b)+1 > limit {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, c)
+		size += len(b) + 1
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
 	}
 	return out
 }
@@ -61,16 +135,16 @@ type Forgetter interface {
 	Disconnect(ctx context.Context, id string) error
 }
 
-// Delivery is what one partition message came to.
+// Delivery is what one partition message came to: frames posted, calls in
+// them, connections that wanted none of the calls, gone, or failed.
 type Delivery struct {
-	Sent, Filtered, Gone int
-	Failed               []string // connection ids whose post failed otherwise
+	Sent, Calls, Filtered, Gone int
+	Failed                      []string // connection ids whose post failed otherwise
 }
 
 // Deliver is the query and post workers for one partition message: load
-// the partition's connections, post the call to each that subscribed to its
-// type (or to all types), and forget those that are gone. Posts run in
-// parallel, at most parallelism at a time.
+// the partition's connections, post each its frames, and forget those that
+// are gone. Posts run in parallel, at most parallelism at a time.
 func Deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg PartitionMessage, parallelism int) (Delivery, error) {
 	return deliver(ctx, m, p, f, msg, make(chan struct{}, max(1, parallelism)))
 }
@@ -82,17 +156,14 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 	if err != nil {
 		return Delivery{}, err
 	}
-	data, err := json.Marshal(CallMessage{Type: "call", Call: msg.Call, SentAtMs: msg.SentAtMs})
-	if err != nil {
-		return Delivery{}, fmt.Errorf("encode call %q: %w", msg.Call.ConversationID, err)
-	}
 	var (
 		d  Delivery
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
 	for _, c := range conns {
-		if len(c.EmergencyTypes) > 0 && !slices.Contains(c.EmergencyTypes, msg.Call.EmergencyType) {
+		frames, n := framesFor(c, msg)
+		if len(frames) == 0 {
 			d.Filtered++
 			continue
 		}
@@ -101,7 +172,7 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 		go func(c Connection) {
 			defer wg.Done()
 			defer func() { <-inFlight }()
-			err := p.Post(ctx, c.ID, data)
+			err := postAll(ctx, p, c.ID, frames)
 			if errors.Is(err, ErrGone) {
 				if ferr := f.Disconnect(ctx, c.ID); ferr != nil && !errors.Is(ferr, ErrGone) {
 					err = ferr
@@ -111,7 +182,8 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 			defer mu.Unlock()
 			switch {
 			case err == nil:
-				d.Sent++
+				d.Sent += len(frames)
+				d.Calls += n
 			case errors.Is(err, ErrGone):
 				d.Gone++
 			default:
@@ -121,4 +193,78 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 	}
 	wg.Wait()
 	return d, nil
+}
+
+func postAll(ctx context.Context, p Poster, id string, frames [][]byte) error {
+	for _, f := range frames {
+		if err := p.Post(ctx, id, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// framesFor is what one connection gets of a message, and how many calls:
+// a membership (a dispatcher in one area) the message's calls of its area
+// and types, a supervisor a summary of a supervisors' message, a
+// dispatcher's own connection row nothing (its memberships get its calls).
+func framesFor(c Connection, msg PartitionMessage) ([][]byte, int) {
+	switch {
+	case c.Area != "" && !msg.Supervisors:
+		var want []calls.Call
+		for _, call := range msg.Calls {
+			if AreaOf(call) == c.Area && (len(c.EmergencyTypes) == 0 || slices.Contains(c.EmergencyTypes, call.EmergencyType)) {
+				want = append(want, call)
+			}
+		}
+		return callFrames(want, msg.SentAtMs), len(want)
+	case c.Area == "" && len(c.Areas) == 0 && msg.Supervisors:
+		b, _ := json.Marshal(Summarize(msg.Calls, msg.SentAtMs))
+		return [][]byte{b}, len(msg.Calls)
+	}
+	return nil, 0
+}
+
+// callFrames encodes calls as frames no larger than a WebSocket frame.
+func callFrames(cs []calls.Call, sentAtMs int64) [][]byte {
+	var out [][]byte
+	// The frame's own fields take well under a kilobyte.
+	for _, chunk := range chunks(cs, contract.FeedMaxFrameBytes-1024) {
+		b, err := json.Marshal(CallsFrame{Type: contract.FeedFrameCalls, Calls: chunk, SentAtMs: sentAtMs})
+		if err != nil {
+			panic(fmt.Sprintf("encode calls: %v", err)) // unreachable: plain fields
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// Summarize is a supervisor's summary of a batch: per area and type, the
+// new calls and the highest severity, and the newest calls (by timestamp)
+// up to contract.FeedSummaryNewest.
+func Summarize(cs []calls.Call, sentAtMs int64) SummaryFrame {
+	type key struct{ area, typ string }
+	sums := map[key]*AreaSummary{}
+	for _, c := range cs {
+		k := key{AreaOf(c), c.EmergencyType}
+		s := sums[k]
+		if s == nil {
+			s = &AreaSummary{Area: k.area, EmergencyType: k.typ}
+			sums[k] = s
+		}
+		s.NewCalls++
+		s.HighestSeverity = max(s.HighestSeverity, c.Severity)
+	}
+	f := SummaryFrame{Type: contract.FeedFrameSummary, Areas: []AreaSummary{}, SentAtMs: sentAtMs}
+	for _, s := range sums {
+		f.Areas = append(f.Areas, *s)
+	}
+	sort.Slice(f.Areas, func(i, j int) bool {
+		a, b := f.Areas[i], f.Areas[j]
+		return a.Area < b.Area || (a.Area == b.Area && a.EmergencyType < b.EmergencyType)
+	})
+	newest := slices.Clone(cs)
+	sort.SliceStable(newest, func(i, j int) bool { return newest[i].Timestamp > newest[j].Timestamp })
+	f.Newest = newest[:min(len(newest), contract.FeedSummaryNewest)]
+	return f
 }

@@ -1,16 +1,21 @@
 // Package feed is the live dispatcher feed's connection registry (seed 002):
-// each WebSocket connection is stored with a partition, and each
-// partition's connectionCount is kept exact by changing it in the same
-// DynamoDB transaction as the connection. A broadcast then fans out one
-// message per partition. It never imports Pulumi.
+// each WebSocket connection is stored with a partition (one of the
+// supervisors' partitions), and each area it serves with a membership item
+// in one of that area's partitions; each partition's connectionCount is kept
+// exact by changing it in the same DynamoDB transaction as the item. A
+// broadcast then fans out one message per partition of the calls' areas. It
+// never imports Pulumi.
 package feed
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +41,9 @@ type Registry struct {
 	Partitions  string
 	// PartitionCount is how many partitions there are (1..PartitionCount).
 	PartitionCount int
+	// PerArea is how many partitions an area spreads over (default
+	// DefaultPartitionsPerArea).
+	PerArea int
 	// Choices is how many random partitions a connect compares (default
 	// DefaultChoices); see pick.
 	Choices int
@@ -53,11 +61,23 @@ const DefaultChoices = 4
 // ErrGone marks a connection that is not registered (already gone).
 var ErrGone = errors.New("connection not registered")
 
-// Connect registers a connection in the least loaded of a few random
+// Layout is the registry's partition layout over queues.
+func (r *Registry) Layout(queues int) Layout {
+	return Layout{Partitions: r.PartitionCount, PerArea: r.perArea(), Queues: queues}
+}
+
+func (r *Registry) perArea() int {
+	if r.PerArea > 0 {
+		return r.PerArea
+	}
+	return DefaultPartitionsPerArea
+}
+
+// Connect registers a connection in the least loaded of the supervisors'
 // partitions and counts it there, atomically; connecting the same id twice
 // registers it once. It returns the partition.
 func (r *Registry) Connect(ctx context.Context, id string) (int, error) {
-	partition, err := r.pick(ctx)
+	partition, err := r.pick(ctx, SupervisorPartitions(r.PartitionCount, r.perArea()))
 	if err != nil {
 		return 0, err
 	}
@@ -84,24 +104,28 @@ func (r *Registry) Connect(ctx context.Context, id string) (int, error) {
 	return partition, nil
 }
 
-// Disconnect removes a connection and uncounts it, atomically; a connection
-// already gone (a second $disconnect, a stale row already cleaned) changes
-// nothing and returns ErrGone.
+// Disconnect removes a connection and its area memberships and uncounts
+// them, atomically; a connection already gone (a second $disconnect, a stale
+// row already cleaned) changes nothing and returns ErrGone.
 func (r *Registry) Disconnect(ctx context.Context, id string) error {
-	partition, err := r.partitionOf(ctx, id)
+	row, err := r.row(ctx, id)
 	if err != nil {
 		return err
 	}
-	err = r.transact(ctx, []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName:                 aws.String(r.Connections),
-			Key:                       map[string]types.AttributeValue{contract.FeedConnectionKey: &types.AttributeValueMemberS{Value: id}},
-			ConditionExpression:       aws.String("#p = :p"),
-			ExpressionAttributeNames:  map[string]string{"#p": contract.FeedPartitionKey},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": number(partition)},
-		}},
-		r.count(partition, -1),
-	})
+	items := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName:                 aws.String(r.Connections),
+		Key:                       key(id),
+		ConditionExpression:       aws.String("#p = :p"),
+		ExpressionAttributeNames:  map[string]string{"#p": contract.FeedPartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": number(row.partition)},
+	}}}
+	deltas := map[int]int{row.partition: -1}
+	for area, p := range row.members {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(r.Connections), Key: key(memberID(id, area))}})
+		deltas[p]--
+	}
+	items = append(items, r.counts(deltas)...)
+	err = r.transact(ctx, items)
 	if alreadyRegistered(err) {
 		return ErrGone // removed by a concurrent disconnect
 	}
@@ -111,28 +135,128 @@ func (r *Registry) Disconnect(ctx context.Context, id string) error {
 	return nil
 }
 
-// Subscribe sets the emergency types a connection receives (none: all).
-func (r *Registry) Subscribe(ctx context.Context, id string, emergencyTypes []string) error {
-	in := &dynamodb.UpdateItemInput{
+// Subscribe sets the areas a connection serves and the emergency types it
+// receives (none: every type). Each area gets a membership item in the
+// least loaded of the area's partitions; areas dropped lose theirs, areas
+// kept keep their partition; all in one transaction with the counts. A
+// subscription without areas is a supervisor's (summaries only).
+func (r *Registry) Subscribe(ctx context.Context, id string, areas, emergencyTypes []string) error {
+	row, err := r.row(ctx, id)
+	if err != nil {
+		return err
+	}
+	update := &types.Update{
 		TableName:                aws.String(r.Connections),
-		Key:                      map[string]types.AttributeValue{contract.FeedConnectionKey: &types.AttributeValueMemberS{Value: id}},
+		Key:                      key(id),
 		ConditionExpression:      aws.String("attribute_exists(#id)"),
-		ExpressionAttributeNames: map[string]string{"#id": contract.FeedConnectionKey, "#s": contract.FeedSubscription},
-		UpdateExpression:         aws.String("REMOVE #s"),
+		ExpressionAttributeNames: map[string]string{"#id": contract.FeedConnectionKey, "#s": contract.FeedSubscription, "#a": contract.FeedSubscriptionAreas, "#m": feedMembers},
 	}
-	if len(emergencyTypes) > 0 {
-		in.UpdateExpression = aws.String("SET #s = :s")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":s": &types.AttributeValueMemberSS{Value: emergencyTypes}}
+	sets, removes, values := []string{}, []string{}, map[string]types.AttributeValue{}
+	setOrRemove := func(name, placeholder string, v []string) {
+		if len(v) == 0 {
+			removes = append(removes, name)
+			return
+		}
+		sets = append(sets, name+" = "+placeholder)
+		values[placeholder] = &types.AttributeValueMemberSS{Value: v}
 	}
-	_, err := r.DB.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	setOrRemove("#s", ":s", emergencyTypes)
+	setOrRemove("#a", ":a", areas)
+	members, items, err := r.moveMemberships(ctx, id, row, areas, emergencyTypes)
+	if err != nil {
+		return err
+	}
+	if len(members) == 0 {
+		removes = append(removes, "#m")
+	} else {
+		sets = append(sets, "#m = :m")
+		m := map[string]types.AttributeValue{}
+		for a, p := range members {
+			m[a] = number(p)
+		}
+		values[":m"] = &types.AttributeValueMemberM{Value: m}
+	}
+	expr := ""
+	if len(sets) > 0 {
+		expr = "SET " + strings.Join(sets, ", ")
+	}
+	if len(removes) > 0 {
+		expr += " REMOVE " + strings.Join(removes, ", ")
+	}
+	update.UpdateExpression = aws.String(strings.TrimSpace(expr))
+	if len(values) > 0 {
+		update.ExpressionAttributeValues = values
+	}
+	err = r.transact(ctx, append([]types.TransactWriteItem{{Update: update}}, items...))
+	if alreadyRegistered(err) {
 		return ErrGone
 	}
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", id, err)
 	}
 	return nil
+}
+
+// feedMembers is a connection row's map of area -> the partition of its
+// membership item.
+const feedMembers = "members"
+
+// moveMemberships are the transaction items that bring a connection's
+// memberships from what row holds to areas: new areas get an item (and a
+// count) in the least loaded of their partitions, dropped ones lose theirs,
+// kept ones are updated in place with the new types.
+func (r *Registry) moveMemberships(ctx context.Context, id string, row connectionRow, areas, emergencyTypes []string) (map[string]int, []types.TransactWriteItem, error) {
+	members := map[string]int{}
+	deltas := map[int]int{} // one count update per partition: a transaction touches an item once
+	var items []types.TransactWriteItem
+	for area, p := range row.members {
+		if !slices.Contains(areas, area) {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(r.Connections), Key: key(memberID(id, area))}})
+			deltas[p]--
+		}
+	}
+	for _, area := range areas {
+		p, kept := row.members[area]
+		if !kept {
+			var err error
+			if p, err = r.pick(ctx, AreaPartitions(area, r.PartitionCount, r.perArea())); err != nil {
+				return nil, nil, err
+			}
+			deltas[p]++
+		}
+		members[area] = p
+		item := map[string]types.AttributeValue{
+			contract.FeedConnectionKey: &types.AttributeValueMemberS{Value: memberID(id, area)},
+			contract.FeedPartitionKey:  number(p),
+			contract.FeedMemberOf:      &types.AttributeValueMemberS{Value: id},
+			contract.FeedMemberArea:    &types.AttributeValueMemberS{Value: area},
+			contract.FeedExpiresAt:     number(row.expiresAt),
+		}
+		if len(emergencyTypes) > 0 {
+			item[contract.FeedSubscription] = &types.AttributeValueMemberSS{Value: emergencyTypes}
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(r.Connections), Item: item}})
+	}
+	return members, append(items, r.counts(deltas)...), nil
+}
+
+// counts are the count updates of several partitions, one item each (a
+// transaction may touch an item once), in partition order.
+func (r *Registry) counts(deltas map[int]int) []types.TransactWriteItem {
+	var out []types.TransactWriteItem
+	for _, p := range slices.Sorted(maps.Keys(deltas)) {
+		if deltas[p] != 0 {
+			out = append(out, r.count(p, deltas[p]))
+		}
+	}
+	return out
+}
+
+// memberID is the key of a connection's membership item for an area.
+func memberID(id, area string) string { return id + "#" + area }
+
+func key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{contract.FeedConnectionKey: &types.AttributeValueMemberS{Value: id}}
 }
 
 // transactAttempts bounds the retries of a transaction that collided with
@@ -172,11 +296,18 @@ func conflicted(err error) bool {
 	return false
 }
 
-// Connection is a registered connection as the query workers load it.
+// Connection is a registered connection as the query workers load it:
+// a connection row (a supervisor's, or a dispatcher's own, which lists its
+// Areas) or a dispatcher's membership in one Area.
 type Connection struct {
 	ID string
 	// EmergencyTypes it subscribed to; empty means every type.
 	EmergencyTypes []string
+	// Area is the membership's area ("" on a connection row).
+	Area string
+	// Areas are the areas a connection row's dispatcher serves (none: a
+	// supervisor).
+	Areas []string
 }
 
 // Members are a partition's connections (the query workers' read).
@@ -194,17 +325,34 @@ func (r *Registry) Members(ctx context.Context, partition int) ([]Connection, er
 			return nil, fmt.Errorf("partition %d: %w", partition, err)
 		}
 		for _, item := range page.Items {
-			c := Connection{}
-			if v, ok := item[contract.FeedConnectionKey].(*types.AttributeValueMemberS); ok {
-				c.ID = v.Value
-			}
-			if v, ok := item[contract.FeedSubscription].(*types.AttributeValueMemberSS); ok {
-				c.EmergencyTypes = v.Value
-			}
-			out = append(out, c)
+			out = append(out, connectionOf(item))
 		}
 	}
 	return out, nil
+}
+
+// connectionOf reads a connection row or a membership item.
+func connectionOf(item map[string]types.AttributeValue) Connection {
+	str := func(k string) string {
+		v, _ := item[k].(*types.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	set := func(k string) []string {
+		v, _ := item[k].(*types.AttributeValueMemberSS)
+		if v == nil {
+			return nil
+		}
+		return v.Value
+	}
+	c := Connection{ID: str(contract.FeedConnectionKey), EmergencyTypes: set(contract.FeedSubscription),
+		Area: str(contract.FeedMemberArea), Areas: set(contract.FeedSubscriptionAreas)}
+	if of := str(contract.FeedMemberOf); of != "" {
+		c.ID = of
+	}
+	return c
 }
 
 // Count is a partition's connectionCount.
@@ -228,16 +376,16 @@ func (r *Registry) count(partition, delta int) types.TransactWriteItem {
 	}}
 }
 
-// pick is the least loaded of Choices distinct random partitions (a
-// partition never counted reads as 0).
-func (r *Registry) pick(ctx context.Context) (int, error) {
+// pick is the least loaded of Choices distinct random partitions among
+// candidates (a partition never counted reads as 0).
+func (r *Registry) pick(ctx context.Context, among []int) (int, error) {
 	choices := r.Choices
 	if choices == 0 {
 		choices = DefaultChoices
 	}
 	candidates := map[int]bool{}
-	for len(candidates) < min(choices, r.PartitionCount) {
-		candidates[1+rand.IntN(r.PartitionCount)] = true
+	for _, i := range rand.Perm(len(among))[:min(choices, len(among))] {
+		candidates[among[i]] = true
 	}
 	var keys []map[string]types.AttributeValue
 	for p := range candidates {
@@ -260,6 +408,31 @@ func (r *Registry) pick(ctx context.Context) (int, error) {
 		}
 	}
 	return best, nil
+}
+
+// connectionRow is what a connection's own row says: its partition, its
+// memberships (area -> partition) and when it expires.
+type connectionRow struct {
+	partition, expiresAt int
+	members              map[string]int
+}
+
+func (r *Registry) row(ctx context.Context, id string) (connectionRow, error) {
+	out, err := r.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.Connections), ConsistentRead: aws.Bool(true), Key: key(id)})
+	if err != nil {
+		return connectionRow{}, fmt.Errorf("read connection %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return connectionRow{}, ErrGone
+	}
+	row := connectionRow{partition: intOf(out.Item[contract.FeedPartitionKey]), expiresAt: intOf(out.Item[contract.FeedExpiresAt]),
+		members: map[string]int{}}
+	if m, ok := out.Item[feedMembers].(*types.AttributeValueMemberM); ok {
+		for area, p := range m.Value {
+			row.members[area] = intOf(p)
+		}
+	}
+	return row, nil
 }
 
 func (r *Registry) partitionOf(ctx context.Context, id string) (int, error) {

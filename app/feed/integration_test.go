@@ -29,83 +29,139 @@ func newRegistry(t *testing.T, partitions int) *Registry {
 	return r
 }
 
-// Partition counts stay exact under 500 concurrent connects and 250
-// concurrent disconnects, with some connects and disconnects repeated (as
-// API Gateway may deliver $connect or $disconnect twice).
-func TestPartitionCountsStayExactUnderConcurrency(t *testing.T) {
+// runConcurrently runs fn(0..count-1), 50 at a time, and fails on any error.
+func runConcurrently(t *testing.T, count int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, count)
+	sem := make(chan struct{}, 50)
+	for i := 0; i < count; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+// Partition counts stay exact, and every dispatcher is found exactly once
+// in the partitions of each area it serves, under 500 concurrent connects,
+// subscriptions to areas (some moved to other areas) and 250 disconnects,
+// with some connects and disconnects repeated (as API Gateway may deliver
+// $connect or $disconnect twice).
+func TestAreaMembershipsStayExactUnderConcurrency(t *testing.T) {
 	const partitions, n = 10, 500
 	r := newRegistry(t, partitions)
+	r.PerArea = 2
 	ctx := context.Background()
-	run := func(count int, fn func(i int) error) {
-		var wg sync.WaitGroup
-		errs := make(chan error, count)
-		sem := make(chan struct{}, 50)
-		for i := 0; i < count; i++ {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				if err := fn(i); err != nil {
-					errs <- err
-				}
-			}()
+	areas := []string{"dn6m", "dn6q", "9vrf", "unlocated"}
+	served := func(i int) []string { // a few areas each; a tenth stay supervisors
+		if i%10 == 0 {
+			return nil
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			require.NoError(t, err)
-		}
+		return []string{areas[i%4], areas[(i+1)%4]}
 	}
-	run(n+50, func(i int) error { // the last 50 connect ids 0..49 a second time
+	runConcurrently(t, n+50, func(i int) error { // the last 50 connect ids 0..49 a second time
 		_, err := r.Connect(ctx, fmt.Sprintf("conn-%d", i%n))
 		return err
 	})
-	run(n/2+25, func(i int) error { // the last 25 disconnect ids 0..24 a second time
-		err := r.Disconnect(ctx, fmt.Sprintf("conn-%d", i%(n/2)))
+	runConcurrently(t, n, func(i int) error {
+		return r.Subscribe(ctx, fmt.Sprintf("conn-%d", i), served(i), []string{"fire"})
+	})
+	runConcurrently(t, n/5, func(i int) error { // a fifth move to other areas
+		return r.Subscribe(ctx, fmt.Sprintf("conn-%d", 5*i+1), []string{areas[(i+2)%4]}, nil)
+	})
+	runConcurrently(t, n/2+25, func(i int) error { // the last 25 disconnect ids 250..274 a second time
+		err := r.Disconnect(ctx, fmt.Sprintf("conn-%d", n/2+i%(n/2)))
 		if err == ErrGone {
 			return nil
 		}
 		return err
 	})
 
-	total, spread := 0, []int{}
+	found := map[string]int{} // "<connection> <area>" -> times found
+	total := 0
 	for p := 1; p <= partitions; p++ {
 		count, err := r.Count(ctx, p)
 		require.NoError(t, err)
 		members, err := r.Members(ctx, p)
 		require.NoError(t, err)
-		assert.Equal(t, len(members), count, "partition %d: connectionCount is exactly its connections", p)
+		assert.Equal(t, len(members), count, "partition %d: connectionCount is exactly its items", p)
 		total += count
-		spread = append(spread, count)
+		for _, m := range members {
+			if m.Area != "" {
+				assert.Contains(t, AreaPartitions(m.Area, partitions, 2), p, "%s is in one of its area's partitions", m.Area)
+				found[m.ID+" "+m.Area]++
+			}
+		}
 	}
-	assert.Equal(t, n/2, total, "every live connection counted once")
-	t.Logf("connections per partition after 550 connects and 275 disconnects: %v", spread)
+	want := map[string]int{}
+	rows := 0
+	for i := 0; i < n/2; i++ { // conn-0..249 are still connected
+		rows++
+		areasOf := served(i)
+		if i%5 == 1 {
+			areasOf = []string{areas[((i-1)/5+2)%4]}
+		}
+		for _, a := range areasOf {
+			want[fmt.Sprintf("conn-%d %s", i, a)] = 1
+		}
+	}
+	assert.Equal(t, want, found, "each live dispatcher once in each of its areas, nobody gone, nothing stale")
+	assert.Equal(t, rows+len(want), total, "every connection row and membership counted once")
 }
 
 func TestSubscribeAndGone(t *testing.T) {
-	r := newRegistry(t, 3)
+	r := newRegistry(t, 6)
+	r.PerArea = 1
 	ctx := context.Background()
 	p, err := r.Connect(ctx, "dispatcher-1")
 	require.NoError(t, err)
+	assert.Equal(t, SupervisorPartitions(6, 1), []int{p}, "until it subscribes, a connection is a supervisor's")
 	again, err := r.Connect(ctx, "dispatcher-1")
 	require.NoError(t, err)
 	assert.Equal(t, p, again, "a repeated $connect keeps the partition")
-	require.NoError(t, r.Subscribe(ctx, "dispatcher-1", []string{"fire", "flood"}))
-	members, err := r.Members(ctx, p)
-	require.NoError(t, err)
-	require.Len(t, members, 1)
-	assert.ElementsMatch(t, []string{"fire", "flood"}, members[0].EmergencyTypes)
-	require.NoError(t, r.Subscribe(ctx, "dispatcher-1", nil))
-	members, _ = r.Members(ctx, p)
-	assert.Empty(t, members[0].EmergencyTypes, "no filter: every type")
+	require.NoError(t, r.Subscribe(ctx, "dispatcher-1", []string{"dn6m", "9vrf"}, []string{"fire", "flood"}))
+	member := func(area string) []Connection {
+		ms, err := r.Members(ctx, AreaPartitions(area, 6, 1)[0])
+		require.NoError(t, err)
+		var out []Connection
+		for _, m := range ms {
+			if m.Area == area {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for _, area := range []string{"dn6m", "9vrf"} {
+		ms := member(area)
+		require.Len(t, ms, 1, area)
+		assert.Equal(t, "dispatcher-1", ms[0].ID, "a membership stands for its connection")
+		assert.ElementsMatch(t, []string{"fire", "flood"}, ms[0].EmergencyTypes)
+	}
+	require.NoError(t, r.Subscribe(ctx, "dispatcher-1", []string{"dn6m"}, nil))
+	assert.Empty(t, member("9vrf"), "an area dropped loses its membership")
+	require.Len(t, member("dn6m"), 1)
+	assert.Empty(t, member("dn6m")[0].EmergencyTypes, "no filter: every type")
 
 	require.NoError(t, r.Disconnect(ctx, "dispatcher-1"))
+	assert.Empty(t, member("dn6m"), "disconnecting removes the memberships too")
 	assert.ErrorIs(t, r.Disconnect(ctx, "dispatcher-1"), ErrGone)
-	assert.ErrorIs(t, r.Subscribe(ctx, "dispatcher-1", []string{"fire"}), ErrGone)
-	count, err := r.Count(ctx, p)
-	require.NoError(t, err)
-	assert.Zero(t, count)
+	assert.ErrorIs(t, r.Subscribe(ctx, "dispatcher-1", []string{"dn6m"}, []string{"fire"}), ErrGone)
+	for part := 1; part <= 6; part++ {
+		count, err := r.Count(ctx, part)
+		require.NoError(t, err)
+		assert.Zero(t, count, "partition %d", part)
+	}
 }
 
 // On DynamoDB Local: of concurrent claims of one delivery exactly one wins;

@@ -2,8 +2,11 @@ package feed
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,9 +49,24 @@ const (
 	deliveryRetention = time.Hour
 )
 
-// DeliveryKey names one call's delivery to one partition.
+// DeliveryKey names one partition message's delivery: the partition, its
+// kind, and a digest of the calls it carries (each call's id and time,
+// sorted). SQS's repeated delivery and a stream batch retried whole give the
+// same key; a batch the mapping bisected after a function error regroups
+// its calls, and those calls may reach a dispatcher twice (each once per
+// frame: the console drops a call it has, by conversation_id and timestamp).
 func DeliveryKey(msg PartitionMessage) string {
-	return fmt.Sprintf("%s#%d#%d", msg.Call.ConversationID, msg.Call.Timestamp, msg.Partition)
+	ids := make([]string, len(msg.Calls))
+	for i, c := range msg.Calls {
+		ids[i] = fmt.Sprintf("%s#%d", c.ConversationID, c.Timestamp)
+	}
+	sort.Strings(ids)
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	kind := "calls"
+	if msg.Supervisors {
+		kind = "summary"
+	}
+	return fmt.Sprintf("%d#%s#%x", msg.Partition, kind, sum[:12])
 }
 
 // Claim takes the delivery of key; false means another worker has it.

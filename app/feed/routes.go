@@ -27,7 +27,7 @@ const (
 type Registrar interface {
 	Connect(ctx context.Context, id string) (int, error)
 	Disconnect(ctx context.Context, id string) error
-	Subscribe(ctx context.Context, id string, emergencyTypes []string) error
+	Subscribe(ctx context.Context, id string, areas, emergencyTypes []string) error
 }
 
 // Routes serves the WebSocket API's three routes for the same Go handlers
@@ -38,9 +38,12 @@ type Routes struct {
 	Log      *slog.Logger
 }
 
-// SubscribeMessage is what a dispatcher sends on $default.
+// SubscribeMessage is what a dispatcher sends on $default: the areas it
+// serves (geohash cells, or contract.FeedUnlocatedArea; none: a supervisor,
+// who gets summaries) and the emergency types it wants (none: every type).
 type SubscribeMessage struct {
 	Action         string   `json:"action"`
+	Areas          []string `json:"areas"`
 	EmergencyTypes []string `json:"emergency_types"`
 }
 
@@ -84,9 +87,10 @@ func (rt *Routes) Handle(ctx context.Context, ev events.APIGatewayWebsocketProxy
 // outcome over the connection (an error names what is wrong).
 func (rt *Routes) subscribe(ctx context.Context, id, body string) events.APIGatewayProxyResponse {
 	m, problem := parseSubscribe(body)
-	status, reply := http.StatusOK, map[string]any{"type": "subscribed", "emergency_types": m.EmergencyTypes}
+	status, reply := http.StatusOK, map[string]any{"type": "subscribed", "areas": m.Areas, "emergency_types": m.EmergencyTypes,
+		"supervisor": len(m.Areas) == 0}
 	if problem == "" {
-		if err := rt.Registry.Subscribe(ctx, id, m.EmergencyTypes); err != nil {
+		if err := rt.Registry.Subscribe(ctx, id, m.Areas, m.EmergencyTypes); err != nil {
 			rt.logger().Error("subscribe", "err", err, "connection", id)
 			problem, status = "the subscription could not be saved; try again", http.StatusServiceUnavailable
 		}
@@ -103,14 +107,14 @@ func (rt *Routes) subscribe(ctx context.Context, id, body string) events.APIGate
 	return answer(status)
 }
 
-// parseSubscribe validates {"action":"subscribe","emergency_types":[...]}
-// (an empty list: every type) and names the first problem.
+// parseSubscribe validates {"action":"subscribe","areas":[...],"emergency_types":[...]}
+// (no areas: a supervisor; no types: every type) and names the first problem.
 func parseSubscribe(body string) (SubscribeMessage, string) {
 	var m SubscribeMessage
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return m, "the message must be {\"action\":\"subscribe\",\"emergency_types\":[...]}: " + err.Error()
+		return m, "the message must be {\"action\":\"subscribe\",\"areas\":[...],\"emergency_types\":[...]}: " + err.Error()
 	}
 	if m.Action != "subscribe" {
 		return m, fmt.Sprintf("action: %q is not an action; the only one is subscribe", m.Action)
@@ -120,8 +124,19 @@ func parseSubscribe(body string) (SubscribeMessage, string) {
 			return m, fmt.Sprintf("emergency_types: %q is not one of %s", t, strings.Join(contract.EmergencyTypes, ", "))
 		}
 	}
+	for _, a := range m.Areas {
+		if !ValidArea(a) {
+			return m, fmt.Sprintf("areas: %q is not an area: a geohash cell of %d characters (e.g. dn6m) or %q",
+				a, contract.FeedAreaPrecision, contract.FeedUnlocatedArea)
+		}
+	}
 	slices.Sort(m.EmergencyTypes)
 	m.EmergencyTypes = slices.Compact(m.EmergencyTypes)
+	slices.Sort(m.Areas)
+	m.Areas = slices.Compact(m.Areas)
+	if len(m.Areas) > contract.FeedMaxAreas {
+		return m, fmt.Sprintf("areas: %d areas; a subscription serves at most %d", len(m.Areas), contract.FeedMaxAreas)
+	}
 	return m, ""
 }
 

@@ -36,13 +36,13 @@ func (r *registrar) Disconnect(_ context.Context, id string) error {
 	return nil
 }
 
-func (r *registrar) Subscribe(_ context.Context, id string, types []string) error {
+func (r *registrar) Subscribe(_ context.Context, id string, areas, types []string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.connected[id] {
 		return ErrGone
 	}
-	r.subscribed[id] = types
+	r.subscribed[id] = append(append([]string{}, areas...), types...)
 	return nil
 }
 
@@ -81,12 +81,17 @@ func TestRoutes(t *testing.T) {
 		status int
 		reply  string
 	}{
-		{`{"action":"subscribe","emergency_types":["fire","flood","fire"]}`, 200, `{"emergency_types":["fire","flood"],"type":"subscribed"}`},
-		{`{"action":"subscribe","emergency_types":[]}`, 200, `{"emergency_types":[],"type":"subscribed"}`},
+		{`{"action":"subscribe","areas":["dn6q","dn6m","dn6m"],"emergency_types":["fire","flood","fire"]}`, 200,
+			`{"areas":["dn6m","dn6q"],"emergency_types":["fire","flood"],"supervisor":false,"type":"subscribed"}`},
+		{`{"action":"subscribe","areas":["unlocated"]}`, 200, `{"areas":["unlocated"],"emergency_types":null,"supervisor":false,"type":"subscribed"}`},
+		{`{"action":"subscribe","areas":["dn6"]}`, 400, `"areas: \"dn6\" is not an area: a geohash cell of 4 characters`},
+		{`{"action":"subscribe","areas":["dn6m","dn6q","dn6r","dn6t","dn6w","dn6x","dn6y","dn6z","dn60","dn61","dn62","dn63","dn64","dn65","dn66","dn67","dn68","dn69","dn6b","dn6c","dn6d"]}`,
+			400, `areas: 21 areas; a subscription serves at most 20`},
 		{`{"action":"subscribe","emergency_types":["alien"]}`, 400, `"emergency_types: \"alien\" is not one of`},
 		{`{"action":"unsubscribe"}`, 400, `action: \"unsubscribe\" is not an action`},
 		{`{"action":"subscribe","extra":1}`, 400, `unknown field`},
 		{`not json`, 400, `the message must be`},
+		{`{"action":"subscribe","emergency_types":[]}`, 200, `{"areas":null,"emergency_types":[],"supervisor":true,"type":"subscribed"}`},
 	}
 	for _, tt := range tests {
 		before := len(p.got["c1"])
@@ -94,7 +99,7 @@ func TestRoutes(t *testing.T) {
 		require.Len(t, p.got["c1"], before+1, "every message gets an answer over the connection")
 		assert.Contains(t, p.got["c1"][before], tt.reply)
 	}
-	assert.Empty(t, reg.subscribed["c1"], "the last valid subscription: every type")
+	assert.Empty(t, reg.subscribed["c1"], "the last valid subscription: no areas (a supervisor), every type")
 
 	assert.Equal(t, http.StatusOK, call(RouteDisconnect, ""))
 	assert.Equal(t, http.StatusOK, call(RouteDisconnect, ""), "a second $disconnect is fine")

@@ -26,45 +26,60 @@ type BatchSender interface {
 	SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 
-// Swarm turns each new call on the calls table's stream into one message
-// per partition, spread over the fan-out queues (seed 002's "Lambda
-// Swarm"). Only INSERTs broadcast: an update or delete of a call is not a
-// new call. The stream of each region carries the calls replicated from
-// the other regions too, so each region's dispatchers get every call once.
+// Swarm turns the new calls of each stream batch into one message per
+// partition of their areas (and one per supervisors' partition), spread
+// over the fan-out queues (seed 002's "Lambda Swarm", coalesced: messages
+// follow batches, not calls). Only INSERTs broadcast: an update or delete
+// of a call is not a new call. The stream of each region carries the calls
+// replicated from the other regions too, so each region's dispatchers get
+// every call once.
 type Swarm struct {
 	SQS        BatchSender
 	Queues     []string // queue URLs
 	Partitions int
+	// PerArea is how many partitions an area spreads over (default
+	// DefaultPartitionsPerArea).
+	PerArea int
 }
 
-// Handle broadcasts every INSERT of the batch and returns how many calls
-// it sent out.
+// Handle broadcasts the batch's INSERTs together and returns how many
+// calls it sent out.
 func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error) {
-	sent := 0
+	var batch []calls.Call
 	for _, rec := range ev.Records {
 		if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
 			continue
 		}
 		c, err := CallFromImage(rec.Change.NewImage)
 		if err != nil {
-			return sent, fmt.Errorf("stream record %s: %w", rec.EventID, err)
+			return 0, fmt.Errorf("stream record %s: %w", rec.EventID, err)
 		}
-		if err := s.Broadcast(ctx, c); err != nil {
-			return sent, err // the mapping retries the batch; queue consumers see a partition at most once more
-		}
-		sent++
+		batch = append(batch, c)
 	}
-	return sent, nil
+	if err := s.Broadcast(ctx, batch); err != nil {
+		return 0, err // the mapping retries the batch; the ledger skips what was delivered
+	}
+	return len(batch), nil
 }
 
-// Broadcast sends one new call's partition messages, ten per
+// Broadcast sends a batch of new calls' partition messages, ten per
 // SendMessageBatch, every queue in parallel, stamped with when the
 // broadcast started (dispatchers see the delivery latency).
-func (s *Swarm) Broadcast(ctx context.Context, c calls.Call) error {
+func (s *Swarm) Broadcast(ctx context.Context, batch []calls.Call) error {
+	if len(batch) == 0 {
+		return nil
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.Queues))
 	sentAt := time.Now().UnixMilli()
-	for q, msgs := range Fanout(c, s.Partitions, len(s.Queues)) {
+	perArea := s.PerArea
+	if perArea == 0 {
+		perArea = DefaultPartitionsPerArea
+	}
+	for q, msgs := range Fanout(batch, Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues)}) {
+		if len(msgs) == 0 {
+			continue
+		}
 		for i := range msgs {
 			msgs[i].SentAtMs = sentAt
 		}
@@ -205,7 +220,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 				failures = append(failures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 				return
 			}
-			total.Sent, total.Filtered, total.Gone = total.Sent+d.Sent, total.Filtered+d.Filtered, total.Gone+d.Gone
+			total.Sent, total.Calls, total.Filtered, total.Gone = total.Sent+d.Sent, total.Calls+d.Calls, total.Filtered+d.Filtered, total.Gone+d.Gone
 			total.Failed = append(total.Failed, d.Failed...)
 		}(m)
 	}
@@ -247,6 +262,7 @@ func (w *Worker) emit(d Delivery, oldestSentAtMs int64, skipped int) {
 	values := []metrics.Value{
 		{Name: contract.FeedRepeatsSkipped, Value: float64(skipped), Unit: metrics.Count},
 		{Name: contract.FeedPostsSent, Value: float64(d.Sent), Unit: metrics.Count},
+		{Name: contract.FeedCallsDelivered, Value: float64(d.Calls), Unit: metrics.Count},
 		{Name: contract.FeedPostsFailed, Value: float64(len(d.Failed)), Unit: metrics.Count},
 		{Name: contract.FeedConnectionsGone, Value: float64(d.Gone), Unit: metrics.Count},
 	}

@@ -49,46 +49,61 @@ func image(id, typ string) map[string]events.DynamoDBAttributeValue {
 	return map[string]events.DynamoDBAttributeValue{
 		"conversation_id": events.NewStringAttribute(id), "timestamp": events.NewNumberAttribute("1764300000"),
 		"emergency_type": events.NewStringAttribute(typ), "severity": events.NewNumberAttribute("4"),
-		"latitude": events.NewNumberAttribute("36.16"), "needs_geocoding": events.NewBooleanAttribute(false),
+		"latitude": events.NewNumberAttribute("36.16"), "longitude": events.NewNumberAttribute("-86.78"),
+		"needs_geocoding": events.NewBooleanAttribute(false),
 	}
 }
 
-func TestSwarmBroadcastsInsertsOnly(t *testing.T) {
+// A stream batch's INSERTs go out together: one message per partition of
+// their area (4) and per supervisors' partition (4), whatever the number of
+// calls; updates and deletes broadcast nothing.
+func TestSwarmCoalescesABatchsInserts(t *testing.T) {
 	s := &sent{byQueue: map[string][]PartitionMessage{}}
 	queues := []string{"q0", "q1", "q2"}
 	sw := &Swarm{SQS: s, Queues: queues, Partitions: 25}
 	n, err := sw.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
 		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("new-1", "fire")}},
 		{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{NewImage: image("changed", "fire")}},
+		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("new-2", "flood")}},
 		{EventName: "REMOVE", Change: events.DynamoDBStreamRecord{OldImage: image("expired", "fire")}},
 	}})
 	require.NoError(t, err)
-	assert.Equal(t, 1, n, "updates and deletes broadcast nothing")
-	total := 0
+	assert.Equal(t, 2, n, "updates and deletes broadcast nothing")
+	total, supervisors := 0, 0
 	for q, msgs := range s.byQueue {
 		total += len(msgs)
 		for _, m := range msgs {
-			assert.Equal(t, "new-1", m.Call.ConversationID)
-			assert.Equal(t, 36.16, m.Call.Latitude)
+			ids := []string{}
+			for _, c := range m.Calls {
+				ids = append(ids, c.ConversationID)
+			}
+			assert.Equal(t, []string{"new-1", "new-2"}, ids, "both calls in one message")
+			assert.Equal(t, 36.16, m.Calls[0].Latitude)
 			assert.Equal(t, queues[(m.Partition-1)%3], q)
+			assert.Positive(t, m.SentAtMs)
+			if m.Supervisors {
+				supervisors++
+			}
 		}
 	}
-	assert.Equal(t, 25, total, "one message per partition")
-	assert.Equal(t, 3, s.calls, "9, 8 and 8 messages per queue: one batch of at most 10 each")
+	assert.Equal(t, 8, total, "dn6m's 4 partitions and the supervisors' 4, not 25 per call")
+	assert.Equal(t, 4, supervisors)
+	assert.LessOrEqual(t, s.calls, 3, "at most one SendMessageBatch per queue")
 
-	s2 := &sent{byQueue: map[string][]PartitionMessage{}}
-	_, err = (&Swarm{SQS: s2, Queues: []string{"a", "b"}, Partitions: 25}).Handle(context.Background(),
-		events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("n", "fire")}}}})
+	empty := &sent{byQueue: map[string][]PartitionMessage{}}
+	n, err = (&Swarm{SQS: empty, Queues: queues, Partitions: 25}).Handle(context.Background(), events.DynamoDBEvent{
+		Records: []events.DynamoDBEventRecord{{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{NewImage: image("x", "fire")}}}})
 	require.NoError(t, err)
-	assert.Equal(t, 4, s2.calls, "13 and 12 messages: two batches per queue")
+	assert.Zero(t, n)
+	assert.Zero(t, empty.calls, "no new call, nothing sent")
 }
 
 func TestWorkerDeliversEachPartitionMessage(t *testing.T) {
-	m := partitionMembers{1: {{ID: "a"}, {ID: "b", EmergencyTypes: []string{"flood"}}}, 2: {{ID: "c"}}}
-	p := &poster{got: map[string]int{}, gone: map[string]bool{}, fail: map[string]bool{}}
+	m := partitionMembers{1: {{ID: "a", Area: "dn6m"}, {ID: "b", Area: "dn6m", EmergencyTypes: []string{"flood"}}}, 2: {{ID: "c", Area: "dn6m"}}}
+	p := newPoster()
 	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 4}
 	body := func(part int) string {
-		b, _ := json.Marshal(PartitionMessage{Partition: part, Call: calls.Call{ConversationID: "x", EmergencyType: "fire"}})
+		b, _ := json.Marshal(PartitionMessage{Partition: part, Calls: []calls.Call{downtown}})
 		return string(b)
 	}
 	resp, d, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
@@ -102,14 +117,15 @@ func TestWorkerDeliversEachPartitionMessage(t *testing.T) {
 }
 
 func TestWorkerRecordsTheBatchAsMetrics(t *testing.T) {
-	m := partitionMembers{1: {{ID: "a"}, {ID: "gone"}, {ID: "broken"}}, 2: {{ID: "c"}}}
-	p := &poster{got: map[string]int{}, gone: map[string]bool{"gone": true}, fail: map[string]bool{"broken": true}}
+	m := partitionMembers{1: {{ID: "a", Area: "dn6m"}, {ID: "gone", Area: "dn6m"}, {ID: "broken", Area: "dn6m"}}, 2: {{ID: "c", Area: "dn6m"}}}
+	p := newPoster()
+	p.gone["gone"], p.fail["broken"] = true, true
 	var out bytes.Buffer
 	now := time.UnixMilli(1_800_000_000_000)
 	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 4,
 		Metrics: &metrics.Emitter{W: &out}, Now: func() time.Time { return now }}
 	body := func(part int, sentAt int64) string {
-		b, _ := json.Marshal(PartitionMessage{Partition: part, SentAtMs: sentAt, Call: calls.Call{ConversationID: "x", EmergencyType: "fire"}})
+		b, _ := json.Marshal(PartitionMessage{Partition: part, SentAtMs: sentAt, Calls: []calls.Call{downtown}})
 		return string(b)
 	}
 	_, _, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
@@ -126,8 +142,9 @@ func TestWorkerRecordsTheBatchAsMetrics(t *testing.T) {
 	for _, d := range rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any) {
 		names = append(names, d.(map[string]any)["Name"].(string))
 	}
-	assert.ElementsMatch(t, []string{contract.FeedRepeatsSkipped, contract.FeedPostsSent, contract.FeedPostsFailed,
+	assert.ElementsMatch(t, []string{contract.FeedRepeatsSkipped, contract.FeedPostsSent, contract.FeedCallsDelivered, contract.FeedPostsFailed,
 		contract.FeedConnectionsGone, contract.FeedDeliveryLatency}, names)
+	assert.Equal(t, 2.0, rec[contract.FeedCallsDelivered])
 	assert.Equal(t, 0.0, rec[contract.FeedRepeatsSkipped])
 }
 
@@ -163,14 +180,14 @@ func (l *memoryLedger) Done(_ context.Context, key string) error {
 // A partition message handed out twice (SQS delivers at least once), or a
 // call broadcast again, posts once; a ledger failure sends the message back.
 func TestWorkerDeliversARepeatedMessageOnce(t *testing.T) {
-	m := partitionMembers{1: {{ID: "a"}, {ID: "b"}}, 2: {{ID: "c"}}}
-	p := &poster{got: map[string]int{}, gone: map[string]bool{}, fail: map[string]bool{}}
-	call := calls.Call{ConversationID: "x", Timestamp: 1764300000, EmergencyType: "fire"}
-	ledger := &memoryLedger{state: map[string]string{}, failFor: DeliveryKey(PartitionMessage{Partition: 2, Call: call})}
+	m := partitionMembers{1: {{ID: "a", Area: "dn6m"}, {ID: "b", Area: "dn6m"}}, 2: {{ID: "c", Area: "dn6m"}}}
+	p := newPoster()
+	call := downtown
+	ledger := &memoryLedger{state: map[string]string{}, failFor: DeliveryKey(PartitionMessage{Partition: 2, Calls: []calls.Call{call}})}
 	var out bytes.Buffer
 	w := &Worker{Members: m, Poster: p, Forgetter: &forgetter{}, Parallelism: 4, Ledger: ledger, Metrics: &metrics.Emitter{W: &out}}
 	body := func(part int, sentAt int64) string {
-		b, _ := json.Marshal(PartitionMessage{Partition: part, SentAtMs: sentAt, Call: call})
+		b, _ := json.Marshal(PartitionMessage{Partition: part, SentAtMs: sentAt, Calls: []calls.Call{call}})
 		return string(b)
 	}
 	resp, _, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
@@ -180,7 +197,7 @@ func TestWorkerDeliversARepeatedMessageOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"a": 1, "b": 1}, p.got, "partition 1 posted once, partition 2 not yet")
 	assert.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "2"}}, resp.BatchItemFailures, "the ledger failed: try again later")
-	assert.Equal(t, "done", ledger.state[DeliveryKey(PartitionMessage{Partition: 1, Call: call})])
+	assert.Equal(t, "done", ledger.state[DeliveryKey(PartitionMessage{Partition: 1, Calls: []calls.Call{call}})])
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rec))
 	assert.Equal(t, 2.0, rec[contract.FeedRepeatsSkipped])
@@ -213,9 +230,9 @@ func TestWorkerBoundsPostsInFlightPerInvocation(t *testing.T) {
 	var records []events.SQSMessage
 	for part := 1; part <= 10; part++ {
 		for i := range 20 {
-			m[part] = append(m[part], Connection{ID: fmt.Sprintf("%d-%d", part, i)})
+			m[part] = append(m[part], Connection{ID: fmt.Sprintf("%d-%d", part, i), Area: "dn6m"})
 		}
-		b, _ := json.Marshal(PartitionMessage{Partition: part, Call: calls.Call{ConversationID: "x", EmergencyType: "fire"}})
+		b, _ := json.Marshal(PartitionMessage{Partition: part, Calls: []calls.Call{downtown}})
 		records = append(records, events.SQSMessage{MessageId: fmt.Sprint(part), Body: string(b)})
 	}
 	p := &countingPoster{}

@@ -477,6 +477,7 @@ func runWatch(args []string, stdout, stderr io.Writer) error {
 	url := fs.String("url", "", "the feed's WebSocket URL (serve prints it; the stack output feedUrl in AWS)")
 	token := fs.String("token", os.Getenv("ACCESS911_FEED_TOKEN"), "a dispatcher token (default $ACCESS911_FEED_TOKEN)")
 	types := fs.String("types", "", "comma-separated emergency types to receive (default: all)")
+	areas := fs.String("areas", "", "comma-separated areas served: geohash cells of 4 characters (dn6m) or unlocated (default: none, a supervisor's summaries)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -485,11 +486,15 @@ func runWatch(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	var filter []string
-	if *types != "" {
-		filter = strings.Split(*types, ",")
+	return local.Watch(ctx, *url, *token, splitList(*areas), splitList(*types), stdout)
+}
+
+// splitList reads a comma-separated flag (empty: none).
+func splitList(v string) []string {
+	if v == "" {
+		return nil
 	}
-	return local.Watch(ctx, *url, *token, filter, stdout)
+	return strings.Split(v, ",")
 }
 
 func runFeedBench(args []string, stdout, stderr io.Writer) error {

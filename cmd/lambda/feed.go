@@ -34,6 +34,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 	registry := &feed.Registry{DB: db, Connections: os.Getenv(contract.EnvFeedConnectionsTable),
 		Partitions: os.Getenv(contract.EnvFeedPartitionsTable)}
 	registry.PartitionCount, _ = strconv.Atoi(os.Getenv(contract.EnvFeedPartitions))
+	registry.PerArea, _ = strconv.Atoi(os.Getenv(contract.EnvFeedPartitionsPerArea))
 	poster := &feed.ManagementPoster{Client: apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) {
 		o.BaseEndpoint = aws.String(os.Getenv(contract.EnvFeedManagementEndpoint))
 		o.HTTPClient = feed.PostHTTPClient()
@@ -51,7 +52,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 		}
 	case contract.FeedRoleSwarm:
 		swarm := &feed.Swarm{SQS: sqs.NewFromConfig(awsCfg), Queues: strings.Split(os.Getenv(contract.EnvFeedQueueURLs), ","),
-			Partitions: registry.PartitionCount}
+			Partitions: registry.PartitionCount, PerArea: registry.PerArea}
 		return func(ctx context.Context, ev events.DynamoDBEvent) error {
 			_, err := swarm.Handle(ctx, ev)
 			return err
@@ -63,7 +64,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 			Metrics: &metrics.Emitter{W: os.Stdout}}
 		return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			resp, d, err := worker.Handle(ctx, ev)
-			log.Info("delivered", "sent", d.Sent, "filtered", d.Filtered, "gone", d.Gone, "failed", len(d.Failed))
+			log.Info("delivered", "frames", d.Sent, "calls", d.Calls, "filtered", d.Filtered, "gone", d.Gone, "failed", len(d.Failed))
 			return resp, err
 		}, nil
 	}

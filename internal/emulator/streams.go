@@ -15,16 +15,24 @@ import (
 
 // StreamReader does locally what a Lambda event source mapping on a
 // DynamoDB stream does in AWS, against DynamoDB Local: it follows every
-// shard of the table's stream from now on and hands each record whose event
-// name passes Filter (the mapping's filter criteria) to Function, in order
-// per shard.
+// shard of the table's stream from now on and hands the records whose event
+// name passes Filter (the mapping's filter criteria) to Function in
+// batches, as the deployed mapping does: a batch closes when it holds
+// BatchSize records or Window after its first record, one batch at a time
+// per shard (the mapping's parallelization factor 1), in order, and a
+// failed batch is retried whole.
 type StreamReader struct {
 	Streams  *dynamodbstreams.Client
 	DB       *dynamodb.Client
 	Table    string
 	Filter   func(eventName string) bool
-	Function func(ctx context.Context, eventName string, newImage map[string]ddbtypes.AttributeValue) error
-	// Poll is how often an idle shard is read again (default 100 ms).
+	Function func(ctx context.Context, batch []StreamRecord) error
+	// BatchSize and Window: the mapping's batch size and batching window
+	// (default 1000 and 1 s, the feed's stream mapping's).
+	BatchSize int
+	Window    time.Duration
+	// Poll is how often an idle shard is read again (default 100 ms; the
+	// mapping polls a shard about four times a second).
 	Poll time.Duration
 
 	mu      sync.Mutex
@@ -129,14 +137,29 @@ func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardI
 	return it.ShardIterator, nil
 }
 
-// follow reads one shard in order. An iterator the stream no longer honours
-// (expired, or trimmed past) is replaced by one after the last record read,
-// or at the shard's start when none was read yet.
+// StreamRecord is one record of a batch: its event name and new image.
+type StreamRecord struct {
+	EventName string
+	NewImage  map[string]ddbtypes.AttributeValue
+}
+
+// follow reads one shard in order and hands its records on in batches. An
+// iterator the stream no longer honours (expired, or trimmed past) is
+// replaced by one after the last record read, or at the shard's start when
+// none was read yet.
 func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
-	poll := r.Poll
+	poll, size, window := r.Poll, r.BatchSize, r.Window
 	if poll == 0 {
 		poll = 100 * time.Millisecond
 	}
+	if size == 0 {
+		size = 1000
+	}
+	if window == 0 {
+		window = time.Second
+	}
+	var batch []StreamRecord
+	var opened time.Time // when the batch got its first record
 	last, skipping := "", sh.skipExisting
 	for iterator != nil && ctx.Err() == nil {
 		out, err := r.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iterator})
@@ -153,15 +176,32 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 			if skipping || (r.Filter != nil && !r.Filter(name)) {
 				continue
 			}
-			for ctx.Err() == nil && r.Function(ctx, name, convertImage(rec.Dynamodb.NewImage)) != nil {
-				time.Sleep(poll) // a failed batch is retried, in order, as the mapping does
+			if len(batch) == 0 {
+				opened = time.Now()
+			}
+			batch = append(batch, StreamRecord{EventName: name, NewImage: convertImage(rec.Dynamodb.NewImage)})
+			if len(batch) == size {
+				r.invoke(ctx, batch, poll)
+				batch = nil
 			}
 		}
 		iterator = out.NextShardIterator
+		if len(batch) > 0 && time.Since(opened) >= window {
+			r.invoke(ctx, batch, poll)
+			batch = nil
+		}
 		if len(out.Records) == 0 {
 			skipping = false // caught up with the shard's history
 			time.Sleep(poll)
 		}
+	}
+}
+
+// invoke hands a batch on until it succeeds (or the reader stops): a
+// failed batch is retried whole, in order, as the mapping does.
+func (r *StreamReader) invoke(ctx context.Context, batch []StreamRecord, poll time.Duration) {
+	for ctx.Err() == nil && r.Function(ctx, batch) != nil {
+		time.Sleep(poll)
 	}
 }
 

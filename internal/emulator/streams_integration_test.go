@@ -41,14 +41,19 @@ func TestStreamReaderFollowsWhatComesAfterItStarts(t *testing.T) {
 	put("history")
 	var mu sync.Mutex
 	var got []string
+	batches := 0
 	r := &StreamReader{DB: db, Table: table,
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		Filter: func(name string) bool { return name == "INSERT" },
-		Function: func(_ context.Context, name string, img map[string]ddbtypes.AttributeValue) error {
+		Window: 300 * time.Millisecond,
+		Function: func(_ context.Context, batch []StreamRecord) error {
 			mu.Lock()
 			defer mu.Unlock()
-			got = append(got, name+" "+img["conversation_id"].(*ddbtypes.AttributeValueMemberS).Value)
+			for _, rec := range batch {
+				got = append(got, rec.EventName+" "+rec.NewImage["conversation_id"].(*ddbtypes.AttributeValueMemberS).Value)
+			}
+			batches++
 			return nil
 		}}
 	rctx, stop := context.WithCancel(ctx)
@@ -65,4 +70,5 @@ func TestStreamReaderFollowsWhatComesAfterItStarts(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"INSERT new-1", "INSERT new-2"}, got, "in order, inserts only, no history")
+	assert.Equal(t, 1, batches, "written within the window: one batch, as the mapping's batching window gathers them")
 }

@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
@@ -78,7 +78,7 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 	db := s.Store.DB.(*dynamodb.Client)
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	f := &Feed{Secret: o.Secret, Registry: &feed.Registry{DB: db, Connections: "feed-connections-" + suffix,
-		Partitions: "feed-partitions-" + suffix, PartitionCount: partitions}}
+		Partitions: "feed-partitions-" + suffix, PartitionCount: partitions, PerArea: min(partitions, s.Config.Feed.PartitionsPerArea)}}
 	if err := feed.EnsureTables(ctx, db, f.Registry.Connections, f.Registry.Partitions); err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ const workerTimeout = 5 * time.Second
 // then the stream reader that feeds the swarm.
 func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL string, poster *feed.ManagementPoster) error {
 	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: contract.FeedPostsInFlight, Ledger: f.Ledger}
-	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount}
+	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount, PerArea: f.Registry.PerArea}
 	for q := 0; q < queues; q++ {
 		out, err := s.Intake.Client.CreateQueue(ctx, &sqs.CreateQueueInput{
 			QueueName: aws.String(fmt.Sprintf("%s-feed-%d", queuePrefix(s.Intake.QueueURL), q))})
@@ -139,12 +139,17 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		Filter: func(name string) bool { return name == "INSERT" }, // the mapping's filter: new calls only
-		Function: func(ctx context.Context, _ string, image map[string]ddbtypes.AttributeValue) error {
-			var c calls.Call
-			if err := attributevalue.UnmarshalMap(image, &c); err != nil {
-				return nil // not a call: nothing to broadcast
+		// The deployed mapping's batch size and window, one batch at a time per shard.
+		BatchSize: capacity.FeedStreamBatchSize, Window: capacity.FeedStreamBatchingWindow,
+		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
+			var batch []calls.Call
+			for _, rec := range records {
+				var c calls.Call
+				if err := attributevalue.UnmarshalMap(rec.NewImage, &c); err == nil && c.ConversationID != "" {
+					batch = append(batch, c) // anything else is not a call: nothing to broadcast
+				}
 			}
-			return swarm.Broadcast(ctx, c)
+			return swarm.Broadcast(ctx, batch)
 		},
 	}
 	return f.reader.Start(ctx)

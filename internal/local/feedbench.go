@@ -14,7 +14,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/contract"
 )
 
 // FeedBenchResult is what feed-bench measured.
@@ -58,7 +60,9 @@ func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, interval time.
 	var mu sync.Mutex
 	received := map[string][]time.Time{} // call id -> receipt times, one per delivery
 	start := time.Now()
-	conns, err := dialAll(ctx, e.Feed+"?"+feed.TokenParam+"="+token, n, func(id string, at time.Time) {
+	// Every connection serves the area of the bench's call (see postBenchCall).
+	sub := feed.SubscribeMessage{Action: "subscribe", Areas: []string{feed.AreaOf(calls.Call{Latitude: benchLatitude, Longitude: benchLongitude})}}
+	conns, err := dialAll(ctx, e.Feed+"?"+feed.TokenParam+"="+token, n, func(int) feed.SubscribeMessage { return sub }, func(id string, at time.Time) {
 		mu.Lock()
 		received[id] = append(received[id], at)
 		mu.Unlock()
@@ -139,9 +143,13 @@ func waitFor(limit time.Duration, done func() bool) {
 	}
 }
 
+// Where the bench's call is: Nashville.
+const benchLatitude, benchLongitude = 36.16, -86.78
+
 // postBenchCall sends one tornado call through POST /calls and expects 201.
 func postBenchCall(api, id string) error {
-	body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
+	body := fmt.Sprintf(`{"conversation_id":%q,"timestamp":1764300000,"location":"Main St","latitude":%g,"longitude":%g,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`,
+		id, benchLatitude, benchLongitude)
 	resp, err := http.Post(api+"/calls", "application/json", strings.NewReader(body))
 	if err != nil {
 		return err
@@ -153,9 +161,10 @@ func postBenchCall(api, id string) error {
 	return nil
 }
 
-// dialAll opens n connections, 50 at a time, each reading calls into
-// onCall until it closes.
-func dialAll(ctx context.Context, url string, n int, onCall func(id string, at time.Time)) ([]*websocket.Conn, error) {
+// dialAll opens n connections, 50 at a time, each subscribed with sub(i)
+// (and its answer awaited) and then reading calls into onCall until it
+// closes.
+func dialAll(ctx context.Context, url string, n int, sub func(i int) feed.SubscribeMessage, onCall func(id string, at time.Time)) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 50)
@@ -172,6 +181,11 @@ func dialAll(ctx context.Context, url string, n int, onCall func(id string, at t
 				return
 			}
 			c.SetReadLimit(1 << 20)
+			if err := subscribe(ctx, c, sub(i)); err != nil {
+				c.Close(websocket.StatusNormalClosure, "")
+				errs <- err
+				return
+			}
 			conns[i] = c
 			go readCalls(ctx, c, onCall)
 		}()
@@ -190,17 +204,37 @@ func dialAll(ctx context.Context, url string, n int, onCall func(id string, at t
 	return open, nil
 }
 
-// benchMessage is the part of a feed.CallMessage the bench reads.
-type benchMessage struct {
-	Type string `json:"type"`
-	Call struct {
+// subscribe sends a subscription and waits for its answer.
+func subscribe(ctx context.Context, c *websocket.Conn, m feed.SubscribeMessage) error {
+	b, _ := json.Marshal(m)
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		return err
+	}
+	_, data, err := c.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("subscription answer: %w", err)
+	}
+	var answer struct {
+		Type  string `json:"type"`
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(data, &answer) != nil || answer.Type != "subscribed" {
+		return fmt.Errorf("subscription refused: %s", data)
+	}
+	return nil
+}
+
+// benchFrame is the part of a feed.CallsFrame the bench reads.
+type benchFrame struct {
+	Type  string `json:"type"`
+	Calls []struct {
 		ConversationID string `json:"conversation_id"`
-	} `json:"call"`
+	} `json:"calls"`
 }
 
 // readCalls hands the id of each call the connection receives, with the
-// time it arrived, to onCall until it closes (subscription answers are not
-// calls).
+// time its frame arrived, to onCall until it closes (subscription answers
+// and summaries are not calls).
 func readCalls(ctx context.Context, c *websocket.Conn, onCall func(id string, at time.Time)) {
 	for {
 		_, data, err := c.Read(ctx)
@@ -208,23 +242,27 @@ func readCalls(ctx context.Context, c *websocket.Conn, onCall func(id string, at
 			return
 		}
 		at := time.Now()
-		var m benchMessage // only what the bench counts: decoding whole calls cost the clients a fifth of their CPU
-		if json.Unmarshal(data, &m) == nil && m.Type == "call" {
-			onCall(m.Call.ConversationID, at)
+		var f benchFrame // only what the bench counts: decoding whole calls cost the clients a fifth of their CPU
+		if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
+			for _, call := range f.Calls {
+				onCall(call.ConversationID, at)
+			}
 		}
 	}
 }
 
 // Watch is the dispatcher console: it connects with token, subscribes to
-// types (none: all) and prints each call as it arrives, with its latency
-// from the broadcast, until ctx ends.
-func Watch(ctx context.Context, url, token string, types []string, out io.Writer) error {
+// areas (none: a supervisor's summaries) and types (none: all) and prints
+// each call of each frame as it arrives, with its latency from the
+// broadcast, and each summary, until ctx ends.
+func Watch(ctx context.Context, url, token string, areas, types []string, out io.Writer) error {
 	c, _, err := websocket.Dial(ctx, url+"?"+feed.TokenParam+"="+token, nil)
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", url, err)
 	}
 	defer c.Close(websocket.StatusNormalClosure, "")
-	sub, _ := json.Marshal(feed.SubscribeMessage{Action: "subscribe", EmergencyTypes: types})
+	c.SetReadLimit(1 << 20)
+	sub, _ := json.Marshal(feed.SubscribeMessage{Action: "subscribe", Areas: areas, EmergencyTypes: types})
 	if err := c.Write(ctx, websocket.MessageText, sub); err != nil {
 		return err
 	}
@@ -236,13 +274,40 @@ func Watch(ctx context.Context, url, token string, types []string, out io.Writer
 			}
 			return fmt.Errorf("the feed closed: %w", err)
 		}
-		var m feed.CallMessage
-		if json.Unmarshal(data, &m) != nil || m.Type != "call" {
-			fmt.Fprintf(out, "%s  %s\n", time.Now().Format("15:04:05"), data) // subscription answers, errors
-			continue
-		}
-		c := m.Call
-		fmt.Fprintf(out, "%s  %-20s severity %d  %s (%.4f, %.4f)  %s  delivered in %d ms\n", time.Now().Format("15:04:05"),
-			c.EmergencyType, c.Severity, c.Location, c.Latitude, c.Longitude, c.ConversationID, time.Now().UnixMilli()-m.SentAtMs)
+		printFrame(out, data, time.Now())
 	}
+}
+
+// printFrame prints one frame the console received: each call of a calls
+// frame, a summary's lines, anything else (subscription answers, errors)
+// as it came.
+func printFrame(out io.Writer, data []byte, now time.Time) {
+	var probe struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(data, &probe)
+	clock := now.Format("15:04:05")
+	switch probe.Type {
+	case contract.FeedFrameCalls:
+		var f feed.CallsFrame
+		if json.Unmarshal(data, &f) == nil {
+			for _, c := range f.Calls {
+				fmt.Fprintf(out, "%s  %-20s severity %d  %s (%.4f, %.4f) area %s  %s  delivered in %d ms\n", clock,
+					c.EmergencyType, c.Severity, c.Location, c.Latitude, c.Longitude, feed.AreaOf(c), c.ConversationID, now.UnixMilli()-f.SentAtMs)
+			}
+			return
+		}
+	case contract.FeedFrameSummary:
+		var f feed.SummaryFrame
+		if json.Unmarshal(data, &f) == nil {
+			for _, a := range f.Areas {
+				fmt.Fprintf(out, "%s  summary  area %-9s %-20s %3d new, highest severity %d\n", clock, a.Area, a.EmergencyType, a.NewCalls, a.HighestSeverity)
+			}
+			for _, c := range f.Newest {
+				fmt.Fprintf(out, "%s  newest   %-20s severity %d  %s  %s\n", clock, c.EmergencyType, c.Severity, c.Location, c.ConversationID)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(out, "%s  %s\n", clock, data)
 }

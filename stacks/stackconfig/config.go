@@ -88,6 +88,8 @@ type Config struct {
 // FeedConfig sizes the dispatcher feed.
 type FeedConfig struct {
 	Connections, Partitions, Queues, QueryBatchSize, QueryConcurrency, PostRateLimit, DeliveryTargetMs int
+	// PartitionsPerArea: how many partitions an area's dispatchers spread over.
+	PartitionsPerArea int
 }
 
 // DNSEnabled tells whether the stack manages the shared hostname.
@@ -336,8 +338,9 @@ func (p *parser) intake(c *Config) {
 // feed reads the dispatcher feed's keys.
 func (p *parser) feed(c *Config) {
 	c.Feed = FeedConfig{
-		Connections: p.int(KeyFeedConnections, 1, 100_000_000, "connections"),
-		Partitions:  p.int(KeyFeedPartitions, 1, 1_000_000, "partitions"),
+		Connections:       p.int(KeyFeedConnections, 1, 100_000_000, "connections"),
+		Partitions:        p.int(KeyFeedPartitions, 1, 1_000_000, "partitions"),
+		PartitionsPerArea: p.int(KeyFeedPartitionsPerArea, 1, 100, "partitions an area spreads over"),
 		// At most 10: the DLQ's redrive allow policy names every queue, and
 		// the queue-age alarm reads one metric per queue (capacity's AWS limits).
 		Queues:           p.int(KeyFeedQueues, 1, min(capacity.RedriveAllowMaxSourceQueues, capacity.AlarmMaxMetrics), "queues"),

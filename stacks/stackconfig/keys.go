@@ -55,13 +55,14 @@ const (
 	KeyDrainMaxConcurrency      = Namespace + ":drainMaxConcurrency"
 	KeySpikeMinutes             = Namespace + ":spikeMinutes"
 
-	KeyFeedConnections      = Namespace + ":feedConnections"
-	KeyFeedPartitions       = Namespace + ":feedPartitions"
-	KeyFeedQueues           = Namespace + ":feedQueues"
-	KeyFeedQueryBatchSize   = Namespace + ":feedQueryBatchSize"
-	KeyFeedQueryConcurrency = Namespace + ":feedQueryConcurrency"
-	KeyFeedPostRateLimit    = Namespace + ":feedPostRateLimit"
-	KeyFeedDeliveryTargetMs = Namespace + ":feedDeliveryTargetMs"
+	KeyFeedConnections       = Namespace + ":feedConnections"
+	KeyFeedPartitions        = Namespace + ":feedPartitions"
+	KeyFeedQueues            = Namespace + ":feedQueues"
+	KeyFeedPartitionsPerArea = Namespace + ":feedPartitionsPerArea"
+	KeyFeedQueryBatchSize    = Namespace + ":feedQueryBatchSize"
+	KeyFeedQueryConcurrency  = Namespace + ":feedQueryConcurrency"
+	KeyFeedPostRateLimit     = Namespace + ":feedPostRateLimit"
+	KeyFeedDeliveryTargetMs  = Namespace + ":feedDeliveryTargetMs"
 
 	// KeyWebhookSecret optionally sets the provider's webhook secret from a
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
@@ -121,6 +122,7 @@ var Defaults = map[string]string{
 	KeyFeedConnections:           strconv.Itoa(capacity.FeedConnections),
 	KeyFeedPartitions:            strconv.Itoa(capacity.FeedPartitions),
 	KeyFeedQueues:                strconv.Itoa(capacity.FeedQueues),
+	KeyFeedPartitionsPerArea:     strconv.Itoa(capacity.FeedPartitionsPerArea),
 	KeyFeedQueryBatchSize:        strconv.Itoa(capacity.FeedQueryBatchSize),
 	KeyFeedQueryConcurrency:      strconv.Itoa(capacity.FeedQueryConcurrency),
 	KeyFeedPostRateLimit:         strconv.Itoa(capacity.FeedPostRateLimit),
@@ -137,7 +139,7 @@ var knownKeys = []string{
 	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
 	KeyIntakeMode, KeyIntakeMaxReceiveCount, KeyIntakeBatchSize, KeyIntakeBatchWindowSeconds,
 	KeyDrainMaxConcurrency, KeySpikeMinutes,
-	KeyFeedConnections, KeyFeedPartitions, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
+	KeyFeedConnections, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
 	KeyFeedPostRateLimit, KeyFeedDeliveryTargetMs,
 }
 
