@@ -182,7 +182,9 @@ func assertFeedMappings(t *testing.T, res *preview.Result, a feedARNs) {
 	assert.Equal(t, components.FeedInsertFilter, get(stream, "filterCriteria.filters.0.pattern"), "new calls only")
 	assert.Equal(t, map[string]any{"eventName": []any{"INSERT"}}, parseJSON(t, components.FeedInsertFilter))
 	assert.Equal(t, "LATEST", get(stream, "startingPosition"))
-	assert.Equal(t, 0.0, get(stream, "maximumBatchingWindowInSeconds"), "a new call is broadcast at once")
+	assert.Equal(t, 1.0, get(stream, "maximumBatchingWindowInSeconds"), "a second's calls coalesced: the floor of the delivery time")
+	assert.Equal(t, 1000.0, get(stream, "batchSize"), "a full batch a window per shard")
+	assert.Equal(t, 1.0, get(stream, "parallelizationFactor"), "one batch at a time per shard: concurrent batches would multiply the frames")
 	assert.Equal(t, a.archive, get(stream, "destinationConfig.onFailure.destinationArn"),
 		"failed batches kept whole in S3: an SQS destination would get only shard and sequence numbers")
 	assert.Equal(t, true, get(stream, "bisectBatchOnFunctionError"))
@@ -221,6 +223,9 @@ func assertFeedFunctions(t *testing.T, res *preview.Result) {
 	assert.Regexp(t, `^https://access911-feed-ws-id\.execute-api\.[a-z0-9-]+\.amazonaws\.com/v1$`,
 		get(worker, "environment.variables."+contract.EnvFeedManagementEndpoint))
 	swarm := one(t, res, functionType, feedFuncName+contract.FeedRoleSwarm)
+	for _, fn := range []preview.Resource{worker, swarm, one(t, res, functionType, feedFuncName+contract.FeedRoleDefault)} {
+		assert.Equal(t, "4", get(fn, "environment.variables."+contract.EnvFeedPartitionsPerArea), "%s: an area's partitions", fn.Name)
+	}
 	assert.Len(t, strings.Split(get(swarm, "environment.variables."+contract.EnvFeedQueueURLs).(string), ","), capacity.FeedQueues)
 }
 

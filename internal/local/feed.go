@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/access911/access911-infra/app/calls"
-	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
 )

@@ -4,6 +4,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/project"
 )
 
@@ -106,9 +108,9 @@ func TestFeedDeliversByTypeAndForgetsTheGone(t *testing.T) {
 				cl.mu.Unlock()
 			}
 		}()
-		msg := `{"action":"subscribe","emergency_types":[]}`
+		msg := `{"action":"subscribe","areas":["dn6m"],"emergency_types":[]}`
 		if cl.subs != "" {
-			msg = `{"action":"subscribe","emergency_types":["` + cl.subs + `"]}`
+			msg = `{"action":"subscribe","areas":["dn6m"],"emergency_types":["` + cl.subs + `"]}`
 		}
 		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(msg)))
 	}
@@ -125,9 +127,9 @@ func TestFeedDeliversByTypeAndForgetsTheGone(t *testing.T) {
 		return true
 	}, 5*time.Second, 20*time.Millisecond)
 
-	fire := calls.Call{ConversationID: "feed-fire-1", EmergencyType: "fire", Timestamp: 1764300000}
+	fire := calls.Call{ConversationID: "feed-fire-1", EmergencyType: "fire", Timestamp: 1764300000, Latitude: 36.16, Longitude: -86.78}
 	w := &feed.Worker{Members: f.registry, Poster: f.poster, Forgetter: f.registry, Parallelism: 8}
-	for _, msgs := range feed.Fanout(fire, partitions, 2) {
+	for _, msgs := range feed.Fanout([]calls.Call{fire}, f.registry.Layout(2)) {
 		for _, m := range msgs {
 			_, err := feed.Deliver(ctx, w.Members, w.Poster, w.Forgetter, m, w.Parallelism)
 			require.NoError(t, err)
@@ -157,10 +159,10 @@ func TestFeedDeliversByTypeAndForgetsTheGone(t *testing.T) {
 	delete(f.gw.conns, vanished)
 	f.gw.mu.Unlock()
 	before := total(t, f)
-	d, err := feed.Deliver(ctx, f.registry, f.poster, f.registry, feed.PartitionMessage{Partition: partition, Call: fire}, 4)
+	d, err := feed.Deliver(ctx, f.registry, f.poster, f.registry, feed.PartitionMessage{Partition: partition, Calls: []calls.Call{fire}}, 4)
 	require.NoError(t, err)
 	assert.Equal(t, 1, d.Gone)
-	assert.Equal(t, before-1, total(t, f), "the vanished connection's partition count went down")
+	assert.Equal(t, before-2, total(t, f), "the vanished connection's counts went down: its row's and its membership's")
 	resp, err := http.Get(f.srv.URL + "/@connections/" + vanished)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -178,15 +180,15 @@ func total(t *testing.T, f *feedStack) int {
 	return n
 }
 
-// wantingFire is a registered connection that receives fire calls (every
-// type, or fire among its types) and its partition.
+// wantingFire is a dispatcher's membership in dn6m that receives fire calls
+// (every type, or fire among its types) and its partition.
 func wantingFire(t *testing.T, f *feedStack) (string, int) {
 	t.Helper()
 	for p := 1; p <= f.registry.PartitionCount; p++ {
 		members, err := f.registry.Members(context.Background(), p)
 		require.NoError(t, err)
 		for _, m := range members {
-			if len(m.EmergencyTypes) == 0 || slices.Contains(m.EmergencyTypes, "fire") {
+			if m.Area == "dn6m" && (len(m.EmergencyTypes) == 0 || slices.Contains(m.EmergencyTypes, "fire")) {
 				return m.ID, p
 			}
 		}
@@ -197,8 +199,10 @@ func wantingFire(t *testing.T, f *feedStack) (string, int) {
 
 // The whole local path: POST /calls -> calls table -> stream -> swarm ->
 // fan-out queues on moto -> workers -> @connections -> WebSocket clients.
-// Every subscribed client receives each new call exactly once and no other
-// type; updates and deletes on the calls table broadcast nothing.
+// Every dispatcher receives each new call of its area and types exactly
+// once, a dispatcher of another area nothing, the unlocated area's
+// dispatchers the call without coordinates, the supervisors a summary of
+// both; updates and deletes on the calls table broadcast nothing.
 func TestFeedEndToEnd(t *testing.T) {
 	ddb, mt := ddbLocal.Require(t), moto.Require(t)
 	root, err := project.FindUp(".", "go.mod")
@@ -210,84 +214,100 @@ func TestFeedEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	type client struct {
-		mu   sync.Mutex
-		msgs []string // call ids received
-		subs string
+		mu        sync.Mutex
+		msgs      []string // call ids received
+		summaries []string // frames of summaries received
+		sub       feed.SubscribeMessage
 	}
 	var clients []*client
-	for i := 0; i < 30; i++ {
+	for i := 0; i < 36; i++ {
 		c, _, err := websocket.Dial(ctx, s.Feed.URL+"?token="+s.Feed.Token("dispatcher"), nil)
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close(websocket.StatusNormalClosure, "") })
-		cl := &client{subs: []string{"", "tornado", "flood"}[i%3]}
+		cl := &client{sub: []feed.SubscribeMessage{
+			{Areas: []string{"dn6m"}}, {Areas: []string{"dn6m"}, EmergencyTypes: []string{"tornado"}},
+			{Areas: []string{"dn6m"}, EmergencyTypes: []string{"flood"}}, {Areas: []string{"9vrf"}},
+			{Areas: []string{contract.FeedUnlocatedArea}}, {}, // a supervisor
+		}[i%6]}
+		cl.sub.Action = "subscribe"
 		clients = append(clients, cl)
-		go readCalls(ctx, c, func(got string, _ time.Time) {
-			cl.mu.Lock()
-			cl.msgs = append(cl.msgs, got)
-			cl.mu.Unlock()
-		})
-		if cl.subs != "" {
-			require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","emergency_types":["`+cl.subs+`"]}`)))
-		}
-	}
-	require.Eventually(t, func() bool { // every subscription saved before the call
-		filtered := 0
-		for p := 1; p <= s.Feed.Registry.PartitionCount; p++ {
-			members, err := s.Feed.Registry.Members(ctx, p)
-			if err != nil {
-				return false
-			}
-			for _, m := range members {
-				if len(m.EmergencyTypes) > 0 {
-					filtered++
+		require.NoError(t, subscribe(ctx, c, cl.sub))
+		go func() {
+			for {
+				_, data, err := c.Read(ctx)
+				if err != nil {
+					return
 				}
+				cl.mu.Lock()
+				var f feed.CallsFrame
+				if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
+					for _, call := range f.Calls {
+						cl.msgs = append(cl.msgs, call.ConversationID)
+					}
+				} else if f.Type == contract.FeedFrameSummary {
+					cl.summaries = append(cl.summaries, string(data))
+				}
+				cl.mu.Unlock()
 			}
-		}
-		return filtered == 20
-	}, 10*time.Second, 50*time.Millisecond)
-	id := "feed-e2e-" + fmt.Sprint(time.Now().UnixNano())
-	body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`
-	resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(body))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	resp, err = http.Post(s.URL+"/calls", "application/json", strings.NewReader(body)) // a redelivery writes nothing
-	require.NoError(t, err)
+		}()
+	}
+	run := fmt.Sprint(time.Now().UnixNano())
+	located, unlocated := "feed-e2e-"+run, "feed-e2e-unlocated-"+run
+	post := func(id string, lat, lon float64) {
+		body := fmt.Sprintf(`{"conversation_id":%q,"timestamp":1764300000,"location":"Main St","latitude":%g,"longitude":%g,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`, id, lat, lon)
+		resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusCreated, resp.StatusCode)
+	}
+	post(located, 36.16, -86.78)
+	post(unlocated, 0, 0) // no usable coordinates
+	resp, err := http.Post(s.URL+"/calls", "application/json", strings.NewReader(
+		fmt.Sprintf(`{"conversation_id":%q,"timestamp":1764300000,"location":"Main St","latitude":36.16,"longitude":-86.78,"emergency_type":"tornado","severity":4,"call_duration_secs":60}`, located)))
+	require.NoError(t, err) // a redelivery writes nothing
 	resp.Body.Close()
 
-	want := func(cl *client) int {
-		if cl.subs == "flood" {
-			return 0
+	want := func(cl *client) []string {
+		switch {
+		case len(cl.sub.Areas) == 0 || cl.sub.Areas[0] == "9vrf" || slices.Contains(cl.sub.EmergencyTypes, "flood"):
+			return nil
+		case cl.sub.Areas[0] == contract.FeedUnlocatedArea:
+			return []string{unlocated}
 		}
-		return 1
+		return []string{located}
 	}
 	require.Eventually(t, func() bool {
 		for _, cl := range clients {
 			cl.mu.Lock()
-			n := len(cl.msgs)
+			n, sums := len(cl.msgs), len(cl.summaries)
 			cl.mu.Unlock()
-			if n < want(cl) {
+			if n < len(want(cl)) || (len(cl.sub.Areas) == 0 && sums == 0) {
 				return false
 			}
 		}
 		return true
-	}, 20*time.Second, 100*time.Millisecond, "every tornado and all-types subscriber gets the call")
+	}, 20*time.Second, 100*time.Millisecond, "every dispatcher of the call's area and type, and every supervisor, hears of it")
 
 	// An update and a delete of the call: no broadcast.
 	db := s.Store.DB.(*dynamodb.Client)
-	key := map[string]ddbtypes.AttributeValue{"conversation_id": &ddbtypes.AttributeValueMemberS{Value: id}, "timestamp": &ddbtypes.AttributeValueMemberN{Value: "1764300000"}}
+	key := map[string]ddbtypes.AttributeValue{"conversation_id": &ddbtypes.AttributeValueMemberS{Value: located}, "timestamp": &ddbtypes.AttributeValueMemberN{Value: "1764300000"}}
 	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key,
 		UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": &ddbtypes.AttributeValueMemberS{Value: "dispatched"}}})
 	require.NoError(t, err)
 	_, err = db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key})
 	require.NoError(t, err)
-	time.Sleep(2 * time.Second)
+	time.Sleep(2500 * time.Millisecond)
 	for i, cl := range clients {
 		cl.mu.Lock()
-		assert.Len(t, cl.msgs, want(cl), "client %d (%q): exactly once, no other type, nothing for the update or delete", i, cl.subs)
-		for _, got := range cl.msgs {
-			assert.Equal(t, id, got)
+		assert.Equal(t, want(cl), cl.msgs, "client %d (%+v): exactly once, its area and types only, nothing for the update or delete", i, cl.sub)
+		if len(cl.sub.Areas) == 0 {
+			summaries := strings.Join(cl.summaries, "\n")
+			assert.Contains(t, summaries, located, "client %d: the supervisor's summary names the call", i)
+			assert.Contains(t, summaries, unlocated)
+			assert.Contains(t, summaries, `"area":"unlocated"`)
+		} else {
+			assert.Empty(t, cl.summaries, "client %d: a dispatcher gets calls, not summaries", i)
 		}
 		cl.mu.Unlock()
 	}
