@@ -356,7 +356,34 @@ func TestFeedCapacityIsEnforced(t *testing.T) {
 		seedUpper(c)
 		c[stackconfig.KeyFeedPostRateLimit] = "350000"
 	})
+	require.Error(t, err, "one call fits, the sustained spike does not")
+	assert.Contains(t, err.Error(), "FAIL feed posts/s at a 10x spike")
+	_, err = synthesize(t, "us-east-1", func(c map[string]string) {
+		seedUpper(c)
+		c[stackconfig.KeyFeedPostRateLimit] = "460000"
+	})
 	assert.NoError(t, err)
+}
+
+// Broadcasting every call to every dispatcher (one area for all) needs
+// 20,800 posts/s at the 10x spike even coalesced: the stack fails before
+// anything is registered. The committed stacks, 10,000 dispatchers over
+// 2,000 areas, pass with 8,363.
+func TestFeedSpikeNeedsAreas(t *testing.T) {
+	res, err := synthesize(t, "us-east-1", func(c map[string]string) { c[stackconfig.KeyFeedAreas] = "1" })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "FAIL feed posts/s at a 10x spike")
+	assert.Contains(t, err.Error(), "needed 20800 posts/s, configured 10000 posts/s")
+	for _, r := range res.Resources {
+		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing registered: %s", r.Name)
+	}
+	ok := mustSynthesize(t, "us-east-1", nil)
+	loads := ok.Outputs[contract.OutputFeedModel].(map[string]any)["loads"].([]any)
+	require.Len(t, loads, 2)
+	spike := loads[1].(map[string]any)
+	assert.Equal(t, "at a 10x spike", spike["name"])
+	assert.Equal(t, 8363.0, spike["posts"])
+	assert.Equal(t, 1900.0, spike["callRate"])
 }
 
 func TestFeedSecretOnlyAsAPulumiSecret(t *testing.T) {

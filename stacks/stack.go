@@ -6,6 +6,7 @@ package stacks
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -386,6 +387,9 @@ func Sizing(cfg stackconfig.Config) (Size, error) {
 	report.Findings = append(report.Findings, buffer.Findings(in)...)
 	feed := FeedInput(cfg)
 	report.Findings = append(report.Findings, capacity.ModelFeed(feed).Findings(feed)...)
+	for _, load := range FeedLoads(cfg) {
+		report.Findings = append(report.Findings, capacity.ModelFeedLoad(load.Input).Findings(load.Input, load.Name)...)
+	}
 	return Size{Billing: billing, Buffer: buffer, Report: report}, nil
 }
 
@@ -431,6 +435,28 @@ func FeedInput(cfg stackconfig.Config) capacity.FeedInput {
 		Target: time.Duration(f.DeliveryTargetMs) * time.Millisecond}
 }
 
+// FeedLoad is the sustained feed at one load.
+type FeedLoad struct {
+	Name  string
+	Input capacity.FeedLoadInput
+}
+
+// FeedLoads are the sustained feed after a failover (the active region
+// takes every region's calls) and at its 10x spike.
+func FeedLoads(cfg stackconfig.Config) []FeedLoad {
+	f := cfg.Feed
+	in := func(rate float64) capacity.FeedLoadInput {
+		return capacity.FeedLoadInput{CallRate: rate, Dispatchers: f.Connections, Areas: f.Areas, Supervisors: f.Supervisors,
+			PerArea: f.PartitionsPerArea, Partitions: f.Partitions, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize,
+			QueryConcurrency: f.QueryConcurrency, BatchSize: capacity.FeedStreamBatchSize, Window: capacity.FeedStreamBatchingWindow,
+			PostRateLimit: float64(f.PostRateLimit), Target: time.Duration(f.DeliveryTargetMs) * time.Millisecond}
+	}
+	return []FeedLoad{
+		{"after a failover", in(float64(cfg.FailoverLoadRps))},
+		{"at a 10x spike", in(float64(capacity.DesignPeakRps(cfg.FailoverLoadRps)))},
+	}
+}
+
 // feedOutput is the feed's model of one broadcast, for the plan (its
 // findings are part of the capacity check).
 func feedOutput(cfg stackconfig.Config) pulumi.Map {
@@ -443,7 +469,24 @@ func feedOutput(cfg stackconfig.Config) pulumi.Map {
 		"rateBoundMs": pulumi.Int(int(m.RateBound.Milliseconds())), "deliveryMs": pulumi.Int(int(m.Delivery.Milliseconds())),
 		"targetMs": pulumi.Int(int(in.Target.Milliseconds())), "partitionsForHundredEach": pulumi.Int(m.PartitionsSized),
 		"mappingConcurrency": pulumi.Int(capacity.FeedMappingConcurrency(in.QueryConcurrency, in.Queues)),
+		"loads":              feedLoadsOutput(cfg),
 	}
+}
+
+// feedLoadsOutput is the sustained feed's figures at each load, for the plan.
+func feedLoadsOutput(cfg stackconfig.Config) pulumi.Array {
+	out := pulumi.Array{}
+	for _, l := range FeedLoads(cfg) {
+		m := capacity.ModelFeedLoad(l.Input)
+		out = append(out, pulumi.Map{
+			"name": pulumi.String(l.Name), "callRate": pulumi.Float64(l.Input.CallRate), "streams": pulumi.Int(m.Streams),
+			"activeAreas": pulumi.Float64(math.Round(m.ActiveAreas)), "areas": pulumi.Int(l.Input.Areas),
+			"messages": pulumi.Float64(math.Ceil(m.Messages)), "invocations": pulumi.Float64(math.Ceil(m.Invocations)),
+			"posts": pulumi.Float64(math.Ceil(m.Posts)), "postRateLimit": pulumi.Float64(l.Input.PostRateLimit),
+			"workers": pulumi.Float64(math.Ceil(m.Workers)), "deliveryMs": pulumi.Int(int(m.Delivery.Milliseconds())),
+		})
+	}
+	return out
 }
 
 // TableBilling decides the global table's billing once, identically in every

@@ -503,18 +503,29 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	m := fs.Int("calls", 10, "calls to send through POST /calls")
 	serverProfile := fs.String("server-cpuprofile", "", "write the server process's CPU profile to this file")
 	interval := fs.Duration("interval", 0, "send calls at this pace whatever the feed's progress (0: each once the previous reached everyone)")
+	areas := fs.Int("areas", 20, "sustained mode: areas the dispatchers are spread over (the busiest cells of the scenario generator's calls)")
+	supervisors := fs.Int("supervisors", 0, "sustained mode: supervisor connections (summaries) besides the dispatchers")
+	rate := fs.Float64("rate", 0, "sustained mode: calls per second sent through POST /calls (0: the --calls mode)")
+	duration := fs.Duration("duration", 60*time.Second, "sustained mode: how long calls are sent")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
 	}
+	if *rate > 0 && (*rate*duration.Seconds() < 1 || *areas < 1 || *rate > 2000 || *duration > 10*time.Minute) {
+		return usageError{"sustained mode needs --rate 0-2000 calls/s, --duration up to 10m (at least one call) and --areas >= 1"}
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	fmt.Fprintln(stderr, "starting `access911 serve` (DynamoDB Local, moto, the local API, the durable intake and the dispatcher feed) in its own process ...")
-	srv, err := startServeProcess(ctx, projectDir, *stack, *n, *serverProfile)
+	srv, err := startServeProcess(ctx, projectDir, *stack, *n+*supervisors, *serverProfile)
 	if err != nil {
 		return err
 	}
 	defer srv.stop(stderr)
+	if *rate > 0 {
+		return sustainedFeedBench(ctx, srv, local.SustainedOptions{Dispatchers: *n, Areas: *areas, Supervisors: *supervisors,
+			Rate: *rate, Duration: *duration}, stdout, stderr)
+	}
 	res, err := local.RunFeedBench(ctx, srv.FeedEndpoints, *n, *m, *interval, stderr)
 	if err != nil {
 		return err
@@ -524,6 +535,21 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	failure := ""
 	if res.Missing > 0 || res.Dupes > 0 {
 		failure = fmt.Sprintf("%d deliveries missing, %d duplicated", res.Missing, res.Dupes)
+	}
+	return lastLine(stdout, stderr, "feed-bench", res.Line(), failure)
+}
+
+// sustainedFeedBench runs feed-bench's sustained mode and prints its line.
+func sustainedFeedBench(ctx context.Context, srv *serveProcess, o local.SustainedOptions, stdout, stderr io.Writer) error {
+	res, err := local.RunSustainedFeedBench(ctx, srv.FeedEndpoints, o, stderr)
+	if err != nil {
+		return lastLine(stdout, stderr, "feed-bench", res.Line(), err.Error())
+	}
+	fmt.Fprintf(stdout, "%d partitions; %d dispatchers in %d areas, %d supervisors (longest wait between summaries %s); %d calls sent in %s\n",
+		srv.Partitions, o.Dispatchers, res.AreasUsed, o.Supervisors, res.SummaryGap.Round(time.Millisecond), res.Calls, res.SendTime.Round(time.Millisecond))
+	failure := ""
+	if res.Missing > 0 || res.Dupes > 0 || res.Routed > 0 {
+		failure = fmt.Sprintf("%d deliveries missing, %d duplicated, %d misrouted", res.Missing, res.Dupes, res.Routed)
 	}
 	return lastLine(stdout, stderr, "feed-bench", res.Line(), failure)
 }

@@ -165,6 +165,21 @@ func postBenchCall(api, id string) error {
 // (and its answer awaited) and then reading calls into onCall until it
 // closes.
 func dialAll(ctx context.Context, url string, n int, sub func(i int) feed.SubscribeMessage, onCall func(id string, at time.Time)) ([]*websocket.Conn, error) {
+	return dialAllFrames(ctx, url, n, sub, func(_ int, data []byte, at time.Time) {
+		var f benchFrame // only what the bench counts: decoding whole calls cost the clients a fifth of their CPU
+		if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
+			for _, call := range f.Calls {
+				onCall(call.ConversationID, at)
+			}
+		}
+	})
+}
+
+// dialAllFrames opens n connections, 50 at a time, each subscribed with
+// sub(i) (and its answer awaited), then handing every frame connection i
+// receives, with its arrival, to onFrame until it closes.
+func dialAllFrames(ctx context.Context, url string, n int, sub func(i int) feed.SubscribeMessage,
+	onFrame func(i int, data []byte, at time.Time)) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 50)
@@ -187,7 +202,7 @@ func dialAll(ctx context.Context, url string, n int, sub func(i int) feed.Subscr
 				return
 			}
 			conns[i] = c
-			go readCalls(ctx, c, onCall)
+			go readFrames(ctx, c, func(data []byte, at time.Time) { onFrame(i, data, at) })
 		}()
 	}
 	wg.Wait()
@@ -202,6 +217,18 @@ func dialAll(ctx context.Context, url string, n int, sub func(i int) feed.Subscr
 		return open, fmt.Errorf("open %d connections: %w", n, err)
 	}
 	return open, nil
+}
+
+// readFrames hands each frame the connection receives, with the time it
+// arrived, to onFrame until the connection closes.
+func readFrames(ctx context.Context, c *websocket.Conn, onFrame func(data []byte, at time.Time)) {
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		onFrame(data, time.Now())
+	}
 }
 
 // subscribe sends a subscription and waits for its answer.
@@ -230,25 +257,6 @@ type benchFrame struct {
 	Calls []struct {
 		ConversationID string `json:"conversation_id"`
 	} `json:"calls"`
-}
-
-// readCalls hands the id of each call the connection receives, with the
-// time its frame arrived, to onCall until it closes (subscription answers
-// and summaries are not calls).
-func readCalls(ctx context.Context, c *websocket.Conn, onCall func(id string, at time.Time)) {
-	for {
-		_, data, err := c.Read(ctx)
-		if err != nil {
-			return
-		}
-		at := time.Now()
-		var f benchFrame // only what the bench counts: decoding whole calls cost the clients a fifth of their CPU
-		if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
-			for _, call := range f.Calls {
-				onCall(call.ConversationID, at)
-			}
-		}
-	}
 }
 
 // Watch is the dispatcher console: it connects with token, subscribes to

@@ -261,6 +261,14 @@ func writeFeed(w io.Writer, outputs map[string]any) {
 		m["queues"], m["mappingConcurrency"])
 	fmt.Fprintf(w, "    swarm %v ms, %v wave(s) of queries and posts, compute %v ms, post-rate bound %v ms: delivered in %v ms (target %v ms)\n",
 		m["swarmMs"], m["waves"], m["computeMs"], m["rateBoundMs"], m["deliveryMs"], m["targetMs"])
+	loads, _ := m["loads"].([]any)
+	for _, l := range loads {
+		x, _ := l.(map[string]any)
+		fmt.Fprintf(w, "    sustained %s: %v calls/s in %v stream batch(es)/s, %v of %v areas with news a batch: %v SQS messages and queries/s, "+
+			"%v worker invocations/s (%v at once), %v posts/s of %v allowed, delivered in %v ms\n",
+			x["name"], x["callRate"], x["streams"], x["activeAreas"], x["areas"], x["messages"], x["invocations"], x["workers"],
+			x["posts"], x["postRateLimit"], x["deliveryMs"])
+	}
 }
 
 func toInt(v any) int {

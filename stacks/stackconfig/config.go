@@ -90,6 +90,8 @@ type FeedConfig struct {
 	Connections, Partitions, Queues, QueryBatchSize, QueryConcurrency, PostRateLimit, DeliveryTargetMs int
 	// PartitionsPerArea: how many partitions an area's dispatchers spread over.
 	PartitionsPerArea int
+	// Areas the dispatchers cover, and Supervisors (summaries only).
+	Areas, Supervisors int
 }
 
 // DNSEnabled tells whether the stack manages the shared hostname.
@@ -341,6 +343,8 @@ func (p *parser) feed(c *Config) {
 		Connections:       p.int(KeyFeedConnections, 1, 100_000_000, "connections"),
 		Partitions:        p.int(KeyFeedPartitions, 1, 1_000_000, "partitions"),
 		PartitionsPerArea: p.int(KeyFeedPartitionsPerArea, 1, 100, "partitions an area spreads over"),
+		Areas:             p.int(KeyFeedAreas, 1, 1_000_000, "areas the dispatchers cover"),
+		Supervisors:       p.int(KeyFeedSupervisors, 0, 100_000, "supervisor consoles"),
 		// At most 10: the DLQ's redrive allow policy names every queue, and
 		// the queue-age alarm reads one metric per queue (capacity's AWS limits).
 		Queues:           p.int(KeyFeedQueues, 1, min(capacity.RedriveAllowMaxSourceQueues, capacity.AlarmMaxMetrics), "queues"),

@@ -59,7 +59,7 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		SpikeMinutes:             60,
 		// the dispatcher feed: seed 002's numbers
 		Feed: FeedConfig{Connections: 600000, Partitions: 2500, Queues: 10, QueryBatchSize: 10, QueryConcurrency: 250,
-			PostRateLimit: 10000, DeliveryTargetMs: 2000, PartitionsPerArea: 4},
+			PostRateLimit: 10000, DeliveryTargetMs: 2000, PartitionsPerArea: 4, Areas: 2000, Supervisors: 100},
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())

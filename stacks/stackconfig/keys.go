@@ -59,6 +59,8 @@ const (
 	KeyFeedPartitions        = Namespace + ":feedPartitions"
 	KeyFeedQueues            = Namespace + ":feedQueues"
 	KeyFeedPartitionsPerArea = Namespace + ":feedPartitionsPerArea"
+	KeyFeedAreas             = Namespace + ":feedAreas"
+	KeyFeedSupervisors       = Namespace + ":feedSupervisors"
 	KeyFeedQueryBatchSize    = Namespace + ":feedQueryBatchSize"
 	KeyFeedQueryConcurrency  = Namespace + ":feedQueryConcurrency"
 	KeyFeedPostRateLimit     = Namespace + ":feedPostRateLimit"
@@ -80,7 +82,7 @@ var SharedKeys = []string{
 	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyNormalLoadRps,
 	KeyTableName, KeyAPIHostname, KeyHostedZoneID, KeyRouting,
 	// Every dispatcher follows the active region: each region is sized for all.
-	KeyFeedConnections,
+	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors,
 }
 
 // Routing modes of the shared hostname.
@@ -123,6 +125,8 @@ var Defaults = map[string]string{
 	KeyFeedPartitions:            strconv.Itoa(capacity.FeedPartitions),
 	KeyFeedQueues:                strconv.Itoa(capacity.FeedQueues),
 	KeyFeedPartitionsPerArea:     strconv.Itoa(capacity.FeedPartitionsPerArea),
+	KeyFeedAreas:                 strconv.Itoa(capacity.FeedAreas),
+	KeyFeedSupervisors:           strconv.Itoa(capacity.FeedSupervisors),
 	KeyFeedQueryBatchSize:        strconv.Itoa(capacity.FeedQueryBatchSize),
 	KeyFeedQueryConcurrency:      strconv.Itoa(capacity.FeedQueryConcurrency),
 	KeyFeedPostRateLimit:         strconv.Itoa(capacity.FeedPostRateLimit),
@@ -139,7 +143,7 @@ var knownKeys = []string{
 	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
 	KeyIntakeMode, KeyIntakeMaxReceiveCount, KeyIntakeBatchSize, KeyIntakeBatchWindowSeconds,
 	KeyDrainMaxConcurrency, KeySpikeMinutes,
-	KeyFeedConnections, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
+	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
 	KeyFeedPostRateLimit, KeyFeedDeliveryTargetMs,
 }
 
