@@ -65,6 +65,9 @@ const (
 	FeedFrameSummary = "summary"
 	// FeedSummaryNewest caps the calls a summary carries.
 	FeedSummaryNewest = 5
+	// FeedSummaryMaxAreas caps a summary's area lines (the busiest kept,
+	// the rest counted), so it stays one post (~30 KB).
+	FeedSummaryMaxAreas = 300
 	// FeedMaxFrameBytes: a post is split so that no frame exceeds API
 	// Gateway's WebSocket frame size, 32 KB (API Gateway quotas for
 	// WebSocket APIs: frame size 32 KB, message payload 128 KB).

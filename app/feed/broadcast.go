@@ -45,10 +45,13 @@ type CallsFrame struct {
 // SummaryFrame is what a supervisor receives for a batch
 // (contract.FeedFrameSummary).
 type SummaryFrame struct {
-	Type     string        `json:"type"`
-	Areas    []AreaSummary `json:"areas"`
-	Newest   []calls.Call  `json:"newest"`
-	SentAtMs int64         `json:"sent_at_ms,omitempty"`
+	Type  string        `json:"type"`
+	Areas []AreaSummary `json:"areas"`
+	// MoreAreas counts the area lines left out beyond
+	// contract.FeedSummaryMaxAreas (the quietest).
+	MoreAreas int          `json:"more_areas,omitempty"`
+	Newest    []calls.Call `json:"newest"`
+	SentAtMs  int64        `json:"sent_at_ms,omitempty"`
 }
 
 // AreaSummary counts one area's new calls of one type.
@@ -258,6 +261,14 @@ func Summarize(cs []calls.Call, sentAtMs int64) SummaryFrame {
 	f := SummaryFrame{Type: contract.FeedFrameSummary, Areas: []AreaSummary{}, SentAtMs: sentAtMs}
 	for _, s := range sums {
 		f.Areas = append(f.Areas, *s)
+	}
+	if len(f.Areas) > contract.FeedSummaryMaxAreas { // keep the busiest
+		sort.Slice(f.Areas, func(i, j int) bool {
+			a, b := f.Areas[i], f.Areas[j]
+			return a.NewCalls > b.NewCalls || (a.NewCalls == b.NewCalls && a.Area+a.EmergencyType < b.Area+b.EmergencyType)
+		})
+		f.MoreAreas = len(f.Areas) - contract.FeedSummaryMaxAreas
+		f.Areas = f.Areas[:contract.FeedSummaryMaxAreas]
 	}
 	sort.Slice(f.Areas, func(i, j int) bool {
 		a, b := f.Areas[i], f.Areas[j]

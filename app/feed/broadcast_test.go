@@ -267,3 +267,26 @@ func TestCallFramesSplitAtTheFrameSize(t *testing.T) {
 	assert.Len(t, got, 300)
 	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(got))), 300, "each call once")
 }
+
+// A summary of a batch spread over more areas than it lists keeps the
+// busiest, counts the rest, and stays one post.
+func TestSummaryKeepsTheBusiestAreas(t *testing.T) {
+	var cs []calls.Call
+	for i := range 1000 {
+		c := downtown
+		c.ConversationID = fmt.Sprintf("c-%d", i)
+		c.Latitude, c.Longitude = -40+float64(i%500)*0.2, -120+float64(i%500)*0.2 // 500 cells, two calls each
+		cs = append(cs, c)
+	}
+	cs = append(cs, downtown, downtown, downtown) // dn6m: the busiest
+	s := Summarize(cs, 1)
+	assert.Len(t, s.Areas, contract.FeedSummaryMaxAreas)
+	assert.Equal(t, 500+1-contract.FeedSummaryMaxAreas, s.MoreAreas)
+	found := false
+	for _, a := range s.Areas {
+		found = found || (a.Area == "dn6m" && a.NewCalls == 3)
+	}
+	assert.True(t, found, "the busiest area is kept")
+	b, _ := json.Marshal(s)
+	assert.Less(t, len(b), 128*1024, "under API Gateway's 128 KB message")
+}
