@@ -97,17 +97,11 @@ func TestFeedDeliversByTypeAndForgetsTheGone(t *testing.T) {
 		require.NoError(t, err)
 		cl := &client{c: c, subs: []string{"", "fire", "flood"}[i%3]}
 		all = append(all, cl)
-		go func() {
-			for {
-				_, data, err := c.Read(ctx)
-				if err != nil {
-					return
-				}
-				cl.mu.Lock()
-				cl.got = append(cl.got, string(data))
-				cl.mu.Unlock()
-			}
-		}()
+		go readFrames(ctx, c, func(data []byte, _ time.Time) {
+			cl.mu.Lock()
+			cl.got = append(cl.got, string(data))
+			cl.mu.Unlock()
+		})
 		msg := `{"action":"subscribe","areas":["dn6m"],"emergency_types":[]}`
 		if cl.subs != "" {
 			msg = `{"action":"subscribe","areas":["dn6m"],"emergency_types":["` + cl.subs + `"]}`
@@ -232,24 +226,18 @@ func TestFeedEndToEnd(t *testing.T) {
 		cl.sub.Action = "subscribe"
 		clients = append(clients, cl)
 		require.NoError(t, subscribe(ctx, c, cl.sub))
-		go func() {
-			for {
-				_, data, err := c.Read(ctx)
-				if err != nil {
-					return
+		go readFrames(ctx, c, func(data []byte, _ time.Time) {
+			cl.mu.Lock()
+			defer cl.mu.Unlock()
+			var f feed.CallsFrame
+			if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
+				for _, call := range f.Calls {
+					cl.msgs = append(cl.msgs, call.ConversationID)
 				}
-				cl.mu.Lock()
-				var f feed.CallsFrame
-				if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
-					for _, call := range f.Calls {
-						cl.msgs = append(cl.msgs, call.ConversationID)
-					}
-				} else if f.Type == contract.FeedFrameSummary {
-					cl.summaries = append(cl.summaries, string(data))
-				}
-				cl.mu.Unlock()
+			} else if f.Type == contract.FeedFrameSummary {
+				cl.summaries = append(cl.summaries, string(data))
 			}
-		}()
+		})
 	}
 	run := fmt.Sprint(time.Now().UnixNano())
 	located, unlocated := "feed-e2e-"+run, "feed-e2e-unlocated-"+run
