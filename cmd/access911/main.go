@@ -547,6 +547,8 @@ func sustainedFeedBench(ctx context.Context, srv *serveProcess, o local.Sustaine
 	}
 	fmt.Fprintf(stdout, "%d partitions; %d dispatchers in %d areas, %d supervisors (longest wait between summaries %s); %d calls sent in %s\n",
 		srv.Partitions, o.Dispatchers, res.AreasUsed, o.Supervisors, res.SummaryGap.Round(time.Millisecond), res.Calls, res.SendTime.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "median: %d ms from the POST to the swarm's broadcast (write, stream, batching window), %d ms from there to the frame\n",
+		res.ToSwarm.Milliseconds(), res.FromSwarm.Milliseconds())
 	failure := ""
 	if res.Missing > 0 || res.Dupes > 0 || res.Routed > 0 {
 		failure = fmt.Sprintf("%d deliveries missing, %d duplicated, %d misrouted", res.Missing, res.Dupes, res.Routed)

@@ -125,6 +125,9 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		}
 		url := aws.ToString(out.QueueUrl)
 		swarm.Queues = append(swarm.Queues, url)
+		// Two workers per queue, not the deployed 25: on two cores the
+		// emulators are the ceiling, and the deployed figure measured worse
+		// here (docs/performance.md).
 		m := &emulator.SQSMapping{Client: s.Intake.Client, QueueURL: url, BatchSize: 10, Window: time.Second,
 			Concurrency: 2, VisibilityTimeout: 30 * time.Second, FunctionTimeout: workerTimeout,
 			Function: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

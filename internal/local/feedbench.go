@@ -253,8 +253,9 @@ func subscribe(ctx context.Context, c *websocket.Conn, m feed.SubscribeMessage) 
 
 // benchFrame is the part of a feed.CallsFrame the bench reads.
 type benchFrame struct {
-	Type  string `json:"type"`
-	Calls []struct {
+	Type     string `json:"type"`
+	SentAtMs int64  `json:"sent_at_ms"`
+	Calls    []struct {
 		ConversationID string `json:"conversation_id"`
 	} `json:"calls"`
 }

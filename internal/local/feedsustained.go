@@ -37,6 +37,10 @@ type SustainedResult struct {
 	Connections, Calls                          int
 	Delivered, Expected, Missing, Dupes, Routed int // Routed: misrouted deliveries
 	P50, P99, LastCall                          time.Duration
+	// ToSwarm and FromSwarm split the median latency: from the POST to the
+	// swarm's broadcast (the write, the stream and its batching window), and
+	// from there to the frame (queues, workers, posts).
+	ToSwarm, FromSwarm time.Duration
 	// SummaryGap is the longest a supervisor waited between summaries
 	// while calls were being sent.
 	SummaryGap             time.Duration
@@ -113,6 +117,7 @@ type benchClient struct {
 	sub       feed.SubscribeMessage
 	mu        sync.Mutex
 	got       map[string][]time.Time // call id -> receipts
+	swarmAt   map[string]time.Time   // call id -> when the swarm broadcast it (the frame's sent_at_ms)
 	summaries []time.Time
 }
 
@@ -175,10 +180,10 @@ func benchClients(o SustainedOptions, areas []string) []*benchClient {
 		if i%3 != 0 {
 			sub.EmergencyTypes = []string{contract.EmergencyTypes[i%len(contract.EmergencyTypes)]}
 		}
-		out = append(out, &benchClient{sub: sub, got: map[string][]time.Time{}})
+		out = append(out, &benchClient{sub: sub, got: map[string][]time.Time{}, swarmAt: map[string]time.Time{}})
 	}
 	for range o.Supervisors {
-		out = append(out, &benchClient{sub: feed.SubscribeMessage{Action: "subscribe"}, got: map[string][]time.Time{}})
+		out = append(out, &benchClient{sub: feed.SubscribeMessage{Action: "subscribe"}, got: map[string][]time.Time{}, swarmAt: map[string]time.Time{}})
 	}
 	return out
 }
@@ -202,6 +207,7 @@ func (c *benchClient) record(data []byte, at time.Time) {
 	case contract.FeedFrameCalls:
 		for _, call := range f.Calls {
 			c.got[call.ConversationID] = append(c.got[call.ConversationID], at)
+			c.swarmAt[call.ConversationID] = time.UnixMilli(f.SentAtMs)
 		}
 	case contract.FeedFrameSummary:
 		c.summaries = append(c.summaries, at)
@@ -297,7 +303,7 @@ func allDelivered(clients []*benchClient, cs []calls.Call) bool {
 // latencies from each call's send, the last call's delivery, and the
 // supervisors' longest wait between summaries while calls were sent.
 func score(res *SustainedResult, clients []*benchClient, cs []calls.Call, sentAt map[string]time.Time, sendStart time.Time) {
-	var lat []time.Duration
+	var lat, toSwarm, fromSwarm []time.Duration
 	last := lastWanted(clients, cs)
 	for _, cl := range clients {
 		cl.mu.Lock()
@@ -322,6 +328,9 @@ func score(res *SustainedResult, clients []*benchClient, cs []calls.Call, sentAt
 				res.Dupes += len(got) - 1
 				d := got[0].Sub(sentAt[c.ConversationID])
 				lat = append(lat, d)
+				if sw := cl.swarmAt[c.ConversationID]; !sw.IsZero() {
+					toSwarm, fromSwarm = append(toSwarm, sw.Sub(sentAt[c.ConversationID])), append(fromSwarm, got[0].Sub(sw))
+				}
 				if c.ConversationID == last {
 					res.LastCall = max(res.LastCall, d)
 				}
@@ -333,6 +342,15 @@ func score(res *SustainedResult, clients []*benchClient, cs []calls.Call, sentAt
 	if len(lat) > 0 {
 		res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 	}
+	res.ToSwarm, res.FromSwarm = median(toSwarm), median(fromSwarm)
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // lastWanted is the last call sent that some dispatcher wants: its own
