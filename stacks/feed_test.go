@@ -162,7 +162,7 @@ func assertFeedQueues(t *testing.T, res *preview.Result, a feedARNs) {
 		assert.Equal(t, true, get(q, "sqsManagedSseEnabled"), "%s is encrypted", name)
 		assert.Equal(t, float64(components.FeedQueueRetentionSeconds), get(q, "messageRetentionSeconds"))
 		assert.Equal(t, float64(capacity.VisibilityTimeoutFactor*capacity.TimeoutSeconds), get(q, "visibilityTimeoutSeconds"))
-		assert.Equal(t, map[string]any{"deadLetterTargetArn": a.dlq, "maxReceiveCount": float64(components.FeedMaxReceiveCount)},
+		assert.Equal(t, map[string]any{"deadLetterTargetArn": a.dlq, "maxReceiveCount": 5.0},
 			parseJSON(t, get(q, "redrivePolicy").(string)))
 	}
 	assert.Len(t, res.ByType(queueType), capacity.FeedQueues+4, "the feed's queues and DLQ, and the intake's three")

@@ -309,8 +309,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr, APIKey: *apiKey}
 	if !*noIntake {
+		secret, err := localFeedSecret()
+		if err != nil {
+			return err
+		}
 		o.Intake = &local.IntakeOptions{SQSEndpoint: *sqsEndpoint}
-		o.Feed = &local.FeedOptions{Connections: *feedConnections}
+		o.Feed = &local.FeedOptions{Connections: *feedConnections, Secret: secret}
 	}
 	srv, err := local.Start(ctx, o)
 	if err != nil {
@@ -329,8 +333,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "durable intake (%s) on moto's SQS: queue %s, dead letters %s\n", srv.Config.IntakeMode, srv.Intake.QueueURL, srv.Intake.DLQURL)
 	}
 	if srv.Feed != nil {
-		fmt.Fprintf(stdout, "dispatcher feed: %s (token for this run below)\n  access911 watch --url %s --token %s\n",
-			srv.Feed.URL, srv.Feed.URL, srv.Feed.Token("local-dispatcher"))
+		source := "a secret of this run's; set $" + feedSecretEnv + " to sign with your own, so access911 feed-token mints tokens for it"
+		if os.Getenv(feedSecretEnv) != "" {
+			source = "signed with $" + feedSecretEnv + ": access911 feed-token mints tokens for it"
+		}
+		fmt.Fprintf(stdout, "dispatcher feed: %s (tokens: %s)\n  access911 watch --url %s --token %s\n",
+			srv.Feed.URL, source, srv.Feed.URL, srv.Feed.Token("local-dispatcher"))
 	}
 	<-ctx.Done()
 	return nil
@@ -771,7 +779,21 @@ func findProject() (string, error) {
 	return dir, nil
 }
 
-// feedSecretEnv holds the feed secret for feed-token.
+// localFeedSecret is the secret serve signs the local feed's tokens with:
+// $ACCESS911_FEED_SECRET's current secret when set (as feed-token reads
+// it), else "" (a secret of the run's own).
+func localFeedSecret() (string, error) {
+	if os.Getenv(feedSecretEnv) == "" {
+		return "", nil
+	}
+	secrets, err := elevenlabs.ParseSecrets(os.Getenv(feedSecretEnv))
+	if err != nil {
+		return "", usageError{fmt.Sprintf("$%s: %v", feedSecretEnv, err)}
+	}
+	return secrets[0], nil
+}
+
+// feedSecretEnv holds the feed secret for feed-token and serve.
 const feedSecretEnv = "ACCESS911_FEED_SECRET"
 
 func runFeedToken(args []string, stdout, stderr io.Writer) error {

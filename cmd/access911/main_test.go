@@ -224,6 +224,24 @@ func TestFeedTokenVerifies(t *testing.T) {
 	assert.Contains(t, stderr, "feedSecretArn")
 }
 
+// serve signs the local feed's tokens with $ACCESS911_FEED_SECRET's current
+// secret when set, so feed-token's tokens work against it.
+func TestServeTakesTheFeedSecretFromTheEnvironment(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"", ""},
+		{"fsec_mine", "fsec_mine"},
+		{`{"current":"new-secret","previous":"old-secret"}`, "new-secret"},
+	} {
+		t.Setenv(feedSecretEnv, tc.env)
+		got, err := localFeedSecret()
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, tc.env)
+	}
+	t.Setenv(feedSecretEnv, `{"current":""}`)
+	_, err := localFeedSecret()
+	assert.ErrorContains(t, err, feedSecretEnv)
+}
+
 // A failed spike or feed-bench still ends with its result line, after the
 // reason on stderr, and exits 1.
 func TestResultLineIsLastEvenOnFailure(t *testing.T) {

@@ -77,6 +77,17 @@ func TestUnauthenticatedConnectIsRefused(t *testing.T) {
 	assert.Zero(t, f.gw.Connections())
 }
 
+// A console served from another origin connects, as API Gateway lets it:
+// the token authenticates, not the origin.
+func TestForeignOriginConnects(t *testing.T) {
+	f := startFeed(t, 4)
+	u := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/?token=" + feed.MintToken(feedSecret, "console", time.Hour, time.Now())
+	c, _, err := websocket.Dial(context.Background(), u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://console.example.org"}}})
+	require.NoError(t, err)
+	defer c.Close(websocket.StatusNormalClosure, "")
+	require.Eventually(t, func() bool { return f.gw.Connections() == 1 }, 5*time.Second, 20*time.Millisecond)
+}
+
 // Every subscribed client receives every matching call exactly once and no
 // other type; a vanished client gets 410 and is forgotten, its partition
 // count decremented.
