@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -115,6 +116,10 @@ func parseSubscribe(body string) (SubscribeMessage, string) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return m, "the message must be {\"action\":\"subscribe\",\"areas\":[...],\"emergency_types\":[...]}: " + err.Error()
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err != io.EOF {
+		return m, "the message must be exactly one JSON object, with nothing after it"
 	}
 	if m.Action != "subscribe" {
 		return m, fmt.Sprintf("action: %q is not an action; the only one is subscribe", m.Action)

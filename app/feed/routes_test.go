@@ -91,6 +91,8 @@ func TestRoutes(t *testing.T) {
 		{`{"action":"unsubscribe"}`, 400, `action: \"unsubscribe\" is not an action`},
 		{`{"action":"subscribe","extra":1}`, 400, `unknown field`},
 		{`not json`, 400, `the message must be`},
+		{`{"action":"subscribe"}{"action":"subscribe"}`, 400, `exactly one JSON object`},
+		{`{"action":"subscribe"} trailing`, 400, `exactly one JSON object`},
 		{`{"action":"subscribe","emergency_types":[]}`, 200, `{"areas":null,"emergency_types":[],"supervisor":true,"type":"subscribed"}`},
 	}
 	for _, tt := range tests {
