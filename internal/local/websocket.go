@@ -5,17 +5,20 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/coder/websocket"
 
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/contract"
 )
 
 // WebSocketGateway does locally what an API Gateway WebSocket API does in
@@ -27,10 +30,24 @@ import (
 type WebSocketGateway struct {
 	Routes     *feed.Routes
 	Authorizer *feed.Authorizer
+	// IdleTimeout and MaxDuration close a connection idle that long, or
+	// open that long, as API Gateway does (defaults APIGatewayIdleTimeout
+	// and APIGatewayMaxDuration; tests shorten them).
+	IdleTimeout, MaxDuration time.Duration
 
 	mu    sync.Mutex
 	conns map[string]*wsConn
 }
+
+// API Gateway's WebSocket quotas the local gateway keeps (API Gateway
+// developer guide, "Amazon API Gateway quotas for configuring and running a
+// WebSocket API"): idle connection timeout 10 minutes, connection duration
+// 2 hours, message payload 128 KB (frames of 32 KB).
+const (
+	APIGatewayIdleTimeout     = 10 * time.Minute
+	APIGatewayMaxDuration     = contract.FeedConnectionTTLSeconds * time.Second
+	APIGatewayMaxMessageBytes = 128 * 1024
+)
 
 type wsConn struct {
 	c           *websocket.Conn
@@ -89,24 +106,83 @@ func (g *WebSocketGateway) connect(w http.ResponseWriter, r *http.Request) {
 	g.read(context.WithoutCancel(ctx), id, conn)
 }
 
-// read routes each message to $default until the connection closes, then
-// routes $disconnect.
+// read routes each text message to $default until the connection ends,
+// then closes it and routes $disconnect once. As API Gateway: a binary
+// frame closes it with 1003, text that is not UTF-8 with 1007, a message
+// over 128 KB with 1009, a protocol violation with 1002 (the library's), an
+// idle or too old connection with 1001.
 func (g *WebSocketGateway) read(ctx context.Context, id string, conn *wsConn) {
+	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
+		cancel()
+		_ = conn.c.CloseNow() // whatever ended the loop, the socket goes too
 		g.mu.Lock()
 		delete(g.conns, id)
 		g.mu.Unlock()
-		_, _ = g.Routes.Handle(ctx, wsEvent(feed.RouteDisconnect, id, ""))
+		_, _ = g.Routes.Handle(context.WithoutCancel(ctx), wsEvent(feed.RouteDisconnect, id, ""))
 	}()
+	conn.c.SetReadLimit(APIGatewayMaxMessageBytes)
+	go g.expire(ctx, conn)
 	for {
-		_, data, err := conn.c.Read(ctx)
-		if err != nil {
+		typ, data, err := conn.c.Read(ctx)
+		switch {
+		case err != nil:
+			if failedProtocol(err) { // RFC 6455 7.1.7: fail the connection with 1002
+				_ = conn.c.Close(websocket.StatusProtocolError, "protocol error")
+			}
+			return
+		case typ == websocket.MessageBinary:
+			_ = conn.c.Close(websocket.StatusUnsupportedData, "binary frames are not supported")
+			return
+		case !utf8.Valid(data):
+			_ = conn.c.Close(websocket.StatusInvalidFramePayloadData, "text frames must be UTF-8")
 			return
 		}
 		conn.mu.Lock()
 		conn.lastActive = time.Now()
 		conn.mu.Unlock()
 		_, _ = g.Routes.Handle(ctx, wsEvent(feed.RouteDefault, id, string(data)))
+	}
+}
+
+// failedProtocol tells a read that failed on what the client sent (an
+// unmasked frame, an impossible length) from a close, a peer gone (EOF,
+// a reset) or the server stopping.
+func failedProtocol(err error) bool {
+	var netErr net.Error
+	return websocket.CloseStatus(err) == -1 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, net.ErrClosed) && !errors.As(err, &netErr)
+}
+
+// expire closes the connection once it has been idle for IdleTimeout or
+// open for MaxDuration, until ctx ends.
+func (g *WebSocketGateway) expire(ctx context.Context, conn *wsConn) {
+	idle, most := g.IdleTimeout, g.MaxDuration
+	if idle == 0 {
+		idle = APIGatewayIdleTimeout
+	}
+	if most == 0 {
+		most = APIGatewayMaxDuration
+	}
+	tick := time.NewTicker(min(idle, most) / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			conn.mu.Lock()
+			quiet, open := now.Sub(conn.lastActive), now.Sub(conn.connectedAt)
+			conn.mu.Unlock()
+			switch {
+			case open >= most:
+				_ = conn.c.Close(websocket.StatusGoingAway, "the connection reached its maximum duration")
+				return
+			case quiet >= idle:
+				_ = conn.c.Close(websocket.StatusGoingAway, "the connection was idle")
+				return
+			}
+		}
 	}
 }
 
@@ -124,7 +200,7 @@ func (g *WebSocketGateway) manage(w http.ResponseWriter, r *http.Request, id str
 	}
 	switch r.Method {
 	case http.MethodPost:
-		data, err := io.ReadAll(io.LimitReader(r.Body, 128<<10)) // API Gateway's WebSocket frame limit
+		data, err := io.ReadAll(io.LimitReader(r.Body, APIGatewayMaxMessageBytes)) // API Gateway's message limit
 		if err == nil {
 			conn.mu.Lock()
 			err = conn.c.Write(r.Context(), websocket.MessageText, data)
