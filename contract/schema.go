@@ -220,9 +220,15 @@ func (s Schema) Validate(body []byte) (map[string]any, error) {
 	if len(body) > s.Limit() {
 		return nil, &ValidationError{[]FieldError{{Problem: fmt.Sprintf("body is %d bytes; the limit is %d", len(body), s.Limit())}}}
 	}
-	if !s.Open && !utf8.Valid(body) {
-		// encoding/json would store U+FFFD in place of the bad bytes.
-		return nil, &ValidationError{[]FieldError{{Problem: "body is not valid UTF-8"}}}
+	if !s.Open {
+		// encoding/json would store U+FFFD in place of bad bytes and lone
+		// surrogates: refuse them, naming the field where it can be found.
+		if fe, bad := alteredText(body); bad {
+			return nil, &ValidationError{[]FieldError{fe}}
+		}
+		if !utf8.Valid(body) {
+			return nil, &ValidationError{[]FieldError{{Problem: "body is not valid UTF-8"}}}
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

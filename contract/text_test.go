@@ -1,0 +1,45 @@
+package contract
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// What encoding/json would store altered is refused, naming the field; what
+// it stores as sent passes.
+func TestAlteredTextNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, field, problem string
+	}{
+		{"lone high surrogate", `{"location":"Main \ud800 St"}`, "location", "lone surrogate escape (\\ud800)"},
+		{"lone low surrogate", `{"severity":3,"location":"\udc00"}`, "location", "lone surrogate"},
+		{"high surrogate then a letter", `{"location":"\ud83dx"}`, "location", "lone surrogate"},
+		{"invalid UTF-8", "{\"location\":\"Main \xff St\"}", "location", "is not valid UTF-8"},
+		{"nested value", `{"transcript":[{"text":"\ud800"}],"location":"ok"}`, "transcript", "lone surrogate"},
+		{"in a field's name", "{\"loc\xffation\":\"x\"}", `"loc\ufffdation"`, "name is not valid UTF-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fe, bad := alteredText([]byte(tc.body))
+			assert.True(t, bad)
+			assert.Equal(t, tc.field, fe.Field)
+			assert.Contains(t, fe.Problem, tc.problem)
+		})
+	}
+	for _, good := range []string{
+		`{"location":"Caf\u00e9 \ud83d\ude92 \\ud800 not an escape","severity":3}`, // a pair is one character; \\ is a backslash
+		`{"location":"plain"}`, `[]`, `not json`,
+	} {
+		_, bad := alteredText([]byte(good))
+		assert.False(t, bad, good)
+	}
+}
+
+// The call schema refuses both with a 400's field error, before decoding.
+func TestCallSchemaRefusesAlteredText(t *testing.T) {
+	_, err := CallSchema.Validate([]byte(`{"conversation_id":"c1","timestamp":1700000000,"location":"\udfff","latitude":1,"longitude":1,"emergency_type":"fire","severity":3,"call_duration_secs":1}`))
+	var ve *ValidationError
+	if assert.ErrorAs(t, err, &ve) {
+		assert.Equal(t, "location", ve.Problems[0].Field)
+	}
+}
