@@ -107,17 +107,6 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("intake queue %q: %w", name, err)
 	}
-	// Only the intake queue may dead-letter into the DLQ; replay moves
-	// messages back with StartMessageMoveTask.
-	if _, err := sqs.NewRedriveAllowPolicy(ctx, name+"-dlq", &sqs.RedriveAllowPolicyArgs{
-		QueueUrl: dlq.Url,
-		RedriveAllowPolicy: queue.Arn.ApplyT(func(arn string) string {
-			b, _ := json.Marshal(map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": []string{arn}})
-			return string(b)
-		}).(pulumi.StringOutput),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("intake queue %q: redrive allow policy: %w", name, err)
-	}
 	failures, err := sqs.NewQueue(ctx, name+"-inbox-failures", queueArgs(sqs.QueueArgs{
 		NamePrefix:              pulumi.String(name + "-inbox-failures-"),
 		MessageRetentionSeconds: pulumi.Int(contract.InboxFailureRetentionDays * 24 * 3600),
@@ -125,16 +114,8 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("intake queue %q: inbox failure queue: %w", name, err)
 	}
-	for _, q := range []struct {
-		name string
-		q    *sqs.Queue
-	}{{name, queue}, {name + "-dlq", dlq}, {name + "-inbox-failures", failures}} {
-		if _, err := sqs.NewQueuePolicy(ctx, q.name, &sqs.QueuePolicyArgs{
-			QueueUrl: q.q.Url,
-			Policy:   q.q.Arn.ApplyT(func(arn string) string { return TLSOnlyQueuePolicy(arn).JSON() }).(pulumi.StringOutput),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("intake queue %q: policy: %w", q.name, err)
-		}
+	if err := intakeQueuePolicies(ctx, name, queue, dlq, failures, parent); err != nil {
+		return nil, err
 	}
 	c.QueueURL, c.QueueArn, c.QueueName = queue.Url, queue.Arn, queue.Name
 	c.DLQURL, c.DLQArn, c.DLQName = dlq.Url, dlq.Arn, dlq.Name
@@ -148,6 +129,33 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 		return nil, err
 	}
 	return c, nil
+}
+
+// intakeQueuePolicies registers the DLQ's redrive allow policy (only the
+// intake queue dead-letters there; replay moves messages back with
+// StartMessageMoveTask) and the TLS-only policy of each of the three queues.
+func intakeQueuePolicies(ctx *pulumi.Context, name string, queue, dlq, failures *sqs.Queue, parent pulumi.ResourceOption) error {
+	if _, err := sqs.NewRedriveAllowPolicy(ctx, name+"-dlq", &sqs.RedriveAllowPolicyArgs{
+		QueueUrl: dlq.Url,
+		RedriveAllowPolicy: queue.Arn.ApplyT(func(arn string) string {
+			b, _ := json.Marshal(map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": []string{arn}})
+			return string(b)
+		}).(pulumi.StringOutput),
+	}, parent); err != nil {
+		return fmt.Errorf("intake queue %q: redrive allow policy: %w", name, err)
+	}
+	for _, q := range []struct {
+		name string
+		q    *sqs.Queue
+	}{{name, queue}, {name + "-dlq", dlq}, {name + "-inbox-failures", failures}} {
+		if _, err := sqs.NewQueuePolicy(ctx, q.name, &sqs.QueuePolicyArgs{
+			QueueUrl: q.q.Url,
+			Policy:   q.q.Arn.ApplyT(func(arn string) string { return TLSOnlyQueuePolicy(arn).JSON() }).(pulumi.StringOutput),
+		}, parent); err != nil {
+			return fmt.Errorf("intake queue %q: policy: %w", q.name, err)
+		}
+	}
+	return nil
 }
 
 // TLSOnlyQueuePolicy denies every request to the queue that does not use

@@ -20,7 +20,6 @@ import (
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/project"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -583,7 +582,7 @@ func projectRelative(path string) string {
 // `pulumi up`, found by walking up from the working directory in tests and
 // the offline plan.
 func moduleDir() string {
-	dir, err := project.FindUp(".", "go.mod")
+	dir, err := artifact.FindUp(".", "go.mod")
 	if err != nil {
 		return "."
 	}

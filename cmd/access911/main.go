@@ -25,7 +25,6 @@ import (
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
 	"github.com/access911/access911-infra/internal/preview"
-	"github.com/access911/access911-infra/internal/project"
 	"github.com/access911/access911-infra/internal/replay"
 )
 
@@ -772,7 +771,7 @@ func runArtifact(args []string, stdout, stderr io.Writer) error {
 // findProject is the nearest directory holding Pulumi.yaml at or above the
 // working directory.
 func findProject() (string, error) {
-	dir, err := project.FindUp(".", "Pulumi.yaml")
+	dir, err := artifact.FindUp(".", "Pulumi.yaml")
 	if err != nil {
 		return "", fmt.Errorf("%w (use --dir)", err)
 	}

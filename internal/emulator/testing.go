@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/access911/access911-infra/internal/project"
+	"github.com/access911/access911-infra/artifact"
 )
 
 // InCI tells whether the tests run under CI.
@@ -32,7 +32,7 @@ type ForTests struct {
 // DynamoDBLocalForTests installs (if needed) and starts DynamoDB Local.
 func DynamoDBLocalForTests() *ForTests {
 	return &ForTests{name: "DynamoDB Local", start: func(ctx context.Context) (*Server, error) {
-		root, err := project.FindUp(".", "go.mod")
+		root, err := artifact.FindUp(".", "go.mod")
 		if err != nil {
 			return nil, err
 		}

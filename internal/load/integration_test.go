@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/local"
-	"github.com/access911/access911-infra/internal/project"
 )
 
 // ddbLocal is the DynamoDB Local every test in this binary shares.
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { ddbLocal.Main(m) }
 // and mix): counts add up and the 429s start above the local throttle.
 func TestLoadAgainstLocalServe(t *testing.T) {
 	ddb := ddbLocal.Require(t)
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	srv, err := local.Start(context.Background(), local.Options{
 		ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL, ThrottleRate: 30, ThrottleBurst: 10})

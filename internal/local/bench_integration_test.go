@@ -25,7 +25,7 @@ import (
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/app/store"
-	"github.com/access911/access911-infra/internal/project"
+	"github.com/access911/access911-infra/artifact"
 )
 
 // The benchmarks compare the handler and the store with bare SDK calls on the
@@ -216,7 +216,7 @@ func BenchmarkPostCallBuffered202(b *testing.B) {
 func benchIntakeServer(b *testing.B, mode string) *Server {
 	b.Helper()
 	ddb, mt := ddbLocal.Require(b), moto.Require(b)
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,8 +26,8 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/project"
 )
 
 const feedSecret = "fsec_local_test"
@@ -210,7 +210,7 @@ func wantingFire(t *testing.T, f *feedStack) (string, int) {
 // both; updates and deletes on the calls table broadcast nothing.
 func TestFeedEndToEnd(t *testing.T) {
 	ddb, mt := ddbLocal.Require(t), moto.Require(t)
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL,
 		Intake: &IntakeOptions{SQSEndpoint: mt.URL}, Feed: &FeedOptions{Connections: 300}})

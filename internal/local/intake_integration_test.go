@@ -16,8 +16,8 @@ import (
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/intake"
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/internal/emulator"
-	"github.com/access911/access911-infra/internal/project"
 	"github.com/access911/access911-infra/internal/replay"
 )
 
@@ -26,7 +26,7 @@ import (
 func startIntakeServer(t *testing.T, io IntakeOptions) (*Server, *emulator.TableFaults) {
 	t.Helper()
 	ddb, mt := ddbLocal.Require(t), moto.Require(t)
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	faults := emulator.NewTableFaults(7)
 	io.SQSEndpoint = mt.URL

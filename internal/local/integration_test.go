@@ -19,8 +19,8 @@ import (
 
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/internal/emulator"
-	"github.com/access911/access911-infra/internal/project"
 )
 
 // ddbLocal and moto are the emulators every test in this binary shares.
@@ -34,7 +34,7 @@ func TestMain(m *testing.M) { emulator.MainAll(m, ddbLocal, moto) }
 func startServer(t *testing.T, stack string) *Server {
 	t.Helper()
 	ddb := ddbLocal.Require(t)
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: stack, DynamoDBEndpoint: ddb.URL})
 	require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestSimulateUnderThrottling(t *testing.T) {
 // an unreadable body; the connection is not held.
 func TestSlowBodyIsTimedOut(t *testing.T) {
 	ddb := ddbLocal.Require(t)
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL, ReadTimeout: 500 * time.Millisecond})
 	require.NoError(t, err)

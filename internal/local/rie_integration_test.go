@@ -26,9 +26,9 @@ import (
 	"github.com/access911/access911-infra/app/elevenlabs"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/app/store"
+	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
-	"github.com/access911/access911-infra/internal/project"
 )
 
 const rieSecret = "wsec_rie_test"
@@ -50,7 +50,7 @@ func rieFunction(t *testing.T, s *Server) *emulator.Server {
 func runUnderRIE(t *testing.T, env ...string) *emulator.Server {
 	t.Helper()
 	ctx := context.Background()
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	rie, err := emulator.InstallRIE(ctx, filepath.Join(root, ".cache", "bin"))
 	require.NoError(t, err)
@@ -185,7 +185,7 @@ func (r request) viaServe(t *testing.T, s *Server) (int, string) {
 // The real Lambda entry point answers every route as the local server
 // does, on the same table.
 func TestBootstrapUnderTheRuntimeEmulatorAnswersAsServe(t *testing.T) {
-	root, err := project.FindUp(".", "go.mod")
+	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddbLocal.Require(t).URL, WebhookSecret: rieSecret})
 	require.NoError(t, err)

@@ -323,6 +323,17 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("arn", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", region, MockAccountID, secret))
 	case "aws:sns/topic:Topic":
 		set("arn", fmt.Sprintf("arn:aws:sns:%s:%s:%s-0123456", region, MockAccountID, name))
+	default:
+		computedEdge(token, name, region, inputs, out)
+	}
+	return ""
+}
+
+// computedEdge fills in what AWS computes for the edge: certificates,
+// records and custom domains.
+func computedEdge(token, name, region string, inputs map[string]any, out resource.PropertyMap) {
+	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
+	switch token {
 	case "aws:acm/certificate:Certificate":
 		domain, _ := inputs["domainName"].(string)
 		set("arn", fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s-cert-id", region, MockAccountID, name))
@@ -354,7 +365,6 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 			set("arn", fmt.Sprintf("arn:aws:dynamodb:%s:%s%s", region, MockAccountID, global[i:]))
 		}
 	}
-	return ""
 }
 
 // prefixed is the name AWS or Pulumi makes from a namePrefix: the prefix and

@@ -1,5 +1,4 @@
-// Package project finds the project's directories.
-package project
+package artifact
 
 import (
 	"errors"
@@ -8,7 +7,8 @@ import (
 )
 
 // FindUp returns the nearest directory at or above dir that holds marker
-// (a file name such as "go.mod" or "Pulumi.yaml").
+// (a file name such as "go.mod" or "Pulumi.yaml"): the module the artifact
+// is built from, or the project the tools work on.
 func FindUp(dir, marker string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
