@@ -17,7 +17,7 @@ go test -c -o bin/plan.test ./internal/preview
 go test -c -o bin/artifact.test ./artifact
 
 # name:iterations (fixed counts keep every run comparable)
-DDB_BENCHES="HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2"
+DDB_BENCHES="HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 RawParallelConditionalPut1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2"
 for i in $(seq 1 "$COUNT"); do
   echo "== round $i/$COUNT"
   for spec in $DDB_BENCHES; do

@@ -267,6 +267,37 @@ func BenchmarkDrain1000(b *testing.B) {
 	}
 }
 
+// BenchmarkRawParallelConditionalPut1000: the drain's fair floor: the same
+// conditional PutItems of the same 1000 calls, raw, at the drain's
+// concurrency (8 invocations of 10 messages, each message its own put).
+func BenchmarkRawParallelConditionalPut1000(b *testing.B) {
+	db, table := benchTable(b)
+	items := make([]map[string]types.AttributeValue, 1000*b.N)
+	for i := range items {
+		items[i], _ = attributevalue.MarshalMap(benchCall(i))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, store.BatchParallelism*10)
+		for _, item := range items[i*1000 : (i+1)*1000] {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &table, Item: item,
+					ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+					ExpressionAttributeNames: map[string]string{"#pk": "conversation_id"},
+				}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
 // BenchmarkRawConditionalPutItem: the bare SDK PutItem with the handler's
 // condition (attribute_not_exists), what POST /calls asks of the table.
 func BenchmarkRawConditionalPutItem(b *testing.B) {
