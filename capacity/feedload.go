@@ -44,6 +44,8 @@ type FeedLoad struct {
 	// per second, CallsPerBatch in each, and the areas with news in each.
 	Streams                             int
 	Batches, CallsPerBatch, ActiveAreas float64
+	// Partitions a batch's messages go to (areas share partitions).
+	Partitions float64
 	// Per second: SQS messages (and as many partition queries), worker
 	// invocations, and posts (dispatchers' frames and supervisors').
 	Messages, Invocations, Posts     float64
@@ -70,7 +72,11 @@ func ModelFeedLoad(in FeedLoadInput) FeedLoad {
 	f.ActiveAreas = areas * (1 - math.Exp(-f.CallsPerBatch/areas))
 	chunks := math.Ceil(f.CallsPerBatch * FeedCallBytes / FeedMaxMessageBytes)
 	perArea := float64(min(in.PerArea, in.Partitions))
-	f.Messages = f.Batches * (f.ActiveAreas*perArea + perArea*chunks)
+	// One message per partition the batch's areas use: the active areas'
+	// partitions, less those they share (each area's drawn at random).
+	partitions := float64(in.Partitions)
+	f.Partitions = partitions * (1 - math.Exp(-f.ActiveAreas*perArea/partitions))
+	f.Messages = f.Batches * (f.Partitions + perArea*chunks)
 	f.Invocations = f.Messages / float64(in.QueryBatchSize)
 	f.DispatcherPosts = f.Batches * float64(in.Dispatchers) * f.ActiveAreas / areas
 	f.SupervisorPosts = f.Batches * float64(in.Supervisors) * chunks

@@ -25,7 +25,8 @@ func TestFeedLoadAtTheSpikeWithAreasFits(t *testing.T) {
 	assert.InDelta(t, 7_562, f.DispatcherPosts, 1, "2 batches x 10,000 dispatchers x 756.2/2000")
 	assert.InDelta(t, 800, f.SupervisorPosts, 0.1, "2 batches x 100 supervisors x 4 summary chunks (950 KB / 240 KB)")
 	assert.Less(t, f.Posts, float64(FeedPostRateLimit))
-	assert.InDelta(t, 2*(756.2*4+4*4), f.Messages, 1)
+	assert.InDelta(t, 1754.5, f.Partitions, 0.1, "2500 x (1 - e^(-756.23 x 4 / 2500)): areas share partitions")
+	assert.InDelta(t, 2*(1754.5+4*4), f.Messages, 0.5, "one message per partition used, and the supervisors' 4 x 4 chunks")
 	for _, finding := range f.Findings(in, "at a 10x spike") {
 		assert.Equal(t, "ok", finding.Severity, finding.String())
 	}

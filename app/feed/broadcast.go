@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -14,7 +15,7 @@ import (
 )
 
 // Seed 002's fan-out, by area and coalesced: the new calls of a stream batch
-// become ONE message per partition of each call's area (a list of calls),
+// become ONE message per partition their areas use (a list of calls),
 // and one per supervisors' partition with the whole batch, spread over
 // several queues; a query worker loads one partition's connections and posts
 // each ONE frame with the calls it wants. Posts and queue messages follow
@@ -69,9 +70,11 @@ type Layout struct {
 }
 
 // Fanout is the swarm's output for a batch of new calls: for each queue,
-// its messages. Each area's calls go to each of the area's partitions, the
-// whole batch to each supervisors' partition; partition p goes to queue
-// (p-1) mod queues; a message too large for SQS is split.
+// its messages. Each partition gets ONE message with the calls of every
+// area it serves (areas share partitions; the workers give each
+// dispatcher its own area's), each supervisors' partition one with the
+// whole batch; partition p goes to queue (p-1) mod queues; a message too
+// large for SQS is split.
 func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 	out := make([][]PartitionMessage, l.Queues)
 	add := func(p int, cs []calls.Call, supervisors bool) {
@@ -80,19 +83,14 @@ func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 			out[q] = append(out[q], PartitionMessage{Partition: p, Calls: chunk, Supervisors: supervisors})
 		}
 	}
-	byArea := map[string][]calls.Call{}
-	for _, c := range batch {
-		byArea[AreaOf(c)] = append(byArea[AreaOf(c)], c)
-	}
-	areas := make([]string, 0, len(byArea))
-	for a := range byArea {
-		areas = append(areas, a)
-	}
-	sort.Strings(areas)
-	for _, a := range areas {
-		for _, p := range AreaPartitions(a, l.Partitions, l.PerArea) {
-			add(p, byArea[a], false)
+	byPartition := map[int][]calls.Call{}
+	for _, c := range batch { // in the batch's order, so each partition's calls keep it
+		for _, p := range AreaPartitions(AreaOf(c), l.Partitions, l.PerArea) {
+			byPartition[p] = append(byPartition[p], c)
 		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(byPartition)) {
+		add(p, byPartition[p], false)
 	}
 	if len(batch) > 0 {
 		for _, p := range SupervisorPartitions(l.Partitions, l.PerArea) {

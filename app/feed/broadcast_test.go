@@ -290,3 +290,28 @@ func TestSummaryKeepsTheBusiestAreas(t *testing.T) {
 	b, _ := json.Marshal(s)
 	assert.Less(t, len(b), 128*1024, "under API Gateway's 128 KB message")
 }
+
+// Areas that share a partition share its message: one message per
+// partition, with every call of the areas it serves, each once.
+func TestFanoutOneMessagePerPartitionWhenAreasShare(t *testing.T) {
+	l := Layout{Partitions: 3, PerArea: 2, Queues: 1}
+	batch := []calls.Call{downtown, neworleans, hermitage, unplaced}
+	perPartition := map[int][]string{}
+	for _, m := range Fanout(batch, l)[0] {
+		if m.Supervisors {
+			continue
+		}
+		_, seen := perPartition[m.Partition]
+		assert.False(t, seen, "partition %d gets one message", m.Partition)
+		for _, c := range m.Calls {
+			perPartition[m.Partition] = append(perPartition[m.Partition], c.ConversationID)
+		}
+	}
+	want := map[int][]string{}
+	for _, c := range batch {
+		for _, p := range AreaPartitions(AreaOf(c), 3, 2) {
+			want[p] = append(want[p], c.ConversationID)
+		}
+	}
+	assert.Equal(t, want, perPartition, "every call of every area the partition serves, in the batch's order")
+}
