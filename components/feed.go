@@ -62,8 +62,11 @@ const (
 )
 
 // LambdaFailureRecordPrefix is where Lambda writes an event source mapping's
-// failed batches in an S3 on-failure destination
-// (aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/...).
+// failed batches in an S3 on-failure destination. Lambda developer guide,
+// kinesis-on-failure-destination (the same for DynamoDB streams): the object
+// is named aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>,
+// written with the function's execution role, which needs s3:PutObject and
+// s3:ListBucket on the bucket and, for SSE-KMS, kms:GenerateDataKey.
 const LambdaFailureRecordPrefix = "aws/lambda/"
 
 // FeedInsertFilter is the stream mapping's filter: only new calls (INSERT

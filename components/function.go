@@ -322,6 +322,9 @@ func FunctionPolicy(r PolicyResources) PolicyDocument {
 			PolicyStatement{Sid: "EncryptQueuedCalls", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{r.QueueKey}})
 	}
 	if r.InboxFailures != "" {
+		// Lambda developer guide, invocation-async-retain-records: Lambda sends
+		// an asynchronous invocation's failure record with the function's
+		// execution role (sqs:SendMessage; the queue's key is granted above).
 		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "RecordFailedInboxEvents", Effect: "Allow",
 			Action: []string{"sqs:SendMessage"}, Resource: []string{r.InboxFailures}})
 	}
