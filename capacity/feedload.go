@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // The sustained feed: not one call but a stream of them, at the failover
@@ -21,9 +23,6 @@ const (
 	FeedSupervisors = 100
 	// FeedCallBytes: a call as the feed carries it (JSON, with a summary).
 	FeedCallBytes = 1024
-	// FeedMaxMessageBytes: the swarm's split of SQS messages
-	// (contract.FeedMaxMessageBytes).
-	FeedMaxMessageBytes = 240 * 1024
 )
 
 // FeedLoadInput is a stack's feed under a call rate.
@@ -70,7 +69,7 @@ func ModelFeedLoad(in FeedLoadInput) FeedLoad {
 	f.CallsPerBatch = in.CallRate / f.Batches
 	areas := float64(in.Areas)
 	f.ActiveAreas = areas * (1 - math.Exp(-f.CallsPerBatch/areas))
-	chunks := math.Ceil(f.CallsPerBatch * FeedCallBytes / FeedMaxMessageBytes)
+	chunks := math.Ceil(f.CallsPerBatch * FeedCallBytes / contract.FeedMaxMessageBytes)
 	perArea := float64(min(in.PerArea, in.Partitions))
 	// One message per partition the batch's areas use: the active areas'
 	// partitions, less those they share (each area's drawn at random).

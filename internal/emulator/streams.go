@@ -28,7 +28,8 @@ type StreamReader struct {
 	Filter   func(eventName string) bool
 	Function func(ctx context.Context, batch []StreamRecord) error
 	// BatchSize and Window: the mapping's batch size and batching window
-	// (default 1000 and 1 s, the feed's stream mapping's).
+	// (default 1000 and 1 s; the local feed passes its
+	// deployed mapping's, capacity.FeedStreamBatchSize and FeedStreamBatchingWindow).
 	BatchSize int
 	Window    time.Duration
 	// Poll is how often an idle shard is read again (default 100 ms; the

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/access911/access911-infra/capacity"
 )
 
 // The pack's checks, one per rule (see PolicyRules for what each requires
@@ -335,17 +337,17 @@ func allRegionsPlanned(stacks []Stack) bool {
 	return true
 }
 
-// AWS's limits the aws-limits rule checks (capacity declares the ones the
-// configuration can reach, with the same sources).
+// AWS's limits the aws-limits rule checks: those the configuration can reach
+// are capacity's (with their sources); the rest only a plan can break.
 const (
-	limitRedriveSources = 10
-	limitAlarmMetrics   = 10
-	limitAlarmExprs     = 10
-	limitAlarmActions   = 5
-	limitMappingMin     = 2
-	limitMappingMax     = 1000
-	limitRetentionMin   = 60
-	limitRetentionMax   = 1209600
+	limitRedriveSources = capacity.RedriveAllowMaxSourceQueues
+	limitAlarmMetrics   = capacity.AlarmMaxMetrics
+	limitAlarmExprs     = 10 // PutMetricAlarm: at most 10 Expression structures
+	limitAlarmActions   = 5  // PutMetricAlarm: AlarmActions, OKActions, InsufficientDataActions at most 5 each
+	limitMappingMin     = capacity.MappingMinConcurrency
+	limitMappingMax     = capacity.MappingMaxConcurrency
+	limitRetentionMin   = 60 // SQS API Reference, MessageRetentionPeriod: 60 s to 1,209,600 s
+	limitRetentionMax   = capacity.SQSMaxRetentionDays * 24 * 3600
 )
 
 func checkAWSLimits(stacks []Stack) []PolicyViolation {
@@ -401,7 +403,7 @@ func limitProblems(r Resource) []string {
 }
 
 // LambdaQueueMinReceives is AWS's advice for a queue Lambda consumes.
-const LambdaQueueMinReceives = 5
+const LambdaQueueMinReceives = capacity.LambdaQueueMinReceiveCount
 
 func checkLambdaQueueReceives(stacks []Stack) []PolicyViolation {
 	return perStack(stacks, func(_ Stack, res []Resource) []PolicyViolation {
