@@ -17,6 +17,7 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/load"
 )
 
 // FeedBenchResult is what feed-bench measured.
@@ -127,9 +128,7 @@ func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, interval time.
 	}
 	res.Missing = n*m - res.Delivered
 	slices.Sort(lat)
-	if len(lat) > 0 {
-		res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
-	}
+	res.P50, res.P99 = load.Percentile(lat, .50), load.Percentile(lat, .99)
 	return res, nil
 }
 

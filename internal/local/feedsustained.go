@@ -17,6 +17,7 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/load"
 )
 
 // SustainedOptions is a sustained feed-bench: dispatchers spread over the
@@ -339,18 +340,13 @@ func score(res *SustainedResult, clients []*benchClient, cs []calls.Call, sentAt
 		cl.mu.Unlock()
 	}
 	slices.Sort(lat)
-	if len(lat) > 0 {
-		res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
-	}
+	res.P50, res.P99 = load.Percentile(lat, .50), load.Percentile(lat, .99)
 	res.ToSwarm, res.FromSwarm = median(toSwarm), median(fromSwarm)
 }
 
 func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
 	slices.Sort(ds)
-	return ds[len(ds)/2]
+	return load.Percentile(ds, .50)
 }
 
 // lastWanted is the last call sent that some dispatcher wants: its own
