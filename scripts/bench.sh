@@ -15,6 +15,7 @@ echo "== building test binaries"
 go test -c -tags integration -o bin/local.test ./internal/local
 go test -c -o bin/plan.test ./internal/preview
 go test -c -o bin/artifact.test ./artifact
+go test -c -o bin/feed.test ./app/feed
 
 # name:iterations (fixed counts keep every run comparable)
 DDB_BENCHES="HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 RawParallelConditionalPut1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2"
@@ -27,6 +28,8 @@ for i in $(seq 1 "$COUNT"); do
   done
 done
 (cd internal/preview && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
+  | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
+(cd app/feed && ../../bin/feed.test -test.run '^$' -test.bench DeliverPartition -test.benchmem -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
 (cd artifact && ../bin/artifact.test -test.run '^$' -test.bench Build -test.benchtime 1x -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"

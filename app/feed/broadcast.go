@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/access911/access911-infra/app/calls"
@@ -162,8 +163,15 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
+	encoded := map[string]encodedFrames{} // connections that subscribed alike get the same frames
 	for _, c := range conns {
-		frames, n := framesFor(c, msg)
+		key := subscriptionKey(c)
+		e, ok := encoded[key]
+		if !ok {
+			e.frames, e.calls = framesFor(c, msg)
+			encoded[key] = e
+		}
+		frames, n := e.frames, e.calls
 		if len(frames) == 0 {
 			d.Filtered++
 			continue
@@ -194,6 +202,19 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 	}
 	wg.Wait()
 	return d, nil
+}
+
+// encodedFrames are one subscription's frames of a message and how many
+// calls they carry.
+type encodedFrames struct {
+	frames [][]byte
+	calls  int
+}
+
+// subscriptionKey is what framesFor reads of a connection: its area, its
+// types, and whether it is a dispatcher's own row or a supervisor.
+func subscriptionKey(c Connection) string {
+	return fmt.Sprintf("%s|%t|%s", c.Area, len(c.Areas) > 0, strings.Join(c.EmergencyTypes, ","))
 }
 
 func postAll(ctx context.Context, p Poster, id string, frames [][]byte) error {

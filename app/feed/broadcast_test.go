@@ -315,3 +315,51 @@ func TestFanoutOneMessagePerPartitionWhenAreasShare(t *testing.T) {
 	}
 	assert.Equal(t, want, perPartition, "every call of every area the partition serves, in the batch's order")
 }
+
+type discardPoster struct{}
+
+func (discardPoster) Post(context.Context, string, []byte) error { return nil }
+
+// benchPartition is a partition as the sustained bench fills it: 100
+// memberships of one area (a third every type, the others one type each)
+// and 10 supervisors, and a message of 200 calls of that area.
+func benchPartition() (partitionMembers, PartitionMessage) {
+	types := []string{"tornado", "flood", "fire"}
+	msg := PartitionMessage{Partition: 1, SentAtMs: 1}
+	for i := range 200 {
+		msg.Calls = append(msg.Calls, calls.Call{ConversationID: fmt.Sprintf("c-%03d", i), Latitude: 36.16, Longitude: -86.78,
+			EmergencyType: types[i%len(types)], Severity: 1 + i%5, Location: "I-40 at mile 210, Nashville", Timestamp: int64(i)})
+	}
+	area := AreaOf(msg.Calls[0])
+	var conns []Connection
+	for i := range 100 {
+		c := Connection{ID: fmt.Sprintf("d-%03d", i), Area: area}
+		if i%3 != 0 {
+			c.EmergencyTypes = []string{types[i%len(types)]}
+		}
+		conns = append(conns, c)
+	}
+	for i := range 10 {
+		conns = append(conns, Connection{ID: fmt.Sprintf("s-%02d", i)})
+	}
+	return partitionMembers{1: conns}, msg
+}
+
+func BenchmarkDeliverPartition(b *testing.B) {
+	members, msg := benchPartition()
+	supervisors := msg
+	supervisors.Supervisors = true
+	for _, tc := range []struct {
+		name string
+		msg  PartitionMessage
+	}{{"dispatchers", msg}, {"supervisors", supervisors}} {
+		b.Run(tc.name, func(b *testing.B) {
+			inFlight := make(chan struct{}, 64)
+			for b.Loop() {
+				if _, err := deliver(context.Background(), members, discardPoster{}, &forgetter{}, tc.msg, inFlight); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
