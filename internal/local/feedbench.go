@@ -17,7 +17,6 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/load"
 )
 
 // FeedBenchResult is what feed-bench measured.
@@ -128,7 +127,7 @@ func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, interval time.
 	}
 	res.Missing = n*m - res.Delivered
 	slices.Sort(lat)
-	res.P50, res.P99 = load.Percentile(lat, .50), load.Percentile(lat, .99)
+	res.P50, res.P99 = percentile(lat, .50), percentile(lat, .99)
 	return res, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -17,7 +18,6 @@ import (
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/load"
 )
 
 // SustainedOptions is a sustained feed-bench: dispatchers spread over the
@@ -340,13 +340,24 @@ func score(res *SustainedResult, clients []*benchClient, cs []calls.Call, sentAt
 		cl.mu.Unlock()
 	}
 	slices.Sort(lat)
-	res.P50, res.P99 = load.Percentile(lat, .50), load.Percentile(lat, .99)
+	res.P50, res.P99 = percentile(lat, .50), percentile(lat, .99)
 	res.ToSwarm, res.FromSwarm = median(toSwarm), median(fromSwarm)
+}
+
+// percentile is the nearest-rank percentile of sorted durations, as the
+// load tool reports them (load.Percentile; internal/load's tests import this
+// package, so it cannot be imported here).
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 func median(ds []time.Duration) time.Duration {
 	slices.Sort(ds)
-	return load.Percentile(ds, .50)
+	return percentile(ds, .50)
 }
 
 // lastWanted is the last call sent that some dispatcher wants: its own

@@ -92,3 +92,15 @@ func TestBenchCallsAreUniqueAndBusiestAreasComeFirst(t *testing.T) {
 	assert.GreaterOrEqual(t, count(areas[0]), count(areas[1]))
 	assert.GreaterOrEqual(t, count(areas[1]), count(areas[2]))
 }
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	assert.Equal(t, 50*time.Millisecond, percentile(d, .5))
+	assert.Equal(t, 99*time.Millisecond, percentile(d, .99))
+	assert.Equal(t, 100*time.Millisecond, percentile(d, 1))
+	assert.Equal(t, time.Millisecond, percentile(d, 0))
+	assert.Equal(t, time.Duration(0), percentile(nil, .5))
+}
