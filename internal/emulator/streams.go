@@ -32,8 +32,8 @@ type StreamReader struct {
 	// deployed mapping's, capacity.FeedStreamBatchSize and FeedStreamBatchingWindow).
 	BatchSize int
 	Window    time.Duration
-	// Poll is how often an idle shard is read again (default 100 ms; the
-	// mapping polls a shard about four times a second).
+	// Poll is the pace of a shard's reads (default StreamPollInterval): a
+	// shard is read at most once per Poll, busy or idle, as the mapping does.
 	Poll time.Duration
 
 	mu      sync.Mutex
@@ -138,6 +138,12 @@ func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardI
 	return it.ShardIterator, nil
 }
 
+// StreamPollInterval is how often the mapping reads a shard: "Lambda polls
+// shards in your DynamoDB stream for records at a base rate of 4 times per
+// second" (Lambda Developer Guide, "Using AWS Lambda with Amazon DynamoDB",
+// polling and batching streams).
+const StreamPollInterval = 250 * time.Millisecond
+
 // StreamRecord is one record of a batch: its event name and new image.
 type StreamRecord struct {
 	EventName string
@@ -151,7 +157,7 @@ type StreamRecord struct {
 func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 	poll, size, window := r.Poll, r.BatchSize, r.Window
 	if poll == 0 {
-		poll = 100 * time.Millisecond
+		poll = StreamPollInterval
 	}
 	if size == 0 {
 		size = 1000
@@ -162,10 +168,12 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 	var batch []StreamRecord
 	var opened time.Time // when the batch got its first record
 	last, skipping := "", sh.skipExisting
+	var read time.Time // when the shard was last read
 	for iterator != nil && ctx.Err() == nil {
+		time.Sleep(time.Until(read.Add(poll)))
+		read = time.Now()
 		out, err := r.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iterator})
 		if err != nil {
-			time.Sleep(poll)
 			if fresh, ierr := r.iterator(ctx, sh, types.ShardIteratorTypeTrimHorizon, last); ierr == nil {
 				iterator = fresh
 			}
@@ -193,7 +201,6 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 		}
 		if len(out.Records) == 0 {
 			skipping = false // caught up with the shard's history
-			time.Sleep(poll)
 		}
 	}
 }
