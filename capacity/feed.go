@@ -47,6 +47,13 @@ const (
 // windows, not the calls.
 const FeedStreamBatchingWindow = time.Second
 
+// FeedStreamPollInterval: "Lambda polls shards in your DynamoDB stream for
+// records at a base rate of 4 times per second" (Lambda Developer Guide,
+// "Using AWS Lambda with Amazon DynamoDB", polling and batching streams). A
+// batch closes at the first poll after its window, so a call can wait a
+// window and a poll; with no window (0 s) a batch closes at every poll.
+const FeedStreamPollInterval = 250 * time.Millisecond
+
 // FeedReconnectWindow: after a regional failover every dispatcher's
 // WebSocket reconnects to the new region; within this window is the aim.
 const FeedReconnectWindow = 15 * time.Minute

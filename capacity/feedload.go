@@ -50,7 +50,7 @@ type FeedLoad struct {
 	Messages, Invocations, Posts     float64
 	DispatcherPosts, SupervisorPosts float64
 	// Workers are the concurrent invocations needed; Delivery the time
-	// from a call's write to its frame (window, swarm, a worker).
+	// from a call's write to its frame (window, poll, swarm, a worker).
 	Workers  float64
 	Delivery time.Duration
 }
@@ -63,7 +63,9 @@ func ModelFeedLoad(in FeedLoadInput) FeedLoad {
 	if in.CallRate <= 0 || in.Areas < 1 {
 		return f
 	}
-	w := in.Window.Seconds()
+	// A batch closes at the first poll after its window: with no window, at
+	// every poll.
+	w := max(in.Window, FeedStreamPollInterval).Seconds()
 	f.Streams = max(1, int(math.Ceil(in.CallRate*w/float64(in.BatchSize))))
 	f.Batches = float64(f.Streams) / w
 	f.CallsPerBatch = in.CallRate / f.Batches
@@ -86,7 +88,7 @@ func ModelFeedLoad(in FeedLoadInput) FeedLoad {
 	}
 	f.Workers = f.Invocations * perInvocation.Seconds()
 	swarm := time.Duration(math.Ceil(f.Messages/f.Batches/float64(in.Queues)/10)) * FeedSendBatchLatency
-	f.Delivery = in.Window + swarm + perInvocation
+	f.Delivery = in.Window + FeedStreamPollInterval + swarm + perInvocation
 	return f
 }
 
@@ -104,6 +106,6 @@ func (f FeedLoad) Findings(in FeedLoadInput, load string) []Finding {
 		{"feed workers " + load, math.Ceil(f.Workers), float64(in.QueryConcurrency), "executions", sev(f.Workers > float64(in.QueryConcurrency)),
 			fmt.Sprintf("%s SQS messages and partition queries/s, %s worker invocations/s", num(math.Ceil(f.Messages)), num(math.Ceil(f.Invocations)))},
 		{"feed delivery " + load, f.Delivery.Seconds(), in.Target.Seconds(), "s", sev(f.Delivery > in.Target),
-			fmt.Sprintf("the %s batching window, the swarm and a worker", in.Window)},
+			fmt.Sprintf("the %s batching window, a poll of the stream, the swarm and a worker", in.Window)},
 	}
 }

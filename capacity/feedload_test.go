@@ -58,3 +58,24 @@ func TestFeedLoadDeliveryAndWorkers(t *testing.T) {
 	assert.Equal(t, "fail", ModelFeedLoad(in).Findings(in, "x")[1].Severity, "two workers cannot query 6,000 partitions a second")
 	assert.Zero(t, ModelFeedLoad(FeedLoadInput{}).Posts, "no calls, nothing")
 }
+
+// With no batching window the mapping closes a batch at every poll, four a
+// second: a call waits a poll, not a window, but every dispatcher whose area
+// has news gets up to four frames a second and the swarm sends a message to
+// each partition a batch uses four times a second. At the spike that is
+// 93 % of the posts quota instead of 84 %, and 40 % more messages and
+// partition queries: the trade the 1 s window makes (docs/feed.md).
+func TestFeedLoadWithoutABatchingWindow(t *testing.T) {
+	in := committedLoad(1900)
+	in.Window = 0
+	f := ModelFeedLoad(in)
+	assert.InDelta(t, 4, f.Batches, 0.001, "a batch at every poll, 4 a second")
+	assert.InDelta(t, 475, f.CallsPerBatch, 0.001)
+	assert.InDelta(t, 9_256, f.Posts, 1, "4 x 10,000 x (1 - e^-0.2375) + 4 x 100 x 2 summary chunks")
+	assert.InDelta(t, 4_948, f.Messages, 1, "4 x (2500 x (1 - e^(-422.8 x 4 / 2500)) + 4 x 2)")
+	assert.Equal(t, 410*time.Millisecond, f.Delivery, "a poll, the swarm and a worker")
+	windowed := ModelFeedLoad(committedLoad(1900))
+	assert.Equal(t, 1460*time.Millisecond, windowed.Delivery, "a window, a poll, the swarm and a worker")
+	assert.Less(t, windowed.Posts, f.Posts)
+	assert.Less(t, windowed.Messages, f.Messages)
+}

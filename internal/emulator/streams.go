@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/access911/access911-infra/capacity"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -32,7 +33,8 @@ type StreamReader struct {
 	// deployed mapping's, capacity.FeedStreamBatchSize and FeedStreamBatchingWindow).
 	BatchSize int
 	Window    time.Duration
-	// Poll is the pace of a shard's reads (default StreamPollInterval): a
+	// Poll is the pace of a shard's reads (default capacity.FeedStreamPollInterval,
+	// the mapping's documented rate): a
 	// shard is read at most once per Poll, busy or idle, as the mapping does.
 	Poll time.Duration
 
@@ -138,12 +140,6 @@ func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardI
 	return it.ShardIterator, nil
 }
 
-// StreamPollInterval is how often the mapping reads a shard: "Lambda polls
-// shards in your DynamoDB stream for records at a base rate of 4 times per
-// second" (Lambda Developer Guide, "Using AWS Lambda with Amazon DynamoDB",
-// polling and batching streams).
-const StreamPollInterval = 250 * time.Millisecond
-
 // StreamRecord is one record of a batch: its event name and new image.
 type StreamRecord struct {
 	EventName string
@@ -157,7 +153,7 @@ type StreamRecord struct {
 func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 	poll, size, window := r.Poll, r.BatchSize, r.Window
 	if poll == 0 {
-		poll = StreamPollInterval
+		poll = capacity.FeedStreamPollInterval
 	}
 	if size == 0 {
 		size = 1000
