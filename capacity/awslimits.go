@@ -3,7 +3,7 @@ package capacity
 // AWS's documented limits that the program's configuration can reach. A
 // plan that exceeds one would be refused by AWS halfway through `pulumi up`;
 // the configuration parser refuses it first (naming the key) and the policy
-// pack checks every plan against them (internal/preview/policy.go), each
+// pack checks every plan against them (internal/deploy/policy.go), each
 // with the document it comes from.
 const (
 	// RedriveAllowMaxSourceQueues: a redrive allow policy "byQueue" names

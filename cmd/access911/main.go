@@ -24,7 +24,7 @@ import (
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
-	"github.com/access911/access911-infra/internal/preview"
+	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/internal/replay"
 )
 
@@ -205,27 +205,27 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	if *stack != "" {
 		names = []string{*stack}
 	}
-	planned, err := preview.Load(projectDir, names)
+	planned, err := deploy.Load(projectDir, names)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		err = preview.WriteJSON(stdout, planned)
+		err = deploy.WriteJSON(stdout, planned)
 	} else {
-		err = preview.WriteTable(stdout, planned)
+		err = deploy.WriteTable(stdout, planned)
 	}
 	if err != nil {
 		return err
 	}
 	// The policy pack: what AWS would do that the mocks accept. On stderr
 	// with --json, so stdout stays one JSON object per stack.
-	policies := preview.CheckPolicies(planned)
+	policies := deploy.CheckPolicies(planned)
 	out := stdout
 	if *asJSON {
 		out = stderr
 	}
 	fmt.Fprintln(out)
-	preview.WritePolicies(out, policies)
+	deploy.WritePolicies(out, policies)
 	if policies.Failed("") {
 		return errors.New("the policy pack found a FAIL: fix it before pulumi up (each line names the AWS document)")
 	}

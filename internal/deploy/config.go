@@ -1,13 +1,16 @@
-// Package preview is the offline `pulumi preview`: it runs the real Pulumi
-// program under Pulumi's mocks with each stack's configuration, loaded by
-// Pulumi's own project and stack loaders, and turns what the program
-// registered into the table and JSON that `access911 plan` prints.
+// Package deploy takes the region stacks from their files to AWS. Offline:
+// `access911 plan`, the real Pulumi program run under Pulumi's mocks with
+// each stack's configuration (loaded by Pulumi's own project and stack
+// loaders), printed as a table or JSON and checked by the policy pack.
+// Against an account: `access911 preflight`, and `preview` and `up` of every
+// region's stack in the order the global table needs, through Pulumi's
+// Automation API (preflight.go, up.go).
 //
 // Synthesis runs the real Pulumi program offline, under Pulumi's mocks,
 // with a stack's configuration read from its Pulumi.<stack>.yaml by Pulumi's
 // own project and stack loaders. The offline plan and the tests use it; it
 // stands in for `pulumi preview` where the AWS provider plugin is unavailable.
-package preview
+package deploy
 
 import (
 	"context"
