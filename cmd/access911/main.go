@@ -34,6 +34,21 @@ Usage:
   access911 plan [--stack NAME] [--json] [--dir DIR]
       Run the real Pulumi program offline (Pulumi mocks, no AWS calls) with
       each stack's Pulumi.<stack>.yaml and print what it would create.
+  access911 preflight [--regions R1,R2] [--endpoint-url URL] [--pulumi-root DIR] [--dir DIR]
+      Before anything is touched, check what deploying needs, one line each
+      (OK / WARN / FAIL with the fix): credentials and one account in every
+      region, each region's Lambda concurrency and API Gateway request quota
+      against what the stacks reserve and post, the Pulumi CLI and the aws
+      plugin go.mod pins, the hosted zone when DNS failover is on, and after a
+      first deployment the webhook and feed secrets. A FAIL exits 1.
+  access911 preview [--regions R1,R2] [--from REGION] [--pulumi-root DIR] [--dir DIR]
+  access911 up [--yes] [--regions R1,R2] [--from REGION] [--wait 30m] [--pulumi-root DIR] [--dir DIR]
+      The preflight, then every region's stack through Pulumi's Automation API:
+      the home region first, then the others one at a time, each once the one
+      before has its table or replica ACTIVE and answers GET /v1/health. On a
+      failure it stops, leaves the later regions untouched and prints the
+      command that resumes (--from). Without --yes, up shows each region's
+      preview and asks before applying it. There is no destroy (README).
   access911 demo [--stack NAME] [--dir DIR]
       The main job on the embedded default: start DynamoDB Local (installing
       it with npm if missing), serve the API locally, run the seed's
@@ -116,6 +131,9 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"feed-bench":   runFeedBench,
 	"feed-token":   runFeedToken,
 	"replay":       runReplay,
+	"preflight":    runPreflight,
+	"preview":      runPreview,
+	"up":           runUp,
 }
 
 // errUsage is a bad invocation whose reason the flag package already printed.

@@ -30,7 +30,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 				o.BaseEndpoint = aws.String(endpoint)
 			}
 		}),
-		DynamoDB: perRegion(func(region string) *dynamodb.Client {
+		DynamoDB: PerRegion(func(region string) *dynamodb.Client {
 			return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 				o.Region = region
 				if endpoint != "" {
@@ -38,7 +38,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 				}
 			})
 		}),
-		S3: perRegion(func(region string) *s3.Client {
+		S3: PerRegion(func(region string) *s3.Client {
 			return s3.NewFromConfig(cfg, func(o *s3.Options) {
 				o.Region = region
 				if endpoint != "" {
@@ -47,7 +47,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 				}
 			})
 		}),
-		SecretsManager: perRegion(func(region string) *secretsmanager.Client {
+		SecretsManager: PerRegion(func(region string) *secretsmanager.Client {
 			return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 				o.Region = region
 				if endpoint != "" {
@@ -59,8 +59,8 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 	}, nil
 }
 
-// perRegion builds one client per region, once.
-func perRegion[C any](build func(region string) C) func(string) C {
+// PerRegion builds one client per region, once, on first use.
+func PerRegion[C any](build func(region string) C) func(string) C {
 	var mu sync.Mutex
 	clients := map[string]C{}
 	return func(region string) C {

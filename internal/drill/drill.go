@@ -332,13 +332,20 @@ func (r *runner) preflight(ctx context.Context, to Region) (string, error) {
 }
 
 func (r *runner) apiHealthy(ctx context.Context, reg Region) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(reg.APIURL, "/")+contract.Health.Path, nil)
+	return APIHealthy(ctx, r.o.Clients.HTTP, reg.APIURL, reg.Region)
+}
+
+// APIHealthy asks a region's API for its health route (apiURL is the stack's
+// apiUrl output, the stage included): it must answer 200 {"status":"ok"}
+// and name region as the one serving it.
+func APIHealthy(ctx context.Context, client *http.Client, apiURL, region string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(apiURL, "/")+contract.Health.Path, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := r.o.Clients.HTTP.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("API %s/health: %v", reg.APIURL, err)
+		return fmt.Errorf("API %s/health: %v", apiURL, err)
 	}
 	defer resp.Body.Close()
 	var body struct {
@@ -347,10 +354,10 @@ func (r *runner) apiHealthy(ctx context.Context, reg Region) error {
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&body)
 	if resp.StatusCode != http.StatusOK || body.Status != "ok" {
-		return fmt.Errorf("API %s/health answered %d %q", reg.APIURL, resp.StatusCode, body.Status)
+		return fmt.Errorf("API %s/health answered %d %q", apiURL, resp.StatusCode, body.Status)
 	}
-	if body.Region != reg.Region {
-		return fmt.Errorf("API %s/health is served by %q, not %s", reg.APIURL, body.Region, reg.Region)
+	if body.Region != region {
+		return fmt.Errorf("API %s/health is served by %q, not %s", apiURL, body.Region, region)
 	}
 	return nil
 }

@@ -27,8 +27,8 @@ import (
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
