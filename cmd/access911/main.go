@@ -20,11 +20,11 @@ import (
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/internal/drill"
 	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/load"
 	"github.com/access911/access911-infra/internal/local"
-	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/internal/replay"
 )
 
