@@ -41,7 +41,7 @@ test: fmt-check vet
 	@mkdir -p .cache
 	@# Every package's result, every test skipped for a missing emulator (with why),
 	@# and on a failure its output; the full log is .cache/test.log.
-	@$(GO) test -count=1 -tags integration -v ./... > .cache/test.log 2>&1; status=$$?; \
+	@$(GO) test -count=1 -timeout 30m -tags integration -v ./... > .cache/test.log 2>&1; status=$$?; \
 	  grep -E '^(ok|FAIL|--- FAIL|panic:)|SKIPPED:' .cache/test.log; \
 	  if [ $$status -ne 0 ]; then echo "== failures"; grep -B 5 -A 40 -E -- '--- FAIL|^panic:' .cache/test.log | head -400; fi; \
 	  exit $$status

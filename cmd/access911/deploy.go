@@ -62,7 +62,7 @@ func (f deployFlags) load(ctx context.Context, args []string) (*deployment, erro
 		return nil, errors.New("the policy pack found a FAIL (access911 plan shows it): fix it before deploying")
 	}
 	d := &deployment{dir: dir, planned: planned, cli: deploy.PulumiCLI{Root: *f.pulumiRoot}}
-	if d.pins, err = deploy.BuildPins(); err != nil {
+	if d.pins, err = deploy.ReadPins(dir); err != nil {
 		return nil, err
 	}
 	if d.clients, err = deploy.NewClients(ctx, *f.endpoint, d.cli); err != nil {

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
+	"regexp"
 	"strings"
 
 	"github.com/blang/semver"
@@ -19,31 +20,23 @@ import (
 // loads at the same version.
 type Pins struct{ SDK, AWSPlugin string }
 
-const (
-	sdkModule = "github.com/pulumi/pulumi/sdk/v3"
-	awsModule = "github.com/pulumi/pulumi-aws/sdk/v6"
+var (
+	sdkPin = regexp.MustCompile(`(?m)^\s*github\.com/pulumi/pulumi/sdk/v3 (v\S+)`)
+	awsPin = regexp.MustCompile(`(?m)^\s*github\.com/pulumi/pulumi-aws/sdk/v6 (v\S+)`)
 )
 
-// BuildPins reads the pins from this binary's build information: the
-// module versions it was built with, which are go.mod's.
-func BuildPins() (Pins, error) {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return Pins{}, errors.New("no build information: build with module support")
+// ReadPins reads the pins from the go.mod of the project in dir, the
+// module the program is built from.
+func ReadPins(dir string) (Pins, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return Pins{}, fmt.Errorf("the program's go.mod: %w", err)
 	}
-	var p Pins
-	for _, d := range info.Deps {
-		switch d.Path {
-		case sdkModule:
-			p.SDK = d.Version
-		case awsModule:
-			p.AWSPlugin = d.Version
-		}
+	sdk, aws := sdkPin.FindSubmatch(b), awsPin.FindSubmatch(b)
+	if sdk == nil || aws == nil {
+		return Pins{}, fmt.Errorf("%s requires no github.com/pulumi/pulumi/sdk/v3 or github.com/pulumi/pulumi-aws/sdk/v6", filepath.Join(dir, "go.mod"))
 	}
-	if p.SDK == "" || p.AWSPlugin == "" {
-		return Pins{}, fmt.Errorf("the build information names no %s or %s", sdkModule, awsModule)
-	}
-	return p, nil
+	return Pins{SDK: string(sdk[1]), AWSPlugin: string(aws[1])}, nil
 }
 
 // PulumiCLI is the `pulumi` command at Root/bin (Root empty: the one on

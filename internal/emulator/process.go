@@ -25,6 +25,8 @@ type Server struct {
 	Name string
 	// URL is the http://127.0.0.1:PORT endpoint to use as an SDK BaseEndpoint.
 	URL string
+	// Dir is where a tool that is not a server is installed (the Pulumi CLI).
+	Dir string
 
 	cmd      *exec.Cmd
 	log      *syncBuffer
@@ -90,6 +92,9 @@ func (b *syncBuffer) String() string {
 // Stop ends the emulator and waits for it; calling it again does nothing.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		if s.cmd == nil {
+			return // a tool, not a process
+		}
 		_ = s.cmd.Process.Kill()
 		select {
 		case <-s.done:

@@ -24,6 +24,7 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 // tests that need it skip, saying why.
 type ForTests struct {
 	start    func(context.Context) (*Server, error)
+	timeout  time.Duration // to start (default 3 minutes)
 	name     string
 	srv      *Server
 	startErr error
@@ -43,13 +44,29 @@ func DynamoDBLocalForTests() *ForTests {
 // MotoForTests starts moto's server.
 func MotoForTests() *ForTests { return &ForTests{name: "moto", start: StartMoto} }
 
+// PulumiCLIForTests builds (first run only) the Pulumi CLI that the tools
+// module pins; its Server's Dir is the root to give the Automation API.
+func PulumiCLIForTests() *ForTests {
+	return &ForTests{name: "the Pulumi CLI", timeout: 20 * time.Minute, start: func(ctx context.Context) (*Server, error) {
+		root, version, err := InstallPulumiCLI(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &Server{Name: "pulumi " + version, Dir: root}, nil
+	}}
+}
+
 // Main starts the emulator, runs the tests, stops it and exits.
 func (e *ForTests) Main(m *testing.M) { MainAll(m, e) }
 
 // MainAll starts every emulator, runs the tests, stops them and exits.
 func MainAll(m *testing.M, emulators ...*ForTests) {
 	for _, e := range emulators {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		timeout := e.timeout
+		if timeout == 0 {
+			timeout = 3 * time.Minute
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		e.srv, e.startErr = e.start(ctx)
 		cancel()
 		if e.startErr != nil && InCI() {
