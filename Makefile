@@ -48,7 +48,7 @@ test: fmt-check vet
 
 ## drill-e2e: the DR drill against moto (three emulated regions), printing its reports
 drill-e2e:
-	$(GO) test -count=1 -tags integration -run 'TestDrill' -v ./drill/
+	$(GO) test -count=1 -tags integration -run 'TestDrill' -v ./internal/drill/
 
 ## unit: the fast tests only (no emulator)
 unit:
