@@ -43,3 +43,25 @@ var IntakeModes = []string{IntakeDirect, IntakeBuffered}
 // ArchivePrefix is the key prefix of raw payloads in the archive bucket: the
 // handler writes under it and the function's IAM policy allows only it.
 const ArchivePrefix = "calls/"
+
+// The read cache (access911:readCache valkey): the reader and invalidator
+// functions find the cache at EnvReadCacheEndpoint (host:port, TLS) and the
+// entries' lifetimes in the two TTL variables (seconds; defaults below).
+const (
+	EnvReadCacheEndpoint = "READ_CACHE_ENDPOINT"
+	EnvReadCacheTTL      = "READ_CACHE_TTL_SECONDS"
+	EnvReadCacheQueryTTL = "READ_CACHE_QUERY_TTL_SECONDS"
+	// EnvReadCacheRole is ReadCacheInvalidator on the function that follows
+	// the calls table's stream; the reader serves the API's GET routes.
+	EnvReadCacheRole     = "READ_CACHE_ROLE"
+	ReadCacheInvalidator = "invalidator"
+	// ReadCacheTTLSeconds: seed 000, get_cached_call, the key call:<id>
+	// cached for 300 s. The stream keeps entries current well within it.
+	ReadCacheTTLSeconds = 300
+	// ReadCacheQueryTTLSeconds: a page of GET /calls?... is cached this
+	// long and never invalidated (docs/cache.md says why).
+	ReadCacheQueryTTLSeconds = 5
+	// ReadCacheTimeoutMs bounds one cache command: past it the read goes
+	// to the table, counted as a fallback.
+	ReadCacheTimeoutMs = 50
+)

@@ -42,4 +42,10 @@ const (
 	// FeedRepeatsSkipped counts partition messages another worker had
 	// already delivered (SQS's at-least-once delivery, a rebroadcast).
 	FeedRepeatsSkipped = "FeedRepeatsSkipped"
+	// The read cache: reads answered from it, reads it did not hold, and
+	// reads that went to the table because it failed, was slow or held
+	// something that is not a call (the alarm reads CacheFallbacks).
+	CacheHits      = "CacheHits"
+	CacheMisses    = "CacheMisses"
+	CacheFallbacks = "CacheFallbacks"
 )

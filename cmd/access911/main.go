@@ -55,7 +55,7 @@ Usage:
       nashville_tornado simulation of 1000 calls, read them back by type,
       print a summary and shut everything down.
   access911 serve [--stack NAME] [--addr 127.0.0.1:8911] [--dynamodb-endpoint URL] [--sqs-endpoint URL] [--no-intake]
-                  [--feed-connections N] [--ready-json] [--cpuprofile FILE] [--dir DIR]
+                  [--feed-connections N] [--read-cache [--redis-addr HOST:PORT]] [--ready-json] [--cpuprofile FILE] [--dir DIR]
       Serve the API on loopback against DynamoDB Local with the stack's
       throttling (429 past burst/rate) and request validation, and the durable
       intake queue on moto's SQS with its drainer, until Ctrl-C.
@@ -311,6 +311,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	readyJSON := fs.Bool("ready-json", false, "once serving, print one JSON line with the API and feed URLs and a token (for tools)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (go tool pprof)")
 	apiKey := fs.String("api-key", os.Getenv(envAPIKey), "require this x-api-key on the keyed routes, as API Gateway does (default $"+envAPIKey+"; empty: none)")
+	readCache := fs.Bool("read-cache", false, "serve the GET routes through the read cache: a redis-server started for the run, kept current by the table's stream")
+	redisAddr := fs.String("redis-addr", "", "with --read-cache, a running redis-server (host:port) instead of starting one")
 	projectDir, err := parseLocal(fs, dir, args)
 	if err != nil {
 		return err
@@ -325,6 +327,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	o := local.Options{ProjectDir: projectDir, Stack: *stack, Addr: *addr, DynamoDBEndpoint: *endpoint, Log: stderr, APIKey: *apiKey}
+	if *readCache {
+		o.ReadCache = &local.ReadCacheOptions{Addr: *redisAddr}
+	}
 	if !*noIntake {
 		secret, err := localFeedSecret()
 		if err != nil {

@@ -29,7 +29,7 @@ type StreamReader struct {
 	Filter   func(eventName string) bool
 	Function func(ctx context.Context, batch []StreamRecord) error
 	// BatchSize and Window: the mapping's batch size and batching window
-	// (default 1000 and 1 s; the local feed passes its
+	// (default 1000 and none, as the mapping's; the local feed passes its
 	// deployed mapping's, capacity.FeedStreamBatchSize and FeedStreamBatchingWindow).
 	BatchSize int
 	Window    time.Duration
@@ -42,6 +42,8 @@ type StreamReader struct {
 	shards  map[string]bool
 	catchUp bool
 	wg      sync.WaitGroup
+	// caughtUp counts the shards still reading their history at Start.
+	caughtUp sync.WaitGroup
 }
 
 // Start follows the stream until ctx ends.
@@ -65,6 +67,9 @@ func (r *StreamReader) Start(ctx context.Context) error {
 	r.mu.Lock()
 	r.catchUp = false
 	r.mu.Unlock()
+	// Return once the history is read past: a record written after Start
+	// returns is handed on, never taken for history.
+	r.caughtUp.Wait()
 	r.wg.Add(1)
 	go func() { // new shards appear as old ones close
 		defer r.wg.Done()
@@ -114,6 +119,10 @@ func (r *StreamReader) followNew(ctx context.Context, sh shard, from types.Shard
 	if err != nil {
 		return err
 	}
+	if sh.skipExisting {
+		r.caughtUp.Add(1)
+		sh.caughtUp = r.caughtUp.Done
+	}
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); r.follow(ctx, sh, it) }()
 	return nil
@@ -124,8 +133,10 @@ type shard struct {
 	id     *string
 	closed bool
 	// skipExisting: the records the shard holds when it is first read are
-	// history; only what comes after is handed on.
+	// history; only what comes after is handed on. caughtUp is called once
+	// the history is read past (or the shard's reading ends).
 	skipExisting bool
+	caughtUp     func()
 }
 
 func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardIteratorType, after string) (*string, error) {
@@ -140,9 +151,10 @@ func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardI
 	return it.ShardIterator, nil
 }
 
-// StreamRecord is one record of a batch: its event name and new image.
+// StreamRecord is one record of a batch: its event name, keys and new image.
 type StreamRecord struct {
 	EventName string
+	Keys      map[string]ddbtypes.AttributeValue
 	NewImage  map[string]ddbtypes.AttributeValue
 }
 
@@ -158,18 +170,24 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 	if size == 0 {
 		size = 1000
 	}
-	if window == 0 {
-		window = time.Second
-	}
 	var batch []StreamRecord
 	var opened time.Time // when the batch got its first record
 	last, skipping := "", sh.skipExisting
+	caughtUp := sync.OnceFunc(func() {
+		if sh.caughtUp != nil {
+			sh.caughtUp()
+		}
+	})
+	defer caughtUp()
 	var read time.Time // when the shard was last read
 	for iterator != nil && ctx.Err() == nil {
-		time.Sleep(time.Until(read.Add(poll)))
+		if !skipping { // history is read at once; the mapping's pace is for what is new
+			time.Sleep(time.Until(read.Add(poll)))
+		}
 		read = time.Now()
 		out, err := r.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iterator})
 		if err != nil {
+			time.Sleep(poll)
 			if fresh, ierr := r.iterator(ctx, sh, types.ShardIteratorTypeTrimHorizon, last); ierr == nil {
 				iterator = fresh
 			}
@@ -184,7 +202,7 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 			if len(batch) == 0 {
 				opened = time.Now()
 			}
-			batch = append(batch, StreamRecord{EventName: name, NewImage: convertImage(rec.Dynamodb.NewImage)})
+			batch = append(batch, StreamRecord{EventName: name, Keys: convertImage(rec.Dynamodb.Keys), NewImage: convertImage(rec.Dynamodb.NewImage)})
 			if len(batch) == size {
 				r.invoke(ctx, batch, poll)
 				batch = nil
@@ -195,8 +213,9 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 			r.invoke(ctx, batch, poll)
 			batch = nil
 		}
-		if len(out.Records) == 0 {
+		if len(out.Records) == 0 && skipping {
 			skipping = false // caught up with the shard's history
+			caughtUp()
 		}
 	}
 }

@@ -27,9 +27,11 @@ import (
 var (
 	ddbLocal = emulator.DynamoDBLocalForTests()
 	moto     = emulator.MotoForTests()
+	// redisServer is the read cache's, shared; each test flushes it.
+	redisServer = emulator.RedisForTests()
 )
 
-func TestMain(m *testing.M) { emulator.MainAll(m, ddbLocal, moto) }
+func TestMain(m *testing.M) { emulator.MainAll(m, ddbLocal, moto, redisServer) }
 
 func startServer(t *testing.T, stack string) *Server {
 	t.Helper()

@@ -69,6 +69,9 @@ type Options struct {
 	// that is not public answers 403 {"message":"Forbidden"} without this
 	// value in x-api-key. Empty (the default) checks no key.
 	APIKey string
+	// ReadCache, if set, puts the read cache (redis-server) in front of the
+	// table's reads, kept current by the table's stream.
+	ReadCache *ReadCacheOptions
 }
 
 // DefaultReadTimeout: a 10 MB delivery over a slow link still fits.
@@ -84,6 +87,8 @@ type Server struct {
 	Intake *Intake
 	// Feed is the local dispatcher feed (nil without Options.Feed).
 	Feed *Feed
+	// ReadCache is the local read cache (nil without Options.ReadCache).
+	ReadCache *ReadCache
 	// Rate and Burst are the throttling in force.
 	Rate  float64
 	Burst int
@@ -197,6 +202,11 @@ func (s *Server) start(ctx context.Context, o Options, logw io.Writer) (*handler
 	if h.WebhookSecrets, err = webhookSecrets(o.WebhookSecret); err != nil {
 		return nil, err
 	}
+	if o.ReadCache != nil {
+		if err := s.startReadCache(ctx, *o.ReadCache, endpoint, h); err != nil {
+			return nil, err
+		}
+	}
 	if o.Intake != nil {
 		if s.Intake, err = startIntake(ctx, *o.Intake, cfg, s.Store, logw); err != nil {
 			return nil, err
@@ -248,6 +258,9 @@ func (s *Server) close() {
 	}
 	if s.Intake != nil {
 		s.Intake.Close()
+	}
+	if s.ReadCache != nil {
+		s.ReadCache.Close()
 	}
 	if s.ddb != nil {
 		s.ddb.Stop()

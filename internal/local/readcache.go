@@ -1,0 +1,106 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/readcache"
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/emulator"
+)
+
+// ReadCacheOptions run the read cache locally: redis-server in front of the
+// table's reads, kept current by the table's stream as the invalidator
+// function keeps ElastiCache current in AWS.
+type ReadCacheOptions struct {
+	// Addr of a running redis-server (host:port); empty starts one.
+	Addr string
+	// TTL and QueryTTL: 0 takes the contract's defaults (300 s and 5 s).
+	TTL, QueryTTL time.Duration
+}
+
+// ReadCache is the local read cache.
+type ReadCache struct {
+	Cache  *readcache.Cache
+	Client *redis.Client
+	// Redis is the redis-server this run started (nil with Options.Addr).
+	Redis  *emulator.Server
+	reader *emulator.StreamReader
+	cancel context.CancelFunc
+}
+
+// startReadCache puts the cache in front of h's reads and starts the
+// stream reader that keeps it current (all events: inserted, modified and
+// removed calls; the deployed invalidator mapping's batch and no window).
+func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL string, h *handler.Handler) error {
+	rc := &ReadCache{}
+	addr := o.Addr
+	if addr == "" {
+		srv, err := emulator.StartRedis(ctx)
+		if err != nil {
+			return fmt.Errorf("read cache: %w (install redis-server, e.g. apt-get install redis-server)", err)
+		}
+		rc.Redis, addr = srv, srv.URL
+	}
+	// The same short timeouts as in the function: a slow cache is skipped.
+	timeout := contract.ReadCacheTimeoutMs * time.Millisecond
+	rc.Client = redis.NewClient(&redis.Options{Addr: addr, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: -1})
+	rc.Cache = &readcache.Cache{Client: rc.Client, TTL: o.TTL, QueryTTL: o.QueryTTL, Metrics: h.Metrics, Log: h.Log}
+	h.Store = &readcache.Store{Store: h.Store, Cache: rc.Cache}
+	s.ReadCache = rc
+	rctx, cancel := context.WithCancel(context.Background())
+	rc.cancel = cancel
+	rc.reader = &emulator.StreamReader{
+		DB: s.Store.DB.(*dynamodb.Client), Table: s.Table,
+		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
+		BatchSize: capacity.ReadCacheStreamBatchSize,
+		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
+			return rc.Cache.Apply(ctx, changesOf(records))
+		},
+	}
+	return rc.reader.Start(rctx)
+}
+
+// changesOf turns stream records into the cache's changes; a record that
+// is not a call is skipped, as the function skips it.
+func changesOf(records []emulator.StreamRecord) []readcache.Change {
+	var changes []readcache.Change
+	for _, r := range records {
+		if r.EventName == "REMOVE" {
+			var key struct {
+				ID string `dynamodbav:"conversation_id"`
+			}
+			if attributevalue.UnmarshalMap(r.Keys, &key) == nil && key.ID != "" {
+				changes = append(changes, readcache.Change{Removed: true, ID: key.ID})
+			}
+			continue
+		}
+		var c calls.Call
+		if attributevalue.UnmarshalMap(r.NewImage, &c) == nil && c.ConversationID != "" {
+			changes = append(changes, readcache.Change{ID: c.ConversationID, Call: c})
+		}
+	}
+	return changes
+}
+
+// Close stops the stream reader, the client and a redis-server this run started.
+func (rc *ReadCache) Close() {
+	rc.cancel()
+	rc.reader.Wait()
+	_ = rc.Client.Close()
+	if rc.Redis != nil {
+		rc.Redis.Stop()
+	}
+}
