@@ -49,6 +49,8 @@ type AlarmsArgs struct {
 	TableName pulumi.StringInput
 	// Intake, if set, adds the durable intake's alarms and widgets.
 	Intake *IntakeAlarms
+	// ReadCache, if set, adds the read cache's alarms.
+	ReadCache *ReadCacheAlarms
 	// AccountID owns the topic's key: its key policy delegates the key's
 	// administration to the account's IAM policies.
 	AccountID pulumi.StringInput
@@ -121,6 +123,9 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	definitions := alarmDefinitions(a)
 	if a.Intake != nil {
 		definitions = append(definitions, intakeAlarmDefinitions(*a.Intake)...)
+	}
+	if a.ReadCache != nil {
+		definitions = append(definitions, readCacheAlarmDefinitions(*a.ReadCache)...)
 	}
 	for _, al := range definitions {
 		args := al.args
@@ -295,6 +300,30 @@ func intakeAlarmDefinitions(in IntakeAlarms) []namedAlarm {
 			pulumi.StringMap{"QueueName": in.InboxFailuresName}, 0, 1)})
 	}
 	return out
+}
+
+// ReadCacheAlarms names the read cache's functions.
+type ReadCacheAlarms struct {
+	ReaderFunctionName, InvalidatorFunctionName pulumi.StringInput
+}
+
+// CacheFallbacksPerPeriod: reads sent to the table because the cache
+// failed, was slow or held a corrupt entry, per AlarmPeriodSeconds, for
+// two periods. A few are a network blip; this many is a cache that is down.
+const CacheFallbacksPerPeriod = 100
+
+// readCacheAlarmDefinitions watch the read cache: reads falling back to the
+// table (the reads still answer, the cache does not), and the invalidator
+// failing (entries stale until their TTL).
+func readCacheAlarmDefinitions(in ReadCacheAlarms) []namedAlarm {
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	return []namedAlarm{
+		{"ReadCacheFallbacks", singleMetric(pulumi.Sprintf("More than %d reads a minute went to the table because the read cache failed, "+
+			"was slow or held a corrupt entry (reads still answer; the table carries them)", CacheFallbacksPerPeriod),
+			"GreaterThanThreshold", contract.Namespace, contract.CacheFallbacks, "Sum", service, CacheFallbacksPerPeriod, 2)},
+		{"ReadCacheInvalidatorErrors", singleMetric(pulumi.String("The read cache's invalidator failed: changed calls may be served stale until their TTL"),
+			"GreaterThanThreshold", "AWS/Lambda", "Errors", "Sum", pulumi.StringMap{"FunctionName": in.InvalidatorFunctionName}, 0, 1)},
+	}
 }
 
 // singleMetric alarms on one statistic of one metric over AlarmPeriodSeconds.

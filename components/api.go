@@ -23,8 +23,12 @@ const APIType = "access911:components:API"
 // APIArgs configures the API. Its routes, schemas, stage name and CORS
 // headers are the contract's (contract.Routes), the same the handler serves.
 type APIArgs struct {
-	// Function serves every route through the Lambda proxy integration.
+	// Function serves every route through the Lambda proxy integration,
+	// but the call reads when Reads is set.
 	Function *Function
+	// Reads, if set, serves GET /calls and GET /calls/{id} (the read
+	// cache's reader).
+	Reads *Function
 	// Throttling for the stage (method settings */*) and the usage plan;
 	// zero values take the seed's (capacity.ThrottleBurst, ThrottleRateRps).
 	ThrottleBurstLimit int
@@ -228,6 +232,15 @@ func (b *apiBuilder) resources() (map[string]pulumi.StringInput, error) {
 
 // methods registers each route's method (validated, API key unless public)
 // and its Lambda proxy integration; inbox routes write to S3 instead.
+// target is the function that serves a route: the reader for the call
+// reads when there is one, else the function.
+func (b *apiBuilder) target(r *contract.Route) *Function {
+	if b.args.Reads != nil && (r == &contract.GetCall || r == &contract.QueryCalls) {
+		return b.args.Reads
+	}
+	return b.args.Function
+}
+
 func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map[string]*apigateway.Model) error {
 	for _, r := range contract.Routes {
 		if r.Inbox {
@@ -259,7 +272,7 @@ func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map
 			HttpMethod:            method.HttpMethod,
 			Type:                  pulumi.String("AWS_PROXY"),
 			IntegrationHttpMethod: pulumi.String("POST"),
-			Uri:                   b.args.Function.InvokeArn,
+			Uri:                   b.target(r).InvokeArn,
 			TimeoutMilliseconds:   pulumi.Int(int(contract.IntegrationTimeout.Milliseconds())),
 		}, b.parent)
 		if err != nil {
@@ -336,6 +349,18 @@ func (b *apiBuilder) stage() (*apigateway.Stage, error) {
 		return nil, fmt.Errorf("invoke permission: %w", err)
 	}
 	stageDeps := []pulumi.Resource{perm}
+	if a.Reads != nil {
+		reads, err := lambda.NewPermission(b.ctx, b.name+"-invoke-reads", &lambda.PermissionArgs{
+			Action:    pulumi.String("lambda:InvokeFunction"),
+			Function:  a.Reads.FunctionName,
+			Principal: pulumi.String("apigateway.amazonaws.com"),
+			SourceArn: pulumi.Sprintf("%s/*/GET/calls*", b.api.ExecutionArn),
+		}, b.parent)
+		if err != nil {
+			return nil, fmt.Errorf("reads invoke permission: %w", err)
+		}
+		stageDeps = append(stageDeps, reads)
+	}
 	if a.ManageAccountLogging {
 		account, err := accountLogging(b.ctx, b.name, a.Tags, b.parent)
 		if err != nil {
@@ -343,15 +368,19 @@ func (b *apiBuilder) stage() (*apigateway.Stage, error) {
 		}
 		stageDeps = append(stageDeps, account)
 	}
+	// A new deployment whenever the API's definition changes, or a function
+	// behind it is replaced or added (a deployment snapshots integrations).
+	triggers := pulumi.StringMap{
+		"definition":  pulumi.String(DefinitionHash(a.AllowOrigin)),
+		"integration": a.Function.InvokeArn,
+	}
+	if a.Reads != nil {
+		triggers["reads"] = a.Reads.InvokeArn
+	}
 	deployment, err := apigateway.NewDeployment(b.ctx, b.name, &apigateway.DeploymentArgs{
 		RestApi:     b.api.ID(),
 		Description: pulumi.String("access911 API"),
-		// A new deployment whenever the API's definition changes, or the
-		// function behind it is replaced (a deployment snapshots integrations).
-		Triggers: pulumi.StringMap{
-			"definition":  pulumi.String(DefinitionHash(a.AllowOrigin)),
-			"integration": a.Function.InvokeArn,
-		},
+		Triggers:    triggers,
 	}, b.parent, pulumi.DependsOn(b.deps))
 	if err != nil {
 		return nil, fmt.Errorf("deployment: %w", err)

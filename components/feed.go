@@ -383,14 +383,7 @@ func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 	case contract.FeedRoleDefault: // save the subscription, answer over the connection
 		st = []PolicyStatement{allow("SaveSubscription", []string{"dynamodb:UpdateItem"}, r.Connections), post}
 	case contract.FeedRoleSwarm:
-		st = []PolicyStatement{
-			allow("ReadCallsStream", []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
-				streamsOf(r.Stream)),
-			allow("FanOut", []string{"sqs:SendMessage"}, r.Queues...),
-			allow("KeepFailedBatches", []string{"s3:PutObject"}, r.FailureBucket+"/"+LambdaFailureRecordPrefix+"*"),
-			allow("FindFailedBatches", []string{"s3:ListBucket"}, r.FailureBucket),
-			allow("EncryptFailedBatches", []string{"kms:GenerateDataKey"}, r.FailureKey),
-		}
+		st = append(streamConsumer(r.Stream, r.FailureBucket, r.FailureKey), allow("FanOut", []string{"sqs:SendMessage"}, r.Queues...))
 	case contract.FeedRoleWorker:
 		st = []PolicyStatement{
 			allow("ConsumeFanOut", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, r.Queues...),
@@ -403,6 +396,19 @@ func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 	}
 	st = append(st, allow("OwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, r.LogGroup+":*"), tracingStatement)
 	return PolicyDocument{Version: policyVersion, Statement: st}
+}
+
+// streamConsumer is what a stream mapping's function needs: reading the
+// table's streams, and keeping failed batches whole under the failure
+// bucket's aws/lambda/ prefix, encrypted with its key.
+func streamConsumer(stream, failureBucket, failureKey string) []PolicyStatement {
+	return []PolicyStatement{
+		{Sid: "ReadCallsStream", Effect: "Allow", Action: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+			Resource: []string{streamsOf(stream)}},
+		{Sid: "KeepFailedBatches", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{failureBucket + "/" + LambdaFailureRecordPrefix + "*"}},
+		{Sid: "FindFailedBatches", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{failureBucket}},
+		{Sid: "EncryptFailedBatches", Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{failureKey}},
+	}
 }
 
 // streamsOf is the table's streams ("<table arn>/stream/*") from one stream

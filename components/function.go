@@ -189,6 +189,8 @@ type lambdaSpec struct {
 	env                                pulumi.StringMap
 	tags                               pulumi.StringMap
 	policy                             func(logGroupArn pulumi.StringOutput) pulumi.StringOutput
+	// vpc, if set, puts the function in those subnets and security groups.
+	vpc *lambda.FunctionVpcConfigArgs
 }
 
 type registeredLambda struct {
@@ -242,6 +244,7 @@ func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pu
 		ReservedConcurrentExecutions: reserved,
 		Environment:                  lambda.FunctionEnvironmentArgs{Variables: spec.env},
 		TracingConfig:                lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
+		VpcConfig:                    vpcConfig(spec.vpc),
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            r.logGroup.Name,
@@ -252,6 +255,13 @@ func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pu
 		// The role's permissions must exist before the first invocation.
 	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
 	return r, err
+}
+
+func vpcConfig(v *lambda.FunctionVpcConfigArgs) lambda.FunctionVpcConfigPtrInput {
+	if v == nil {
+		return nil
+	}
+	return v
 }
 
 // FunctionDynamoDBActions are exactly the DynamoDB calls the handler makes.

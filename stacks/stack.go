@@ -95,6 +95,8 @@ type region struct {
 	// The dispatcher feed and the secret its tokens are signed with.
 	feedSecret *components.WebhookSecret
 	feed       *components.Feed
+	// readCache is nil unless access911:readCache is valkey.
+	readCache *components.ReadCache
 	// code is the one deployment package every function runs.
 	code pulumi.Archive
 	// account is the AWS account the region's provider deploys into.
@@ -125,6 +127,9 @@ func compose(ctx *pulumi.Context, cfg stackconfig.Config, size Size, code artifa
 	if err := r.compute(ctx, cfg, size.Buffer, code, inRegion); err != nil {
 		return nil, err
 	}
+	if err := r.cache(ctx, cfg, code, provider); err != nil {
+		return nil, err
+	}
 	if err := r.edge(ctx, cfg, inRegion); err != nil {
 		return nil, err
 	}
@@ -149,11 +154,7 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 	}, inRegion); err != nil {
 		return err
 	}
-	stream := r.table.StreamArn
-	if r.table.Replica {
-		stream = dynamodb.LookupTableOutput(ctx, dynamodb.LookupTableOutputArgs{Name: r.table.TableName},
-			inRegion, pulumi.DependsOn([]pulumi.Resource{r.table})).StreamArn()
-	}
+	stream := r.streamArn(ctx, inRegion)
 	f := cfg.Feed
 	r.feed, err = components.NewFeed(ctx, "access911-feed", &components.FeedArgs{
 		Code: r.code, CodeHash: code.SHA256,
@@ -163,6 +164,41 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 		TimeoutSeconds: capacity.TimeoutSeconds, MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
 		AlarmTopicArn: r.alarms.TopicArn, Region: cfg.Region, StageDependsOn: []pulumi.Resource{r.api},
 	}, inRegion)
+	return err
+}
+
+// streamArn is this region's stream of the calls table: the table's own in
+// the home region, the replica's (looked up once the replica exists)
+// elsewhere.
+func (r *region) streamArn(ctx *pulumi.Context, inRegion pulumi.ResourceOrInvokeOption) pulumi.StringInput {
+	if !r.table.Replica {
+		return r.table.StreamArn
+	}
+	return dynamodb.LookupTableOutput(ctx, dynamodb.LookupTableOutputArgs{Name: r.table.TableName},
+		inRegion, pulumi.DependsOn([]pulumi.Resource{r.table})).StreamArn()
+}
+
+// cache registers, with access911:readCache valkey, the read cache: its
+// VPC in two of the region's zones, the serverless cache, and the reader
+// and invalidator functions.
+func (r *region) cache(ctx *pulumi.Context, cfg stackconfig.Config, code artifact.Artifact, provider *aws.Provider) error {
+	if !cfg.ReadCache.Enabled() {
+		return nil
+	}
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")}, pulumi.Provider(provider))
+	if err != nil {
+		return fmt.Errorf("availability zones of %s: %w", cfg.Region, err)
+	}
+	rc := cfg.ReadCache
+	r.readCache, err = components.NewReadCache(ctx, "access911-read-cache", &components.ReadCacheArgs{
+		Code: r.code, CodeHash: code.SHA256, AvailabilityZones: zones.Names,
+		DynamoDBServiceName: "com.amazonaws." + cfg.Region + ".dynamodb",
+		TableName:           r.table.TableName, TableArn: r.table.TableArn, StreamArn: r.streamArn(ctx, pulumi.Provider(provider)),
+		FailureBucketArn: r.archive.BucketArn, FailureKeyArn: r.archive.KMSKeyArn,
+		TTLSeconds: rc.TTLSeconds, QueryTTLSeconds: rc.QueryTTLSeconds, MaxECPUPerSecond: rc.MaxECPUPerSecond, MaxDataGB: rc.MaxDataGB,
+		MemoryMB: capacity.MemoryMB, TimeoutSeconds: capacity.TimeoutSeconds, LogRetentionDays: cfg.LogRetentionDays,
+		AllowOrigin: cfg.CORSAllowOrigin,
+	}, pulumi.Provider(provider))
 	return err
 }
 
@@ -235,8 +271,13 @@ func (r *region) compute(ctx *pulumi.Context, cfg stackconfig.Config, buffer cap
 // failover record of this region.
 func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.ResourceOrInvokeOption) error {
 	var err error
+	var reads *components.Function
+	if r.readCache != nil {
+		reads = r.readCache.Reader
+	}
 	if r.api, err = components.NewAPI(ctx, "access911-api", &components.APIArgs{
 		Function:             r.fn,
+		Reads:                reads,
 		ThrottleBurstLimit:   cfg.APIThrottleBurst,
 		ThrottleRateLimit:    float64(cfg.APIThrottleRateRps),
 		AllowOrigin:          cfg.CORSAllowOrigin,
@@ -271,6 +312,7 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 		Intake: &components.IntakeAlarms{QueueName: r.queue.QueueName, DLQName: r.queue.DLQName,
 			InboxFailuresName: r.queue.InboxFailuresName,
 			DrainFunctionName: r.drain.FunctionName, DrainConcurrency: r.drain.MaxConcurrency},
+		ReadCache:     r.readCacheAlarms(),
 		AccountID:     pulumi.String(r.account.AccountID),
 		AlarmEmail:    cfg.AlarmEmail,
 		DashboardName: "access911-" + cfg.Region,
@@ -278,6 +320,13 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 		return err
 	}
 	return nil
+}
+
+func (r *region) readCacheAlarms() *components.ReadCacheAlarms {
+	if r.readCache == nil {
+		return nil
+	}
+	return &components.ReadCacheAlarms{ReaderFunctionName: r.readCache.ReaderFunction, InvalidatorFunctionName: r.readCache.InvalidatorFunction}
 }
 
 // sharedAPIKey is the API key value a region's key must have so that a

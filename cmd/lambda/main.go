@@ -53,6 +53,10 @@ func main() {
 		Log:         log,
 		Metrics:     &metrics.Emitter{W: os.Stdout},
 	}
+	if endpoint := os.Getenv(contract.EnvReadCacheEndpoint); endpoint != "" {
+		startReadCache(endpoint, h, log) // the read cache's reader or invalidator
+		return
+	}
 	if bucket := os.Getenv(contract.EnvArchiveBucket); bucket != "" {
 		archive := &handler.S3Archiver{Client: s3.NewFromConfig(cfg), Bucket: bucket}
 		h.Archive, h.Inbox = archive, archive

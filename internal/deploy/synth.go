@@ -288,6 +288,12 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("name", fn)
 		set("arn", arn)
 		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn))
+	case "aws:elasticache/serverlessCache:ServerlessCache":
+		// Its one endpoint (TLS, port 6379), as the cache reports it.
+		host := name + "-0123456.serverless." + region + ".cache.amazonaws.com"
+		out["endpoints"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+			"address": resource.NewStringProperty(host), "port": resource.NewNumberProperty(6379)})})
+		set("arn", fmt.Sprintf("arn:aws:elasticache:%s:%s:serverlesscache:%s", region, MockAccountID, name))
 	case "aws:cloudwatch/logGroup:LogGroup":
 		lg := prefixed(inputs)
 		set("name", lg)
@@ -386,6 +392,12 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"arn":       "arn:aws:iam::" + MockAccountID + ":user/offline-plan",
 			"userId":    "OFFLINEPLAN",
 			"id":        MockAccountID,
+		}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		// The region's zones as AWS names them: <region>a, b, c.
+		region := m.regionOf(args.Provider)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"names": []any{region + "a", region + "b", region + "c"}, "id": region, "state": "available",
 		}), nil
 	case "aws:dynamodb/getTable:getTable":
 		// A replica region's table: its own stream, with its own label.

@@ -83,7 +83,25 @@ type Config struct {
 
 	// The dispatcher feed's sizing (seed 002).
 	Feed FeedConfig
+	// ReadCache: ReadCacheNone or ReadCacheValkey, and the cache's settings.
+	ReadCache ReadCacheConfig
 }
+
+// Read cache choices (access911:readCache).
+const (
+	ReadCacheNone   = "none"
+	ReadCacheValkey = "valkey"
+)
+
+// ReadCacheConfig is the read cache's configuration.
+type ReadCacheConfig struct {
+	Mode                        string
+	TTLSeconds, QueryTTLSeconds int
+	MaxECPUPerSecond, MaxDataGB int
+}
+
+// Enabled tells whether the stack has a read cache.
+func (r ReadCacheConfig) Enabled() bool { return r.Mode == ReadCacheValkey }
 
 // FeedConfig sizes the dispatcher feed.
 type FeedConfig struct {
@@ -180,6 +198,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.dns(&c)
 	p.intake(&c)
 	p.feed(&c)
+	p.readCache(&c)
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}
@@ -368,6 +387,18 @@ func (p *parser) feed(c *Config) {
 			Problem: fmt.Sprintf("above %d per fan-out queue (an SQS mapping's largest maximum concurrency)", capacity.MappingMaxConcurrency),
 			Accepted: fmt.Sprintf("at most %d (%d x %s %d)", capacity.MappingMaxConcurrency*f.Queues, capacity.MappingMaxConcurrency,
 				KeyFeedQueues, f.Queues)})
+	}
+}
+
+// readCache reads the read cache's keys; the limits are ElastiCache
+// Serverless's (capacity).
+func (p *parser) readCache(c *Config) {
+	c.ReadCache = ReadCacheConfig{
+		Mode:             p.oneOf(KeyReadCache, []string{ReadCacheNone, ReadCacheValkey}, "unknown read cache", ReadCacheNone+" or "+ReadCacheValkey),
+		TTLSeconds:       p.int(KeyReadCacheTTLSeconds, 1, 86_400, "seconds"),
+		QueryTTLSeconds:  p.int(KeyReadCacheQueryTTLSeconds, 1, 300, "seconds"),
+		MaxECPUPerSecond: p.int(KeyReadCacheMaxECPUPerSec, capacity.ServerlessCacheMinECPU, capacity.ServerlessCacheMaxECPU, "ECPUs per second"),
+		MaxDataGB:        p.int(KeyReadCacheMaxDataGB, 1, capacity.ServerlessCacheMaxDataGB, "GB"),
 	}
 }
 

@@ -60,6 +60,8 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		// the dispatcher feed: seed 002's numbers
 		Feed: FeedConfig{Connections: 600000, Partitions: 2500, Queues: 10, QueryBatchSize: 10, QueryConcurrency: 250,
 			PostRateLimit: 10000, DeliveryTargetMs: 2000, PartitionsPerArea: 4, Areas: 2000, Supervisors: 100},
+		// the read cache: off; seed 000's 300 s TTL when on
+		ReadCache: ReadCacheConfig{Mode: "none", TTLSeconds: 300, QueryTTLSeconds: 5, MaxECPUPerSecond: 100000, MaxDataGB: 10},
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())
@@ -83,6 +85,10 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		parts []string // more text the message must contain
 	}{
 		{"missing region", func(v map[string]string) { delete(v, KeyAWSRegion) }, KeyAWSRegion, []string{"missing", "us-east-1"}},
+		{"unknown read cache", func(v map[string]string) { v[KeyReadCache] = "redis" }, KeyReadCache, []string{`"redis"`, "none or valkey"}},
+		{"read cache ECPU below ElastiCache's", func(v map[string]string) { v[KeyReadCacheMaxECPUPerSec] = "999" }, KeyReadCacheMaxECPUPerSec, []string{"1000"}},
+		{"read cache data above ElastiCache's", func(v map[string]string) { v[KeyReadCacheMaxDataGB] = "5001" }, KeyReadCacheMaxDataGB, []string{"5000"}},
+		{"read cache page TTL zero", func(v map[string]string) { v[KeyReadCacheQueryTTLSeconds] = "0" }, KeyReadCacheQueryTTLSeconds, []string{"1"}},
 		{"unknown region", func(v map[string]string) { v[KeyAWSRegion] = "us-middle-1" }, KeyAWSRegion, []string{`"us-middle-1"`, "unknown region"}},
 		{"region not served", func(v map[string]string) { v[KeyAWSRegion] = "ap-south-1" }, KeyAWSRegion, []string{"not a serving region", "us-east-1, us-west-2, eu-west-1"}},
 		{"regions not a list", func(v map[string]string) { v[KeyRegions] = "us-east-1" }, KeyRegions, []string{"not a list"}},

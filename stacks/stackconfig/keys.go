@@ -66,6 +66,12 @@ const (
 	KeyFeedPostRateLimit     = Namespace + ":feedPostRateLimit"
 	KeyFeedDeliveryTargetMs  = Namespace + ":feedDeliveryTargetMs"
 
+	KeyReadCache                = Namespace + ":readCache"
+	KeyReadCacheTTLSeconds      = Namespace + ":readCacheTtlSeconds"
+	KeyReadCacheQueryTTLSeconds = Namespace + ":readCacheQueryTtlSeconds"
+	KeyReadCacheMaxECPUPerSec   = Namespace + ":readCacheMaxEcpuPerSecond"
+	KeyReadCacheMaxDataGB       = Namespace + ":readCacheMaxDataGb"
+
 	// KeyWebhookSecret optionally sets the provider's webhook secret from a
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
 	// nothing prints or parses it, and the program refuses it in plain text.
@@ -131,6 +137,11 @@ var Defaults = map[string]string{
 	KeyFeedQueryConcurrency:      strconv.Itoa(capacity.FeedQueryConcurrency),
 	KeyFeedPostRateLimit:         strconv.Itoa(capacity.FeedPostRateLimit),
 	KeyFeedDeliveryTargetMs:      strconv.Itoa(int(capacity.FeedDeliveryTarget.Milliseconds())),
+	KeyReadCache:                 ReadCacheNone,
+	KeyReadCacheTTLSeconds:       strconv.Itoa(contract.ReadCacheTTLSeconds),
+	KeyReadCacheQueryTTLSeconds:  strconv.Itoa(contract.ReadCacheQueryTTLSeconds),
+	KeyReadCacheMaxECPUPerSec:    strconv.Itoa(capacity.ReadCacheMaxECPUPerSecond),
+	KeyReadCacheMaxDataGB:        strconv.Itoa(capacity.ReadCacheMaxDataGB),
 }
 
 // knownKeys lists every access911 key the program reads.
@@ -145,6 +156,7 @@ var knownKeys = []string{
 	KeyDrainMaxConcurrency, KeySpikeMinutes,
 	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
 	KeyFeedPostRateLimit, KeyFeedDeliveryTargetMs,
+	KeyReadCache, KeyReadCacheTTLSeconds, KeyReadCacheQueryTTLSeconds, KeyReadCacheMaxECPUPerSec, KeyReadCacheMaxDataGB,
 }
 
 // Keys lists every access911 configuration key the program reads.

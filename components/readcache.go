@@ -1,0 +1,344 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
+)
+
+// ReadCacheType is the Pulumi type token of the ReadCache component.
+const ReadCacheType = "access911:components:ReadCache"
+
+// Read cache defaults. The engine and its port are ElastiCache Serverless
+// for Valkey's; the network is the component's own and private.
+const (
+	ReadCacheEngine             = "valkey"
+	ReadCacheMajorEngineVersion = "8"
+	// ReadCachePort is the serverless cache's endpoint port (6380 is its
+	// reader endpoint; both are allowed).
+	ReadCachePort       = 6379
+	ReadCacheReaderPort = 6380
+	// ReadCacheVPCCIDR and the subnets' /20s inside it.
+	ReadCacheVPCCIDR = "10.91.0.0/16"
+)
+
+// ReadCacheArgs configures the read cache.
+type ReadCacheArgs struct {
+	// Code and CodeHash: the project's deployment package.
+	Code     pulumi.Archive
+	CodeHash string
+	// AvailabilityZones: at least two, a private subnet in each.
+	AvailabilityZones []string
+	// DynamoDBServiceName is the region's DynamoDB gateway endpoint service
+	// (com.amazonaws.<region>.dynamodb).
+	DynamoDBServiceName string
+	// The calls table, its stream, and where the stream mapping's failed
+	// batches are kept (the archive bucket's aws/lambda/ prefix, its key).
+	TableName, TableArn, StreamArn  pulumi.StringInput
+	FailureBucketArn, FailureKeyArn pulumi.StringInput
+	TTLSeconds, QueryTTLSeconds     int
+	MaxECPUPerSecond, MaxDataGB     int
+	MemoryMB, TimeoutSeconds        int
+	LogRetentionDays                int
+	AllowOrigin                     string
+	Tags                            pulumi.StringMap
+}
+
+func (a *ReadCacheArgs) validate() error {
+	switch {
+	case a.Code == nil || a.CodeHash == "":
+		return fmt.Errorf("a deployment package and its hash are required")
+	case len(a.AvailabilityZones) < 2:
+		return fmt.Errorf("%d availability zones: a subnet in each of at least two is required", len(a.AvailabilityZones))
+	case a.DynamoDBServiceName == "":
+		return fmt.Errorf("the DynamoDB gateway endpoint's service name is required")
+	case a.TableName == nil || a.TableArn == nil || a.StreamArn == nil || a.FailureBucketArn == nil || a.FailureKeyArn == nil:
+		return fmt.Errorf("the calls table, its stream and the failure bucket are required")
+	case a.MaxECPUPerSecond < capacity.ServerlessCacheMinECPU || a.MaxECPUPerSecond > capacity.ServerlessCacheMaxECPU:
+		return fmt.Errorf("ECPU limit %d/s is outside ElastiCache Serverless's %d-%d", a.MaxECPUPerSecond, capacity.ServerlessCacheMinECPU, capacity.ServerlessCacheMaxECPU)
+	case a.MaxDataGB < 1 || a.MaxDataGB > capacity.ServerlessCacheMaxDataGB:
+		return fmt.Errorf("data limit %d GB is outside ElastiCache Serverless's 1-%d GB", a.MaxDataGB, capacity.ServerlessCacheMaxDataGB)
+	case a.TTLSeconds < 1 || a.QueryTTLSeconds < 1:
+		return fmt.Errorf("the TTLs must be positive")
+	}
+	return nil
+}
+
+// ReadCache is a private network, a serverless Valkey cache, the reader
+// function that serves the API's GET routes through it, and the invalidator
+// that keeps it current from the calls table's stream.
+type ReadCache struct {
+	pulumi.ResourceState
+
+	CacheEndpoint       pulumi.StringOutput `pulumi:"cacheEndpoint"`
+	ReaderFunction      pulumi.StringOutput `pulumi:"readerFunctionName"`
+	InvalidatorFunction pulumi.StringOutput `pulumi:"invalidatorFunctionName"`
+	// Reader serves GET /calls and GET /calls/{id} (the API integrates it).
+	Reader *Function
+}
+
+type readCacheBuilder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   *ReadCacheArgs
+	parent pulumi.ResourceOption
+
+	subnets         pulumi.StringArray
+	functionSG      *ec2.SecurityGroup
+	cacheSG         *ec2.SecurityGroup
+	cache           *elasticache.ServerlessCache
+	endpoint        pulumi.StringOutput
+	reader, invalid registeredLambda
+}
+
+// NewReadCache registers the read cache (access911:readCache valkey).
+func NewReadCache(ctx *pulumi.Context, name string, args *ReadCacheArgs, opts ...pulumi.ResourceOption) (*ReadCache, error) {
+	if args == nil {
+		args = &ReadCacheArgs{}
+	}
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("read cache %q: %w", name, err)
+	}
+	c := &ReadCache{}
+	if err := ctx.RegisterComponentResource(ReadCacheType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	b := &readCacheBuilder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(c)}
+	for _, step := range []func() error{b.network, b.securityGroups, b.serverlessCache, b.functions, b.mapping} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("read cache %q: %w", name, err)
+		}
+	}
+	c.CacheEndpoint = b.endpoint
+	c.ReaderFunction = b.reader.function.Name
+	c.InvalidatorFunction = b.invalid.function.Name
+	c.Reader = &Function{FunctionName: b.reader.function.Name, FunctionArn: b.reader.function.Arn,
+		InvokeArn: b.reader.function.InvokeArn, RoleArn: b.reader.role.Arn, LogGroupName: b.reader.logGroup.Name, Lambda: b.reader.function}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"cacheEndpoint": c.CacheEndpoint,
+		"readerFunctionName": c.ReaderFunction, "invalidatorFunctionName": c.InvalidatorFunction}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// network: a VPC with a private subnet in each of two zones, one route
+// table with no route out but the DynamoDB gateway endpoint (no NAT, no
+// internet gateway).
+func (b *readCacheBuilder) network() error {
+	a := b.args
+	v, err := ec2.NewVpc(b.ctx, b.name, &ec2.VpcArgs{CidrBlock: pulumi.String(ReadCacheVPCCIDR),
+		EnableDnsSupport: pulumi.Bool(true), EnableDnsHostnames: pulumi.Bool(true), Tags: a.Tags}, b.parent)
+	if err != nil {
+		return fmt.Errorf("vpc: %w", err)
+	}
+	routes, err := ec2.NewRouteTable(b.ctx, b.name, &ec2.RouteTableArgs{VpcId: v.ID(), Tags: a.Tags}, b.parent)
+	if err != nil {
+		return fmt.Errorf("route table: %w", err)
+	}
+	for i, az := range a.AvailabilityZones[:2] {
+		sub, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-%d", b.name, i+1), &ec2.SubnetArgs{VpcId: v.ID(),
+			CidrBlock: pulumi.String(fmt.Sprintf("10.91.%d.0/20", i*16)), AvailabilityZone: pulumi.String(az),
+			MapPublicIpOnLaunch: pulumi.Bool(false), Tags: a.Tags}, b.parent)
+		if err != nil {
+			return fmt.Errorf("subnet %s: %w", az, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-%d", b.name, i+1), &ec2.RouteTableAssociationArgs{
+			SubnetId: sub.ID(), RouteTableId: routes.ID()}, b.parent); err != nil {
+			return fmt.Errorf("route table association: %w", err)
+		}
+		b.subnets = append(b.subnets, sub.ID())
+	}
+	endpoint, err := ec2.NewVpcEndpoint(b.ctx, b.name+"-dynamodb", &ec2.VpcEndpointArgs{VpcId: v.ID(),
+		ServiceName: pulumi.String(a.DynamoDBServiceName), VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds: pulumi.StringArray{routes.ID()}, Tags: a.Tags,
+		Policy: pulumi.All(a.TableArn).ApplyT(func(v []any) string { return ReadCacheEndpointPolicy(v[0].(string)).JSON() }).(pulumi.StringOutput),
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("dynamodb endpoint: %w", err)
+	}
+	b.functionSG, err = ec2.NewSecurityGroup(b.ctx, b.name+"-functions", &ec2.SecurityGroupArgs{VpcId: v.ID(),
+		Description: pulumi.String("access911 read cache functions: out to the cache and DynamoDB only"), Tags: a.Tags}, b.parent)
+	if err != nil {
+		return fmt.Errorf("function security group: %w", err)
+	}
+	_, err = vpc.NewSecurityGroupEgressRule(b.ctx, b.name+"-functions-dynamodb", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: b.functionSG.ID(), IpProtocol: pulumi.String("tcp"), FromPort: pulumi.Int(443), ToPort: pulumi.Int(443),
+		PrefixListId: endpoint.PrefixListId, Description: pulumi.String("DynamoDB through the gateway endpoint")}, b.parent)
+	return err
+}
+
+// securityGroups: the cache takes connections from the functions' group
+// only, on its two ports, and the functions may reach it there.
+func (b *readCacheBuilder) securityGroups() error {
+	var err error
+	vpcID := b.functionSG.VpcId
+	if b.cacheSG, err = ec2.NewSecurityGroup(b.ctx, b.name+"-cache", &ec2.SecurityGroupArgs{VpcId: vpcID,
+		Description: pulumi.String("access911 read cache: from its functions only"), Tags: b.args.Tags}, b.parent); err != nil {
+		return fmt.Errorf("cache security group: %w", err)
+	}
+	if _, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-cache-from-functions", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId: b.cacheSG.ID(), ReferencedSecurityGroupId: b.functionSG.ID(), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(ReadCachePort), ToPort: pulumi.Int(ReadCacheReaderPort), Description: pulumi.String("the read cache's functions")}, b.parent); err != nil {
+		return fmt.Errorf("cache ingress: %w", err)
+	}
+	if _, err := vpc.NewSecurityGroupEgressRule(b.ctx, b.name+"-functions-cache", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: b.functionSG.ID(), ReferencedSecurityGroupId: b.cacheSG.ID(), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(ReadCachePort), ToPort: pulumi.Int(ReadCacheReaderPort), Description: pulumi.String("the read cache")}, b.parent); err != nil {
+		return fmt.Errorf("function egress: %w", err)
+	}
+	return nil
+}
+
+// serverlessCache: Valkey, encrypted at rest (always, for serverless) and
+// in transit (TLS only), in the private subnets, within the usage limits.
+func (b *readCacheBuilder) serverlessCache() error {
+	a := b.args
+	var err error
+	b.cache, err = elasticache.NewServerlessCache(b.ctx, b.name, &elasticache.ServerlessCacheArgs{
+		Engine: pulumi.String(ReadCacheEngine), MajorEngineVersion: pulumi.String(ReadCacheMajorEngineVersion),
+		Description:      pulumi.String("access911 read cache: calls read by GET /calls, kept current by the table's stream"),
+		SubnetIds:        b.subnets,
+		SecurityGroupIds: pulumi.StringArray{b.cacheSG.ID()},
+		CacheUsageLimits: elasticache.ServerlessCacheCacheUsageLimitsArgs{
+			DataStorage: elasticache.ServerlessCacheCacheUsageLimitsDataStorageArgs{Maximum: pulumi.Int(a.MaxDataGB), Unit: pulumi.String("GB")},
+			EcpuPerSeconds: elasticache.ServerlessCacheCacheUsageLimitsEcpuPerSecondArray{
+				elasticache.ServerlessCacheCacheUsageLimitsEcpuPerSecondArgs{Maximum: pulumi.Int(a.MaxECPUPerSecond)}},
+		},
+		// A cache of what the table holds: nothing to restore from a snapshot.
+		SnapshotRetentionLimit: pulumi.Int(0),
+		Tags:                   a.Tags,
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("serverless cache: %w", err)
+	}
+	b.endpoint = b.cache.Endpoints.ApplyT(func(es []elasticache.ServerlessCacheEndpoint) string {
+		if len(es) == 0 {
+			return "" // known once the cache exists
+		}
+		return fmt.Sprintf("%s:%d", es[0].Address, es[0].Port)
+	}).(pulumi.StringOutput)
+	return nil
+}
+
+// functions: the reader (the API's GET routes) and the invalidator (the
+// stream), the project's artifact each, in the private subnets.
+func (b *readCacheBuilder) functions() error {
+	a := b.args
+	net := &lambda.FunctionVpcConfigArgs{SubnetIds: b.subnets, SecurityGroupIds: pulumi.StringArray{b.functionSG.ID()}}
+	env := pulumi.StringMap{
+		contract.EnvReadCacheEndpoint: b.endpoint,
+		contract.EnvReadCacheTTL:      pulumi.String(fmt.Sprint(a.TTLSeconds)),
+		contract.EnvReadCacheQueryTTL: pulumi.String(fmt.Sprint(a.QueryTTLSeconds)),
+	}
+	readerEnv := pulumi.StringMap{contract.EnvCallsTable: a.TableName, contract.EnvCORSAllowOrigin: pulumi.String(a.AllowOrigin)}
+	invalidatorEnv := pulumi.StringMap{contract.EnvReadCacheRole: pulumi.String(contract.ReadCacheInvalidator)}
+	for k, v := range env {
+		readerEnv[k], invalidatorEnv[k] = v, v
+	}
+	resources := pulumi.All(a.TableArn, a.StreamArn, a.FailureBucketArn, a.FailureKeyArn)
+	for _, f := range []struct {
+		role, description string
+		env               pulumi.StringMap
+		into              *registeredLambda
+	}{
+		{ReadCacheRoleReader, "access911 read cache: GET /calls and /calls/{id} through the cache", readerEnv, &b.reader},
+		{contract.ReadCacheInvalidator, "access911 read cache: the calls table's stream into the cache", invalidatorEnv, &b.invalid},
+	} {
+		role := f.role
+		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{
+			description: f.description, roleNote: "access911 read cache " + role + " Lambda",
+			code: a.Code, codeHash: a.CodeHash, memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds,
+			logRetentionDays: a.LogRetentionDays, env: f.env, tags: a.Tags, vpc: net,
+			policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
+				return pulumi.All(resources, logGroupArn).ApplyT(func(v []any) string {
+					r := v[0].([]any)
+					return ReadCachePolicy(role, ReadCachePolicyResources{Table: r[0].(string), Stream: r[1].(string),
+						FailureBucket: r[2].(string), FailureKey: r[3].(string), LogGroup: v[1].(string)}).JSON()
+				}).(pulumi.StringOutput)
+			},
+		}, b.parent)
+		if err != nil {
+			return fmt.Errorf("%s: %w", role, err)
+		}
+		*f.into = fn
+	}
+	return nil
+}
+
+// ReadCacheRoleReader names the reader function.
+const ReadCacheRoleReader = "reader"
+
+// mapping: every change of the calls table to the invalidator, in order,
+// with no batching window. A record older than the TTL is moot (the entry
+// it would change has expired), so that is its maximum age; failed batches
+// are kept whole in the failure bucket, as the feed's are.
+func (b *readCacheBuilder) mapping() error {
+	a := b.args
+	_, err := lambda.NewEventSourceMapping(b.ctx, b.name+"-stream", &lambda.EventSourceMappingArgs{
+		EventSourceArn: a.StreamArn, FunctionName: b.invalid.function.Arn,
+		StartingPosition:               pulumi.String("LATEST"),
+		BatchSize:                      pulumi.Int(capacity.ReadCacheStreamBatchSize),
+		MaximumBatchingWindowInSeconds: pulumi.Int(0),
+		MaximumRecordAgeInSeconds:      pulumi.Int(max(a.TTLSeconds, capacity.StreamMinRecordAgeSeconds)),
+		MaximumRetryAttempts:           pulumi.Int(capacity.ReadCacheStreamRetries),
+		BisectBatchOnFunctionError:     pulumi.Bool(true),
+		DestinationConfig: lambda.EventSourceMappingDestinationConfigArgs{
+			OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: a.FailureBucketArn},
+		},
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("stream mapping: %w", err)
+	}
+	return nil
+}
+
+// ReadCachePolicyResources are the ARNs the read cache's functions use.
+type ReadCachePolicyResources struct {
+	Table, Stream, FailureBucket, FailureKey, LogGroup string
+}
+
+// ReadCacheDynamoDBActions are the reader's reads, nothing else: the
+// writes stay outside the VPC, with the intake function.
+var ReadCacheDynamoDBActions = []string{"dynamodb:GetItem", "dynamodb:Query"}
+
+// vpcNetworkActions are what Lambda needs of a function's role to attach
+// it to its subnets (the AWSLambdaVPCAccessExecutionRole managed policy's
+// actions). EC2 grants them on no narrower resource than "*"; no action
+// is a wildcard.
+var vpcNetworkActions = []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
+// ReadCachePolicy is a read cache function's role policy: the reader reads
+// the table and its index; the invalidator reads the stream and keeps its
+// failed batches; both attach to the VPC, write their own logs and trace.
+func ReadCachePolicy(role string, r ReadCachePolicyResources) PolicyDocument {
+	var st []PolicyStatement
+	switch role {
+	case ReadCacheRoleReader:
+		st = []PolicyStatement{{Sid: "ReadCalls", Effect: "Allow", Action: ReadCacheDynamoDBActions,
+			Resource: []string{r.Table, r.Table + "/index/" + contract.EmergencyTypeIndex}}}
+	case contract.ReadCacheInvalidator:
+		st = streamConsumer(r.Stream, r.FailureBucket, r.FailureKey)
+	}
+	st = append(st,
+		PolicyStatement{Sid: "AttachToVPC", Effect: "Allow", Action: vpcNetworkActions, Resource: []string{"*"}},
+		PolicyStatement{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{r.LogGroup + ":*"}},
+		tracingStatement)
+	return PolicyDocument{Version: policyVersion, Statement: st}
+}
+
+// ReadCacheEndpointPolicy limits the DynamoDB gateway endpoint to the
+// reader's reads of the calls table: nothing else leaves the VPC.
+func ReadCacheEndpointPolicy(tableArn string) PolicyDocument {
+	return PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{{
+		Sid: "ReadCallsOnly", Effect: "Allow", Principal: "*", Action: ReadCacheDynamoDBActions,
+		Resource: []string{tableArn, tableArn + "/index/" + contract.EmergencyTypeIndex},
+	}}}
+}

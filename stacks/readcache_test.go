@@ -1,0 +1,162 @@
+package stacks_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/components"
+	"github.com/access911/access911-infra/contract"
+	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/stacks/stackconfig"
+)
+
+var readCacheTypes = []string{"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable",
+	"aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/securityGroup:SecurityGroup", "aws:elasticache/serverlessCache:ServerlessCache"}
+
+func withValkey(c map[string]string) { c[stackconfig.KeyReadCache] = stackconfig.ReadCacheValkey }
+
+// readCache: none (the default) creates nothing of it, and the committed
+// plans stay as they were.
+func TestReadCacheOffCreatesNothing(t *testing.T) {
+	for _, tc := range stackCases {
+		res := mustSynthesize(t, tc.stack, nil)
+		for _, typ := range append(readCacheTypes, components.ReadCacheType) {
+			assert.Empty(t, res.ByType(typ), "%s: %s", tc.stack, typ)
+		}
+		for _, m := range res.ByType("aws:apigateway/integration:Integration") {
+			assert.NotContains(t, m.Parent, "read-cache")
+		}
+	}
+}
+
+func TestReadCacheValkeyInEveryStack(t *testing.T) {
+	for _, tc := range stackCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			res := mustSynthesize(t, tc.stack, withValkey)
+			vpc := one(t, res, "aws:ec2/vpc:Vpc", "access911-read-cache")
+			assert.Equal(t, components.ReadCacheVPCCIDR, get(vpc, "cidrBlock"))
+			var zones []string
+			for _, s := range res.ByType("aws:ec2/subnet:Subnet") {
+				zones = append(zones, get(s, "availabilityZone").(string))
+				assert.Equal(t, false, get(s, "mapPublicIpOnLaunch"), "private subnets")
+			}
+			assert.Equal(t, []string{tc.stack + "a", tc.stack + "b"}, zones, "a private subnet in each of two zones")
+			assert.Empty(t, res.ByType("aws:ec2/natGateway:NatGateway"))
+			assert.Empty(t, res.ByType("aws:ec2/internetGateway:InternetGateway"))
+			endpoint := one(t, res, "aws:ec2/vpcEndpoint:VpcEndpoint", "access911-read-cache-dynamodb")
+			assert.Equal(t, "Gateway", get(endpoint, "vpcEndpointType"))
+			assert.Equal(t, "com.amazonaws."+tc.stack+".dynamodb", get(endpoint, "serviceName"))
+			ep := parsePolicy(t, get(endpoint, "policy"))
+			require.Len(t, ep.Statement, 1)
+			assert.Equal(t, components.ReadCacheDynamoDBActions, ep.Statement[0].Action, "only the reader's reads leave the VPC")
+
+			cache := one(t, res, "aws:elasticache/serverlessCache:ServerlessCache", "access911-read-cache")
+			assert.Equal(t, "valkey", get(cache, "engine"))
+			assert.EqualValues(t, 100_000, get(cache, "cacheUsageLimits.ecpuPerSeconds.0.maximum"))
+			assert.EqualValues(t, 10, get(cache, "cacheUsageLimits.dataStorage.maximum"))
+			assert.Equal(t, "GB", get(cache, "cacheUsageLimits.dataStorage.unit"))
+			assert.Len(t, get(cache, "subnetIds"), 2)
+			assertReadCacheFunctions(t, res)
+			assertReadCacheNetwork(t, res)
+		})
+	}
+}
+
+// assertReadCacheFunctions: the reader and the invalidator in the VPC, the
+// GET routes on the reader and every other route on the intake function,
+// the invalidator on the stream, and the roles scoped as the others are.
+func assertReadCacheFunctions(t *testing.T, res *deploy.Result) {
+	t.Helper()
+	reader := one(t, res, "aws:lambda/function:Function", "access911-read-cache-reader")
+	invalidator := one(t, res, "aws:lambda/function:Function", "access911-read-cache-invalidator")
+	for _, fn := range []deploy.Resource{reader, invalidator} {
+		assert.Len(t, get(fn, "vpcConfig.subnetIds"), 2, fn.Name)
+		assert.Len(t, get(fn, "vpcConfig.securityGroupIds"), 1, fn.Name)
+		assert.Equal(t, "Active", get(fn, "tracingConfig.mode"))
+	}
+	assert.Equal(t, "300", get(reader, "environment.variables."+contract.EnvReadCacheTTL), "seed 000's TTL")
+	assert.Equal(t, "5", get(reader, "environment.variables."+contract.EnvReadCacheQueryTTL))
+	assert.Equal(t, contract.ReadCacheInvalidator, get(invalidator, "environment.variables."+contract.EnvReadCacheRole))
+	assert.Nil(t, get(reader, "environment.variables."+contract.EnvReadCacheRole))
+
+	intake := one(t, res, "aws:lambda/function:Function", "access911-intake")
+	assert.Nil(t, get(intake, "vpcConfig"), "the write path stays outside the VPC")
+	toReader, toIntake := 0, 0
+	for _, integ := range res.ByType("aws:apigateway/integration:Integration") {
+		uri, _ := get(integ, "uri").(string)
+		switch {
+		case strings.Contains(uri, "access911-read-cache-reader"):
+			toReader++
+			assert.Contains(t, []string{"access911-api-get-calls", "access911-api-get-calls-id"}, integ.Name)
+		case strings.Contains(uri, "access911-intake"):
+			toIntake++
+			assert.NotContains(t, integ.Name, "-get-calls", "%s goes to the intake function", integ.Name)
+		}
+	}
+	assert.Equal(t, 2, toReader, "GET /calls and GET /calls/{id}")
+	assert.Positive(t, toIntake)
+	mapping := one(t, res, "aws:lambda/eventSourceMapping:EventSourceMapping", "access911-read-cache-stream")
+	assert.EqualValues(t, capacity.ReadCacheStreamBatchSize, get(mapping, "batchSize"))
+	assert.EqualValues(t, 0, get(mapping, "maximumBatchingWindowInSeconds"))
+	assert.EqualValues(t, 300, get(mapping, "maximumRecordAgeInSeconds"), "older than the TTL is moot")
+	assert.Contains(t, get(mapping, "eventSourceArn"), "/stream/")
+	assert.Contains(t, get(mapping, "destinationConfig.onFailure.destinationArn"), "arn:aws:s3:::")
+
+	for _, p := range res.ByType("aws:iam/rolePolicy:RolePolicy") {
+		if !strings.HasPrefix(p.Name, "access911-read-cache-") {
+			continue
+		}
+		doc := parsePolicy(t, get(p, "policy"))
+		var actions []string
+		for _, st := range doc.Statement {
+			for _, a := range st.Action {
+				assert.NotContains(t, a, "*", "%s: no wildcard action", p.Name)
+				actions = append(actions, a)
+			}
+		}
+		assert.Contains(t, actions, "ec2:CreateNetworkInterface")
+		if p.Name == "access911-read-cache-reader" {
+			assert.Subset(t, actions, components.ReadCacheDynamoDBActions)
+			assert.NotContains(t, actions, "dynamodb:PutItem", "the reader never writes")
+		} else {
+			assert.Contains(t, actions, "dynamodb:GetRecords")
+			assert.False(t, slices.Contains(actions, "dynamodb:GetItem"), "the invalidator reads only the stream")
+		}
+	}
+	alarm := one(t, res, "aws:cloudwatch/metricAlarm:MetricAlarm", "access911-alarms-ReadCacheFallbacks")
+	assert.Equal(t, contract.CacheFallbacks, get(alarm, "metricName"))
+}
+
+// assertReadCacheNetwork: the cache takes its ports from the functions'
+// group only; the functions reach the cache and DynamoDB's prefix list.
+func assertReadCacheNetwork(t *testing.T, res *deploy.Result) {
+	t.Helper()
+	ingress := res.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+	require.Len(t, ingress, 1)
+	assert.NotNil(t, get(ingress[0], "referencedSecurityGroupId"), "from the functions' group, no CIDR")
+	assert.Nil(t, get(ingress[0], "cidrIpv4"))
+	assert.EqualValues(t, components.ReadCachePort, get(ingress[0], "fromPort"))
+	assert.EqualValues(t, components.ReadCacheReaderPort, get(ingress[0], "toPort"))
+	egress := res.ByType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+	require.Len(t, egress, 2)
+	for _, e := range egress {
+		assert.Nil(t, get(e, "cidrIpv4"), "%s: no CIDR, so no internet", e.Name)
+	}
+}
+
+func TestReadCacheLimitsRefusedBeforeAnyResource(t *testing.T) {
+	res, err := synthesize(t, "us-east-1", func(c map[string]string) {
+		withValkey(c)
+		c[stackconfig.KeyReadCacheMaxECPUPerSec] = "500"
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), stackconfig.KeyReadCacheMaxECPUPerSec)
+	for _, r := range res.Resources {
+		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing registered: %s", r.Name)
+	}
+}
