@@ -2,7 +2,7 @@
 # make bench: Go benchmarks (interleaved, each DynamoDB Local benchmark in a
 # fresh DynamoDB Local process, because DynamoDB Local slows down as it
 # accumulates data; the test binary starts moto too, for the intake
-# benchmarks), a ratio summary, benchstat, and a short load profile.
+# benchmarks, and redis-server, for the read cache's), a ratio summary, benchstat, and a short load profile.
 # Writes perf/bench.out, perf/summary.txt and perf/load.{csv,json,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +13,12 @@ mkdir -p "$OUT" bin
 
 echo "== building test binaries"
 go test -c -tags integration -o bin/local.test ./internal/local
-go test -c -o bin/plan.test ./internal/preview
+go test -c -o bin/plan.test ./internal/deploy
 go test -c -o bin/artifact.test ./artifact
 go test -c -o bin/feed.test ./app/feed
 
 # name:iterations (fixed counts keep every run comparable)
-DDB_BENCHES="HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 RawParallelConditionalPut1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2"
+DDB_BENCHES="HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 RawParallelConditionalPut1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2 GetCallCacheHit:300 GetCallTable:300 ReadCacheInvalidation:40"
 for i in $(seq 1 "$COUNT"); do
   echo "== round $i/$COUNT"
   for spec in $DDB_BENCHES; do
@@ -27,7 +27,7 @@ for i in $(seq 1 "$COUNT"); do
       -test.benchtime "${n}x" -test.benchmem) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >> "$OUT/bench.out"
   done
 done
-(cd internal/preview && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
+(cd internal/deploy && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
 (cd app/feed && ../../bin/feed.test -test.run '^$' -test.bench DeliverPartition -test.benchmem -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"

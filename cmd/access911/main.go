@@ -376,6 +376,7 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 	burst := fs.Int("throttle-burst", 0, "local server: override the stack's throttle burst")
 	seed := fs.Uint64("seed", 911, "seed of the request mix")
 	mixName := fs.String("mix", "default", "default (webhooks, queries, some /simulate) or artillery (only the seed's /simulate of 10 calls)")
+	readCache := fs.Bool("read-cache", false, "local server: put the read cache (a redis-server started for the run) in front of the reads, and report its hit rate")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -390,12 +391,20 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	base := *target
+	tally := &local.MetricTally{}
+	if *readCache && base != "" {
+		return usageError{"--read-cache runs a local server: drop --target"}
+	}
 	if base == "" {
 		projectDir, err := projectDirOr(*dir)
 		if err != nil {
 			return err
 		}
-		srv, err := local.Start(ctx, local.Options{ProjectDir: projectDir, Stack: *stack, ThrottleRate: *rate, ThrottleBurst: *burst})
+		o := local.Options{ProjectDir: projectDir, Stack: *stack, ThrottleRate: *rate, ThrottleBurst: *burst}
+		if *readCache {
+			o.ReadCache, o.Log = &local.ReadCacheOptions{}, tally
+		}
+		srv, err := local.Start(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -412,6 +421,11 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s/load.csv, %s/load.json, %s/load.png\n", *out, *out, *out)
+	if *readCache {
+		hits, misses, fallbacks := tally.Sum(contract.CacheHits), tally.Sum(contract.CacheMisses), tally.Sum(contract.CacheFallbacks)
+		fmt.Fprintf(stdout, "read cache: %.0f hits, %.0f misses, %.0f fallbacks: hit rate %.1f %%\n", hits, misses, fallbacks,
+			100*hits/max(1, hits+misses+fallbacks))
+	}
 	return nil
 }
 

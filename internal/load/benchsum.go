@@ -13,8 +13,8 @@ import (
 )
 
 // ParseBench reads benchmark lines and returns every ns/op sample per name (the
-// -N GOMAXPROCS suffix removed), and every reported p50-ms sample, in ns,
-// under "<name>.p50".
+// -N GOMAXPROCS suffix removed), and every reported p50-ms and p99-ms
+// sample, in ns, under "<name>.p50" and "<name>.p99".
 func ParseBench(r io.Reader) (map[string][]float64, error) {
 	out := map[string][]float64{}
 	sc := bufio.NewScanner(r)
@@ -35,6 +35,8 @@ func ParseBench(r io.Reader) (map[string][]float64, error) {
 				key = name
 			case "p50-ms":
 				key, scale = name+".p50", 1e6
+			case "p99-ms":
+				key, scale = name+".p99", 1e6
 			default:
 				continue
 			}
@@ -72,6 +74,7 @@ var BenchRatios = [][3]string{
 	{"PostCallBuffered202.p50", "PostCallDirect201.p50", "202 (buffered, SQS on moto) p50 / 201 (direct) p50"},
 	{"RawParallelConditionalPut1000", "Drain1000", "drain throughput / raw conditional PutItem floor at its concurrency (goal 0.90)"},
 	{"RawParallelBatchWrite1000", "Drain1000", "drain throughput / raw BatchWriteItem (reference: unconditional, 25 a request)"},
+	{"GetCallCacheHit", "GetCallTable", "GET /calls/{id}: a read cache hit / the read from DynamoDB Local (goal 0.30)"},
 }
 
 // WriteBenchSummary prints the medians and the ratios.

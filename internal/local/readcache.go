@@ -55,7 +55,7 @@ func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL 
 	}
 	// The same short timeouts as in the function: a slow cache is skipped.
 	timeout := contract.ReadCacheTimeoutMs * time.Millisecond
-	rc.Client = redis.NewClient(&redis.Options{Addr: addr, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: -1})
+	rc.Client = redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 5 * timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: -1})
 	rc.Cache = &readcache.Cache{Client: rc.Client, TTL: o.TTL, QueryTTL: o.QueryTTL, Metrics: h.Metrics, Log: h.Log}
 	h.Store = &readcache.Store{Store: h.Store, Cache: rc.Cache}
 	s.ReadCache = rc

@@ -3,13 +3,11 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,37 +22,9 @@ import (
 	"github.com/access911/access911-infra/internal/emulator"
 )
 
-// lockedBuffer is the server's log (its EMF lines) read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// count sums a metric over the EMF lines logged so far.
-func (l *lockedBuffer) count(metric string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range strings.Split(l.b.String(), "\n") {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil {
-			if v, ok := rec[metric].(float64); ok {
-				n += int(v)
-			}
-		}
-	}
-	return n
-}
-
 // startCached is a local server with the read cache on redis (the shared
 // one, flushed, unless addr names another).
-func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *lockedBuffer) {
+func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *MetricTally) {
 	t.Helper()
 	ddb := ddbLocal.Require(t)
 	if addr == "" {
@@ -63,7 +33,7 @@ func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *locked
 	}
 	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
-	log := &lockedBuffer{}
+	log := &MetricTally{}
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL, Log: log,
 		ReadCache: &ReadCacheOptions{Addr: addr, TTL: ttl}})
 	require.NoError(t, err)
@@ -121,7 +91,7 @@ func TestReadCacheMissThenHit(t *testing.T) {
 	code, got := getJSON(t, s.URL+"/calls/cache-1")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "cache-1", got["conversation_id"])
-	assert.Equal(t, 1, log.count(contract.CacheMisses))
+	assert.Equal(t, 1, int(log.Sum(contract.CacheMisses)))
 	assert.Contains(t, cached(t, s, "cache-1"), `"conversation_id":"cache-1"`, "the miss filled the entry")
 	ttl, err := s.ReadCache.Client.TTL(context.Background(), readcache.CallKey("cache-1")).Result()
 	require.NoError(t, err)
@@ -130,8 +100,8 @@ func TestReadCacheMissThenHit(t *testing.T) {
 	code, got = getJSON(t, s.URL+"/calls/cache-1")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "Broadway", got["location"])
-	assert.Equal(t, 1, log.count(contract.CacheHits))
-	assert.Zero(t, log.count(contract.CacheFallbacks))
+	assert.Equal(t, 1, int(log.Sum(contract.CacheHits)))
+	assert.Zero(t, int(log.Sum(contract.CacheFallbacks)))
 }
 
 func TestReadCacheEntryExpires(t *testing.T) {
@@ -141,7 +111,7 @@ func TestReadCacheEntryExpires(t *testing.T) {
 	eventually(t, "expired after its 1 s TTL", func() bool { return cached(t, s, "cache-ttl") == "" })
 	code, _ := getJSON(t, s.URL+"/calls/cache-ttl")
 	assert.Equal(t, http.StatusOK, code)
-	assert.Equal(t, 1, log.count(contract.CacheMisses), "an expired entry is a miss, read from the table")
+	assert.Equal(t, 1, int(log.Sum(contract.CacheMisses)), "an expired entry is a miss, read from the table")
 }
 
 // A read after a write sees the write: the stream replaces the cached
@@ -175,7 +145,7 @@ func TestReadCacheReplacesAnEntryThatIsNotACall(t *testing.T) {
 		assert.Equal(t, "cache-c", got["conversation_id"], "the table's call, not the corrupt entry")
 		assert.Contains(t, cached(t, s, "cache-c"), `"conversation_id":"cache-c"`, "the corrupt entry replaced")
 	}
-	assert.Equal(t, 2, log.count(contract.CacheFallbacks))
+	assert.Equal(t, 2, int(log.Sum(contract.CacheFallbacks)))
 }
 
 // With the cache gone mid-run, every read still answers from the table,
@@ -192,7 +162,7 @@ func TestReadCacheDownFallsBackToTheTable(t *testing.T) {
 	eventually(t, "cached", func() bool { return cached(t, s, "cache-d") != "" })
 	code, _ := getJSON(t, s.URL+"/calls/cache-d")
 	require.Equal(t, http.StatusOK, code)
-	require.Equal(t, 1, log.count(contract.CacheHits))
+	require.Equal(t, 1, int(log.Sum(contract.CacheHits)))
 
 	own.Stop()
 	for i := 0; i < 3; i++ {
@@ -203,7 +173,7 @@ func TestReadCacheDownFallsBackToTheTable(t *testing.T) {
 	code, page := getJSON(t, s.URL+"/calls?emergency_type=hazmat")
 	assert.Equal(t, http.StatusOK, code)
 	assert.NotEmpty(t, page["calls"])
-	assert.Equal(t, 4, log.count(contract.CacheFallbacks), "three calls and a page read from the table")
+	assert.Equal(t, 4, int(log.Sum(contract.CacheFallbacks)), "three calls and a page read from the table")
 }
 
 func TestReadCacheQueryPagesLiveSeconds(t *testing.T) {
@@ -212,7 +182,7 @@ func TestReadCacheQueryPagesLiveSeconds(t *testing.T) {
 	_, first := getJSON(t, s.URL+"/calls?emergency_type=rescue")
 	_, second := getJSON(t, s.URL+"/calls?emergency_type=rescue")
 	assert.Equal(t, first, second)
-	assert.Equal(t, 1, log.count(contract.CacheHits), "the second page read is a hit")
+	assert.Equal(t, 1, int(log.Sum(contract.CacheHits)), "the second page read is a hit")
 	newCall(t, s, "cache-q2", "rescue")
 	shown := eventually(t, "the new call in the list", func() bool {
 		_, page := getJSON(t, s.URL+"/calls?emergency_type=rescue")
