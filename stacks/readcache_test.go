@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -159,4 +160,26 @@ func TestReadCacheLimitsRefusedBeforeAnyResource(t *testing.T) {
 	for _, r := range res.Resources {
 		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing registered: %s", r.Name)
 	}
+}
+
+// The capacity check models the cache at the spike and fails a stack whose
+// usage limits cannot take it, before anything is registered.
+func TestReadCacheInTheCapacityCheck(t *testing.T) {
+	res := mustSynthesize(t, "us-west-2", withValkey)
+	check := res.Outputs[contract.OutputCapacityCheck].(map[string]any)
+	var names []string
+	for _, f := range check["findings"].([]any) {
+		names = append(names, f.(map[string]any)["check"].(string))
+	}
+	assert.Contains(t, names, "read cache ECPU at a 10x spike")
+	assert.Contains(t, names, "read cache data at a 10x spike")
+	none := mustSynthesize(t, "us-west-2", nil).Outputs[contract.OutputCapacityCheck].(map[string]any)
+	assert.NotContains(t, fmt.Sprint(none["findings"]), "read cache", "readCache none: no cache lines")
+
+	_, err := synthesize(t, "us-west-2", func(c map[string]string) {
+		withValkey(c)
+		c[stackconfig.KeyReadCacheMaxECPUPerSec] = "20000"
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "FAIL read cache ECPU at a 10x spike")
 }

@@ -438,7 +438,19 @@ func Sizing(cfg stackconfig.Config) (Size, error) {
 	for _, load := range FeedLoads(cfg) {
 		report.Findings = append(report.Findings, capacity.ModelFeedLoad(load.Input).Findings(load.Input, load.Name)...)
 	}
+	if cfg.ReadCache.Enabled() {
+		in := ReadCacheInput(cfg)
+		report.Findings = append(report.Findings, capacity.ModelReadCache(in).Findings(in, "at a 10x spike")...)
+	}
 	return Size{Billing: billing, Buffer: buffer, Report: report}, nil
+}
+
+// ReadCacheInput is the read cache model's view of a stack at the 10x
+// spike: reads at the stage's rate limit, the spike's new calls.
+func ReadCacheInput(cfg stackconfig.Config) capacity.ReadCacheInput {
+	rc := cfg.ReadCache
+	return capacity.ReadCacheInput{ReadRps: float64(cfg.APIThrottleRateRps), WriteRps: float64(capacity.DesignPeakRps(cfg.FailoverLoadRps)),
+		TTL: time.Duration(rc.TTLSeconds) * time.Second, MaxECPU: rc.MaxECPUPerSecond, MaxDataGB: rc.MaxDataGB}
 }
 
 // BufferInput is the intake queue model's view of a stack: the spike after
