@@ -40,10 +40,10 @@ const (
 
 // ReadCacheHitRate is the hit rate measured under the load tool's users
 // profile with the default mix (15 % of requests pages of GET /calls by
-// type, 5 s page lifetime): `access911 load --profile users --read-cache`,
-// 2,806 hits of 3,648 reads, 76.9 % (docs/performance.md). The model uses
-// it for the reads the cache absorbs; ECPUs do not depend on it.
-const ReadCacheHitRate = 0.769
+// type, 5 s page lifetime): `access911 load --profile users --read-cache`
+// (make bench), 4,888 hits of 5,753 reads, 85.0 % (docs/performance.md).
+// The model uses it for the reads the cache absorbs and the misses' fills.
+const ReadCacheHitRate = 0.85
 
 // ReadCachePageCalls is a page of GET /calls: the handler's default limit.
 const ReadCachePageCalls = 25

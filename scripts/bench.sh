@@ -3,7 +3,8 @@
 # fresh DynamoDB Local process, because DynamoDB Local slows down as it
 # accumulates data; the test binary starts moto too, for the intake
 # benchmarks, and redis-server, for the read cache's), a ratio summary, benchstat, and a short load profile.
-# Writes perf/bench.out, perf/summary.txt and perf/load.{csv,json,png}.
+# Writes perf/bench.out, perf/summary.txt (ratios, and the read cache's hit
+# rate under the users profile), perf/users-cache/ and perf/load.{csv,json,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-6}
@@ -41,6 +42,10 @@ if go run golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1 "$O
 else
   echo "(benchstat unavailable; perf/summary.txt has the medians)"
 fi
+
+echo "== the read cache's hit rate under the users profile (seed 002's stepped users, the default mix)"
+go run ./cmd/access911 load --profile users --read-cache --out "$OUT/users-cache" | tee "$OUT/users-cache.txt"
+tail -1 "$OUT/users-cache.txt" | sed 's/^/  users profile, /' >> "$OUT/summary.txt"
 
 echo "== short load profile (local serve, throttle lowered to 300 rps so 429s show on this machine)"
 go run ./cmd/access911 load --profile 100rps:8s,200rps:8s,400rps:8s,800rps:8s \
