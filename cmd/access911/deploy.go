@@ -198,3 +198,42 @@ func askOn(in *bufio.Reader, out io.Writer) func(region string) (bool, error) {
 		return slices.Contains([]string{"y", "yes"}, strings.ToLower(strings.TrimSpace(line))), nil
 	}
 }
+
+func runCost(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("cost", stdout, stderr)
+	stack := fs.String("stack", "", "price only this stack (default: every stack; replicated writes count the others' calls either way)")
+	asJSON := fs.Bool("json", false, "print the whole breakdown as JSON")
+	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	projectDir, err := projectDirOr(*dir)
+	if err != nil {
+		return err
+	}
+	planned, err := deploy.Load(projectDir, nil)
+	if err != nil {
+		return err
+	}
+	prices, err := deploy.LoadPrices()
+	if err != nil {
+		return err
+	}
+	costs, err := deploy.Cost(planned, prices)
+	if err != nil {
+		return err
+	}
+	if *stack != "" {
+		costs = slices.DeleteFunc(costs, func(c deploy.StackCost) bool { return c.Stack != *stack })
+		if len(costs) == 0 {
+			return usageError{fmt.Sprintf("no stack %q", *stack)}
+		}
+	}
+	if *asJSON {
+		return deploy.WriteCostJSON(stdout, costs, prices)
+	}
+	deploy.WriteCostTable(stdout, costs, prices)
+	fmt.Fprintln(stdout)
+	deploy.WriteCostSummary(stdout, costs, prices)
+	return nil
+}

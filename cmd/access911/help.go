@@ -46,6 +46,8 @@ var helps = map[string]help{
 		"access911 preview"},
 	"up": {"the preflight, then pulumi up of the home region, then each other region once the one before serves; --from resumes",
 		"access911 up --yes --from us-west-2"},
+	"cost": {"price every stack on standby, at normal load, after a failover and for an hour of the 10x spike, line by line with each price's source",
+		"access911 cost --stack us-east-1"},
 	"artifact": {"build the Lambda deployment package (linux/arm64, reproducible) into dist/",
 		"access911 artifact"},
 	"benchsummary": {"medians and ratios of a go test -bench output (make bench uses it)",

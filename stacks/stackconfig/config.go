@@ -85,6 +85,9 @@ type Config struct {
 	Feed FeedConfig
 	// ReadCache: ReadCacheNone or ReadCacheValkey, and the cache's settings.
 	ReadCache ReadCacheConfig
+	// SpikeHourCostCeilingUSD: above it, plan and cost WARN about the
+	// stack's hour of the 10x spike (0: no ceiling).
+	SpikeHourCostCeilingUSD int
 }
 
 // Read cache choices (access911:readCache).
@@ -199,6 +202,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.intake(&c)
 	p.feed(&c)
 	p.readCache(&c)
+	c.SpikeHourCostCeilingUSD = p.int(KeySpikeHourCostCeilingUSD, 0, 100_000_000, "US dollars (0: no ceiling)")
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}

@@ -62,6 +62,8 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 			PostRateLimit: 10000, DeliveryTargetMs: 2000, PartitionsPerArea: 4, Areas: 2000, Supervisors: 100},
 		// the read cache: off; seed 000's 300 s TTL when on
 		ReadCache: ReadCacheConfig{Mode: "none", TTLSeconds: 300, QueryTTLSeconds: 5, MaxECPUPerSecond: 100000, MaxDataGB: 10},
+		// the spike hour's cost ceiling (plan and cost warn above it)
+		SpikeHourCostCeilingUSD: 500,
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())

@@ -72,6 +72,8 @@ const (
 	KeyReadCacheMaxECPUPerSec   = Namespace + ":readCacheMaxEcpuPerSecond"
 	KeyReadCacheMaxDataGB       = Namespace + ":readCacheMaxDataGb"
 
+	KeySpikeHourCostCeilingUSD = Namespace + ":spikeHourCostCeilingUsd"
+
 	// KeyWebhookSecret optionally sets the provider's webhook secret from a
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
 	// nothing prints or parses it, and the program refuses it in plain text.
@@ -142,6 +144,7 @@ var Defaults = map[string]string{
 	KeyReadCacheQueryTTLSeconds:  strconv.Itoa(contract.ReadCacheQueryTTLSeconds),
 	KeyReadCacheMaxECPUPerSec:    strconv.Itoa(capacity.ReadCacheMaxECPUPerSecond),
 	KeyReadCacheMaxDataGB:        strconv.Itoa(capacity.ReadCacheMaxDataGB),
+	KeySpikeHourCostCeilingUSD:   "500",
 }
 
 // knownKeys lists every access911 key the program reads.
@@ -157,6 +160,7 @@ var knownKeys = []string{
 	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
 	KeyFeedPostRateLimit, KeyFeedDeliveryTargetMs,
 	KeyReadCache, KeyReadCacheTTLSeconds, KeyReadCacheQueryTTLSeconds, KeyReadCacheMaxECPUPerSec, KeyReadCacheMaxDataGB,
+	KeySpikeHourCostCeilingUSD,
 }
 
 // Keys lists every access911 configuration key the program reads.

@@ -1,0 +1,132 @@
+package deploy
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var allPriceItems = []string{PriceRESTRequests, PriceWSMessages, PriceWSConnMinutes, PriceLambdaRequests, PriceLambdaGBSeconds,
+	PriceDynamoWRU, PriceDynamoRWRU, PriceDynamoStorage, PriceDynamoPITR, PriceS3Storage, PriceS3Puts, PriceTransferInter,
+	PriceSQSRequests, PriceKMSKey, PriceKMSRequests, PriceSecret, PriceAlarmMetric, PriceDashboard, PriceCustomMetric,
+	PriceLogsIngested, PriceLogsStored, PriceXRayTraces, PriceRoute53HealthChk, PriceRoute53HTTPS, PriceRoute53Fast,
+	PriceRoute53Latency, PriceRoute53Queries, PriceCacheDataGBHours, PriceCacheECPU}
+
+func TestPriceTableHasEveryItemInEveryRegion(t *testing.T) {
+	prices, err := LoadPrices()
+	require.NoError(t, err)
+	assert.Equal(t, "2026-12-02", prices.Date)
+	assert.Contains(t, prices.Provenance, "Not fetched from the AWS Price List API")
+	for _, region := range []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1"} {
+		for _, item := range allPriceItems {
+			p, err := prices.Of(region, item)
+			if assert.NoError(t, err) {
+				assert.Positive(t, p.USD, "%s %s", region, item)
+				assert.Contains(t, p.Source, "https://aws.amazon.com/", "%s %s names its page", region, item)
+				assert.NotEmpty(t, p.Unit)
+			}
+		}
+	}
+	_, err = prices.Of("ap-south-1", PriceKMSKey)
+	assert.EqualError(t, err, "the price table has no region ap-south-1", "never priced at zero")
+}
+
+func committedCosts(t *testing.T, prices PriceTable) map[string]map[string]CostCase {
+	t.Helper()
+	planned, err := Load("../..", nil)
+	require.NoError(t, err)
+	costs, err := Cost(planned, prices)
+	require.NoError(t, err)
+	out := map[string]map[string]CostCase{}
+	for _, sc := range costs {
+		out[sc.Stack] = map[string]CostCase{}
+		for _, c := range sc.Cases {
+			out[sc.Stack][c.Name] = c
+		}
+	}
+	return out
+}
+
+func line(c CostCase, item string) CostLine {
+	for _, l := range c.Lines {
+		if l.Item == item {
+			return l
+		}
+	}
+	return CostLine{}
+}
+
+func TestCostOfKnownQuantities(t *testing.T) {
+	prices, err := LoadPrices()
+	require.NoError(t, err)
+	costs := committedCosts(t, prices)
+	idle := costs["us-east-1"][CaseIdle]
+	alarms := line(idle, "alarm metrics")
+	assert.InDelta(t, alarms.Quantity*0.10, alarms.USD, 1e-9, "each alarm metric $0.10 a month")
+	assert.Equal(t, 2.0, line(idle, "dashboards").Quantity)
+	assert.InDelta(t, 6.0, line(idle, "dashboards").USD, 1e-9)
+	sum := 0.0
+	for _, l := range idle.Lines {
+		sum += l.USD
+		assert.NotContains(t, []string{PriceRESTRequests, PriceLambdaRequests, PriceDynamoWRU}, l.PriceItem, "idle: no call, no request: %s", l.Item)
+	}
+	assert.InDelta(t, sum, idle.Total(), 1e-9, "the idle month is the sum of its fixed lines")
+
+	spike := costs["us-east-1"][CaseSpike]
+	rest := line(spike, "REST requests (one a call)")
+	assert.Equal(t, 1900.0*3600, rest.Quantity, "an hour at 1,900 calls/s")
+	assert.InDelta(t, 1900*3600/1e6*3.50, rest.USD, 1e-9)
+
+	standby := costs["us-west-2"][CaseFailover]
+	assert.Zero(t, line(standby, "REST requests (one a call)").Quantity, "after a failover the active region takes the calls")
+	assert.Equal(t, 190.0*3600*730, line(standby, "replicated writes from us-east-1").Quantity, "and every standby replica gets its writes")
+	assert.Positive(t, line(costs["us-east-1"][CaseFailover], "REST requests (one a call)").Quantity)
+}
+
+// A price changed in the table changes exactly the lines that use it.
+func TestAPriceChangesOnlyItsLines(t *testing.T) {
+	prices, err := LoadPrices()
+	require.NoError(t, err)
+	before := committedCosts(t, prices)
+	var changed PriceTable
+	b, _ := json.Marshal(prices)
+	require.NoError(t, json.Unmarshal(b, &changed))
+	p := changed.Regions["us-east-1"][PriceRESTRequests]
+	p.USD *= 2
+	changed.Regions["us-east-1"][PriceRESTRequests] = p
+	after := committedCosts(t, changed)
+	moved := 0
+	for stack, cases := range before {
+		for name, c := range cases {
+			for i, l := range c.Lines {
+				a := after[stack][name].Lines[i]
+				if l.PriceItem == PriceRESTRequests && l.Region == "us-east-1" {
+					assert.InDelta(t, 2*l.USD, a.USD, 1e-9)
+					moved++
+				} else {
+					assert.Equal(t, l.USD, a.USD, "%s %s %s", stack, name, l.Item)
+				}
+			}
+		}
+	}
+	assert.Equal(t, 3, moved, "us-east-1's REST requests in its normal, failover and spike cases")
+}
+
+func TestSpikeHourAboveTheCeilingWarns(t *testing.T) {
+	prices, err := LoadPrices()
+	require.NoError(t, err)
+	planned, err := Load("../..", nil)
+	require.NoError(t, err)
+	costs, err := Cost(planned, prices)
+	require.NoError(t, err)
+	assert.Empty(t, OverCeiling(costs), "the committed stacks' spike hour is under their $500")
+	costs[0].Ceiling = 100
+	assert.Equal(t, []string{"us-east-1"}, OverCeiling(costs))
+	var out strings.Builder
+	WriteCostSummary(&out, costs, prices)
+	assert.Contains(t, out.String(), "WARN the spike hour costs $1")
+	assert.Contains(t, out.String(), "above access911:spikeHourCostCeilingUsd 100")
+}
