@@ -211,15 +211,7 @@ func runCost(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	planned, err := deploy.Load(projectDir, nil)
-	if err != nil {
-		return err
-	}
-	prices, err := deploy.LoadPrices()
-	if err != nil {
-		return err
-	}
-	costs, err := deploy.Cost(planned, prices)
+	_, prices, costs, err := planAndCost(projectDir, nil)
 	if err != nil {
 		return err
 	}
@@ -236,4 +228,18 @@ func runCost(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	deploy.WriteCostSummary(stdout, costs, prices)
 	return nil
+}
+
+// planAndCost plans the named stacks (all when none) and prices them.
+func planAndCost(projectDir string, names []string) ([]deploy.Stack, deploy.PriceTable, []deploy.StackCost, error) {
+	planned, err := deploy.Load(projectDir, names)
+	if err != nil {
+		return nil, deploy.PriceTable{}, nil, err
+	}
+	prices, err := deploy.LoadPrices()
+	if err != nil {
+		return nil, prices, nil, err
+	}
+	costs, err := deploy.Cost(planned, prices)
+	return planned, prices, costs, err
 }

@@ -229,15 +229,7 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	if *stack != "" {
 		names = []string{*stack}
 	}
-	planned, err := deploy.Load(projectDir, names)
-	if err != nil {
-		return err
-	}
-	prices, err := deploy.LoadPrices()
-	if err != nil {
-		return err
-	}
-	costs, err := deploy.Cost(planned, prices)
+	planned, prices, costs, err := planAndCost(projectDir, names)
 	if err != nil {
 		return err
 	}
