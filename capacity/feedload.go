@@ -34,6 +34,12 @@ type FeedLoadInput struct {
 	Window                                   time.Duration
 	PostRateLimit                            float64
 	Target                                   time.Duration
+	// APIRequests are the REST requests a second the API admits at this
+	// load (the calls, up to the stage's rate limit): API Gateway's account
+	// quota is one "across HTTP APIs, REST APIs, WebSocket APIs, and
+	// WebSocket callback APIs" (API Gateway quotas), so they share it with
+	// the posts.
+	APIRequests float64
 }
 
 // FeedLoad is what the feed does per second under a call rate.
@@ -107,5 +113,20 @@ func (f FeedLoad) Findings(in FeedLoadInput, load string) []Finding {
 			fmt.Sprintf("%s SQS messages and partition queries/s, %s worker invocations/s", num(math.Ceil(f.Messages)), num(math.Ceil(f.Invocations)))},
 		{"feed delivery " + load, f.Delivery.Seconds(), in.Target.Seconds(), "s", sev(f.Delivery > in.Target),
 			fmt.Sprintf("the %s batching window, a poll of the stream, the swarm and a worker", in.Window)},
+		sharedQuota(f, in, load),
 	}
+}
+
+// sharedQuota: the posts and the API's own requests against the account's
+// one request quota (feedPostRateLimit). Above it API Gateway throttles
+// both, so it warns: raise the quota (access911 preflight checks it).
+func sharedQuota(f FeedLoad, in FeedLoadInput, load string) Finding {
+	needed := math.Ceil(f.Posts + in.APIRequests)
+	severity := "ok"
+	if needed > in.PostRateLimit {
+		severity = "warn"
+	}
+	return Finding{"account request quota " + load, needed, in.PostRateLimit, "requests/s", severity,
+		fmt.Sprintf("%s posts/s and %s REST requests/s share API Gateway's account quota; above it both are throttled (raise it in Service Quotas, L-8A5B8E43, and set feedPostRateLimit)",
+			num(math.Ceil(f.Posts)), num(in.APIRequests))}
 }

@@ -44,7 +44,7 @@ func TestFeedLoadBroadcastToEveryDispatcherFails(t *testing.T) {
 	f := ModelFeedLoad(in)
 	assert.InDelta(t, 20_000, f.DispatcherPosts, 1)
 	findings := f.Findings(in, "at a 10x spike")
-	require.Len(t, findings, 3)
+	require.Len(t, findings, 4)
 	assert.Equal(t, "fail", findings[0].Severity, findings[0].String())
 	assert.Contains(t, findings[0].Detail, "1 areas of 1 with news")
 }
@@ -78,4 +78,21 @@ func TestFeedLoadWithoutABatchingWindow(t *testing.T) {
 	assert.Equal(t, 1460*time.Millisecond, windowed.Delivery, "a window, a poll, the swarm and a worker")
 	assert.Less(t, windowed.Posts, f.Posts)
 	assert.Less(t, windowed.Messages, f.Messages)
+}
+
+// The posts share API Gateway's account quota with the API's own requests:
+// at the spike the committed stacks' 8,363 posts/s and 1,900 calls/s need
+// 10,263 of the default 10,000, which the check warns about.
+func TestFeedLoadSharesTheAccountQuotaWithTheAPI(t *testing.T) {
+	in := committedLoad(1900)
+	in.APIRequests = 1900
+	shared := ModelFeedLoad(in).Findings(in, "at a 10x spike")[3]
+	assert.Equal(t, "account request quota at a 10x spike", shared.Check)
+	assert.Equal(t, "warn", shared.Severity)
+	assert.InDelta(t, 10_263, shared.Needed, 1)
+	in.PostRateLimit = 12_000
+	assert.Equal(t, "ok", ModelFeedLoad(in).Findings(in, "x")[3].Severity, "with the quota raised to 12,000")
+	normal := committedLoad(190)
+	normal.APIRequests = 190
+	assert.Equal(t, "ok", ModelFeedLoad(normal).Findings(normal, "x")[3].Severity)
 }

@@ -509,7 +509,8 @@ func FeedLoads(cfg stackconfig.Config) []FeedLoad {
 		return capacity.FeedLoadInput{CallRate: rate, Dispatchers: f.Connections, Areas: f.Areas, Supervisors: f.Supervisors,
 			PerArea: f.PartitionsPerArea, Partitions: f.Partitions, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize,
 			QueryConcurrency: f.QueryConcurrency, BatchSize: capacity.FeedStreamBatchSize, Window: capacity.FeedStreamBatchingWindow,
-			PostRateLimit: float64(f.PostRateLimit), Target: time.Duration(f.DeliveryTargetMs) * time.Millisecond}
+			PostRateLimit: float64(f.PostRateLimit), Target: time.Duration(f.DeliveryTargetMs) * time.Millisecond,
+			APIRequests: math.Min(rate, float64(cfg.APIThrottleRateRps))}
 	}
 	return []FeedLoad{
 		{"after a failover", in(float64(cfg.FailoverLoadRps))},
