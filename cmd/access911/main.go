@@ -238,6 +238,9 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	} else if err = deploy.WriteTable(stdout, planned); err == nil {
 		fmt.Fprintln(stdout)
 		deploy.WriteCostSummary(stdout, costs, prices)
+		if len(names) > 0 {
+			fmt.Fprintln(stdout, "  (one stack planned: the writes the other regions' calls replicate into it are not counted; access911 cost counts them)")
+		}
 	}
 	if err != nil {
 		return err
