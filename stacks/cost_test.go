@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -30,7 +32,7 @@ func plannedWith(t *testing.T, edit func(map[string]string)) []deploy.Stack {
 // on, the read cache on) is priced or explicitly free: none is silently
 // left out of the cost.
 func TestEveryPlannedTypeIsPricedOrFree(t *testing.T) {
-	prices, err := deploy.LoadPrices()
+	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
 	topologies := map[string]func(map[string]string){
 		"committed":      nil,
@@ -51,4 +53,27 @@ func TestEveryPlannedTypeIsPricedOrFree(t *testing.T) {
 			assert.Empty(t, c.Unpriced, "%s, %s", name, c.Stack)
 		}
 	}
+}
+
+// The capacity check prices the spike hour of each stack and warns (never
+// fails) above access911:spikeHourCostCeilingUsd.
+func TestSpikeHourCostInTheCapacityCheck(t *testing.T) {
+	findings := func(stack string, edit func(map[string]string)) map[string]any {
+		res := mustSynthesize(t, stack, edit)
+		for _, f := range res.Outputs[contract.OutputCapacityCheck].(map[string]any)["findings"].([]any) {
+			if m := f.(map[string]any); m["check"] == "spike hour cost" {
+				return m
+			}
+		}
+		t.Fatalf("%s: no spike hour cost line", stack)
+		return nil
+	}
+	active := findings("us-east-1", nil)
+	assert.Equal(t, "ok", active["severity"])
+	assert.InDelta(t, 147, active["needed"], 1, "the active region's calls and feed for an hour at 1,900/s")
+	standby := findings("eu-west-1", nil)
+	assert.InDelta(t, 10, standby["needed"], 1, "a standby pays the writes replicated into it")
+	over := findings("us-east-1", func(c map[string]string) { c[stackconfig.KeySpikeHourCostCeilingUSD] = "100" })
+	assert.Equal(t, "warn", over["severity"], "above the ceiling: a warning, the stack still deploys")
+	assert.EqualValues(t, 100, over["configured"])
 }

@@ -442,7 +442,38 @@ func Sizing(cfg stackconfig.Config) (Size, error) {
 		in := ReadCacheInput(cfg)
 		report.Findings = append(report.Findings, capacity.ModelReadCache(in).Findings(in, "at a 10x spike")...)
 	}
+	report.Findings = append(report.Findings, SpikeHourCost(cfg))
 	return Size{Billing: billing, Buffer: buffer, Report: report}, nil
+}
+
+// CallLoad is the cost model's view of a stack's calls: rps for hours
+// through this stack's API, function, table, archive and feed (spike: the
+// read cache's reads at the model's spike).
+func CallLoad(cfg stackconfig.Config, rps, hours float64, spike bool) capacity.CallLoad {
+	in := capacity.CallLoad{Region: cfg.Region, ArchiveReplicaRegion: cfg.ArchiveReplicaRegion, Rps: rps, Hours: hours,
+		P99Ms: cfg.ExpectedP99Ms, MemoryMB: cfg.LambdaMemoryMB, DNS: cfg.DNSEnabled(), Spike: spike}
+	loads := FeedLoads(cfg)
+	in.Feed = loads[len(loads)-1].Input
+	if cfg.ReadCache.Enabled() {
+		rc := ReadCacheInput(cfg)
+		in.Cache = &rc
+	}
+	return in
+}
+
+// SpikeHourCost prices this stack's hour of the 10x spike: the calls and
+// the feed if it is the active region, else the writes the active region's
+// calls replicate into it.
+func SpikeHourCost(cfg stackconfig.Config) capacity.Finding {
+	prices, err := capacity.LoadPrices()
+	b := &capacity.CostBuilder{Prices: prices, Err: err}
+	peak := float64(capacity.DesignPeakRps(cfg.FailoverLoadRps))
+	if cfg.IsActive() {
+		b.Calls(CallLoad(cfg, peak, 1, true))
+	} else {
+		b.Replicated(cfg.Region, cfg.ActiveRegion, peak*3600)
+	}
+	return capacity.SpikeHourFinding(b, cfg.SpikeHourCostCeilingUSD)
 }
 
 // ReadCacheInput is the read cache model's view of a stack at the 10x

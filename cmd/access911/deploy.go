@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/internal/deploy"
 )
 
@@ -231,12 +232,12 @@ func runCost(args []string, stdout, stderr io.Writer) error {
 }
 
 // planAndCost plans the named stacks (all when none) and prices them.
-func planAndCost(projectDir string, names []string) ([]deploy.Stack, deploy.PriceTable, []deploy.StackCost, error) {
+func planAndCost(projectDir string, names []string) ([]deploy.Stack, capacity.PriceTable, []deploy.StackCost, error) {
 	planned, err := deploy.Load(projectDir, names)
 	if err != nil {
-		return nil, deploy.PriceTable{}, nil, err
+		return nil, capacity.PriceTable{}, nil, err
 	}
-	prices, err := deploy.LoadPrices()
+	prices, err := capacity.LoadPrices()
 	if err != nil {
 		return nil, prices, nil, err
 	}

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -24,18 +23,10 @@ const (
 // Cases in the order they print.
 var Cases = []string{CaseIdle, CaseNormal, CaseFailover, CaseSpike}
 
-// hoursPerMonth: AWS prices a month as 730 hours.
-const hoursPerMonth = 730
+const hoursPerMonth = capacity.HoursPerMonth
 
-// Model assumptions, each named where a line uses it.
+// Fixed-cost assumptions (the per-call ones are capacity's, cost.go).
 const (
-	// callKB is a stored call (capacity.FeedCallBytes) in KB.
-	callKB = float64(capacity.FeedCallBytes) / 1024
-	// logKBPerRequest: an access-log line and the function's EMF record.
-	logKBPerRequest = 1.2
-	// xrayReservoir and xrayRate: X-Ray's default sampling rule, the first
-	// request each second and 5 % of the rest.
-	xrayReservoir, xrayRate = 1.0, 0.05
 	// sqsPollsPerMappingHour: an idle SQS event source mapping long-polls
 	// (20 s) with 5 pollers: 5 x 3 a minute.
 	sqsPollsPerMappingHour = 5 * 3 * 60
@@ -47,16 +38,8 @@ const (
 	customMetrics = 20
 )
 
-// CostLine is one priced quantity.
-type CostLine struct {
-	Service, Item string
-	Region        string
-	Quantity      float64
-	Unit          string // of Quantity
-	Price         Price
-	PriceItem     string
-	USD           float64
-}
+// CostLine is one priced quantity (capacity's).
+type CostLine = capacity.CostLine
 
 // CostCase is one case of one stack.
 type CostCase struct {
@@ -83,28 +66,11 @@ type StackCost struct {
 	Ceiling int
 }
 
-// costBuilder adds lines for one stack and case.
-type costBuilder struct {
-	prices PriceTable
-	lines  []CostLine
-	err    error
-}
+// costBuilder adds one stack's lines for one case.
+type costBuilder struct{ capacity.CostBuilder }
 
 func (b *costBuilder) add(service, item, region, priceItem string, quantity float64, unit string) {
-	if quantity <= 0 || b.err != nil {
-		return
-	}
-	p, err := b.prices.Of(region, priceItem)
-	if err != nil {
-		b.err = err
-		return
-	}
-	div := priceDivisor[priceItem]
-	if div == 0 {
-		div = 1
-	}
-	b.lines = append(b.lines, CostLine{Service: service, Item: item, Region: region, Quantity: quantity, Unit: unit,
-		Price: p, PriceItem: priceItem, USD: quantity / div * p.USD})
+	b.Add(service, item, region, priceItem, quantity, unit)
 }
 
 // caseLoad is the calls a second a region's stack takes in a case, and
@@ -131,19 +97,19 @@ func caseLoad(c stackconfig.Config, name string) (rps, hours float64, active boo
 // Cost prices every planned stack in every case. The writes of a region
 // replicate into every other serving region, so each stack's case also
 // counts the replicated writes the other stacks' calls bring it.
-func Cost(planned []Stack, prices PriceTable) ([]StackCost, error) {
+func Cost(planned []Stack, prices capacity.PriceTable) ([]StackCost, error) {
 	var out []StackCost
 	for _, s := range planned {
 		sc := StackCost{Stack: s.Config.Region, Unpriced: unpriced(s), Ceiling: s.Config.SpikeHourCostCeilingUSD}
 		for _, name := range Cases {
-			b := &costBuilder{prices: prices}
+			b := &costBuilder{capacity.CostBuilder{Prices: prices}}
 			b.fixed(s, name)
 			b.requests(s, name)
 			b.replicated(s, planned, name)
-			if b.err != nil {
-				return nil, fmt.Errorf("stack %s, %s: %w", s.Config.Region, name, b.err)
+			if b.Err != nil {
+				return nil, fmt.Errorf("stack %s, %s: %w", s.Config.Region, name, b.Err)
 			}
-			sc.Cases = append(sc.Cases, CostCase{Name: name, Lines: b.lines})
+			sc.Cases = append(sc.Cases, CostCase{Name: name, Lines: b.Lines})
 		}
 		out = append(out, sc)
 	}
@@ -204,37 +170,37 @@ func (b *costBuilder) fixed(s Stack, name string) {
 		}
 	}
 	for _, region := range sortedKeys(keys) {
-		b.add("KMS", "customer managed keys", region, PriceKMSKey, keys[region]*months, "key-months")
-		b.add("KMS", "requests (data keys reused)", region, PriceKMSRequests, keys[region]*kmsRequestsPerKeyHour*hours, "requests")
+		b.add("KMS", "customer managed keys", region, capacity.PriceKMSKey, keys[region]*months, "key-months")
+		b.add("KMS", "requests (data keys reused)", region, capacity.PriceKMSRequests, keys[region]*kmsRequestsPerKeyHour*hours, "requests")
 	}
 	for _, region := range sortedKeys(secrets) {
-		b.add("Secrets Manager", "secrets and replicas", region, PriceSecret, secrets[region]*months, "secret-months")
+		b.add("Secrets Manager", "secrets and replicas", region, capacity.PriceSecret, secrets[region]*months, "secret-months")
 	}
-	b.add("CloudWatch", "alarm metrics", home, PriceAlarmMetric, alarmMetrics*months, "metric-months")
-	b.add("CloudWatch", "dashboards", home, PriceDashboard, dashboards*months, "dashboard-months")
+	b.add("CloudWatch", "alarm metrics", home, capacity.PriceAlarmMetric, alarmMetrics*months, "metric-months")
+	b.add("CloudWatch", "dashboards", home, capacity.PriceDashboard, dashboards*months, "dashboard-months")
 	if rps, _, _ := caseLoad(s.Config, name); rps > 0 { // a metric with no data points is not billed
-		b.add("CloudWatch", "custom metrics (EMF)", home, PriceCustomMetric, customMetrics*months, "metric-months")
+		b.add("CloudWatch", "custom metrics (EMF)", home, capacity.PriceCustomMetric, customMetrics*months, "metric-months")
 	}
-	b.add("SQS", "event source mappings' idle long polls", home, PriceSQSRequests, mappings*sqsPollsPerMappingHour*hours, "requests")
+	b.add("SQS", "event source mappings' idle long polls", home, capacity.PriceSQSRequests, mappings*sqsPollsPerMappingHour*hours, "requests")
 	b.healthChecks(healthChecks, home, months)
 	// ElastiCache Serverless bills at least 100 MB of data for Valkey.
-	b.add("ElastiCache", "read cache data (the 100 MB minimum)", home, PriceCacheDataGBHours, caches*0.1*hours, "GB-hours")
+	b.add("ElastiCache", "read cache data (the 100 MB minimum)", home, capacity.PriceCacheDataGBHours, caches*0.1*hours, "GB-hours")
 }
 
 // healthChecks: Route53 bills a check of an AWS endpoint a month, and each
 // of its options (HTTPS, the 10 s interval, latency measurement) besides.
 func (b *costBuilder) healthChecks(checks []Resource, region string, months float64) {
 	n := float64(len(checks))
-	b.add("Route53", "health checks", region, PriceRoute53HealthChk, n*months, "check-months")
+	b.add("Route53", "health checks", region, capacity.PriceRoute53HealthChk, n*months, "check-months")
 	for _, r := range checks {
 		if strings.HasPrefix(str(r, "type"), "HTTPS") {
-			b.add("Route53", "health check option: HTTPS", region, PriceRoute53HTTPS, months, "check-months")
+			b.add("Route53", "health check option: HTTPS", region, capacity.PriceRoute53HTTPS, months, "check-months")
 		}
 		if toInt(r.Inputs["requestInterval"]) == 10 {
-			b.add("Route53", "health check option: 10 s interval", region, PriceRoute53Fast, months, "check-months")
+			b.add("Route53", "health check option: 10 s interval", region, capacity.PriceRoute53Fast, months, "check-months")
 		}
 		if latency, _ := r.Inputs["measureLatency"].(bool); latency {
-			b.add("Route53", "health check option: latency measurement", region, PriceRoute53Latency, months, "check-months")
+			b.add("Route53", "health check option: latency measurement", region, capacity.PriceRoute53Latency, months, "check-months")
 		}
 	}
 }
@@ -250,81 +216,26 @@ func alarmMetricNames(r Resource) []string {
 	return out
 }
 
-// requests: what the stack's own calls cost in the case: the API, the
-// intake function, the table's writes and its index, the archive and its
-// replica, the feed's messages, workers and posts, logs and traces.
+// requests: what the stack's own calls cost in the case (capacity's
+// per-call model), and the dispatchers' connection minutes where they are.
 func (b *costBuilder) requests(s Stack, name string) {
 	c := s.Config
 	rps, hours, active := caseLoad(c, name)
-	seconds := hours * 3600
-	calls := rps * seconds
-	region := c.Region
 	if active && name != CaseIdle {
-		b.add("API Gateway", "WebSocket connection minutes (every dispatcher)", region, PriceWSConnMinutes,
+		b.add("API Gateway", "WebSocket connection minutes (every dispatcher)", c.Region, capacity.PriceWSConnMinutes,
 			float64(c.Feed.Connections)*hours*60, "connection-minutes")
 	}
-	if calls == 0 {
-		return
-	}
-	gbSeconds := calls * float64(c.ExpectedP99Ms) / 1000 * float64(c.LambdaMemoryMB) / 1024
-	b.add("API Gateway", "REST requests (one a call)", region, PriceRESTRequests, calls, "requests")
-	b.add("Lambda", "intake invocations", region, PriceLambdaRequests, calls, "requests")
-	b.add("Lambda", fmt.Sprintf("intake duration (%d ms p99 at %d MB)", c.ExpectedP99Ms, c.LambdaMemoryMB), region, PriceLambdaGBSeconds, gbSeconds, "GB-seconds")
-	b.add("DynamoDB", "writes: the call and its index entry", region, PriceDynamoWRU, 2*calls*math.Ceil(callKB), "write request units")
-	storedGB := calls * callKB / 1e6
-	b.add("DynamoDB", "storage the case adds (half the period on average)", region, PriceDynamoStorage, storedGB/2*hours/hoursPerMonth, "GB-months")
-	b.add("DynamoDB", "point-in-time recovery of it", region, PriceDynamoPITR, storedGB/2*hours/hoursPerMonth, "GB-months")
-	b.add("S3", "archive PUTs", region, PriceS3Puts, calls, "requests")
-	b.add("S3", "archive storage the case adds", region, PriceS3Storage, storedGB/2*hours/hoursPerMonth, "GB-months")
-	replica := c.ArchiveReplicaRegion
-	b.add("S3", "replica PUTs in "+replica, replica, PriceS3Puts, calls, "requests")
-	b.add("S3", "replica storage in "+replica, replica, PriceS3Storage, storedGB/2*hours/hoursPerMonth, "GB-months")
-	b.add("Data transfer", "archive replication to "+replica, region, PriceTransferInter, storedGB, "GB")
-	b.add("CloudWatch", "logs ingested (access log, function EMF)", region, PriceLogsIngested, calls*logKBPerRequest/1e6, "GB")
-	b.add("CloudWatch", "logs stored", region, PriceLogsStored, calls*logKBPerRequest/1e6*hours/hoursPerMonth, "GB-months")
-	b.add("X-Ray", "traces recorded (1/s and 5 %)", region, PriceXRayTraces, math.Min(calls, xrayReservoir*seconds+xrayRate*calls), "traces")
-	if c.DNSEnabled() {
-		b.add("Route53", "queries of the shared name (one a call: an upper bound, resolvers cache 30 s)", region, PriceRoute53Queries, calls, "queries")
-	}
-	if c.ReadCache.Enabled() {
-		ecpu := calls * math.Ceil(callKB) // the stream writes every new call
-		item := "read cache ECPUs: the stream's writes (reads depend on the consoles)"
-		if name == CaseSpike {
-			ecpu = capacity.ModelReadCache(stacks.ReadCacheInput(c)).ECPU * seconds
-			item = "read cache ECPUs at the capacity model's spike (reads at the stage's limit)"
-		}
-		b.add("ElastiCache", item, region, PriceCacheECPU, ecpu, "ECPUs")
-	}
-	b.feed(s, rps, seconds)
-}
-
-// feed: the coalesced feed at the case's call rate (capacity.ModelFeedLoad):
-// its SQS messages (sent, received and deleted in batches of 10), swarm and
-// worker invocations and their duration, and the posts.
-func (b *costBuilder) feed(s Stack, rps, seconds float64) {
-	var in capacity.FeedLoadInput
-	for _, l := range stacks.FeedLoads(s.Config) {
-		in = l.Input
-	}
-	in.CallRate = rps
-	f := capacity.ModelFeedLoad(in)
-	region := s.Config.Region
-	b.add("SQS", "feed partition messages (send, receive, delete)", region, PriceSQSRequests, f.Messages*1.2*seconds, "requests")
-	b.add("Lambda", "feed swarm and worker invocations", region, PriceLambdaRequests, (f.Batches+f.Invocations)*seconds, "requests")
-	b.add("Lambda", "feed workers' duration", region, PriceLambdaGBSeconds, f.Workers*seconds*float64(capacity.MemoryMB)/1024, "GB-seconds")
-	b.add("API Gateway", "feed posts (WebSocket messages)", region, PriceWSMessages, f.Posts*seconds, "messages")
+	b.Calls(stacks.CallLoad(c, rps, hours, name == CaseSpike))
 }
 
 // replicated: the writes other serving regions' calls bring this region's
-// replica (a replicated write and the local index entry each).
+// replica.
 func (b *costBuilder) replicated(s Stack, planned []Stack, name string) {
 	for _, other := range planned {
 		if other.Config.Region == s.Config.Region {
 			continue
 		}
 		rps, hours, _ := caseLoad(other.Config, name)
-		calls := rps * hours * 3600
-		b.add("DynamoDB", "replicated writes from "+other.Config.Region, s.Config.Region, PriceDynamoRWRU, calls*math.Ceil(callKB), "replicated write units")
-		b.add("DynamoDB", "index entries of "+other.Config.Region+"'s calls", s.Config.Region, PriceDynamoWRU, calls*math.Ceil(callKB), "write request units")
+		b.Replicated(s.Config.Region, other.Config.Region, rps*hours*3600)
 	}
 }

@@ -7,16 +7,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/capacity"
 )
 
-var allPriceItems = []string{PriceRESTRequests, PriceWSMessages, PriceWSConnMinutes, PriceLambdaRequests, PriceLambdaGBSeconds,
-	PriceDynamoWRU, PriceDynamoRWRU, PriceDynamoStorage, PriceDynamoPITR, PriceS3Storage, PriceS3Puts, PriceTransferInter,
-	PriceSQSRequests, PriceKMSKey, PriceKMSRequests, PriceSecret, PriceAlarmMetric, PriceDashboard, PriceCustomMetric,
-	PriceLogsIngested, PriceLogsStored, PriceXRayTraces, PriceRoute53HealthChk, PriceRoute53HTTPS, PriceRoute53Fast,
-	PriceRoute53Latency, PriceRoute53Queries, PriceCacheDataGBHours, PriceCacheECPU}
+var allPriceItems = []string{capacity.PriceRESTRequests, capacity.PriceWSMessages, capacity.PriceWSConnMinutes, capacity.PriceLambdaRequests, capacity.PriceLambdaGBSeconds,
+	capacity.PriceDynamoWRU, capacity.PriceDynamoRWRU, capacity.PriceDynamoStorage, capacity.PriceDynamoPITR, capacity.PriceS3Storage, capacity.PriceS3Puts, capacity.PriceTransferInter,
+	capacity.PriceSQSRequests, capacity.PriceKMSKey, capacity.PriceKMSRequests, capacity.PriceSecret, capacity.PriceAlarmMetric, capacity.PriceDashboard, capacity.PriceCustomMetric,
+	capacity.PriceLogsIngested, capacity.PriceLogsStored, capacity.PriceXRayTraces, capacity.PriceRoute53HealthChk, capacity.PriceRoute53HTTPS, capacity.PriceRoute53Fast,
+	capacity.PriceRoute53Latency, capacity.PriceRoute53Queries, capacity.PriceCacheDataGBHours, capacity.PriceCacheECPU}
 
 func TestPriceTableHasEveryItemInEveryRegion(t *testing.T) {
-	prices, err := LoadPrices()
+	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
 	assert.Equal(t, "2026-12-02", prices.Date)
 	assert.Contains(t, prices.Provenance, "Not fetched from the AWS Price List API")
@@ -30,11 +32,11 @@ func TestPriceTableHasEveryItemInEveryRegion(t *testing.T) {
 			}
 		}
 	}
-	_, err = prices.Of("ap-south-1", PriceKMSKey)
+	_, err = prices.Of("ap-south-1", capacity.PriceKMSKey)
 	assert.EqualError(t, err, "the price table has no region ap-south-1", "never priced at zero")
 }
 
-func committedCosts(t *testing.T, prices PriceTable) map[string]map[string]CostCase {
+func committedCosts(t *testing.T, prices capacity.PriceTable) map[string]map[string]CostCase {
 	t.Helper()
 	planned, err := Load("../..", nil)
 	require.NoError(t, err)
@@ -60,7 +62,7 @@ func line(c CostCase, item string) CostLine {
 }
 
 func TestCostOfKnownQuantities(t *testing.T) {
-	prices, err := LoadPrices()
+	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
 	costs := committedCosts(t, prices)
 	idle := costs["us-east-1"][CaseIdle]
@@ -71,7 +73,7 @@ func TestCostOfKnownQuantities(t *testing.T) {
 	sum := 0.0
 	for _, l := range idle.Lines {
 		sum += l.USD
-		assert.NotContains(t, []string{PriceRESTRequests, PriceLambdaRequests, PriceDynamoWRU}, l.PriceItem, "idle: no call, no request: %s", l.Item)
+		assert.NotContains(t, []string{capacity.PriceRESTRequests, capacity.PriceLambdaRequests, capacity.PriceDynamoWRU}, l.PriceItem, "idle: no call, no request: %s", l.Item)
 	}
 	assert.InDelta(t, sum, idle.Total(), 1e-9, "the idle month is the sum of its fixed lines")
 
@@ -88,22 +90,22 @@ func TestCostOfKnownQuantities(t *testing.T) {
 
 // A price changed in the table changes exactly the lines that use it.
 func TestAPriceChangesOnlyItsLines(t *testing.T) {
-	prices, err := LoadPrices()
+	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
 	before := committedCosts(t, prices)
-	var changed PriceTable
+	var changed capacity.PriceTable
 	b, _ := json.Marshal(prices)
 	require.NoError(t, json.Unmarshal(b, &changed))
-	p := changed.Regions["us-east-1"][PriceRESTRequests]
+	p := changed.Regions["us-east-1"][capacity.PriceRESTRequests]
 	p.USD *= 2
-	changed.Regions["us-east-1"][PriceRESTRequests] = p
+	changed.Regions["us-east-1"][capacity.PriceRESTRequests] = p
 	after := committedCosts(t, changed)
 	moved := 0
 	for stack, cases := range before {
 		for name, c := range cases {
 			for i, l := range c.Lines {
 				a := after[stack][name].Lines[i]
-				if l.PriceItem == PriceRESTRequests && l.Region == "us-east-1" {
+				if l.PriceItem == capacity.PriceRESTRequests && l.Region == "us-east-1" {
 					assert.InDelta(t, 2*l.USD, a.USD, 1e-9)
 					moved++
 				} else {
@@ -116,7 +118,7 @@ func TestAPriceChangesOnlyItsLines(t *testing.T) {
 }
 
 func TestSpikeHourAboveTheCeilingWarns(t *testing.T) {
-	prices, err := LoadPrices()
+	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
 	planned, err := Load("../..", nil)
 	require.NoError(t, err)

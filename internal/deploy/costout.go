@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"text/tabwriter"
+
+	"github.com/access911/access911-infra/capacity"
 )
 
 // biggest are a case's n most expensive lines, most first.
@@ -56,7 +58,7 @@ func OverCeiling(costs []StackCost) []string {
 
 // WriteCostSummary prints, per stack, each case's total and its three
 // biggest lines, then the three stacks' totals: what `plan` shows.
-func WriteCostSummary(w io.Writer, costs []StackCost, prices PriceTable) {
+func WriteCostSummary(w io.Writer, costs []StackCost, prices capacity.PriceTable) {
 	fmt.Fprintf(w, "cost (prices of %s, On-Demand, free tiers ignored; `access911 cost` has every line and its source):\n", prices.Date)
 	totals := map[string]float64{}
 	for _, sc := range costs {
@@ -96,7 +98,7 @@ func joinOr(parts []string, none string) string {
 
 // WriteCostTable prints every line of every case: quantity, unit price and
 // its source.
-func WriteCostTable(w io.Writer, costs []StackCost, prices PriceTable) {
+func WriteCostTable(w io.Writer, costs []StackCost, prices capacity.PriceTable) {
 	fmt.Fprintf(w, "prices of %s: %s\n", prices.Date, prices.Provenance)
 	for _, sc := range costs {
 		for _, c := range sc.Cases {
@@ -116,6 +118,6 @@ func WriteCostTable(w io.Writer, costs []StackCost, prices PriceTable) {
 }
 
 // WriteCostJSON prints the whole breakdown as one JSON document.
-func WriteCostJSON(w io.Writer, costs []StackCost, prices PriceTable) error {
+func WriteCostJSON(w io.Writer, costs []StackCost, prices capacity.PriceTable) error {
 	return json.NewEncoder(w).Encode(map[string]any{"pricesDate": prices.Date, "provenance": prices.Provenance, "stacks": costs})
 }

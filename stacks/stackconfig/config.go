@@ -85,8 +85,8 @@ type Config struct {
 	Feed FeedConfig
 	// ReadCache: ReadCacheNone or ReadCacheValkey, and the cache's settings.
 	ReadCache ReadCacheConfig
-	// SpikeHourCostCeilingUSD: above it, plan and cost WARN about the
-	// stack's hour of the 10x spike (0: no ceiling).
+	// SpikeHourCostCeilingUSD: above it the capacity check (and plan and
+	// cost) WARN about the stack's hour of the 10x spike (0: no ceiling).
 	SpikeHourCostCeilingUSD int
 }
 
