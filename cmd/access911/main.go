@@ -364,6 +364,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if srv.Intake != nil {
 		fmt.Fprintf(stdout, "durable intake (%s) on moto's SQS: queue %s, dead letters %s\n", srv.Config.IntakeMode, srv.Intake.QueueURL, srv.Intake.DLQURL)
 	}
+	if srv.ReadCache != nil {
+		fmt.Fprintf(stdout, "read cache: GET /calls and /calls/{id} through redis-server at %s, kept current by the table's stream\n",
+			srv.ReadCache.Client.Options().Addr)
+	}
 	if srv.Feed != nil {
 		source := "a secret of this run's; set $" + feedSecretEnv + " to sign with your own, so access911 feed-token mints tokens for it"
 		if os.Getenv(feedSecretEnv) != "" {
