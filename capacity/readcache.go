@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/access911/access911-infra/contract"
 )
 
 // ReadCacheStreamBatchSize is the invalidator's stream mapping batch: up to
@@ -45,8 +47,8 @@ const (
 // The model uses it for the reads the cache absorbs and the misses' fills.
 const ReadCacheHitRate = 0.85
 
-// ReadCachePageCalls is a page of GET /calls: the handler's default limit.
-const ReadCachePageCalls = 25
+// ReadCachePageCalls is a page of GET /calls: the default limit.
+const ReadCachePageCalls = contract.DefaultQueryLimit
 
 // ReadCacheInput is a stack's read cache under a load.
 type ReadCacheInput struct {

@@ -58,6 +58,13 @@ var (
 )
 
 // Routes are every route of the API, in the order they are registered.
+// Page sizes of GET /calls: the calls a page holds when the query names no
+// limit, and the most it may ask for.
+const (
+	DefaultQueryLimit = 25
+	MaxQueryLimit     = 100
+)
+
 var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health, &ProviderWebhook, &ProviderInbox}
 
 // StageName is the API Gateway stage every region deploys; the regional

@@ -33,10 +33,10 @@ type Store interface {
 	SetAudioKey(ctx context.Context, id, key string) (int, error)
 }
 
-// Query limits for GET /calls.
+// Query limits for GET /calls (the contract's).
 const (
-	DefaultQueryLimit = 25
-	MaxQueryLimit     = 100
+	DefaultQueryLimit = contract.DefaultQueryLimit
+	MaxQueryLimit     = contract.MaxQueryLimit
 	// RetentionDays is how long a call stays in the table before TTL expiry;
 	// the S3 archive keeps the raw payload for longer.
 	RetentionDays = 400

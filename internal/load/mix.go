@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,7 +65,7 @@ func (t *targeter) next(tgt *vegeta.Target) error {
 		tgt.Method, tgt.URL = http.MethodPost, t.base+"/simulate"
 		tgt.Body, _ = json.Marshal(map[string]any{"scenario": "nashville_tornado", "num_calls": t.mix.SimulateCalls, "seed": t.seq.Add(1)})
 	case roll < t.mix.SimulatePercent+t.mix.QueryPercent:
-		tgt.Method, tgt.URL, tgt.Body = http.MethodGet, t.base+"/calls?"+url.Values{"emergency_type": {typ}, "limit": {"25"}}.Encode(), nil
+		tgt.Method, tgt.URL, tgt.Body = http.MethodGet, t.base+"/calls?"+url.Values{"emergency_type": {typ}, "limit": {strconv.Itoa(contract.DefaultQueryLimit)}}.Encode(), nil
 	default:
 		n := t.seq.Add(1)
 		tgt.Method, tgt.URL = http.MethodPost, t.base+"/calls"
