@@ -97,6 +97,9 @@ type region struct {
 	feed       *components.Feed
 	// readCache is nil unless access911:readCache is valkey.
 	readCache *components.ReadCache
+	// stream is this region's stream of the calls table (streamArn), read
+	// by the feed's swarm and the read cache's invalidator.
+	stream pulumi.StringInput
 	// code is the one deployment package every function runs.
 	code pulumi.Archive
 	// account is the AWS account the region's provider deploys into.
@@ -154,7 +157,7 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 	}, inRegion); err != nil {
 		return err
 	}
-	stream := r.streamArn(ctx, inRegion)
+	stream := r.stream
 	f := cfg.Feed
 	r.feed, err = components.NewFeed(ctx, "access911-feed", &components.FeedArgs{
 		Code: r.code, CodeHash: code.SHA256,
@@ -193,7 +196,7 @@ func (r *region) cache(ctx *pulumi.Context, cfg stackconfig.Config, code artifac
 	r.readCache, err = components.NewReadCache(ctx, "access911-read-cache", &components.ReadCacheArgs{
 		Code: r.code, CodeHash: code.SHA256, AvailabilityZones: zones.Names,
 		DynamoDBServiceName: "com.amazonaws." + cfg.Region + ".dynamodb",
-		TableName:           r.table.TableName, TableArn: r.table.TableArn, StreamArn: r.streamArn(ctx, pulumi.Provider(provider)),
+		TableName:           r.table.TableName, TableArn: r.table.TableArn, StreamArn: r.stream,
 		FailureBucketArn: r.archive.BucketArn, FailureKeyArn: r.archive.KMSKeyArn,
 		TTLSeconds: rc.TTLSeconds, QueryTTLSeconds: rc.QueryTTLSeconds, MaxECPUPerSecond: rc.MaxECPUPerSecond, MaxDataGB: rc.MaxDataGB,
 		MemoryMB: capacity.MemoryMB, TimeoutSeconds: capacity.TimeoutSeconds, LogRetentionDays: cfg.LogRetentionDays,
@@ -220,6 +223,7 @@ func (r *region) data(ctx *pulumi.Context, cfg stackconfig.Config, billing capac
 	}, inRegion); err != nil {
 		return err
 	}
+	r.stream = r.streamArn(ctx, inRegion)
 	r.secret, err = components.NewWebhookSecret(ctx, "access911-webhook-secret", &components.WebhookSecretArgs{
 		Value: secretValue,
 	}, inRegion)
