@@ -29,6 +29,13 @@ const (
 	// SQSMaxRetentionDays: the longest a queue keeps a message (Amazon SQS
 	// API Reference, MessageRetentionPeriod: 60 s to 1,209,600 s).
 	SQSMaxRetentionDays = 14
+	// StreamMaxReaders: "More than 2 processes are reading from the same
+	// streams shard at the same time. Exceeding this limit may result in
+	// request throttling" (Amazon DynamoDB API Reference,
+	// LimitExceededException). Each Lambda mapping on a table's stream is
+	// such a reader: the feed's swarm and the read cache's invalidator are
+	// two, the most a stream takes.
+	StreamMaxReaders = 2
 )
 
 // FeedMappingConcurrency is each fan-out queue's mapping concurrency: the

@@ -183,3 +183,12 @@ func TestReadCacheInTheCapacityCheck(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "FAIL read cache ECPU at a 10x spike")
 }
+
+// The read cache's invalidator is the calls stream's second reader (the
+// feed's swarm is the first): at DynamoDB's limit of two, and the policy
+// pack finds nothing else wrong with the topology.
+func TestReadCachePlansPassThePolicyPack(t *testing.T) {
+	rep := deploy.CheckPolicies(plannedWith(t, withValkey))
+	assert.Empty(t, rep.Of("stream-readers"))
+	assert.False(t, rep.Failed(""), "%v", rep.Violations)
+}

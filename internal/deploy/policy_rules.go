@@ -422,12 +422,36 @@ func checkLambdaQueueReceives(stacks []Stack) []PolicyViolation {
 	})
 }
 
+// isStream tells whether an event source is a DynamoDB stream.
+func isStream(source string) bool {
+	return strings.Contains(source, ":dynamodb:") && strings.Contains(source, "/stream/")
+}
+
+func checkStreamReaders(stacks []Stack) []PolicyViolation {
+	return perStack(stacks, func(_ Stack, res []Resource) []PolicyViolation {
+		readers := map[string][]Resource{}
+		for _, m := range ofType(res, typeMapping) {
+			if source := str(m, "eventSourceArn"); isStream(source) {
+				readers[source] = append(readers[source], m)
+			}
+		}
+		var out []PolicyViolation
+		for _, source := range sortedKeys(readers) {
+			if ms := readers[source]; len(ms) > capacity.StreamMaxReaders {
+				out = append(out, violation(ms[0], "%d mappings read %s; a shard takes %d readers before DynamoDB throttles them",
+					len(ms), source, capacity.StreamMaxReaders))
+			}
+		}
+		return out
+	})
+}
+
 func checkStreamFailures(stacks []Stack) []PolicyViolation {
 	return perStack(stacks, func(_ Stack, res []Resource) []PolicyViolation {
 		var out []PolicyViolation
 		for _, m := range ofType(res, typeMapping) {
 			source := str(m, "eventSourceArn")
-			if !(strings.Contains(source, ":dynamodb:") && strings.Contains(source, "/stream/")) && !strings.Contains(source, ":kinesis:") {
+			if !isStream(source) && !strings.Contains(source, ":kinesis:") {
 				continue
 			}
 			dest := str(m, "destinationConfig.onFailure.destinationArn")

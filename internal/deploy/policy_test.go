@@ -145,6 +145,19 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 			func(t *testing.T, p []Stack) {
 				delete(find(t, p, home, typeMapping, "access911-feed-stream").Inputs, "destinationConfig")
 			}, "lost"},
+		{"a third reader of the calls table's stream", "stream-readers", home, "lambda.EventSourceMapping access911-feed-stream",
+			func(t *testing.T, p []Stack) {
+				swarm := *find(t, p, home, typeMapping, "access911-feed-stream")
+				for _, s := range p {
+					if s.Result.Stack == home {
+						for _, name := range []string{"audit-stream", "search-stream"} {
+							reader := swarm
+							reader.Name = name
+							s.Result.Resources = append(s.Result.Resources, reader)
+						}
+					}
+				}
+			}, "3 mappings read arn:aws:dynamodb:us-east-1:"},
 		{"validation detail inside a JSON string", "gateway-response-json", home, "apigateway.Response access911-api-default_4xx",
 			func(t *testing.T, p []Stack) {
 				find(t, p, home, typeGWResponse, "access911-api-default_4xx").Inputs["responseTemplates"] = map[string]any{
