@@ -7,6 +7,11 @@ import (
 // HoursPerMonth: AWS prices a month as 730 hours.
 const HoursPerMonth = 730
 
+// SpikeHourCostCeilingUSD is access911:spikeHourCostCeilingUsd's default:
+// above it the capacity check warns about a stack's spike hour (the
+// committed stacks' is $147 in the active region).
+const SpikeHourCostCeilingUSD = 500
+
 // Cost model assumptions, each named where a line uses it.
 const (
 	// callKB is a stored call (FeedCallBytes) in KB.

@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
@@ -21,13 +22,23 @@ const ReadCacheType = "access911:components:ReadCache"
 const (
 	ReadCacheEngine             = "valkey"
 	ReadCacheMajorEngineVersion = "8"
-	// ReadCachePort is the serverless cache's endpoint port (6380 is its
-	// reader endpoint; both are allowed).
+	// ReadCachePort is the serverless cache's endpoint port and
+	// ReadCacheReaderPort its reader endpoint's, which the ElastiCache user
+	// guide's serverless set-up asks the cache's security group to allow
+	// ("6379 and 6380"; not re-read here: the library has no copy). Both are
+	// allowed, from the functions' group only.
 	ReadCachePort       = 6379
 	ReadCacheReaderPort = 6380
-	// ReadCacheVPCCIDR and the subnets' /20s inside it.
+	// ReadCacheVPCCIDR is the cache's VPC; each subnet is the n-th /20 in it.
 	ReadCacheVPCCIDR = "10.91.0.0/16"
 )
+
+// readCacheSubnet is the VPC's i-th /20 (10.91.0.0/20, 10.91.16.0/20, ...).
+func readCacheSubnet(i int) string {
+	vpc := netip.MustParsePrefix(ReadCacheVPCCIDR).Addr().As4()
+	vpc[2] += byte(16 * i)
+	return netip.PrefixFrom(netip.AddrFrom4(vpc), 20).String()
+}
 
 // ReadCacheArgs configures the read cache.
 type ReadCacheArgs struct {
@@ -130,7 +141,11 @@ func NewReadCache(ctx *pulumi.Context, name string, args *ReadCacheArgs, opts ..
 
 // network: a VPC with a private subnet in each of two zones, one route
 // table with no route out but the DynamoDB gateway endpoint (no NAT, no
-// internet gateway).
+// internet gateway). The security groups are declared without inline
+// rules: AWS gives a new group an allow-all egress rule, which the
+// provider revokes when it creates the group (pulumi-aws / Terraform
+// aws_security_group, "NOTE on Egress rules"), so the only egress is the
+// rules registered here.
 func (b *readCacheBuilder) network() error {
 	a := b.args
 	v, err := ec2.NewVpc(b.ctx, b.name, &ec2.VpcArgs{CidrBlock: pulumi.String(ReadCacheVPCCIDR),
@@ -144,7 +159,7 @@ func (b *readCacheBuilder) network() error {
 	}
 	for i, az := range a.AvailabilityZones[:2] {
 		sub, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-%d", b.name, i+1), &ec2.SubnetArgs{VpcId: v.ID(),
-			CidrBlock: pulumi.String(fmt.Sprintf("10.91.%d.0/20", i*16)), AvailabilityZone: pulumi.String(az),
+			CidrBlock: pulumi.String(readCacheSubnet(i)), AvailabilityZone: pulumi.String(az),
 			MapPublicIpOnLaunch: pulumi.Bool(false), Tags: a.Tags}, b.parent)
 		if err != nil {
 			return fmt.Errorf("subnet %s: %w", az, err)
@@ -309,9 +324,11 @@ type ReadCachePolicyResources struct {
 var ReadCacheDynamoDBActions = []string{"dynamodb:GetItem", "dynamodb:Query"}
 
 // vpcNetworkActions are what Lambda needs of a function's role to attach
-// it to its subnets (the AWSLambdaVPCAccessExecutionRole managed policy's
-// actions). EC2 grants them on no narrower resource than "*"; no action
-// is a wildcard.
+// it to its subnets: the AWS managed policy AWSLambdaVPCAccessExecutionRole's
+// EC2 actions (AWS managed policy reference; Lambda developer guide,
+// configuration-vpc: "ec2:DescribeNetworkInterfaces – This action only
+// works if it's allowed on all resources"), hence "*"; no action is a
+// wildcard.
 var vpcNetworkActions = []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
 	"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
 
@@ -335,7 +352,10 @@ func ReadCachePolicy(role string, r ReadCachePolicyResources) PolicyDocument {
 }
 
 // ReadCacheEndpointPolicy limits the DynamoDB gateway endpoint to the
-// reader's reads of the calls table: nothing else leaves the VPC.
+// reader's reads of the calls table: nothing else leaves the VPC (VPC
+// user guide, gateway endpoints for DynamoDB: an endpoint policy controls
+// which principals, actions and tables the endpoint reaches; the roles
+// still need their own permissions).
 func ReadCacheEndpointPolicy(tableArn string) PolicyDocument {
 	return PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{{
 		Sid: "ReadCallsOnly", Effect: "Allow", Principal: "*", Action: ReadCacheDynamoDBActions,

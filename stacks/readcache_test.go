@@ -41,12 +41,14 @@ func TestReadCacheValkeyInEveryStack(t *testing.T) {
 			res := mustSynthesize(t, tc.stack, withValkey)
 			vpc := one(t, res, "aws:ec2/vpc:Vpc", "access911-read-cache")
 			assert.Equal(t, components.ReadCacheVPCCIDR, get(vpc, "cidrBlock"))
-			var zones []string
+			var zones, cidrs []string
 			for _, s := range res.ByType("aws:ec2/subnet:Subnet") {
 				zones = append(zones, get(s, "availabilityZone").(string))
+				cidrs = append(cidrs, get(s, "cidrBlock").(string))
 				assert.Equal(t, false, get(s, "mapPublicIpOnLaunch"), "private subnets")
 			}
 			assert.Equal(t, []string{tc.stack + "a", tc.stack + "b"}, zones, "a private subnet in each of two zones")
+			assert.Equal(t, []string{"10.91.0.0/20", "10.91.16.0/20"}, cidrs, "the VPC's first two /20s")
 			assert.Empty(t, res.ByType("aws:ec2/natGateway:NatGateway"))
 			assert.Empty(t, res.ByType("aws:ec2/internetGateway:InternetGateway"))
 			endpoint := one(t, res, "aws:ec2/vpcEndpoint:VpcEndpoint", "access911-read-cache-dynamodb")

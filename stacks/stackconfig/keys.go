@@ -144,7 +144,7 @@ var Defaults = map[string]string{
 	KeyReadCacheQueryTTLSeconds:  strconv.Itoa(contract.ReadCacheQueryTTLSeconds),
 	KeyReadCacheMaxECPUPerSec:    strconv.Itoa(capacity.ReadCacheMaxECPUPerSecond),
 	KeyReadCacheMaxDataGB:        strconv.Itoa(capacity.ReadCacheMaxDataGB),
-	KeySpikeHourCostCeilingUSD:   "500",
+	KeySpikeHourCostCeilingUSD:   strconv.Itoa(capacity.SpikeHourCostCeilingUSD),
 }
 
 // knownKeys lists every access911 key the program reads.
