@@ -36,6 +36,21 @@ const (
 	// such a reader: the feed's swarm and the read cache's invalidator are
 	// two, the most a stream takes.
 	StreamMaxReaders = 2
+	// LambdaUnreservedFloor: Lambda keeps at least 100 of a region's
+	// concurrency unreserved (Lambda developer guide, "Configuring reserved
+	// concurrency"), so the quota must hold the reservations plus 100.
+	LambdaUnreservedFloor = 100
+)
+
+// Service Quotas codes (the Service Quotas console; the API Gateway quotas
+// page links this one): QuotaAPIGatewayThrottle is "Throttle quota per
+// account, per Region across HTTP APIs, REST APIs, WebSocket APIs, and
+// WebSocket callback APIs", 10,000 requests/s by default.
+// QuotaLambdaConcurrency is Lambda's "Concurrent executions" quota.
+const (
+	QuotaServiceAPIGateway  = "apigateway"
+	QuotaAPIGatewayThrottle = "L-8A5B8E43"
+	QuotaLambdaConcurrency  = "L-B99A9384"
 )
 
 // FeedMappingConcurrency is each fan-out queue's mapping concurrency: the

@@ -127,6 +127,6 @@ func sharedQuota(f FeedLoad, in FeedLoadInput, load string) Finding {
 		severity = "warn"
 	}
 	return Finding{"account request quota " + load, needed, in.PostRateLimit, "requests/s", severity,
-		fmt.Sprintf("%s posts/s and %s REST requests/s share API Gateway's account quota; above it both are throttled (raise it in Service Quotas, L-8A5B8E43, and set feedPostRateLimit)",
-			num(math.Ceil(f.Posts)), num(in.APIRequests))}
+		fmt.Sprintf("%s posts/s and %s REST requests/s share API Gateway's account quota; above it both are throttled (raise it in Service Quotas, %s, and set feedPostRateLimit)",
+			num(math.Ceil(f.Posts)), num(in.APIRequests), QuotaAPIGatewayThrottle)}
 }

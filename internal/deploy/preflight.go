@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/blang/semver"
 
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -25,20 +26,6 @@ const (
 	OK   = "OK"
 	Warn = "WARN"
 	Fail = "FAIL"
-)
-
-// Service Quotas codes the preflight reads (Service Quotas console, and
-// the API Gateway quotas page, which links this code).
-const (
-	// QuotaAPIGatewayThrottle: "Throttle quota per account, per Region
-	// across HTTP APIs, REST APIs, WebSocket APIs, and WebSocket callback
-	// APIs", 10,000 requests/s by default.
-	QuotaServiceAPIGateway  = "apigateway"
-	QuotaAPIGatewayThrottle = "L-8A5B8E43"
-	// LambdaUnreservedFloor: Lambda keeps at least 100 of a region's
-	// concurrency unreserved (Lambda Developer Guide, "Configuring reserved
-	// concurrency").
-	LambdaUnreservedFloor = 100
 )
 
 // Check is one line of the preflight.
@@ -265,19 +252,19 @@ func checkConcurrency(ctx context.Context, client *lambda.Client, s Stack, deplo
 	out, err := client.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
 	if err != nil {
 		c.Severity, c.Detail = Fail, "lambda:GetAccountSettings: "+err.Error()
-		c.Fix = "allow lambda:GetAccountSettings, or check the quota by hand (Service Quotas, L-B99A9384)"
+		c.Fix = "allow lambda:GetAccountSettings, or check the quota by hand (Service Quotas, " + capacity.QuotaLambdaConcurrency + ")"
 		return c
 	}
 	quota := int(out.AccountLimit.ConcurrentExecutions)
 	unreserved := int(aws.ToInt32(out.AccountLimit.UnreservedConcurrentExecutions))
-	need := reserve + LambdaUnreservedFloor
-	c.Detail = fmt.Sprintf("quota %d, %d unreserved; the stack reserves %d, and %d must stay unreserved", quota, unreserved, reserve, LambdaUnreservedFloor)
-	fix := fmt.Sprintf("request a Lambda concurrent executions quota (L-B99A9384) of at least %d in %s", need, region)
+	need := reserve + capacity.LambdaUnreservedFloor
+	c.Detail = fmt.Sprintf("quota %d, %d unreserved; the stack reserves %d, and %d must stay unreserved", quota, unreserved, reserve, capacity.LambdaUnreservedFloor)
+	fix := fmt.Sprintf("request a Lambda concurrent executions quota (%s) of at least %d in %s", capacity.QuotaLambdaConcurrency, need, region)
 	switch {
 	case quota < need:
 		c.Severity, c.Fix = Fail, fix
 		c.Detail += fmt.Sprintf(": the quota needs %d", need)
-	case !deployed && unreserved-reserve < LambdaUnreservedFloor:
+	case !deployed && unreserved-reserve < capacity.LambdaUnreservedFloor:
 		c.Severity, c.Fix = Fail, fix+", or release reservations other functions hold"
 		c.Detail += fmt.Sprintf(": other functions' reservations leave %d", unreserved)
 	}
@@ -290,14 +277,14 @@ func checkConcurrency(ctx context.Context, client *lambda.Client, s Stack, deplo
 func checkAPIQuota(ctx context.Context, client *servicequotas.Client, s Stack) Check {
 	region, posts, stage := s.Config.Region, s.Config.Feed.PostRateLimit, s.Config.APIThrottleRateRps
 	c := Check{Name: "api gateway quota", Region: region, Severity: OK}
-	quota, how, err := quotaValue(ctx, client, QuotaServiceAPIGateway, QuotaAPIGatewayThrottle)
+	quota, how, err := quotaValue(ctx, client, capacity.QuotaServiceAPIGateway, capacity.QuotaAPIGatewayThrottle)
 	if err != nil {
-		c.Severity, c.Detail = Fail, "servicequotas:GetServiceQuota "+QuotaAPIGatewayThrottle+": "+err.Error()
+		c.Severity, c.Detail = Fail, "servicequotas:GetServiceQuota "+capacity.QuotaAPIGatewayThrottle+": "+err.Error()
 		c.Fix = "allow servicequotas:GetServiceQuota and GetAWSDefaultServiceQuota"
 		return c
 	}
 	c.Detail = fmt.Sprintf("%.0f requests/s (%s); feedPostRateLimit %d posts/s, the stage %d requests/s", quota, how, posts, stage)
-	fix := fmt.Sprintf("request API Gateway's throttle quota (%s) of at least %d in %s, or lower access911:feedPostRateLimit", QuotaAPIGatewayThrottle, posts+stage, region)
+	fix := fmt.Sprintf("request API Gateway's throttle quota (%s) of at least %d in %s, or lower access911:feedPostRateLimit", capacity.QuotaAPIGatewayThrottle, posts+stage, region)
 	switch {
 	case quota < float64(posts):
 		c.Severity, c.Fix = Fail, fix

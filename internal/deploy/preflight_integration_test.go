@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/artifact"
+	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/internal/drill"
@@ -58,9 +59,9 @@ func (a accountAPIs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprint(w, `{"__type":"NoSuchResourceException","Message":"The request failed because the specified service quota does not exist."}`)
 	case target == "ServiceQuotasV20190624.GetServiceQuota":
-		fmt.Fprintf(w, `{"Quota":{"ServiceCode":"apigateway","QuotaCode":%q,"Value":%g,"Adjustable":true}}`, deploy.QuotaAPIGatewayThrottle, a.applied)
+		fmt.Fprintf(w, `{"Quota":{"ServiceCode":"apigateway","QuotaCode":%q,"Value":%g,"Adjustable":true}}`, capacity.QuotaAPIGatewayThrottle, a.applied)
 	case target == "ServiceQuotasV20190624.GetAWSDefaultServiceQuota":
-		fmt.Fprintf(w, `{"Quota":{"ServiceCode":"apigateway","QuotaCode":%q,"Value":10000,"Adjustable":true}}`, deploy.QuotaAPIGatewayThrottle)
+		fmt.Fprintf(w, `{"Quota":{"ServiceCode":"apigateway","QuotaCode":%q,"Value":10000,"Adjustable":true}}`, capacity.QuotaAPIGatewayThrottle)
 	default:
 		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
 	}
