@@ -76,8 +76,20 @@ func (c *Cache) queryTTL() time.Duration {
 }
 
 func (c *Cache) timeout() time.Duration {
-	return or(c.Timeout, contract.ReadCacheTimeoutMs*time.Millisecond)
+	return or(c.Timeout, CommandTimeout)
 }
+
+// CommandTimeout bounds one cache command (contract.ReadCacheTimeoutMs);
+// DialTimeout a new connection's set-up (TLS included), five times as
+// long. The clients (the function's, the local run's) take both, and no
+// retries: a slow or failed cache sends the read to the table at once.
+const (
+	CommandTimeout = contract.ReadCacheTimeoutMs * time.Millisecond
+	DialTimeout    = 5 * CommandTimeout
+	// applyTimeout bounds one stream change's write: the invalidator has
+	// no caller waiting, so it may wait longer than a read.
+	applyTimeout = 4 * CommandTimeout
+)
 
 func or(d, def time.Duration) time.Duration {
 	if d > 0 {
@@ -202,7 +214,7 @@ type Change struct {
 // removed one deleted. An error fails the batch, so the mapping retries it.
 func (c *Cache) Apply(ctx context.Context, changes []Change) error {
 	for _, ch := range changes {
-		cctx, cancel := context.WithTimeout(ctx, c.timeout()*4)
+		cctx, cancel := context.WithTimeout(ctx, applyTimeout)
 		var err error
 		if ch.Removed {
 			err = c.Client.Del(cctx, CallKey(ch.ID)).Err()

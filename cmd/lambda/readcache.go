@@ -19,11 +19,10 @@ import (
 // speaks TLS only and is a cluster (its one endpoint routes each key), with
 // short timeouts so a slow cache is skipped, never waited for.
 func readCache(endpoint string, h *handler.Handler) *readcache.Cache {
-	timeout := contract.ReadCacheTimeoutMs * time.Millisecond
 	client := redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs:       []string{endpoint},
 		TLSConfig:   &tls.Config{MinVersion: tls.VersionTLS12},
-		DialTimeout: 5 * timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+		DialTimeout: readcache.DialTimeout, ReadTimeout: readcache.CommandTimeout, WriteTimeout: readcache.CommandTimeout,
 		MaxRetries: -1, // a failed command falls back to the table at once
 	})
 	return &readcache.Cache{Client: client, TTL: seconds(contract.EnvReadCacheTTL), QueryTTL: seconds(contract.EnvReadCacheQueryTTL),

@@ -16,7 +16,6 @@ import (
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/readcache"
 	"github.com/access911/access911-infra/capacity"
-	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator"
 )
 
@@ -53,9 +52,9 @@ func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL 
 		}
 		rc.Redis, addr = srv, srv.URL
 	}
-	// The same short timeouts as in the function: a slow cache is skipped.
-	timeout := contract.ReadCacheTimeoutMs * time.Millisecond
-	rc.Client = redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 5 * timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: -1})
+	// The function's timeouts: a slow cache is skipped.
+	rc.Client = redis.NewClient(&redis.Options{Addr: addr, DialTimeout: readcache.DialTimeout,
+		ReadTimeout: readcache.CommandTimeout, WriteTimeout: readcache.CommandTimeout, MaxRetries: -1})
 	rc.Cache = &readcache.Cache{Client: rc.Client, TTL: o.TTL, QueryTTL: o.QueryTTL, Metrics: h.Metrics, Log: h.Log}
 	h.Store = &readcache.Store{Store: h.Store, Cache: rc.Cache}
 	s.ReadCache = rc
