@@ -45,17 +45,6 @@ func (sc StackCost) spike() float64 {
 	return 0
 }
 
-// OverCeiling are the stacks whose spike hour costs more than their ceiling.
-func OverCeiling(costs []StackCost) []string {
-	var out []string
-	for _, sc := range costs {
-		if sc.Ceiling > 0 && sc.spike() > float64(sc.Ceiling) {
-			out = append(out, sc.Stack)
-		}
-	}
-	return out
-}
-
 // WriteCostSummary prints, per stack, each case's total and its three
 // biggest lines, then the three stacks' totals: what `plan` shows.
 func WriteCostSummary(w io.Writer, costs []StackCost, prices capacity.PriceTable) {
