@@ -41,6 +41,16 @@ const (
 	FeedNewConnectionsPerSecond = 500
 )
 
+// The swarm's stream mapping's error handling: a failed batch is retried
+// FeedStreamRetries times (bisected first, which AWS does not count as a
+// retry), and a new call the swarm could not broadcast within
+// FeedStreamMaxRecordAgeSeconds is discarded to the failure bucket (the
+// call itself is in the table; replay --stream-failures re-broadcasts it).
+const (
+	FeedStreamRetries             = 3
+	FeedStreamMaxRecordAgeSeconds = 300
+)
+
 // FeedStreamBatchingWindow: the stream mapping gathers a batch for up to a
 // second (or until FeedStreamBatchSize calls): the floor of the delivery
 // time, and what bounds the posts, since a dispatcher's frames follow the

@@ -31,12 +31,11 @@ const (
 	// queue Lambda consumes (capacity.LambdaQueueMinReceiveCount), or
 	// throttled receives dead-letter healthy messages.
 	FeedMaxReceiveCount = capacity.LambdaQueueMinReceiveCount
-	// FeedStreamMaxRecordAgeSeconds: the swarm skips a new call it could
-	// not broadcast within five minutes (the batch goes to the failure
-	// bucket instead; the call itself is in the table).
-	FeedStreamMaxRecordAgeSeconds = 300
-	// FeedStreamRetries: the swarm's retries of a failed stream batch.
-	FeedStreamRetries = 3
+	// FeedStreamMaxRecordAgeSeconds and FeedStreamRetries: the swarm's
+	// stream mapping's error handling (capacity, which the local reader
+	// shares).
+	FeedStreamMaxRecordAgeSeconds = capacity.FeedStreamMaxRecordAgeSeconds
+	FeedStreamRetries             = capacity.FeedStreamRetries
 	// FeedStreamParallelization: one batch at a time per stream shard. The
 	// swarm coalesces a batch's calls into one message per partition and
 	// each dispatcher gets one frame per message, so every concurrent batch

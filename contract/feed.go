@@ -74,7 +74,23 @@ const (
 	FeedMaxFrameBytes = 32 * 1024
 	// FeedMaxMessageBytes: a partition message is split below SQS's
 	// 256 KB message size (SQS quotas), leaving room for its attributes.
+	// Below SQSBatchMaxBytes, so any one message fits a batch alone.
 	FeedMaxMessageBytes = 240 * 1024
+	// FeedMaxPostBytes: API Gateway's WebSocket message payload, 128 KB
+	// (API Gateway quotas for WebSocket APIs): the most one post to a
+	// connection (PostToConnection's Data) may carry.
+	FeedMaxPostBytes = 128 * 1024
+)
+
+// SQS's limits on one SendMessageBatch (Amazon SQS API Reference,
+// SendMessageBatch): at most 10 entries, and "the maximum total payload
+// size (the sum of the individual lengths of all of the batched messages)"
+// equal to the maximum message size. AWS raised both to 1 MiB in 2025 for
+// queues configured for it; the feed's queues keep the 256 KiB (262,144
+// bytes) that every queue accepts, so a batch is packed by count AND size.
+const (
+	SQSBatchMaxEntries = 10
+	SQSBatchMaxBytes   = 262_144
 )
 
 // FeedHostnamePrefix: with a shared hostname, dispatchers connect to

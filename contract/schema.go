@@ -134,6 +134,17 @@ var QueryCallsParams = []Param{
 }
 
 // JSONSchema renders the schema as a JSON Schema draft-04 document, the
+// MaxLength is the named string field's maximum length in characters (0:
+// none); a name the schema lacks is a programming error.
+func (s Schema) MaxLength(name string) int {
+	for _, f := range s.Fields {
+		if f.Name == name {
+			return f.MaxLength
+		}
+	}
+	panic(fmt.Sprintf("schema %s has no field %q", s.Title, name))
+}
+
 // dialect API Gateway models use.
 func (s Schema) JSONSchema() map[string]any {
 	props := map[string]any{}

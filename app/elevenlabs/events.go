@@ -174,16 +174,7 @@ func transcriptText(turns []any) string {
 	return truncate(strings.TrimSpace(b.String()), maxTranscriptRunes)
 }
 
-var maxTranscriptRunes = fieldMax("transcript")
-
-func fieldMax(name string) int {
-	for _, f := range contract.CallSchema.Fields {
-		if f.Name == name {
-			return f.MaxLength
-		}
-	}
-	panic("no field " + name)
-}
+var maxTranscriptRunes = contract.CallSchema.MaxLength("transcript")
 
 // object reads a decoded JSON object leniently: a missing or mistyped
 // member reads as empty, never as an error.

@@ -101,13 +101,20 @@ func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 	return out
 }
 
-// chunks splits calls into runs whose JSON stays under limit bytes.
+// chunks splits calls into runs whose JSON stays under limit bytes. A
+// call too large alone (a provider's delivery can fill a 400 KB item; the
+// contract's own maxima cannot) travels without its free text: the
+// dispatcher opens it with GET /calls/{id}.
 func chunks(cs []calls.Call, limit int) [][]calls.Call {
 	var out [][]calls.Call
 	var cur []calls.Call
 	size := 0
 	for _, c := range cs {
 		b, _ := json.Marshal(c)
+		if len(b)+1 > limit {
+			c = withoutFreeText(c)
+			b, _ = json.Marshal(c)
+		}
 		if len(cur) > 0 && size+len(b)+1 > limit {
 			out = append(out, cur)
 			cur, size = nil, 0
@@ -119,6 +126,21 @@ func chunks(cs []calls.Call, limit int) [][]calls.Call {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// withoutFreeText is a call's feed copy without the fields a caller or the
+// provider can make long; what is left is bounded by the contract.
+func withoutFreeText(c calls.Call) calls.Call {
+	c.Transcript, c.Summary, c.FailureReason = "", "", ""
+	c.Location = truncateRunes(c.Location, contract.CallSchema.MaxLength("location"))
+	return c
+}
+
+func truncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // Members reads one partition's connections.

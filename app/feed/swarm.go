@@ -93,25 +93,64 @@ func (s *Swarm) Broadcast(ctx context.Context, batch []calls.Call) error {
 	return errors.Join(errs...)
 }
 
+// sendAll sends a queue's messages in as few SendMessageBatch calls as
+// SQS accepts: each batch at most contract.SQSBatchMaxEntries messages AND
+// contract.SQSBatchMaxBytes in all (a batch of ten 240 KB messages is
+// refused whole). A message is at most contract.FeedMaxMessageBytes, below
+// the batch's size, so each fits at least alone.
 func sendAll(ctx context.Context, client BatchSender, queue string, msgs []PartitionMessage) error {
-	for start := 0; start < len(msgs); start += 10 {
-		var entries []sqstypes.SendMessageBatchRequestEntry
-		for i, m := range msgs[start:min(start+10, len(msgs))] {
-			body, err := json.Marshal(m)
-			if err != nil {
-				return err
-			}
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
+	bodies := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode partition %d's message: %w", m.Partition, err)
+		}
+		bodies[i] = b
+	}
+	for _, batch := range packBatches(bodies) {
+		entries := make([]sqstypes.SendMessageBatchRequestEntry, len(batch))
+		for i, body := range batch {
+			entries[i] = sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))}
 		}
 		out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: entries})
 		if err != nil {
-			return fmt.Errorf("send to %s: %w", queue, err)
+			return fmt.Errorf("send %d partition messages (%d bytes) to %s: %w", len(batch), batchBytes(batch), queue, err)
 		}
 		if len(out.Failed) > 0 {
-			return fmt.Errorf("%s refused %d of %d partition messages", queue, len(out.Failed), len(entries))
+			f := out.Failed[0]
+			return fmt.Errorf("%s refused %d of %d partition messages (first: %s %s)", queue, len(out.Failed), len(entries),
+				aws.ToString(f.Code), aws.ToString(f.Message))
 		}
 	}
 	return nil
+}
+
+// packBatches groups message bodies, in order, into SendMessageBatch
+// batches within SQS's count and total size.
+func packBatches(bodies [][]byte) [][][]byte {
+	var out [][][]byte
+	var cur [][]byte
+	size := 0
+	for _, b := range bodies {
+		if len(cur) > 0 && (len(cur) == contract.SQSBatchMaxEntries || size+len(b) > contract.SQSBatchMaxBytes) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, b)
+		size += len(b)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func batchBytes(batch [][]byte) int {
+	n := 0
+	for _, b := range batch {
+		n += len(b)
+	}
+	return n
 }
 
 // CallFromImage reads a call from a stream record's image.

@@ -32,8 +32,18 @@ func (s *sent) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	if len(in.Entries) > 10 {
-		panic("SQS takes at most 10 messages per batch")
+	// SQS refuses a batch whole over its count or total size (API
+	// Reference, SendMessageBatch: TooManyEntriesInBatchRequest,
+	// BatchRequestTooLong).
+	if len(in.Entries) > contract.SQSBatchMaxEntries {
+		return nil, errors.New("AWS.SimpleQueueService.TooManyEntriesInBatchRequest")
+	}
+	total := 0
+	for _, e := range in.Entries {
+		total += len(aws.ToString(e.MessageBody))
+	}
+	if total > contract.SQSBatchMaxBytes {
+		return nil, fmt.Errorf("AWS.SimpleQueueService.BatchRequestTooLong: %d bytes", total)
 	}
 	for _, e := range in.Entries {
 		var m PartitionMessage

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -20,8 +21,10 @@ import (
 // name passes Filter (the mapping's filter criteria) to Function in
 // batches, as the deployed mapping does: a batch closes when it holds
 // BatchSize records or Window after its first record, one batch at a time
-// per shard (the mapping's parallelization factor 1), in order, and a
-// failed batch is retried whole.
+// per shard (the mapping's parallelization factor 1), in order. A failed
+// batch is handled as the mapping's error settings say (failures.go):
+// bisected, retried MaxRetries times, records past MaxRecordAge discarded,
+// and what is discarded handed to OnFailure; the shard then moves on.
 type StreamReader struct {
 	Streams  *dynamodbstreams.Client
 	DB       *dynamodb.Client
@@ -37,6 +40,22 @@ type StreamReader struct {
 	// the mapping's documented rate): a
 	// shard is read at most once per Poll, busy or idle, as the mapping does.
 	Poll time.Duration
+	// The mapping's error handling (Lambda parameters for DynamoDB event
+	// source mappings): MaxRetries is MaximumRetryAttempts (-1, the
+	// default when Retries is nil: until the record expires), Bisect is
+	// BisectBatchOnFunctionError, MaxRecordAge is MaximumRecordAgeInSeconds
+	// (0: none), OnFailure the on-failure destination.
+	Retries      *int
+	Bisect       bool
+	MaxRecordAge time.Duration
+	OnFailure    func(ctx context.Context, f FailedBatch) error
+	// Log receives every failed invocation and every discarded batch (nil:
+	// slog's default).
+	Log *slog.Logger
+	// Stats counts failed invocations and discarded records.
+	Stats StreamStats
+	// StreamArn and Mapping name the stream and mapping in failure records.
+	StreamArn, Mapping string
 
 	mu      sync.Mutex
 	shards  map[string]bool
@@ -56,6 +75,7 @@ func (r *StreamReader) Start(ctx context.Context) error {
 	if arn == "" {
 		return fmt.Errorf("table %s has no stream", r.Table)
 	}
+	r.StreamArn = arn
 	r.shards = map[string]bool{}
 	// From now on: the shards that exist are read from their start and what
 	// they hold already is skipped (DynamoDB Local's LATEST iterators can
@@ -151,11 +171,14 @@ func (r *StreamReader) iterator(ctx context.Context, sh shard, from types.ShardI
 	return it.ShardIterator, nil
 }
 
-// StreamRecord is one record of a batch: its event name, keys and new image.
+// StreamRecord is one record of a batch: its event name, keys and new
+// image, its sequence number and when it was written (approximately).
 type StreamRecord struct {
-	EventName string
-	Keys      map[string]ddbtypes.AttributeValue
-	NewImage  map[string]ddbtypes.AttributeValue
+	EventName      string
+	Keys           map[string]ddbtypes.AttributeValue
+	NewImage       map[string]ddbtypes.AttributeValue
+	SequenceNumber string
+	Created        time.Time
 }
 
 // follow reads one shard in order and hands its records on in batches. An
@@ -202,29 +225,22 @@ func (r *StreamReader) follow(ctx context.Context, sh shard, iterator *string) {
 			if len(batch) == 0 {
 				opened = time.Now()
 			}
-			batch = append(batch, StreamRecord{EventName: name, Keys: convertImage(rec.Dynamodb.Keys), NewImage: convertImage(rec.Dynamodb.NewImage)})
+			batch = append(batch, StreamRecord{EventName: name, Keys: convertImage(rec.Dynamodb.Keys), NewImage: convertImage(rec.Dynamodb.NewImage),
+				SequenceNumber: last, Created: aws.ToTime(rec.Dynamodb.ApproximateCreationDateTime)})
 			if len(batch) == size {
-				r.invoke(ctx, batch, poll)
+				r.invoke(ctx, sh, batch, poll)
 				batch = nil
 			}
 		}
 		iterator = out.NextShardIterator
 		if len(batch) > 0 && time.Since(opened) >= window {
-			r.invoke(ctx, batch, poll)
+			r.invoke(ctx, sh, batch, poll)
 			batch = nil
 		}
 		if len(out.Records) == 0 && skipping {
 			skipping = false // caught up with the shard's history
 			caughtUp()
 		}
-	}
-}
-
-// invoke hands a batch on until it succeeds (or the reader stops): a
-// failed batch is retried whole, in order, as the mapping does.
-func (r *StreamReader) invoke(ctx context.Context, batch []StreamRecord, poll time.Duration) {
-	for ctx.Err() == nil && r.Function(ctx, batch) != nil {
-		time.Sleep(poll)
 	}
 }
 

@@ -72,3 +72,74 @@ func TestStreamReaderFollowsWhatComesAfterItStarts(t *testing.T) {
 	assert.Equal(t, []string{"INSERT new-1", "INSERT new-2"}, got, "in order, inserts only, no history")
 	assert.Equal(t, 1, batches, "written within the window: one batch, as the mapping's batching window gathers them")
 }
+
+// A record the function always fails does not block its shard: the batch is
+// bisected down to it, it is retried as often as the mapping says, then
+// discarded to the on-failure destination, and the shard goes on; every
+// other record is handed on once in a batch that succeeded.
+func TestStreamReaderDiscardsWhatFailsEveryRetryAndMovesOn(t *testing.T) {
+	url := ddbLocal.Require(t).URL
+	ctx := context.Background()
+	db := store.NewLocalClient(url)
+	table := fmt.Sprint("poison-", time.Now().UnixNano())
+	require.NoError(t, store.EnsureTable(ctx, db, table))
+	put := func(id string) {
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+			"conversation_id": &ddbtypes.AttributeValueMemberS{Value: id}, "timestamp": &ddbtypes.AttributeValueMemberN{Value: "1"}}})
+		require.NoError(t, err)
+	}
+	var mu sync.Mutex
+	delivered := map[string]int{}
+	var failed []FailedBatch
+	r := &StreamReader{DB: db, Table: table,
+		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
+		Window: 300 * time.Millisecond, Poll: 20 * time.Millisecond,
+		Retries: aws.Int(2), Bisect: true, MaxRecordAge: time.Minute, Mapping: "test-mapping",
+		Function: func(_ context.Context, batch []StreamRecord) error {
+			for _, rec := range batch {
+				if idOf(rec) == "poison" {
+					return fmt.Errorf("cannot handle %s", idOf(rec))
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, rec := range batch {
+				delivered[idOf(rec)]++
+			}
+			return nil
+		},
+		OnFailure: func(_ context.Context, f FailedBatch) error {
+			mu.Lock()
+			defer mu.Unlock()
+			failed = append(failed, f)
+			return nil
+		}}
+	rctx, stop := context.WithCancel(ctx)
+	require.NoError(t, r.Start(rctx))
+	t.Cleanup(func() { stop(); r.Wait() })
+	for _, id := range []string{"ok-1", "ok-2", "poison", "ok-3", "ok-4"} {
+		put(id)
+	}
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(failed) == 1 }, 10*time.Second, 50*time.Millisecond)
+	put("after")
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return delivered["after"] == 1 }, 10*time.Second, 50*time.Millisecond,
+		"the shard moved on past the poison record")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"ok-1": 1, "ok-2": 1, "ok-3": 1, "ok-4": 1, "after": 1}, delivered)
+	f := failed[0]
+	require.Len(t, f.Records, 1)
+	assert.Equal(t, "poison", idOf(f.Records[0]))
+	assert.Equal(t, ConditionRetriesExhausted, f.Condition)
+	assert.Equal(t, 3, f.Attempts, "the first try and two retries")
+	assert.ErrorContains(t, f.Err, "cannot handle poison")
+	assert.NotEmpty(t, f.ShardID)
+	assert.Contains(t, f.StreamArn, table)
+	assert.GreaterOrEqual(t, r.Stats.FailedInvocations.Load(), int64(4), "the whole batch, a half, a quarter..., then each retry")
+	assert.Equal(t, int64(1), r.Stats.Discarded.Load())
+}
+
+func idOf(rec StreamRecord) string {
+	return rec.NewImage["conversation_id"].(*ddbtypes.AttributeValueMemberS).Value
+}

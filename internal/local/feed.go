@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/access911/access911-infra/app/calls"
@@ -55,6 +57,11 @@ type Feed struct {
 	Registry *feed.Registry
 	// Ledger makes each partition's delivery of a call happen once.
 	Ledger *feed.Ledger
+	// Failures is the stream mapping's failure bucket (on moto): the
+	// batches the swarm failed every retry, as Lambda records them.
+	Failures *emulator.S3Destination
+
+	log      *slog.Logger
 
 	http     *http.Server
 	reader   *emulator.StreamReader
@@ -86,6 +93,11 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 	if err := feed.EnsureTable(ctx, db, feed.LedgerTableInput(f.Ledger.Table)); err != nil {
 		return err
 	}
+	f.log = slog.New(slog.NewJSONHandler(logw, nil))
+	var err error
+	if f.Failures, err = failureBucket(ctx, s.Intake.Endpoint, s.Config.Region, "feed-failures-"+suffix); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -97,7 +109,7 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 	poster := &feed.ManagementPoster{Client: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
 		Region: s.Config.Region, BaseEndpoint: aws.String(base), Credentials: aws.AnonymousCredentials{},
 		HTTPClient: feed.PostHTTPClient()})}
-	f.Gateway = &WebSocketGateway{Routes: &feed.Routes{Registry: f.Registry, Poster: poster, Log: slog.New(slog.NewJSONHandler(logw, nil))},
+	f.Gateway = &WebSocketGateway{Routes: &feed.Routes{Registry: f.Registry, Poster: poster, Log: f.log},
 		Authorizer: &feed.Authorizer{Secrets: staticFeedSecrets{o.Secret}}}
 	f.http = &http.Server{Handler: f.Gateway, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = f.http.Serve(ln) }()
@@ -142,8 +154,13 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		Filter: func(name string) bool { return name == "INSERT" }, // the mapping's filter: new calls only
-		// The deployed mapping's batch size and window, one batch at a time per shard.
+		// The deployed mapping's batch size and window, one batch at a time
+		// per shard, and its error handling: bisected, retried, discarded to
+		// the failure bucket, never blocking the shard.
 		BatchSize: capacity.FeedStreamBatchSize, Window: capacity.FeedStreamBatchingWindow,
+		Retries: aws.Int(capacity.FeedStreamRetries), Bisect: true,
+		MaxRecordAge: capacity.FeedStreamMaxRecordAgeSeconds * time.Second,
+		Mapping: "local-feed-stream", OnFailure: f.Failures.Put, Log: f.log,
 		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
 			var batch []calls.Call
 			for _, rec := range records {
@@ -156,6 +173,20 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		},
 	}
 	return f.reader.Start(ctx)
+}
+
+// failureBucket creates the local failure bucket on moto's S3.
+func failureBucket(ctx context.Context, endpoint, region, name string) (*emulator.S3Destination, error) {
+	client := s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
+	if region != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
+	}
+	if _, err := client.CreateBucket(ctx, in); err != nil {
+		return nil, fmt.Errorf("feed failure bucket: %w", err)
+	}
+	return &emulator.S3Destination{Client: client, Bucket: name}, nil
 }
 
 // Token mints a dispatcher token for this feed.

@@ -47,6 +47,8 @@ type Intake struct {
 	Queue    *intake.SQSQueue
 	Drainer  *intake.Drainer
 	Mapping  *emulator.SQSMapping
+	// Endpoint is moto's, which the feed's failure bucket shares.
+	Endpoint string
 
 	moto         *emulator.Server // started by this run, else nil
 	cancel       context.CancelFunc
@@ -89,7 +91,7 @@ func startIntake(ctx context.Context, o IntakeOptions, cfg stackconfig.Config, s
 		}
 		endpoint = in.moto.URL
 	}
-	in.Client = NewSQSClient(endpoint, cfg.Region)
+	in.Client, in.Endpoint = NewSQSClient(endpoint, cfg.Region), endpoint
 	in.drainTimeout = o.DrainTimeout
 	if in.drainTimeout == 0 {
 		in.drainTimeout = LocalDrainTimeout
