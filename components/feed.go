@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -121,6 +122,9 @@ type Feed struct {
 	ConnectionsTable pulumi.StringOutput `pulumi:"connectionsTable"`
 	PartitionsTable  pulumi.StringOutput `pulumi:"partitionsTable"`
 	DLQURL           pulumi.StringOutput `pulumi:"dlqUrl"`
+	// SwarmFunction is the stream's reader (replay --stream-failures
+	// invokes it with a discarded batch).
+	SwarmFunction pulumi.StringOutput `pulumi:"swarmFunctionName"`
 }
 
 // feedBuilder registers the feed's parts in order; each step reads what
@@ -139,6 +143,7 @@ type feedBuilder struct {
 	managementEndpoint      pulumi.StringOutput
 	functions               map[string]registeredLambda // by contract.FeedRole*
 	stage                   *apigatewayv2.Stage
+	streamMapping           *lambda.EventSourceMapping
 }
 
 // NewFeed registers seed 002's broadcast for one region: the WebSocket API
@@ -169,9 +174,10 @@ func NewFeed(ctx *pulumi.Context, name string, args *FeedArgs, opts ...pulumi.Re
 	}
 	c.URL, c.APIID, c.StageName = b.stage.InvokeUrl, b.api.ID().ToStringOutput(), b.stage.Name
 	c.ConnectionsTable, c.PartitionsTable, c.DLQURL = b.connections.Name, b.partitions.Name, b.dlq.Url
+	c.SwarmFunction = b.functions[contract.FeedRoleSwarm].function.Name
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"url": c.URL, "apiId": c.APIID, "stageName": c.StageName, "connectionsTable": c.ConnectionsTable,
-		"partitionsTable": c.PartitionsTable, "dlqUrl": c.DLQURL,
+		"partitionsTable": c.PartitionsTable, "dlqUrl": c.DLQURL, "swarmFunctionName": c.SwarmFunction,
 	}); err != nil {
 		return nil, err
 	}
@@ -599,7 +605,8 @@ func (b *feedBuilder) stageWithLogs(deps []pulumi.Resource) error {
 // concurrency shared by the queues).
 func (b *feedBuilder) mappings() error {
 	a := b.args
-	if _, err := lambda.NewEventSourceMapping(b.ctx, b.name+"-stream", &lambda.EventSourceMappingArgs{
+	var err error
+	if b.streamMapping, err = lambda.NewEventSourceMapping(b.ctx, b.name+"-stream", &lambda.EventSourceMappingArgs{
 		EventSourceArn:                 a.StreamArn,
 		FunctionName:                   b.functions[contract.FeedRoleSwarm].function.Arn,
 		StartingPosition:               pulumi.String("LATEST"),
@@ -659,7 +666,14 @@ func (b *feedBuilder) alarms() error {
 	}
 	errorQueries = append(errorQueries, expression("errors", strings.Join(terms, " + "), "Feed function errors"))
 	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	failures, err := b.failureRecordsMetric()
+	if err != nil {
+		return err
+	}
 	definitions := []namedAlarm{
+		{"FeedStreamFailures", singleMetric(pulumi.String("The swarm gave up on a batch of new calls (every retry failed, or it aged out): "+
+			"its record is in the failure bucket; re-broadcast it with access911 replay --stream-failures"),
+			"GreaterThanThreshold", "AWS/S3", "PutRequests", "Sum", failures, 0, 1)},
 		{"FeedPostFailures", singleMetric(pulumi.String("Posts to dispatchers failed (not a vanished connection): a dispatcher missed a call"),
 			"GreaterThanThreshold", contract.Namespace, contract.FeedPostsFailed, "Sum", service, 0, 1)},
 		{"FeedQueueAge", cloudwatch.MetricAlarmArgs{
@@ -689,6 +703,26 @@ func (b *feedBuilder) alarms() error {
 		}
 	}
 	return nil
+}
+
+// failureRecordsMetric turns on S3 request metrics for the swarm mapping's
+// failure records (aws/lambda/<mapping UUID>/ in the failure bucket) and
+// returns their dimensions: S3 publishes PutRequests per filter (S3 user
+// guide, "CloudWatch metrics configurations": dimensions BucketName and
+// FilterId), so a record Lambda writes there is a data point, where
+// Lambda's own DestinationDeliveryFailures counts only failed writes.
+func (b *feedBuilder) failureRecordsMetric() (pulumi.StringMap, error) {
+	bucket := b.args.FailureBucketArn.ToStringOutput().ApplyT(func(arn string) string {
+		return strings.TrimPrefix(arn, "arn:aws:s3:::")
+	}).(pulumi.StringOutput)
+	filter := b.name + "-stream-failures"
+	if _, err := s3.NewBucketMetric(b.ctx, filter, &s3.BucketMetricArgs{
+		Bucket: bucket, Name: pulumi.String(filter),
+		Filter: s3.BucketMetricFilterArgs{Prefix: pulumi.Sprintf("%s%s/", LambdaFailureRecordPrefix, b.streamMapping.Uuid)},
+	}, b.parent); err != nil {
+		return nil, fmt.Errorf("failure records metric: %w", err)
+	}
+	return pulumi.StringMap{"BucketName": bucket, "FilterId": pulumi.String(filter)}, nil
 }
 
 // dashboard registers the feed's CloudWatch dashboard, access911-feed-<region>.

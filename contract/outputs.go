@@ -45,6 +45,9 @@ const (
 	OutputFeedSecretArn        = "feedSecretArn"
 	OutputFeedConnectionsTable = "feedConnectionsTable"
 	OutputFeedDLQURL           = "feedDlqUrl"
+	// OutputFeedSwarmFunction is the swarm function, which replay
+	// --stream-failures invokes with the batches its mapping discarded.
+	OutputFeedSwarmFunction = "feedSwarmFunctionName"
 	// DNS failover outputs, present when the stack manages the shared hostname.
 	OutputAPIHostname        = "apiHostname"
 	OutputHostedZoneID       = "hostedZoneId"

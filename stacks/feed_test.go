@@ -302,7 +302,8 @@ func TestFeedIAMIsScoped(t *testing.T) {
 }
 
 // The feed's alarms notify the region's topic: post failures, queue age,
-// dead letters, the swarm behind the stream, function errors.
+// dead letters, the swarm behind the stream, function errors, and a failure
+// record of the swarm's mapping written to the failure bucket.
 func TestFeedAlarms(t *testing.T) {
 	res := mustSynthesize(t, "us-west-2", nil)
 	topic := "arn:aws:sns:us-west-2:" + deploy.MockAccountID + ":access911-alarms-0123456"
@@ -313,7 +314,17 @@ func TestFeedAlarms(t *testing.T) {
 			assert.Equal(t, []any{topic}, get(a, "alarmActions"), a.Name)
 		}
 	}
-	require.Len(t, alarms, 5)
+	require.Len(t, alarms, 6)
+	failures := alarms["FeedStreamFailures"]
+	assert.Equal(t, "AWS/S3", get(failures, "namespace"))
+	assert.Equal(t, "PutRequests", get(failures, "metricName"))
+	assert.Equal(t, "access911-archive-0123456", get(failures, "dimensions.BucketName"))
+	assert.Equal(t, "access911-feed-stream-failures", get(failures, "dimensions.FilterId"))
+	assert.Equal(t, 0.0, get(failures, "threshold"))
+	metric := one(t, res, "aws:s3/bucketMetric:BucketMetric", "access911-feed-stream-failures")
+	assert.Equal(t, "access911-feed-stream-failures", get(metric, "name"), "the alarm's FilterId")
+	assert.Equal(t, "access911-archive-0123456", get(metric, "bucket"))
+	assert.Regexp(t, `^aws/lambda/.+/$`, get(metric, "filter.prefix"), "the swarm mapping's failure records only")
 	posts := alarms["FeedPostFailures"]
 	assert.Equal(t, contract.FeedPostsFailed, get(posts, "metricName"))
 	assert.Equal(t, contract.Namespace, get(posts, "namespace"))

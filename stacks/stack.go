@@ -406,6 +406,7 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		contract.OutputFeedSecretArn:            r.feedSecret.SecretArn,
 		contract.OutputFeedConnectionsTable:     r.feed.ConnectionsTable,
 		contract.OutputFeedDLQURL:               r.feed.DLQURL,
+		contract.OutputFeedSwarmFunction:        r.feed.SwarmFunction,
 	}
 	if r.dns != nil {
 		out[contract.OutputAPIHostname] = pulumi.String(cfg.APIHostname)

@@ -27,9 +27,10 @@ var helps = map[string]help{
 		"access911 simulate --scenario gulf_hurricane --num-calls 500"},
 	"spike": {"a bounded 10x spike on the local stack with table throttling or an outage; every call stored once or exit 1",
 		"access911 spike --fault outage --outage 10s"},
-	"replay": {"list (default) or move (--apply) the intake's dead-lettered calls back to the intake queue; --inbox re-drives failed inbox deliveries",
+	"replay": {"list (default) or move (--apply) the intake's dead-lettered calls back to the intake queue; --inbox re-drives failed inbox deliveries; --stream-failures re-broadcasts the feed's discarded stream batches",
 		`access911 replay --queue-url "$(pulumi stack output intakeQueueUrl)" --dlq-url "$(pulumi stack output intakeDlqUrl)"` + "\n  " +
-			`access911 replay --inbox --failures-url "$(pulumi stack output inboxFailuresQueueUrl)" --apply`},
+			`access911 replay --inbox --failures-url "$(pulumi stack output inboxFailuresQueueUrl)" --apply` + "\n  " +
+			`access911 replay --stream-failures --bucket "$(pulumi stack output archiveBucketName)" --function "$(pulumi stack output feedSwarmFunctionName)" --region us-east-1 --apply`},
 	"watch": {"the dispatcher console: print each new call the feed pushes, with its delivery latency",
 		"access911 watch --url ws://127.0.0.1:PORT/ --token TOKEN --types fire,flood"},
 	"feed-token": {"mint a dispatcher token for the feed, signed with $ACCESS911_FEED_SECRET",

@@ -636,6 +636,9 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	dlqURL := fs.String("dlq-url", "", "its dead-letter queue (stack output "+contract.OutputIntakeDLQURL+")")
 	inbox := fs.Bool("inbox", false, "re-drive failed inbox deliveries instead (give --failures-url)")
 	failuresURL := fs.String("failures-url", "", "with --inbox: the inbox failure queue (stack output "+contract.OutputInboxFailuresURL+")")
+	streamFailures := fs.Bool("stream-failures", false, "re-broadcast the feed's discarded stream batches instead (give --bucket, --function, --region)")
+	bucket := fs.String("bucket", "", "with --stream-failures: the failure bucket (stack output "+contract.OutputArchiveBucketName+")")
+	function := fs.String("function", "", "with --stream-failures: the swarm (stack output "+contract.OutputFeedSwarmFunction+")")
 	apply := fs.Bool("apply", false, "move the messages (default: only list them)")
 	maxN := fs.Int("max", 0, "move at most this many (0: all)")
 	region := fs.String("region", "", "the queues' region (default: from the queue URL)")
@@ -645,6 +648,9 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	}
 	if *inbox {
 		return replayInbox(*failuresURL, *region, *endpoint, *apply, *maxN, stdout, stderr)
+	}
+	if *streamFailures {
+		return replayStream(*bucket, *function, *region, *endpoint, *apply, *maxN, stdout, stderr)
 	}
 	if *queueURL == "" || *dlqURL == "" {
 		return usageError{"give --queue-url and --dlq-url (the stack outputs " + contract.OutputIntakeQueueURL + " and " + contract.OutputIntakeDLQURL + ")"}
@@ -695,6 +701,33 @@ func replayInbox(failuresURL, region, endpoint string, apply bool, maxN int, std
 		return nil
 	}
 	fmt.Fprintf(stdout, "re-drove %d deliveries (%d already gone from the inbox); the function stores each call once\n", rep.Redriven, rep.Gone)
+	return nil
+}
+
+// replayStream re-broadcasts the calls of the stream batches the swarm's
+// mapping discarded (replay --stream-failures).
+func replayStream(bucket, function, region, endpoint string, apply bool, maxN int, stdout, stderr io.Writer) error {
+	if bucket == "" || function == "" || region == "" {
+		return usageError{"give --bucket, --function and --region (the stack outputs " + contract.OutputArchiveBucketName +
+			" and " + contract.OutputFeedSwarmFunction + ", and its region)"}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	s3Client, lambdaClient, err := replay.NewStreamClients(ctx, region, endpoint)
+	if err != nil {
+		return err
+	}
+	rep, err := replay.RunStreamFailures(ctx, replay.StreamOptions{S3: s3Client, Bucket: bucket,
+		Invoke: replay.LambdaInvoker(lambdaClient, function), Apply: apply, Max: maxN, Log: stderr})
+	fmt.Fprintf(stdout, "stream failures: %d records holding %d new calls %v\n", rep.Records, rep.Calls, rep.IDs)
+	if err != nil {
+		return err
+	}
+	if !apply {
+		fmt.Fprintln(stdout, "dry run: nothing re-broadcast (--apply invokes the swarm with each batch, then deletes its record)")
+		return nil
+	}
+	fmt.Fprintf(stdout, "re-broadcast %d batches; a dispatcher who already got a call does not get it again\n", rep.Redriven)
 	return nil
 }
 

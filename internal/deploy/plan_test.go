@@ -32,11 +32,11 @@ func TestLoadCountsResources(t *testing.T) {
 	// table or replica 1, archive 18, webhook secret 1, intake queue 8 (key, queue, DLQ, inbox failure
 	// queue, 3 policies, redrive allow), function 4, drain 5, API 72, inbox trigger 3 (permission,
 	// asynchronous invocation config, notification), alarms 17 (key, topic, 14 alarms, dashboard), feed
-	// secret 1, feed 81 (3 tables, 10 queues + DLQ with 11 policies and a redrive allow policy, WebSocket
+	// secret 1, feed 83 (3 tables, 10 queues + DLQ with 11 policies and a redrive allow policy, WebSocket
 	// API, authorizer, 3 integrations, 3 routes, 4 invoke permissions, access logs, stage, 6 functions
-	// x 4, 11 mappings, 5 alarms, a dashboard); the home region also owns the API key's secret and its
-	// value, replicated to the others (2).
-	assert.Equal(t, map[string]int{"us-east-1": 213, "us-west-2": 211, "eu-west-1": 211}, counts)
+	// x 4, 11 mappings, the failure records' request metrics, 6 alarms, a dashboard); the home region
+	// also owns the API key's secret and its value, replicated to the others (2).
+	assert.Equal(t, map[string]int{"us-east-1": 215, "us-west-2": 213, "eu-west-1": 213}, counts)
 }
 
 // BenchmarkPlanAllStacks measures loading, validating and synthesizing the

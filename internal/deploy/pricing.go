@@ -55,6 +55,7 @@ var ResourcePricing = map[string]string{
 	"aws:lambda/permission:Permission":                                                           "free: a resource policy statement",
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       "free itself: transitions are requests the model leaves out (calls stay in STANDARD)",
 	"aws:s3/bucketNotification:BucketNotification":                                               "free: a setting of the bucket",
+	"aws:s3/bucketMetric:BucketMetric":                                                           "free in every case modelled: S3 publishes request metrics (billed as custom metrics) only for periods with requests, and a failure record is an incident",
 	"aws:s3/bucketPolicy:BucketPolicy":                                                           "free: a setting of the bucket",
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     "free: a setting of the bucket",
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "free: a setting of the bucket (its KMS requests are the key's)",

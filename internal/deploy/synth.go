@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sort"
 	"strings"
@@ -288,6 +289,9 @@ func computed(token, name, region string, inputs map[string]any, out resource.Pr
 		set("name", fn)
 		set("arn", arn)
 		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn))
+	case "aws:lambda/eventSourceMapping:EventSourceMapping":
+		// Lambda names a mapping by a UUID (its failure records' key prefix).
+		set("uuid", "00000000-0000-4000-8000-"+fmt.Sprintf("%012x", fnv64(name))[:12])
 	case "aws:elasticache/serverlessCache:ServerlessCache":
 		// Its one endpoint (TLS, port 6379), as the cache reports it.
 		host := name + "-0123456.serverless." + region + ".cache.amazonaws.com"
@@ -452,4 +456,11 @@ func (m *mocks) resolved() []Resource {
 		return strings.Compare(a.Type, b.Type)
 	})
 	return out
+}
+
+// fnv64 is a stable number for a name (mock identifiers).
+func fnv64(name string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return h.Sum64()
 }

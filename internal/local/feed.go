@@ -61,7 +61,7 @@ type Feed struct {
 	// batches the swarm failed every retry, as Lambda records them.
 	Failures *emulator.S3Destination
 
-	log      *slog.Logger
+	log *slog.Logger
 
 	http     *http.Server
 	reader   *emulator.StreamReader
@@ -160,7 +160,7 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		BatchSize: capacity.FeedStreamBatchSize, Window: capacity.FeedStreamBatchingWindow,
 		Retries: aws.Int(capacity.FeedStreamRetries), Bisect: true,
 		MaxRecordAge: capacity.FeedStreamMaxRecordAgeSeconds * time.Second,
-		Mapping: "local-feed-stream", OnFailure: f.Failures.Put, Log: f.log,
+		Mapping:      "local-feed-stream", OnFailure: f.Failures.Put, Log: f.log,
 		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
 			var batch []calls.Call
 			for _, rec := range records {
