@@ -5,12 +5,17 @@ GO      ?= go
 SHELL   := /bin/bash
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all plan demo serve artifact build vet fmt-check test unit drill-e2e bench load fuzz clean
+.PHONY: all setup plan demo serve artifact build vet fmt-check test unit drill-e2e bench load fuzz clean
 
 all: build test
 
+## setup: what the tests and the local run need besides Go (Java, npm,
+## redis-server, moto), installed if missing or named with the command to run
+setup:
+	@bash scripts/setup.sh
+
 ## demo: the main job: the seed's 1000-call simulation on DynamoDB Local, end to end
-demo:
+demo: setup
 	$(GO) run ./cmd/access911 demo
 
 ## serve: the API on 127.0.0.1:8911 against DynamoDB Local (Ctrl-C stops)
@@ -36,7 +41,7 @@ fmt-check:
 
 ## test: formatting, vet, and every test: unit, Pulumi mock, and the
 ## integration tests against DynamoDB Local and moto (they start them themselves)
-test: fmt-check vet
+test: setup fmt-check vet
 	$(GO) vet -tags integration ./...
 	@mkdir -p .cache
 	@# Every package's result, every test skipped for a missing emulator (with why),

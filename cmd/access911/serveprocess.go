@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/access911/access911-infra/internal/emulator"
 	"github.com/access911/access911-infra/internal/local"
 )
 
@@ -58,6 +59,7 @@ func startServeProcess(ctx context.Context, projectDir, stack string, connection
 		p.cmd.Args = append(p.cmd.Args, "--cpuprofile", cpuProfile)
 	}
 	p.cmd.Stderr = p.stderr
+	emulator.DieWithParent(p.cmd)
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

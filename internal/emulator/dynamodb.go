@@ -103,6 +103,12 @@ func StartDynamoDBLocal(ctx context.Context, jarDir string) (*Server, error) {
 	if _, err := exec.LookPath("java"); err != nil {
 		return nil, fmt.Errorf("java is required for DynamoDB Local: %w", err)
 	}
+	// The process runs in jarDir, so its paths must not be relative to ours
+	// (serve --dir . gave java .cache/.../.cache/.../DynamoDBLocal.jar).
+	jarDir, err := filepath.Abs(jarDir)
+	if err != nil {
+		return nil, err
+	}
 	return start(ctx, "DynamoDB Local", func(port int) *exec.Cmd {
 		cmd := exec.Command("java",
 			"-Djava.library.path="+filepath.Join(jarDir, "DynamoDBLocal_lib"),

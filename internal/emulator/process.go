@@ -45,6 +45,7 @@ func start(ctx context.Context, name string, newCmd func(port int) *exec.Cmd, re
 	log := &syncBuffer{}
 	cmd := newCmd(port)
 	cmd.Stdout, cmd.Stderr = log, log
+	DieWithParent(cmd) // no emulator outlives its owner, however it ends
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
