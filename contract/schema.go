@@ -63,8 +63,13 @@ func ptr(f float64) *float64 { return &f }
 
 // Limits shared by the schema and the handler.
 const (
-	// MaxBodyBytes bounds a request body; a webhook payload is well under it.
-	MaxBodyBytes = 16 << 10
+	// MaxBodyBytes bounds a request body. It holds the largest body the
+	// schemas accept, every character of every string written the longest
+	// way JSON allows (a character outside the BMP as a \uXXXX\uXXXX pair,
+	// 12 bytes): a transcript of 8,192 characters in any script fits
+	// (TestMaxBodyHoldsTheLargestValidCall). 16 KB refused valid transcripts
+	// with 413 (8,192 Devanagari characters are 24 KB of UTF-8).
+	MaxBodyBytes = 128 << 10
 	// MaxSimulateCalls bounds one /simulate request (the seed's example is 1000).
 	MaxSimulateCalls = 10000
 	// MaxCallDurationSecs is a day: no call lasts longer.

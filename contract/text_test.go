@@ -1,9 +1,12 @@
 package contract
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // What encoding/json would store altered is refused, naming the field; what
@@ -42,4 +45,35 @@ func TestCallSchemaRefusesAlteredText(t *testing.T) {
 	if assert.ErrorAs(t, err, &ve) {
 		assert.Equal(t, "location", ve.Problems[0].Field)
 	}
+}
+
+// The body limit never refuses a call the schema accepts: every string at
+// its maximum, each character a surrogate pair escaped (\uXXXX\uXXXX, the
+// longest JSON form of one character), still fits.
+func TestMaxBodyHoldsTheLargestValidCall(t *testing.T) {
+	body := map[string]any{}
+	for _, f := range CallSchema.Fields {
+		switch {
+		case f.MaxLength > 0:
+			body[f.Name] = strings.Repeat("\U0001F6A8", f.MaxLength) // 🚨
+		case len(f.Enum) > 0:
+			body[f.Name] = f.Enum[0]
+		case f.Kind == KindNumber: // its longest: negative, with every digit
+			body[f.Name] = *f.Minimum + 0.123456789012
+		case f.Maximum != nil:
+			body[f.Name] = int64(*f.Maximum)
+		}
+	}
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	escaped := strings.ReplaceAll(string(b), "\U0001F6A8", `\ud83d\udea8`)
+	assert.Less(t, len(escaped), CallSchema.Limit())
+	_, err = CallSchema.Validate([]byte(escaped))
+	assert.ErrorContains(t, err, "conversation_id", "valid but for the id's pattern, which no emoji passes")
+	body["conversation_id"] = strings.Repeat("a", CallSchema.MaxLength("conversation_id"))
+	b, err = json.Marshal(body)
+	require.NoError(t, err)
+	escaped = strings.ReplaceAll(string(b), "\U0001F6A8", `\ud83d\udea8`)
+	_, err = CallSchema.Validate([]byte(escaped))
+	assert.NoError(t, err, "%d bytes", len(escaped))
 }

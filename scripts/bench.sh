@@ -19,10 +19,15 @@ go test -c -o bin/artifact.test ./artifact
 go test -c -o bin/feed.test ./app/feed
 
 # name:iterations (fixed counts keep every run comparable)
-DDB_BENCHES="HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 RawParallelConditionalPut1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2 GetCallCacheHit:300 GetCallTable:300 ReadCacheInvalidation:40"
+DDB_BENCHES="${DDB_BENCHES:-HandlerPostCall:300 ServePostCall:300 RawPutItem:300 RawConditionalPutItem:300 Simulate1000:2 SequentialPutItem1000:1 RawParallelBatchWrite1000:2 RawParallelConditionalPut1000:2 PostCallDirect201:200 PostCallBuffered202:200 Drain1000:2 GetCallCacheHit:300 GetCallTable:300 ReadCacheInvalidation:40}"
+# Rounds are interleaved: each runs every benchmark once, each in a fresh
+# DynamoDB Local (a table that grows slows what runs later), and the order
+# rotates by one a round, so no benchmark always runs first or last.
+read -r -a specs <<< "$DDB_BENCHES"
 for i in $(seq 1 "$COUNT"); do
   echo "== round $i/$COUNT"
-  for spec in $DDB_BENCHES; do
+  k=$(( (i - 1) % ${#specs[@]} ))
+  for spec in "${specs[@]:k}" "${specs[@]:0:k}"; do
     name=${spec%%:*}; n=${spec##*:}
     (cd internal/local && ../../bin/local.test -test.run '^$' -test.bench "^Benchmark${name}\$" \
       -test.benchtime "${n}x" -test.benchmem) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >> "$OUT/bench.out"
@@ -36,7 +41,11 @@ done
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
 
 echo "== summary"
-go run ./cmd/access911 benchsummary "$OUT/bench.out" | tee "$OUT/summary.txt"
+{
+  echo "$COUNT interleaved rounds: each round runs every DynamoDB Local benchmark once, each in a fresh"
+  echo "DynamoDB Local, in an order rotated by one each round; per-round ratios pair a round's two samples."
+  go run ./cmd/access911 benchsummary "$OUT/bench.out"
+} | tee "$OUT/summary.txt"
 if go run golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1 "$OUT/bench.out" > "$OUT/benchstat.txt" 2>/dev/null; then
   cat "$OUT/benchstat.txt"
 else

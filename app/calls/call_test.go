@@ -2,6 +2,7 @@ package calls
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ var badCalls = []struct {
 	{"trailing data", func(*testing.T) []byte { return []byte(goodCall + `{}`) }, "", "after the JSON object"},
 	{"oversized body", func(*testing.T) []byte {
 		return []byte(`{"location":"` + strings.Repeat("x", contract.MaxBodyBytes) + `"}`)
-	}, "", "the limit is 16384"},
+	}, "", fmt.Sprintf("the limit is %d", contract.MaxBodyBytes)},
 	{"missing conversation_id", func(t *testing.T) []byte { return withField(t, "conversation_id", nil) }, "conversation_id", "is required"},
 	{"empty conversation_id", func(t *testing.T) []byte { return withField(t, "conversation_id", "") }, "conversation_id", "at least 1"},
 	{"conversation_id with spaces", func(t *testing.T) []byte { return withField(t, "conversation_id", "a b") }, "conversation_id", "characters outside"},

@@ -96,8 +96,23 @@ func WriteBenchSummary(w io.Writer, samples map[string][]float64) {
 			fmt.Fprintf(w, "  %-48s n/a (missing %s or %s)\n", r[2], r[0], r[1])
 			continue
 		}
-		fmt.Fprintf(w, "  %-48s %.2f\n", r[2], Median(a)/Median(b))
+		fmt.Fprintf(w, "  %-48s %.2f%s\n", r[2], Median(a)/Median(b), perRound(a, b))
 	}
+}
+
+// perRound is the ratio taken within each round (make bench runs every
+// benchmark once a round, in a rotating order, so the i-th samples of two
+// benchmarks ran side by side): its median and range, when the two have a
+// sample in every round.
+func perRound(a, b []float64) string {
+	if len(a) != len(b) || len(a) < 2 {
+		return ""
+	}
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = a[i] / b[i]
+	}
+	return fmt.Sprintf("  (per round: median %.2f, %.2f-%.2f over %d rounds)", Median(r), minOf(r), maxOf(r), len(r))
 }
 
 func dur(ns float64) string { return time.Duration(ns).Round(time.Microsecond).String() }

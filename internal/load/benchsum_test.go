@@ -14,6 +14,9 @@ BenchmarkHandlerPostCall-2   	     300	   3000000 ns/op	   56554 B/op	     588 a
 BenchmarkHandlerPostCall-2   	     300	   5000000 ns/op	   56554 B/op	     588 allocs/op
 BenchmarkHandlerPostCall-2   	     300	   4000000 ns/op	   56554 B/op	     588 allocs/op
 BenchmarkRawPutItem-2        	     300	   2000000 ns/op
+BenchmarkRawConditionalPutItem-2	 300	   3000000 ns/op
+BenchmarkRawConditionalPutItem-2	 300	   6000000 ns/op
+BenchmarkRawConditionalPutItem-2	 300	   3000000 ns/op
 BenchmarkSimulate1000-2      	       2	1000000000 ns/op
 BenchmarkSequentialPutItem1000-2 	   1	4000000000 ns/op
 BenchmarkPostCallDirect201-2 	     200	   4100000 ns/op	         4.000 p50-ms
@@ -35,4 +38,7 @@ func TestParseAndRatios(t *testing.T) {
 	assert.Contains(t, out, "n/a (missing Simulate1000 or RawParallelBatchWrite1000)")
 	assert.Equal(t, []float64{4e6}, s["PostCallDirect201.p50"], "p50-ms samples, in ns")
 	assert.Contains(t, out, "202 (buffered, SQS on moto) p50 / 201 (direct) p50 0.75")
+	// Rounds pair their samples: 3/3, 5/6, 4/3.
+	assert.Contains(t, out, "POST /calls as the Lambda runs it / raw conditional PutItem 1.33  (per round: median 1.00, 0.83-1.33 over 3 rounds)")
+	assert.NotContains(t, out, "raw PutItem  2.00  (per round", "one sample of RawPutItem: no rounds to pair")
 }
