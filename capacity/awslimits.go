@@ -33,9 +33,16 @@ const (
 	// streams shard at the same time. Exceeding this limit may result in
 	// request throttling" (Amazon DynamoDB API Reference,
 	// LimitExceededException). Each Lambda mapping on a table's stream is
-	// such a reader: the feed's swarm and the read cache's invalidator are
-	// two, the most a stream takes.
+	// such a reader.
 	StreamMaxReaders = 2
+	// GlobalTableStreamMaxReaders: "For global tables, we recommend you
+	// limit the number of simultaneous readers to one to avoid request
+	// throttling" (DynamoDB developer guide, service quotas, DynamoDB
+	// Streams; the Lambda developer guide's with-ddb page says the same of
+	// functions). Replication reads the stream too. The calls table is
+	// global, so the feed's swarm is its stream's one reader and hands the
+	// read cache's invalidator its batches.
+	GlobalTableStreamMaxReaders = 1
 	// LambdaUnreservedFloor: Lambda keeps at least 100 of a region's
 	// concurrency unreserved (Lambda developer guide, "Configuring reserved
 	// concurrency"), so the quota must hold the reservations plus 100.

@@ -69,8 +69,18 @@ const (
 // s3:ListBucket on the bucket and, for SSE-KMS, kms:GenerateDataKey.
 const LambdaFailureRecordPrefix = "aws/lambda/"
 
-// FeedInsertFilter is the stream mapping's filter: only new calls (INSERT
-// records) invoke the swarm; updates and deletes of calls broadcast nothing.
+// FeedStreamStartingPosition: a new (or replaced) mapping starts at the
+// oldest record the stream holds, bounded by FeedStreamMaxRecordAgeSeconds.
+// Lambda developer guide (with-ddb): "if you specify LATEST as the starting
+// position for the stream, the event source mapping could miss events
+// during creation or updates. To ensure that no events are missed, specify
+// the stream starting position as TRIM_HORIZON." The swarm's broadcast
+// markers keep a replayed call from reaching a dispatcher twice.
+const FeedStreamStartingPosition = "TRIM_HORIZON"
+
+// FeedInsertFilter is the stream mapping's filter without the read cache:
+// only new calls (INSERT records) invoke the swarm; updates and deletes of
+// calls broadcast nothing. With the cache, every change invokes it.
 const FeedInsertFilter = `{"eventName":["INSERT"]}`
 
 // FeedArgs configures the dispatcher feed in one region.
@@ -99,6 +109,10 @@ type FeedArgs struct {
 	TimeoutSeconds, MemoryMB, LogRetentionDays                              int
 	// AlarmTopicArn receives the feed's alarms.
 	AlarmTopicArn pulumi.StringInput
+	// CacheInvalidator, if set, is the read cache's invalidator: the swarm,
+	// the stream's one reader, hands it every batch (every change, not only
+	// new calls).
+	CacheInvalidator *FeedCacheInvalidator
 	// Region names the region of the feed's dashboard widgets (that of the
 	// component's provider).
 	Region string
@@ -106,6 +120,11 @@ type FeedArgs struct {
 	// Gateway account logging role, which access logs require).
 	StageDependsOn []pulumi.Resource
 	Tags           pulumi.StringMap
+}
+
+// FeedCacheInvalidator is the function the swarm invokes with each batch.
+type FeedCacheInvalidator struct {
+	FunctionName, FunctionArn pulumi.StringInput
 }
 
 // Feed is the WebSocket API, its tables, the fan-out queues, the feed's
@@ -355,6 +374,8 @@ type FeedPolicyResources struct {
 	// ManageConnections is this API's stage's @connections ARN
 	// (execution ARN/stage/POST/@connections/*).
 	ManageConnections string
+	// Invalidator is the read cache's invalidator function, or "".
+	Invalidator string
 }
 
 // FeedPolicy is the least privilege of one feed function (a contract.FeedRole*):
@@ -387,8 +408,12 @@ func FeedPolicy(role string, r FeedPolicyResources) PolicyDocument {
 		}
 	case contract.FeedRoleDefault: // save the subscription, answer over the connection
 		st = []PolicyStatement{allow("SaveSubscription", []string{"dynamodb:UpdateItem"}, r.Connections), post}
-	case contract.FeedRoleSwarm:
-		st = append(streamConsumer(r.Stream, r.FailureBucket, r.FailureKey), allow("FanOut", []string{"sqs:SendMessage"}, r.Queues...))
+	case contract.FeedRoleSwarm: // and marks what it broadcast, and hands each batch to the cache's invalidator
+		st = append(streamConsumer(r.Stream, r.FailureBucket, r.FailureKey), allow("FanOut", []string{"sqs:SendMessage"}, r.Queues...),
+			allow("MarkBroadcasts", []string{"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}, r.Deliveries))
+		if r.Invalidator != "" {
+			st = append(st, allow("InvalidateReadCache", []string{"lambda:InvokeFunction"}, r.Invalidator))
+		}
 	case contract.FeedRoleWorker:
 		st = []PolicyStatement{
 			allow("ConsumeFanOut", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, r.Queues...),
@@ -433,6 +458,23 @@ type feedFunction struct {
 	reserved          int
 }
 
+// swarmEnv is the swarm's environment: the partitions, the fan-out queues,
+// the ledger table its broadcast markers live in, and the read cache's
+// invalidator when there is one.
+func (b *feedBuilder) swarmEnv(queueURLs pulumi.StringArray) pulumi.StringMap {
+	a := b.args
+	env := pulumi.StringMap{
+		contract.EnvFeedPartitions: pulumi.String(fmt.Sprint(a.Partitions)), contract.EnvFeedPartitionsPerArea: pulumi.String(fmt.Sprint(a.perArea())),
+		contract.EnvFeedDeliveriesTable: b.deliveries.Name,
+		contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
+			func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput),
+	}
+	if a.CacheInvalidator != nil {
+		env[contract.EnvReadCacheInvalidatorFunction] = a.CacheInvalidator.FunctionName
+	}
+	return env
+}
+
 // lambdas registers the feed's six functions (contract.FeedRoles).
 func (b *feedBuilder) lambdas() error {
 	a := b.args
@@ -459,15 +501,16 @@ func (b *feedBuilder) lambdas() error {
 		{contract.FeedRoleConnect, "access911 feed: $connect, a dispatcher joins a partition", registry, 0},
 		{contract.FeedRoleDisconnect, "access911 feed: $disconnect, a dispatcher leaves", registry, 0},
 		{contract.FeedRoleDefault, "access911 feed: $default, subscription messages", registry, 0},
-		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition",
-			pulumi.StringMap{contract.EnvFeedPartitions: partitions, contract.EnvFeedPartitionsPerArea: perArea,
-				contract.EnvFeedQueueURLs: queueURLs.ToStringArrayOutput().ApplyT(
-					func(urls []string) string { return strings.Join(urls, ",") }).(pulumi.StringOutput)}, 0},
+		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition", b.swarmEnv(queueURLs), 0},
 		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", workerEnv,
 			a.Queues * capacity.FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
 	}
+	invalidator := pulumi.StringInput(pulumi.String(""))
+	if a.CacheInvalidator != nil {
+		invalidator = a.CacheInvalidator.FunctionArn
+	}
 	resources := pulumi.All(b.connections.Arn, b.partitions.Arn, a.StreamArn, b.dlq.Arn, a.SecretArn,
-		queueArns.ToStringArrayOutput(), b.api.ExecutionArn, b.deliveries.Arn, a.FailureBucketArn, a.FailureKeyArn)
+		queueArns.ToStringArrayOutput(), b.api.ExecutionArn, b.deliveries.Arn, a.FailureBucketArn, a.FailureKeyArn, invalidator)
 	for _, f := range functions {
 		env := pulumi.StringMap{contract.EnvFeedRole: pulumi.String(f.role)}
 		for k, v := range f.env {
@@ -485,7 +528,7 @@ func (b *feedBuilder) lambdas() error {
 					return FeedPolicy(role, FeedPolicyResources{
 						Connections: r[0].(string), Partitions: r[1].(string), Stream: r[2].(string), DLQ: r[3].(string),
 						Secret: r[4].(string), Queues: r[5].([]string), LogGroup: v[1].(string), Deliveries: r[7].(string),
-						FailureBucket: r[8].(string), FailureKey: r[9].(string),
+						FailureBucket: r[8].(string), FailureKey: r[9].(string), Invalidator: r[10].(string),
 						ManageConnections: r[6].(string) + "/" + contract.StageName + "/POST/@connections/*",
 					}).JSON()
 				}).(pulumi.StringOutput)
@@ -599,30 +642,38 @@ func (b *feedBuilder) stageWithLogs(deps []pulumi.Resource) error {
 	return nil
 }
 
-// mappings registers the swarm's stream mapping (INSERTs only, from the
-// latest record, failed batches kept whole in the failure bucket) and one mapping per fan-out queue to
+// mappings registers the swarm's stream mapping (INSERTs only unless the
+// read cache takes every change, from TRIM_HORIZON, failed batches kept
+// whole in the failure bucket) and one mapping per fan-out queue to
 // the workers (batches of QueryBatchSize, partial batch failures, the query
 // concurrency shared by the queues).
 func (b *feedBuilder) mappings() error {
 	a := b.args
+	var filter lambda.EventSourceMappingFilterCriteriaPtrInput = lambda.EventSourceMappingFilterCriteriaArgs{
+		Filters: lambda.EventSourceMappingFilterCriteriaFilterArray{
+			lambda.EventSourceMappingFilterCriteriaFilterArgs{Pattern: pulumi.String(FeedInsertFilter)},
+		}}
+	if a.CacheInvalidator != nil {
+		filter = nil // the invalidator takes every change: updates and removals too
+	}
 	var err error
 	if b.streamMapping, err = lambda.NewEventSourceMapping(b.ctx, b.name+"-stream", &lambda.EventSourceMappingArgs{
 		EventSourceArn:                 a.StreamArn,
 		FunctionName:                   b.functions[contract.FeedRoleSwarm].function.Arn,
-		StartingPosition:               pulumi.String("LATEST"),
+		StartingPosition:               pulumi.String(FeedStreamStartingPosition),
 		BatchSize:                      pulumi.Int(FeedStreamBatchSize),
 		MaximumBatchingWindowInSeconds: pulumi.Int(FeedStreamBatchingWindowSeconds),
 		ParallelizationFactor:          pulumi.Int(FeedStreamParallelization),
 		MaximumRetryAttempts:           pulumi.Int(FeedStreamRetries),
 		MaximumRecordAgeInSeconds:      pulumi.Int(FeedStreamMaxRecordAgeSeconds),
 		BisectBatchOnFunctionError:     pulumi.Bool(true),
-		FilterCriteria: lambda.EventSourceMappingFilterCriteriaArgs{Filters: lambda.EventSourceMappingFilterCriteriaFilterArray{
-			lambda.EventSourceMappingFilterCriteriaFilterArgs{Pattern: pulumi.String(FeedInsertFilter)},
-		}},
+		FilterCriteria:                 filter,
 		DestinationConfig: lambda.EventSourceMappingDestinationConfigArgs{
 			OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: a.FailureBucketArn},
 		},
-	}, b.parent); err != nil {
+		// A replacement deletes the old mapping first: a global table's stream
+		// keeps one reader, and TRIM_HORIZON picks up what the gap held.
+	}, b.parent, pulumi.DeleteBeforeReplace(true)); err != nil {
 		return fmt.Errorf("stream: %w", err)
 	}
 	worker := b.functions[contract.FeedRoleWorker].function

@@ -45,33 +45,34 @@ type ReadCacheArgs struct {
 	// Code and CodeHash: the project's deployment package.
 	Code     pulumi.Archive
 	CodeHash string
-	// AvailabilityZones: at least two, a private subnet in each.
-	AvailabilityZones []string
+	// AvailabilityZoneIDs (use1-az1, ...): at least two, a private subnet
+	// in each of the first two. IDs, not names: a name maps to a different
+	// zone in each account (EC2 user guide, "AZ IDs").
+	AvailabilityZoneIDs []string
 	// DynamoDBServiceName is the region's DynamoDB gateway endpoint service
 	// (com.amazonaws.<region>.dynamodb).
 	DynamoDBServiceName string
-	// The calls table, its stream, and where the stream mapping's failed
-	// batches are kept (the archive bucket's aws/lambda/ prefix, its key).
-	TableName, TableArn, StreamArn  pulumi.StringInput
-	FailureBucketArn, FailureKeyArn pulumi.StringInput
-	TTLSeconds, QueryTTLSeconds     int
-	MaxECPUPerSecond, MaxDataGB     int
-	MemoryMB, TimeoutSeconds        int
-	LogRetentionDays                int
-	AllowOrigin                     string
-	Tags                            pulumi.StringMap
+	// The calls table. Its stream reaches the cache through the feed's
+	// swarm, the stream's one reader, which invokes the invalidator.
+	TableName, TableArn         pulumi.StringInput
+	TTLSeconds, QueryTTLSeconds int
+	MaxECPUPerSecond, MaxDataGB int
+	MemoryMB, TimeoutSeconds    int
+	LogRetentionDays            int
+	AllowOrigin                 string
+	Tags                        pulumi.StringMap
 }
 
 func (a *ReadCacheArgs) validate() error {
 	switch {
 	case a.Code == nil || a.CodeHash == "":
 		return fmt.Errorf("a deployment package and its hash are required")
-	case len(a.AvailabilityZones) < 2:
-		return fmt.Errorf("%d availability zones: a subnet in each of at least two is required", len(a.AvailabilityZones))
+	case len(a.AvailabilityZoneIDs) < 2:
+		return fmt.Errorf("%d availability zones: a subnet in each of at least two is required", len(a.AvailabilityZoneIDs))
 	case a.DynamoDBServiceName == "":
 		return fmt.Errorf("the DynamoDB gateway endpoint's service name is required")
-	case a.TableName == nil || a.TableArn == nil || a.StreamArn == nil || a.FailureBucketArn == nil || a.FailureKeyArn == nil:
-		return fmt.Errorf("the calls table, its stream and the failure bucket are required")
+	case a.TableName == nil || a.TableArn == nil:
+		return fmt.Errorf("the calls table is required")
 	case a.MaxECPUPerSecond < capacity.ServerlessCacheMinECPU || a.MaxECPUPerSecond > capacity.ServerlessCacheMaxECPU:
 		return fmt.Errorf("ECPU limit %d/s is outside ElastiCache Serverless's %d-%d", a.MaxECPUPerSecond, capacity.ServerlessCacheMinECPU, capacity.ServerlessCacheMaxECPU)
 	case a.MaxDataGB < 1 || a.MaxDataGB > capacity.ServerlessCacheMaxDataGB:
@@ -91,6 +92,8 @@ type ReadCache struct {
 	CacheEndpoint       pulumi.StringOutput `pulumi:"cacheEndpoint"`
 	ReaderFunction      pulumi.StringOutput `pulumi:"readerFunctionName"`
 	InvalidatorFunction pulumi.StringOutput `pulumi:"invalidatorFunctionName"`
+	// InvalidatorArn is what the swarm invokes with each stream batch.
+	InvalidatorArn pulumi.StringOutput `pulumi:"invalidatorFunctionArn"`
 	// Reader serves GET /calls and GET /calls/{id} (the API integrates it).
 	Reader *Function
 }
@@ -122,18 +125,19 @@ func NewReadCache(ctx *pulumi.Context, name string, args *ReadCacheArgs, opts ..
 		return nil, err
 	}
 	b := &readCacheBuilder{ctx: ctx, name: name, args: args, parent: pulumi.Parent(c)}
-	for _, step := range []func() error{b.network, b.securityGroups, b.serverlessCache, b.functions, b.mapping} {
+	for _, step := range []func() error{b.network, b.securityGroups, b.serverlessCache, b.functions} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("read cache %q: %w", name, err)
 		}
 	}
 	c.CacheEndpoint = b.endpoint
 	c.ReaderFunction = b.reader.function.Name
-	c.InvalidatorFunction = b.invalid.function.Name
+	c.InvalidatorFunction, c.InvalidatorArn = b.invalid.function.Name, b.invalid.function.Arn
 	c.Reader = &Function{FunctionName: b.reader.function.Name, FunctionArn: b.reader.function.Arn,
 		InvokeArn: b.reader.function.InvokeArn, RoleArn: b.reader.role.Arn, LogGroupName: b.reader.logGroup.Name, Lambda: b.reader.function}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"cacheEndpoint": c.CacheEndpoint,
-		"readerFunctionName": c.ReaderFunction, "invalidatorFunctionName": c.InvalidatorFunction}); err != nil {
+		"readerFunctionName": c.ReaderFunction, "invalidatorFunctionName": c.InvalidatorFunction,
+		"invalidatorFunctionArn": c.InvalidatorArn}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -157,9 +161,9 @@ func (b *readCacheBuilder) network() error {
 	if err != nil {
 		return fmt.Errorf("route table: %w", err)
 	}
-	for i, az := range a.AvailabilityZones[:2] {
+	for i, az := range a.AvailabilityZoneIDs[:2] {
 		sub, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-%d", b.name, i+1), &ec2.SubnetArgs{VpcId: v.ID(),
-			CidrBlock: pulumi.String(readCacheSubnet(i)), AvailabilityZone: pulumi.String(az),
+			CidrBlock: pulumi.String(readCacheSubnet(i)), AvailabilityZoneId: pulumi.String(az),
 			MapPublicIpOnLaunch: pulumi.Bool(false), Tags: a.Tags}, b.parent)
 		if err != nil {
 			return fmt.Errorf("subnet %s: %w", az, err)
@@ -257,7 +261,7 @@ func (b *readCacheBuilder) functions() error {
 	for k, v := range env {
 		readerEnv[k], invalidatorEnv[k] = v, v
 	}
-	resources := pulumi.All(a.TableArn, a.StreamArn, a.FailureBucketArn, a.FailureKeyArn)
+	resources := pulumi.All(a.TableArn)
 	for _, f := range []struct {
 		role, description string
 		env               pulumi.StringMap
@@ -274,8 +278,7 @@ func (b *readCacheBuilder) functions() error {
 			policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
 				return pulumi.All(resources, logGroupArn).ApplyT(func(v []any) string {
 					r := v[0].([]any)
-					return ReadCachePolicy(role, ReadCachePolicyResources{Table: r[0].(string), Stream: r[1].(string),
-						FailureBucket: r[2].(string), FailureKey: r[3].(string), LogGroup: v[1].(string)}).JSON()
+					return ReadCachePolicy(role, ReadCachePolicyResources{Table: r[0].(string), LogGroup: v[1].(string)}).JSON()
 				}).(pulumi.StringOutput)
 			},
 		}, b.parent)
@@ -290,33 +293,9 @@ func (b *readCacheBuilder) functions() error {
 // ReadCacheRoleReader names the reader function.
 const ReadCacheRoleReader = "reader"
 
-// mapping: every change of the calls table to the invalidator, in order,
-// with no batching window. A record older than the TTL is moot (the entry
-// it would change has expired), so that is its maximum age; failed batches
-// are kept whole in the failure bucket, as the feed's are.
-func (b *readCacheBuilder) mapping() error {
-	a := b.args
-	_, err := lambda.NewEventSourceMapping(b.ctx, b.name+"-stream", &lambda.EventSourceMappingArgs{
-		EventSourceArn: a.StreamArn, FunctionName: b.invalid.function.Arn,
-		StartingPosition:               pulumi.String("LATEST"),
-		BatchSize:                      pulumi.Int(capacity.ReadCacheStreamBatchSize),
-		MaximumBatchingWindowInSeconds: pulumi.Int(0),
-		MaximumRecordAgeInSeconds:      pulumi.Int(max(a.TTLSeconds, capacity.StreamMinRecordAgeSeconds)),
-		MaximumRetryAttempts:           pulumi.Int(capacity.ReadCacheStreamRetries),
-		BisectBatchOnFunctionError:     pulumi.Bool(true),
-		DestinationConfig: lambda.EventSourceMappingDestinationConfigArgs{
-			OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: a.FailureBucketArn},
-		},
-	}, b.parent)
-	if err != nil {
-		return fmt.Errorf("stream mapping: %w", err)
-	}
-	return nil
-}
-
 // ReadCachePolicyResources are the ARNs the read cache's functions use.
 type ReadCachePolicyResources struct {
-	Table, Stream, FailureBucket, FailureKey, LogGroup string
+	Table, LogGroup string
 }
 
 // ReadCacheDynamoDBActions are the reader's reads, nothing else: the
@@ -333,16 +312,15 @@ var vpcNetworkActions = []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetw
 	"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
 
 // ReadCachePolicy is a read cache function's role policy: the reader reads
-// the table and its index; the invalidator reads the stream and keeps its
-// failed batches; both attach to the VPC, write their own logs and trace.
+// the table and its index; the invalidator needs nothing of AWS (the swarm
+// invokes it with each batch, and it writes to the cache); both attach to
+// the VPC, write their own logs and trace.
 func ReadCachePolicy(role string, r ReadCachePolicyResources) PolicyDocument {
 	var st []PolicyStatement
 	switch role {
 	case ReadCacheRoleReader:
 		st = []PolicyStatement{{Sid: "ReadCalls", Effect: "Allow", Action: ReadCacheDynamoDBActions,
 			Resource: []string{r.Table, r.Table + "/index/" + contract.EmergencyTypeIndex}}}
-	case contract.ReadCacheInvalidator:
-		st = streamConsumer(r.Stream, r.FailureBucket, r.FailureKey)
 	}
 	st = append(st,
 		PolicyStatement{Sid: "AttachToVPC", Effect: "Allow", Action: vpcNetworkActions, Resource: []string{"*"}},

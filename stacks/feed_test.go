@@ -181,7 +181,9 @@ func assertFeedMappings(t *testing.T, res *deploy.Result, a feedARNs) {
 	assert.Equal(t, a.stream, get(stream, "eventSourceArn"), "this region's own stream: replicated calls broadcast here too")
 	assert.Equal(t, components.FeedInsertFilter, get(stream, "filterCriteria.filters.0.pattern"), "new calls only")
 	assert.Equal(t, map[string]any{"eventName": []any{"INSERT"}}, parseJSON(t, components.FeedInsertFilter))
-	assert.Equal(t, "LATEST", get(stream, "startingPosition"))
+	assert.Equal(t, "TRIM_HORIZON", get(stream, "startingPosition"), "no call missed while the mapping is created or replaced")
+	assert.Equal(t, float64(capacity.FeedStreamMaxRecordAgeSeconds), get(stream, "maximumRecordAgeInSeconds"), "bounds what a new mapping replays")
+	assert.True(t, stream.DeleteBeforeReplace, "a replacement never leaves two readers on the global table's stream")
 	assert.Equal(t, 1.0, get(stream, "maximumBatchingWindowInSeconds"), "a second's calls coalesced: the floor of the delivery time")
 	assert.Equal(t, 1000.0, get(stream, "batchSize"), "a full batch a window per shard")
 	assert.Equal(t, 1.0, get(stream, "parallelizationFactor"), "one batch at a time per shard: concurrent batches would multiply the frames")
@@ -273,7 +275,8 @@ func TestFeedIAMIsScoped(t *testing.T) {
 					"dynamodb:DescribeStream": streams, "dynamodb:GetRecords": streams, "dynamodb:GetShardIterator": streams,
 					"dynamodb:ListStreams": streams, "sqs:SendMessage": a.queues,
 					"s3:PutObject": {a.archive + "/aws/lambda/*"}, "s3:ListBucket": {a.archive},
-					"kms:GenerateDataKey": {a.archiveKey},
+					"kms:GenerateDataKey":    {a.archiveKey},
+					"dynamodb:BatchGetItem":  {a.deliveries}, "dynamodb:BatchWriteItem": {a.deliveries},
 				},
 				contract.FeedRoleWorker: {
 					"sqs:ReceiveMessage": consume, "sqs:DeleteMessage": consume, "sqs:GetQueueAttributes": consume,

@@ -79,7 +79,7 @@ func TestPolicyPackOnTheFullTopology(t *testing.T) {
 	}
 	rep := deploy.CheckPolicies(planned)
 	assert.Empty(t, rep.Violations)
-	assert.Len(t, rep.Rules, 11)
+	assert.Len(t, rep.Rules, 12)
 }
 
 func assertNoWildcardAction(t *testing.T, r deploy.Resource) {

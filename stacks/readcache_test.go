@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -43,11 +43,21 @@ func TestReadCacheValkeyInEveryStack(t *testing.T) {
 			assert.Equal(t, components.ReadCacheVPCCIDR, get(vpc, "cidrBlock"))
 			var zones, cidrs []string
 			for _, s := range res.ByType("aws:ec2/subnet:Subnet") {
-				zones = append(zones, get(s, "availabilityZone").(string))
+				zones = append(zones, get(s, "availabilityZoneId").(string))
 				cidrs = append(cidrs, get(s, "cidrBlock").(string))
 				assert.Equal(t, false, get(s, "mapPublicIpOnLaunch"), "private subnets")
 			}
-			assert.Equal(t, []string{tc.stack + "a", tc.stack + "b"}, zones, "a private subnet in each of two zones")
+			prefix := map[string]string{"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1"}[tc.stack]
+			assert.Equal(t, []string{prefix + "-az1", prefix + "-az2"}, zones,
+				"a private subnet in each of the first two zones by ID, sorted (the lookup listed az4, az1, az2)")
+			var lookup deploy.Invoke
+			for _, inv := range res.Invokes {
+				if inv.Token == "aws:index/getAvailabilityZones:getAvailabilityZones" {
+					lookup = inv
+				}
+			}
+			assert.Equal(t, "opt-in-status", deploy.Lookup(lookup.Args, "filters.0.name"), "standard zones only: no Local Zone")
+			assert.Equal(t, []any{"opt-in-not-required"}, deploy.Lookup(lookup.Args, "filters.0.values"))
 			assert.Equal(t, []string{"10.91.0.0/20", "10.91.16.0/20"}, cidrs, "the VPC's first two /20s")
 			assert.Empty(t, res.ByType("aws:ec2/natGateway:NatGateway"))
 			assert.Empty(t, res.ByType("aws:ec2/internetGateway:InternetGateway"))
@@ -103,12 +113,27 @@ func assertReadCacheFunctions(t *testing.T, res *deploy.Result) {
 	}
 	assert.Equal(t, 2, toReader, "GET /calls and GET /calls/{id}")
 	assert.Positive(t, toIntake)
-	mapping := one(t, res, "aws:lambda/eventSourceMapping:EventSourceMapping", "access911-read-cache-stream")
-	assert.EqualValues(t, capacity.ReadCacheStreamBatchSize, get(mapping, "batchSize"))
-	assert.EqualValues(t, 0, get(mapping, "maximumBatchingWindowInSeconds"))
-	assert.EqualValues(t, 300, get(mapping, "maximumRecordAgeInSeconds"), "older than the TTL is moot")
-	assert.Contains(t, get(mapping, "eventSourceArn"), "/stream/")
-	assert.Contains(t, get(mapping, "destinationConfig.onFailure.destinationArn"), "arn:aws:s3:::")
+	// The stream's one reader is the swarm: it takes every change and hands
+	// the invalidator each batch; the invalidator has no mapping of its own.
+	var readers []deploy.Resource
+	for _, m := range res.ByType("aws:lambda/eventSourceMapping:EventSourceMapping") {
+		if source, _ := get(m, "eventSourceArn").(string); strings.Contains(source, "/stream/") {
+			readers = append(readers, m)
+		}
+	}
+	require.Len(t, readers, 1, "one reader of the global table's stream")
+	assert.Equal(t, "access911-feed-stream", readers[0].Name)
+	assert.Nil(t, get(readers[0], "filterCriteria"), "every change: the cache needs updates and removals too")
+	swarm := one(t, res, "aws:lambda/function:Function", "access911-feed-swarm")
+	assert.Equal(t, "access911-read-cache-invalidator-0123456", get(swarm, "environment.variables."+contract.EnvReadCacheInvalidatorFunction))
+	swarmPolicy := parsePolicy(t, get(one(t, res, "aws:iam/rolePolicy:RolePolicy", "access911-feed-swarm"), "policy"))
+	var invoke []string
+	for _, st := range swarmPolicy.Statement {
+		if slices.Contains(st.Action, "lambda:InvokeFunction") {
+			invoke = append(invoke, st.Resource...)
+		}
+	}
+	assert.Equal(t, []string{invalidator.Outputs["arn"].(string)}, invoke, "the swarm may invoke the invalidator, nothing else")
 
 	for _, p := range res.ByType("aws:iam/rolePolicy:RolePolicy") {
 		if !strings.HasPrefix(p.Name, "access911-read-cache-") {
@@ -127,8 +152,9 @@ func assertReadCacheFunctions(t *testing.T, res *deploy.Result) {
 			assert.Subset(t, actions, components.ReadCacheDynamoDBActions)
 			assert.NotContains(t, actions, "dynamodb:PutItem", "the reader never writes")
 		} else {
-			assert.Contains(t, actions, "dynamodb:GetRecords")
-			assert.False(t, slices.Contains(actions, "dynamodb:GetItem"), "the invalidator reads only the stream")
+			assert.Empty(t, slices.DeleteFunc(actions, func(a string) bool {
+				return strings.HasPrefix(a, "ec2:") || strings.HasPrefix(a, "logs:") || strings.HasPrefix(a, "xray:")
+			}), "the invalidator needs nothing of AWS but its network, logs and traces")
 		}
 	}
 	alarm := one(t, res, "aws:cloudwatch/metricAlarm:MetricAlarm", "access911-alarms-ReadCacheFallbacks")
@@ -193,4 +219,36 @@ func TestReadCachePlansPassThePolicyPack(t *testing.T) {
 	rep := deploy.CheckPolicies(plannedWith(t, withValkey))
 	assert.Empty(t, rep.Of("stream-readers"))
 	assert.False(t, rep.Failed(""), "%v", rep.Violations)
+}
+
+func TestCacheZoneIDsAreSortedWhateverTheOrder(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"use1-az4", "use1-az1", "use1-az2"}, []string{"use1-az1", "use1-az2", "use1-az4"}},
+		{[]string{"euw1-az3", "euw1-az2"}, []string{"euw1-az2", "euw1-az3"}},
+		{nil, nil},
+	} {
+		in := slices.Clone(tc.in)
+		assert.Equal(t, tc.want, stacks.CacheZoneIDs(tc.in))
+		assert.Equal(t, in, tc.in, "the input is left as it was")
+	}
+}
+
+// Every function each stack plans, with the read cache off and on, gets the
+// whole environment its kind needs (contract.RequiredEnv): a function
+// without it exits at start (the invalidator once lacked CALLS_TABLE; it
+// needs none now, and the RIE test starts every one of them).
+func TestEveryPlannedFunctionHasTheEnvironmentItsKindNeeds(t *testing.T) {
+	for _, tc := range stackCases {
+		for _, edit := range []func(map[string]string){nil, withValkey} {
+			res := mustSynthesize(t, tc.stack, edit)
+			kinds := map[string]bool{}
+			for _, fn := range res.ByType("aws:lambda/function:Function") {
+				env, _ := get(fn, "environment.variables").(map[string]any)
+				getenv := func(k string) string { s, _ := env[k].(string); return s }
+				assert.Empty(t, contract.MissingEnv(getenv), "%s %s (%s)", tc.stack, fn.Name, contract.FunctionKind(getenv))
+				kinds[contract.FunctionKind(getenv)] = true
+			}
+			assert.Len(t, kinds, map[bool]int{false: 7, true: 9}[edit != nil], "%s: intake, the feed's six roles, and the cache's two", tc.stack)
+		}
+	}
 }

@@ -4,6 +4,7 @@
 package stacks
 
 import (
+	"slices"
 	"context"
 	"fmt"
 	"math"
@@ -98,7 +99,8 @@ type region struct {
 	// readCache is nil unless access911:readCache is valkey.
 	readCache *components.ReadCache
 	// stream is this region's stream of the calls table (streamArn), read
-	// by the feed's swarm and the read cache's invalidator.
+	// by the feed's swarm alone (the read cache's invalidator gets its
+	// batches from the swarm).
 	stream pulumi.StringInput
 	// code is the one deployment package every function runs.
 	code pulumi.Archive
@@ -159,6 +161,10 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 	}
 	stream := r.stream
 	f := cfg.Feed
+	var invalidator *components.FeedCacheInvalidator
+	if r.readCache != nil { // the swarm is the stream's one reader and hands the cache its changes
+		invalidator = &components.FeedCacheInvalidator{FunctionName: r.readCache.InvalidatorFunction, FunctionArn: r.readCache.InvalidatorArn}
+	}
 	r.feed, err = components.NewFeed(ctx, "access911-feed", &components.FeedArgs{
 		Code: r.code, CodeHash: code.SHA256,
 		StreamArn: stream, SecretArn: r.feedSecret.SecretArn,
@@ -166,6 +172,7 @@ func (r *region) dispatcherFeed(ctx *pulumi.Context, cfg stackconfig.Config, cod
 		Partitions: f.Partitions, PartitionsPerArea: f.PartitionsPerArea, Queues: f.Queues, QueryBatchSize: f.QueryBatchSize, QueryConcurrency: f.QueryConcurrency,
 		TimeoutSeconds: capacity.TimeoutSeconds, MemoryMB: capacity.MemoryMB, LogRetentionDays: cfg.LogRetentionDays,
 		AlarmTopicArn: r.alarms.TopicArn, Region: cfg.Region, StageDependsOn: []pulumi.Resource{r.api},
+		CacheInvalidator: invalidator,
 	}, inRegion)
 	return err
 }
@@ -181,6 +188,15 @@ func (r *region) streamArn(ctx *pulumi.Context, inRegion pulumi.ResourceOrInvoke
 		inRegion, pulumi.DependsOn([]pulumi.Resource{r.table})).StreamArn()
 }
 
+// CacheZoneIDs are the zones the read cache's subnets go in, in a fixed
+// order: the region's standard zones (opt-in not required: no Local or
+// Wavelength Zone) by ID, sorted, as AWS promises no order (EC2 API
+// Reference, DescribeAvailabilityZones) and a plan must not change when
+// the list comes back reordered.
+func CacheZoneIDs(ids []string) []string {
+	return slices.Sorted(slices.Values(ids))
+}
+
 // cache registers, with access911:readCache valkey, the read cache: its
 // VPC in two of the region's zones, the serverless cache, and the reader
 // and invalidator functions.
@@ -188,16 +204,17 @@ func (r *region) cache(ctx *pulumi.Context, cfg stackconfig.Config, code artifac
 	if !cfg.ReadCache.Enabled() {
 		return nil
 	}
-	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")}, pulumi.Provider(provider))
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available"),
+		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}}},
+		pulumi.Provider(provider))
 	if err != nil {
 		return fmt.Errorf("availability zones of %s: %w", cfg.Region, err)
 	}
 	rc := cfg.ReadCache
 	r.readCache, err = components.NewReadCache(ctx, "access911-read-cache", &components.ReadCacheArgs{
-		Code: r.code, CodeHash: code.SHA256, AvailabilityZones: zones.Names,
+		Code: r.code, CodeHash: code.SHA256, AvailabilityZoneIDs: CacheZoneIDs(zones.ZoneIds),
 		DynamoDBServiceName: "com.amazonaws." + cfg.Region + ".dynamodb",
-		TableName:           r.table.TableName, TableArn: r.table.TableArn, StreamArn: r.stream,
-		FailureBucketArn: r.archive.BucketArn, FailureKeyArn: r.archive.KMSKeyArn,
+		TableName:           r.table.TableName, TableArn: r.table.TableArn,
 		TTLSeconds: rc.TTLSeconds, QueryTTLSeconds: rc.QueryTTLSeconds, MaxECPUPerSecond: rc.MaxECPUPerSecond, MaxDataGB: rc.MaxDataGB,
 		MemoryMB: capacity.MemoryMB, TimeoutSeconds: capacity.TimeoutSeconds, LogRetentionDays: cfg.LogRetentionDays,
 		AllowOrigin: cfg.CORSAllowOrigin,

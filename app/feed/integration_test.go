@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/internal/emulator"
 )
@@ -211,4 +212,41 @@ func TestLedgerClaimsADeliveryOnce(t *testing.T) {
 	ok, err = l.Claim(ctx, "call#2")
 	require.NoError(t, err)
 	assert.True(t, ok, "the worker died: the lease is over, another takes it")
+}
+
+// A new mapping starts at TRIM_HORIZON and replays what the stream holds,
+// regrouped: the swarm's markers keep every call it broadcast before out of
+// the replay, so no dispatcher gets a call twice; the one call the replay
+// adds (written while no mapping read the stream) goes out once.
+func TestAReplayAfterAMappingUpdatePushesNoCallTwice(t *testing.T) {
+	db := store.NewLocalClient(ddbLocal.Require(t).URL)
+	table := fmt.Sprint("deliveries-", time.Now().UnixNano())
+	require.NoError(t, EnsureTable(context.Background(), db, LedgerTableInput(table)))
+	s := &sent{byQueue: map[string][]PartitionMessage{}}
+	sw := &Swarm{SQS: s, Queues: []string{"q0"}, Partitions: 8, Broadcasts: &Broadcasts{DB: db, Table: table}}
+	call := func(i int) calls.Call {
+		c := downtown
+		c.ConversationID = fmt.Sprintf("replay-%d", i)
+		return c
+	}
+	ctx := context.Background()
+	n, err := sw.BroadcastNew(ctx, []calls.Call{call(1), call(2), call(3)}) // the old mapping's batch
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	n, err = sw.BroadcastNew(ctx, []calls.Call{call(2), call(3), call(4)}) // the new mapping's replay, regrouped
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "only the call never broadcast")
+
+	area := AreaOf(downtown)
+	members := partitionMembers{}
+	for _, p := range AreaPartitions(area, 8, DefaultPartitionsPerArea) {
+		members[p] = []Connection{{ID: fmt.Sprint("d-", p), Area: area}}
+	}
+	p := newPoster()
+	deliverAll(t, &Worker{Members: members, Poster: p, Forgetter: &forgetter{}, Parallelism: 4}, s.byQueue["q0"])
+	for id := range p.frames {
+		got := p.callsOf(t, id)
+		assert.ElementsMatch(t, []string{"replay-1", "replay-2", "replay-3", "replay-4"}, got, "%s: each call once", id)
+	}
+	assert.NotEmpty(t, p.frames)
 }

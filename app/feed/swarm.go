@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -40,11 +41,40 @@ type Swarm struct {
 	// PerArea is how many partitions an area spreads over (default
 	// DefaultPartitionsPerArea).
 	PerArea int
+	// Broadcasts, if set, drops the calls broadcast already (a new mapping
+	// replaying the stream) and marks what the swarm broadcast.
+	Broadcasts *Broadcasts
+	// Invalidate, if set, gets every stream batch as well (the read cache's
+	// invalidator): the swarm is the stream's one reader, as AWS advises for
+	// a global table's stream, and fans the batch out.
+	Invalidate func(ctx context.Context, ev events.DynamoDBEvent) error
+	Log        *slog.Logger
 }
 
-// Handle broadcasts the batch's INSERTs together and returns how many
-// calls it sent out.
+// Handle broadcasts the batch's INSERTs together, hands the whole batch to
+// Invalidate at the same time, and returns how many calls it sent out. A
+// failure of either fails the batch: the mapping retries it, the markers
+// and the ledger keep a call from reaching a dispatcher twice, and the
+// cache's changes are idempotent.
 func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error) {
+	var invalidated error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if s.Invalidate != nil {
+			invalidated = s.Invalidate(ctx, ev)
+		}
+	}()
+	n, err := s.broadcastInserts(ctx, ev)
+	<-done
+	if invalidated != nil {
+		invalidated = fmt.Errorf("read cache invalidation: %w", invalidated)
+	}
+	return n, errors.Join(err, invalidated)
+}
+
+// broadcastInserts broadcasts the new calls of a stream batch.
+func (s *Swarm) broadcastInserts(ctx context.Context, ev events.DynamoDBEvent) (int, error) {
 	var batch []calls.Call
 	for _, rec := range ev.Records {
 		if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
@@ -56,10 +86,36 @@ func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error
 		}
 		batch = append(batch, c)
 	}
+	return s.BroadcastNew(ctx, batch)
+}
+
+// BroadcastNew broadcasts the calls not broadcast before and marks them;
+// it returns how many it sent. A failure to mark is logged, not returned:
+// the calls reached the queues, and only a later replay would repeat them.
+func (s *Swarm) BroadcastNew(ctx context.Context, batch []calls.Call) (int, error) {
+	if s.Broadcasts != nil && len(batch) > 0 {
+		unseen, err := s.Broadcasts.Unseen(ctx, batch)
+		if err != nil {
+			return 0, err
+		}
+		batch = unseen
+	}
 	if err := s.Broadcast(ctx, batch); err != nil {
 		return 0, err // the mapping retries the batch; the ledger skips what was delivered
 	}
+	if s.Broadcasts != nil && len(batch) > 0 {
+		if err := s.Broadcasts.Mark(context.WithoutCancel(ctx), batch); err != nil {
+			s.logger().Warn("broadcast markers not written: a replay of these calls would repeat them", "calls", len(batch), "err", err)
+		}
+	}
 	return len(batch), nil
+}
+
+func (s *Swarm) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // Broadcast sends a batch of new calls' partition messages, ten per

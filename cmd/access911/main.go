@@ -718,7 +718,7 @@ func replayStream(bucket, function, region, endpoint string, apply bool, maxN in
 		return err
 	}
 	rep, err := replay.RunStreamFailures(ctx, replay.StreamOptions{S3: s3Client, Bucket: bucket,
-		Invoke: replay.LambdaInvoker(lambdaClient, function), Apply: apply, Max: maxN, Log: stderr})
+		Invoke: feed.LambdaInvoker(lambdaClient, function), Apply: apply, Max: maxN, Log: stderr})
 	fmt.Fprintf(stdout, "stream failures: %d records holding %d new calls %v\n", rep.Records, rep.Calls, rep.IDs)
 	if err != nil {
 		return err

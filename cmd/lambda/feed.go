@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -52,7 +53,11 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 		}
 	case contract.FeedRoleSwarm:
 		swarm := &feed.Swarm{SQS: sqs.NewFromConfig(awsCfg), Queues: strings.Split(os.Getenv(contract.EnvFeedQueueURLs), ","),
-			Partitions: registry.PartitionCount, PerArea: registry.PerArea}
+			Partitions: registry.PartitionCount, PerArea: registry.PerArea, Log: log,
+			Broadcasts: &feed.Broadcasts{DB: db, Table: os.Getenv(contract.EnvFeedDeliveriesTable)}}
+		if fn := os.Getenv(contract.EnvReadCacheInvalidatorFunction); fn != "" {
+			swarm.Invalidate = feed.LambdaInvoker(awslambda.NewFromConfig(awsCfg), fn)
+		}
 		return func(ctx context.Context, ev events.DynamoDBEvent) error {
 			_, err := swarm.Handle(ctx, ev)
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/intake"
 	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/app/readcache"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/contract"
 )
@@ -36,25 +37,34 @@ func main() {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	if role := os.Getenv(contract.EnvFeedRole); role != "" {
-		startFeed(role, cfg, db, log) // one of the dispatcher feed's functions
-		return
-	}
-	table := os.Getenv(contract.EnvCallsTable)
-	if table == "" {
-		log.Error(contract.EnvCallsTable + " is not set")
+	kind := contract.FunctionKind(os.Getenv)
+	if missing := contract.MissingEnv(os.Getenv); len(missing) > 0 {
+		log.Error("the function's environment lacks what it needs", "kind", kind, "missing", missing)
 		os.Exit(1)
 	}
-	callsTable := &store.Store{DB: db, Table: table}
+	emf := &metrics.Emitter{W: os.Stdout}
+	switch kind {
+	case contract.FunctionIntake, contract.FunctionCacheReader:
+	case contract.FunctionCacheInvalidator:
+		cache := readCache(os.Getenv(contract.EnvReadCacheEndpoint), emf, log)
+		lambda.Start(cache.HandleStream) // invoked by the swarm with each stream batch
+		return
+	default:
+		startFeed(kind, cfg, db, log) // one of the dispatcher feed's functions
+		return
+	}
+	callsTable := &store.Store{DB: db, Table: os.Getenv(contract.EnvCallsTable)}
 	h := &handler.Handler{
 		Store:       callsTable,
 		Region:      region,
 		AllowOrigin: os.Getenv(contract.EnvCORSAllowOrigin),
 		Log:         log,
-		Metrics:     &metrics.Emitter{W: os.Stdout},
+		Metrics:     emf,
 	}
-	if endpoint := os.Getenv(contract.EnvReadCacheEndpoint); endpoint != "" {
-		startReadCache(endpoint, h, log) // the read cache's reader or invalidator
+	if kind == contract.FunctionCacheReader {
+		h.Store = &readcache.Store{Store: h.Store, Cache: readCache(os.Getenv(contract.EnvReadCacheEndpoint), emf, log)}
+		log.Info("read cache in front of the table")
+		lambda.Start(handler.LambdaAdapter(h.Routes()))
 		return
 	}
 	if bucket := os.Getenv(contract.EnvArchiveBucket); bucket != "" {

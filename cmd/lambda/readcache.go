@@ -7,10 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/access911/access911-infra/app/handler"
+	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/readcache"
 	"github.com/access911/access911-infra/contract"
 )
@@ -18,7 +17,7 @@ import (
 // readCache connects to the read cache at endpoint: ElastiCache Serverless
 // speaks TLS only and is a cluster (its one endpoint routes each key), with
 // short timeouts so a slow cache is skipped, never waited for.
-func readCache(endpoint string, h *handler.Handler) *readcache.Cache {
+func readCache(endpoint string, emf *metrics.Emitter, log *slog.Logger) *readcache.Cache {
 	client := redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs:       []string{endpoint},
 		TLSConfig:   &tls.Config{MinVersion: tls.VersionTLS12},
@@ -26,7 +25,7 @@ func readCache(endpoint string, h *handler.Handler) *readcache.Cache {
 		MaxRetries: -1, // a failed command falls back to the table at once
 	})
 	return &readcache.Cache{Client: client, TTL: seconds(contract.EnvReadCacheTTL), QueryTTL: seconds(contract.EnvReadCacheQueryTTL),
-		Metrics: h.Metrics, Log: h.Log}
+		Metrics: emf, Log: log}
 }
 
 // seconds reads a duration in whole seconds from the environment (0, the
@@ -37,18 +36,4 @@ func seconds(env string) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
-}
-
-// startReadCache runs a read cache function: the invalidator on the table's
-// stream, or the reader, which serves the API's GET routes with the cache
-// in front of the table.
-func startReadCache(endpoint string, h *handler.Handler, log *slog.Logger) {
-	cache := readCache(endpoint, h)
-	if os.Getenv(contract.EnvReadCacheRole) == contract.ReadCacheInvalidator {
-		lambda.Start(cache.HandleStream)
-		return
-	}
-	h.Store = &readcache.Store{Store: h.Store, Cache: cache}
-	log.Info("read cache in front of the table", "endpoint", endpoint)
-	lambda.Start(handler.LambdaAdapter(h.Routes()))
 }

@@ -149,9 +149,15 @@ func PolicyRules() []PolicyRule {
 			Source:   "Lambda developer guide, services-dynamodb-errors / kinesis-on-failure-destination",
 			check:    checkStreamFailures},
 		{ID: "stream-readers", Severity: PolicyFail,
-			Requires: "at most 2 event source mappings read one DynamoDB stream (more readers of a shard are throttled)",
-			Source:   "DynamoDB API Reference, LimitExceededException (more than 2 processes reading the same streams shard)",
-			check:    checkStreamReaders},
+			Requires: "one event source mapping reads a global table's stream, at most 2 any other DynamoDB stream (more readers of a shard are throttled)",
+			Source: "DynamoDB developer guide, service quotas, DynamoDB Streams (\"For global tables, we recommend you limit the number of " +
+				"simultaneous readers to one\"); DynamoDB API Reference, LimitExceededException (more than 2 processes reading the same streams shard)",
+			check: checkStreamReaders},
+		{ID: "stream-trim-horizon", Severity: PolicyFail,
+			Requires: "a stream mapping starts at TRIM_HORIZON (bounded by its maximum record age), never LATEST",
+			Source: "Lambda developer guide, with-ddb (\"if you specify LATEST as the starting position for the stream, the event source mapping " +
+				"could miss events during creation or updates. To ensure that no events are missed, specify the stream starting position as TRIM_HORIZON.\")",
+			check: checkStreamStart},
 		{ID: "gateway-response-json", Severity: PolicyFail,
 			Requires: "an API Gateway response template for JSON stays valid JSON whatever its variables hold (templates are substituted, not rendered by VTL)",
 			Source:   "API Gateway developer guide, x-amazon-apigateway-gateway-responses.responseTemplates; $context.error.validationErrorString",

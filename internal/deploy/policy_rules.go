@@ -428,7 +428,7 @@ func isStream(source string) bool {
 }
 
 func checkStreamReaders(stacks []Stack) []PolicyViolation {
-	return perStack(stacks, func(_ Stack, res []Resource) []PolicyViolation {
+	return perStack(stacks, func(s Stack, res []Resource) []PolicyViolation {
 		readers := map[string][]Resource{}
 		for _, m := range ofType(res, typeMapping) {
 			if source := str(m, "eventSourceArn"); isStream(source) {
@@ -437,9 +437,34 @@ func checkStreamReaders(stacks []Stack) []PolicyViolation {
 		}
 		var out []PolicyViolation
 		for _, source := range sortedKeys(readers) {
-			if ms := readers[source]; len(ms) > capacity.StreamMaxReaders {
+			ms := readers[source]
+			switch {
+			case globalTableStream(s, source) && len(ms) > capacity.GlobalTableStreamMaxReaders:
+				out = append(out, violation(ms[0], "%d mappings read %s, the stream of a global table (replicated to %s): AWS advises one reader",
+					len(ms), source, strings.Join(s.Config.Regions, ", ")))
+			case len(ms) > capacity.StreamMaxReaders:
 				out = append(out, violation(ms[0], "%d mappings read %s; a shard takes %d readers before DynamoDB throttles them",
 					len(ms), source, capacity.StreamMaxReaders))
+			}
+		}
+		return out
+	})
+}
+
+// globalTableStream tells whether source is the stream of the stack's
+// calls table while it is a global table (replicated to another region).
+func globalTableStream(s Stack, source string) bool {
+	return len(s.Config.Regions) > 1 && strings.Contains(source, ":table/"+s.Config.TableName+"/stream/")
+}
+
+func checkStreamStart(stacks []Stack) []PolicyViolation {
+	return perStack(stacks, func(_ Stack, res []Resource) []PolicyViolation {
+		var out []PolicyViolation
+		for _, m := range ofType(res, typeMapping) {
+			source := str(m, "eventSourceArn")
+			if (isStream(source) || strings.Contains(source, ":kinesis:")) && str(m, "startingPosition") != "TRIM_HORIZON" {
+				out = append(out, violation(m, "starts at %q: a call written while the mapping is created or replaced would never reach it",
+					str(m, "startingPosition")))
 			}
 		}
 		return out

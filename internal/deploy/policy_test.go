@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -145,19 +146,36 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 			func(t *testing.T, p []Stack) {
 				delete(find(t, p, home, typeMapping, "access911-feed-stream").Inputs, "destinationConfig")
 			}, "lost"},
-		{"a third reader of the calls table's stream", "stream-readers", home, "lambda.EventSourceMapping access911-feed-stream",
+		{"a second reader of the global calls table's stream", "stream-readers", home, "lambda.EventSourceMapping access911-feed-stream",
 			func(t *testing.T, p []Stack) {
 				swarm := *find(t, p, home, typeMapping, "access911-feed-stream")
 				for _, s := range p {
 					if s.Result.Stack == home {
-						for _, name := range []string{"audit-stream", "search-stream"} {
+						reader := swarm
+						reader.Name = "audit-stream"
+						s.Result.Resources = append(s.Result.Resources, reader)
+					}
+				}
+			}, "2 mappings read arn:aws:dynamodb:us-east-1:000000000000:table/access911-calls/stream/1970-01-01T00:00:00.000, the stream of a global table"},
+		{"a third reader of another table's stream", "stream-readers", home, "lambda.EventSourceMapping audit-stream",
+			func(t *testing.T, p []Stack) {
+				swarm := *find(t, p, home, typeMapping, "access911-feed-stream")
+				for _, s := range p {
+					if s.Result.Stack == home {
+						for _, name := range []string{"audit-stream", "search-stream", "export-stream"} {
 							reader := swarm
 							reader.Name = name
+							reader.Inputs = maps.Clone(swarm.Inputs)
+							reader.Inputs["eventSourceArn"] = "arn:aws:dynamodb:us-east-1:000000000000:table/audit/stream/2026"
 							s.Result.Resources = append(s.Result.Resources, reader)
 						}
 					}
 				}
-			}, "3 mappings read arn:aws:dynamodb:us-east-1:"},
+			}, "3 mappings read arn:aws:dynamodb:us-east-1:000000000000:table/audit/stream/2026; a shard takes 2"},
+		{"a stream mapping from LATEST", "stream-trim-horizon", home, "lambda.EventSourceMapping access911-feed-stream",
+			func(t *testing.T, p []Stack) {
+				find(t, p, home, typeMapping, "access911-feed-stream").Inputs["startingPosition"] = "LATEST"
+			}, "never reach it"},
 		{"validation detail inside a JSON string", "gateway-response-json", home, "apigateway.Response access911-api-default_4xx",
 			func(t *testing.T, p []Stack) {
 				find(t, p, home, typeGWResponse, "access911-api-default_4xx").Inputs["responseTemplates"] = map[string]any{

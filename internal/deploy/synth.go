@@ -42,9 +42,11 @@ type Resource struct {
 	// Secrets are the inputs that are Pulumi secrets; their values read
 	// SecretMask.
 	Secrets []string `json:"secrets,omitempty"`
-	// Protect, RetainOnDelete and IgnoreChanges are the resource options.
-	Protect        bool     `json:"protect,omitempty"`
-	RetainOnDelete bool     `json:"retainOnDelete,omitempty"`
+	// Protect, RetainOnDelete, DeleteBeforeReplace and IgnoreChanges are
+	// the resource options.
+	Protect             bool     `json:"protect,omitempty"`
+	RetainOnDelete      bool     `json:"retainOnDelete,omitempty"`
+	DeleteBeforeReplace bool     `json:"deleteBeforeReplace,omitempty"`
 	IgnoreChanges  []string `json:"ignoreChanges,omitempty"`
 	// DependsOn are the explicit dependencies' URNs.
 	DependsOn []string `json:"-"`
@@ -184,6 +186,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 		r.Protect = rpc.GetProtect()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.DependsOn = rpc.GetDependencies()
 	}
@@ -398,10 +401,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id":        MockAccountID,
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		// The region's zones as AWS names them: <region>a, b, c.
+		// The region's zones as AWS names them (<region>a, b, c) and their
+		// IDs, which AWS lists in no promised order (here not sorted).
 		region := m.regionOf(args.Provider)
+		short := zoneIDPrefix(region)
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"names": []any{region + "a", region + "b", region + "c"}, "id": region, "state": "available",
+			"zoneIds": []any{short + "-az4", short + "-az1", short + "-az2"},
 		}), nil
 	case "aws:dynamodb/getTable:getTable":
 		// A replica region's table: its own stream, with its own label.
@@ -463,4 +469,16 @@ func fnv64(name string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(name))
 	return h.Sum64()
+}
+
+// zoneIDPrefix is a region's zone ID prefix (us-east-1: use1, eu-west-1:
+// euw1), as AWS forms them.
+func zoneIDPrefix(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) != 3 {
+		return region
+	}
+	dir := map[string]string{"east": "e", "west": "w", "north": "n", "south": "s", "central": "c", "northeast": "ne",
+		"southeast": "se", "northwest": "nw", "southwest": "sw"}[parts[1]]
+	return parts[0] + dir + parts[2]
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -128,7 +129,8 @@ const workerTimeout = 5 * time.Second
 // then the stream reader that feeds the swarm.
 func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL string, poster *feed.ManagementPoster) error {
 	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: contract.FeedPostsInFlight, Ledger: f.Ledger}
-	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount, PerArea: f.Registry.PerArea}
+	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount, PerArea: f.Registry.PerArea,
+		Broadcasts: &feed.Broadcasts{DB: s.Store.DB.(*dynamodb.Client), Table: f.Ledger.Table}, Log: f.log}
 	for q := 0; q < queues; q++ {
 		out, err := s.Intake.Client.CreateQueue(ctx, &sqs.CreateQueueInput{
 			QueueName: aws.String(fmt.Sprintf("%s-feed-%d", queuePrefix(s.Intake.QueueURL), q))})
@@ -153,7 +155,7 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		DB: s.Store.DB.(*dynamodb.Client), Table: s.Table,
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
-		Filter: func(name string) bool { return name == "INSERT" }, // the mapping's filter: new calls only
+		Filter: f.streamFilter(s), // the mapping's filter
 		// The deployed mapping's batch size and window, one batch at a time
 		// per shard, and its error handling: bisected, retried, discarded to
 		// the failure bucket, never blocking the shard.
@@ -162,17 +164,43 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		MaxRecordAge: capacity.FeedStreamMaxRecordAgeSeconds * time.Second,
 		Mapping:      "local-feed-stream", OnFailure: f.Failures.Put, Log: f.log,
 		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
-			var batch []calls.Call
-			for _, rec := range records {
-				var c calls.Call
-				if err := attributevalue.UnmarshalMap(rec.NewImage, &c); err == nil && c.ConversationID != "" {
-					batch = append(batch, c) // anything else is not a call: nothing to broadcast
-				}
-			}
-			return swarm.Broadcast(ctx, batch)
+			return f.handleBatch(ctx, s, swarm, records)
 		},
 	}
 	return f.reader.Start(ctx)
+}
+
+// streamFilter is the stream mapping's filter: new calls only, or every
+// change when the read cache takes them too (the stream's one reader).
+func (f *Feed) streamFilter(s *Server) func(string) bool {
+	if s.ReadCache != nil {
+		return nil
+	}
+	return func(name string) bool { return name == "INSERT" }
+}
+
+// handleBatch is the swarm function locally: the batch's new calls are
+// broadcast (those not broadcast before), and with the read cache on, every
+// change goes to the cache at the same time.
+func (f *Feed) handleBatch(ctx context.Context, s *Server, swarm *feed.Swarm, records []emulator.StreamRecord) error {
+	var batch []calls.Call
+	for _, rec := range records {
+		var c calls.Call
+		if rec.EventName == "INSERT" && attributevalue.UnmarshalMap(rec.NewImage, &c) == nil && c.ConversationID != "" {
+			batch = append(batch, c) // anything else is not a new call: nothing to broadcast
+		}
+	}
+	var invalidated error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if s.ReadCache != nil {
+			invalidated = s.ReadCache.Cache.Apply(ctx, changesOf(records))
+		}
+	}()
+	_, err := swarm.BroadcastNew(ctx, batch)
+	<-done
+	return errors.Join(err, invalidated)
 }
 
 // failureBucket creates the local failure bucket on moto's S3.

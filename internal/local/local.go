@@ -203,7 +203,7 @@ func (s *Server) start(ctx context.Context, o Options, logw io.Writer) (*handler
 		return nil, err
 	}
 	if o.ReadCache != nil {
-		if err := s.startReadCache(ctx, *o.ReadCache, endpoint, h); err != nil {
+		if err := s.startReadCache(ctx, *o.ReadCache, endpoint, h, o.Feed == nil); err != nil {
 			return nil, err
 		}
 	}

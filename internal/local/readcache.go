@@ -39,10 +39,12 @@ type ReadCache struct {
 	cancel context.CancelFunc
 }
 
-// startReadCache puts the cache in front of h's reads and starts the
-// stream reader that keeps it current (all events: inserted, modified and
-// removed calls; the deployed invalidator mapping's batch and no window).
-func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL string, h *handler.Handler) error {
+// startReadCache puts the cache in front of h's reads and, with ownReader,
+// starts a stream reader that keeps it current (all events: inserted,
+// modified and removed calls). With the feed on, the feed's reader is the
+// stream's one reader and hands the cache its changes, as the swarm does in
+// AWS.
+func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL string, h *handler.Handler, ownReader bool) error {
 	rc := &ReadCache{}
 	addr := o.Addr
 	if addr == "" {
@@ -60,6 +62,9 @@ func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL 
 	s.ReadCache = rc
 	rctx, cancel := context.WithCancel(context.Background())
 	rc.cancel = cancel
+	if !ownReader {
+		return nil
+	}
 	rc.reader = &emulator.StreamReader{
 		DB: s.Store.DB.(*dynamodb.Client), Table: s.Table,
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
@@ -97,7 +102,9 @@ func changesOf(records []emulator.StreamRecord) []readcache.Change {
 // Close stops the stream reader, the client and a redis-server this run started.
 func (rc *ReadCache) Close() {
 	rc.cancel()
-	rc.reader.Wait()
+	if rc.reader != nil {
+		rc.reader.Wait()
+	}
 	_ = rc.Client.Close()
 	if rc.Redis != nil {
 		rc.Redis.Stop()

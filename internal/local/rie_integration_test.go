@@ -7,12 +7,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,21 +52,41 @@ func rieFunction(t *testing.T, s *Server) *emulator.Server {
 func runUnderRIE(t *testing.T, env ...string) *emulator.Server {
 	t.Helper()
 	ctx := context.Background()
-	root, err := artifact.FindUp(".", "go.mod")
+	b, err := rieAndBootstrap()
 	require.NoError(t, err)
-	rie, err := emulator.InstallRIE(ctx, filepath.Join(root, ".cache", "bin"))
-	require.NoError(t, err)
-	bootstrap := filepath.Join(t.TempDir(), contract.Binary)
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./cmd/lambda")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-	fn, err := emulator.StartRIE(ctx, rie, bootstrap, append([]string{
+	fn, err := emulator.StartRIE(ctx, b.rie, b.bootstrap, append([]string{
 		"PATH=" + os.Getenv("PATH"), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"}, env...))
 	require.NoError(t, err)
 	t.Cleanup(fn.Stop)
 	return fn
 }
+
+// rieBuild is the emulator and the real bootstrap built for this machine.
+type rieBuild struct{ rie, bootstrap string }
+
+// rieAndBootstrap installs the emulator and builds the bootstrap, once per
+// test binary.
+var rieAndBootstrap = sync.OnceValues(func() (rieBuild, error) {
+	root, err := artifact.FindUp(".", "go.mod")
+	if err != nil {
+		return rieBuild{}, err
+	}
+	rie, err := emulator.InstallRIE(context.Background(), filepath.Join(root, ".cache", "bin"))
+	if err != nil {
+		return rieBuild{}, err
+	}
+	dir, err := os.MkdirTemp("", "bootstrap-")
+	if err != nil {
+		return rieBuild{}, err
+	}
+	bootstrap := filepath.Join(dir, contract.Binary)
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./cmd/lambda")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return rieBuild{}, fmt.Errorf("build the bootstrap: %v: %s", err, out)
+	}
+	return rieBuild{rie, bootstrap}, nil
+})
 
 // motoSecret stores value as a new secret in moto's Secrets Manager.
 func motoSecret(t *testing.T, motoURL, value string) string {

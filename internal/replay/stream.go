@@ -111,25 +111,6 @@ func rebroadcast(ctx context.Context, o StreamOptions, key string, r *StreamRepo
 	return nil
 }
 
-// LambdaInvoker invokes a function synchronously with a stream event and
-// fails on its function error.
-func LambdaInvoker(client *lambda.Client, function string) func(context.Context, events.DynamoDBEvent) error {
-	return func(ctx context.Context, ev events.DynamoDBEvent) error {
-		payload, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(function), Payload: payload})
-		if err != nil {
-			return fmt.Errorf("invoke %s: %w", function, err)
-		}
-		if out.FunctionError != nil {
-			return fmt.Errorf("%s failed (%s): %s", function, aws.ToString(out.FunctionError), out.Payload)
-		}
-		return nil
-	}
-}
-
 // NewStreamClients are the S3 and Lambda clients of region (endpoint, if
 // set, an emulator's).
 func NewStreamClients(ctx context.Context, region, endpoint string) (*s3.Client, *lambda.Client, error) {
