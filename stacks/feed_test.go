@@ -275,8 +275,8 @@ func TestFeedIAMIsScoped(t *testing.T) {
 					"dynamodb:DescribeStream": streams, "dynamodb:GetRecords": streams, "dynamodb:GetShardIterator": streams,
 					"dynamodb:ListStreams": streams, "sqs:SendMessage": a.queues,
 					"s3:PutObject": {a.archive + "/aws/lambda/*"}, "s3:ListBucket": {a.archive},
-					"kms:GenerateDataKey":    {a.archiveKey},
-					"dynamodb:BatchGetItem":  {a.deliveries}, "dynamodb:BatchWriteItem": {a.deliveries},
+					"kms:GenerateDataKey":   {a.archiveKey},
+					"dynamodb:BatchGetItem": {a.deliveries}, "dynamodb:BatchWriteItem": {a.deliveries},
 				},
 				contract.FeedRoleWorker: {
 					"sqs:ReceiveMessage": consume, "sqs:DeleteMessage": consume, "sqs:GetQueueAttributes": consume,

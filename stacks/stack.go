@@ -4,11 +4,11 @@
 package stacks
 
 import (
-	"slices"
 	"context"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 

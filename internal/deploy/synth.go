@@ -47,7 +47,7 @@ type Resource struct {
 	Protect             bool     `json:"protect,omitempty"`
 	RetainOnDelete      bool     `json:"retainOnDelete,omitempty"`
 	DeleteBeforeReplace bool     `json:"deleteBeforeReplace,omitempty"`
-	IgnoreChanges  []string `json:"ignoreChanges,omitempty"`
+	IgnoreChanges       []string `json:"ignoreChanges,omitempty"`
 	// DependsOn are the explicit dependencies' URNs.
 	DependsOn []string `json:"-"`
 	// Inputs are the inputs with Pulumi property names, as the engine gets them.

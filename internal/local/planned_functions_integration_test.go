@@ -35,7 +35,9 @@ func TestEveryPlannedFunctionStartsUnderTheRuntimeEmulator(t *testing.T) {
 	require.NoError(t, err)
 	started := 0
 	slots := make(chan struct{}, 6) // the functions mostly wait on refused connections: six at a time
-	t.Cleanup(func() { assert.Equal(t, 3*(8+10), started, "every function of the six plans: the intake and drain, the feed's six, and the cache's two") })
+	t.Cleanup(func() {
+		assert.Equal(t, 3*(8+10), started, "every function of the six plans: the intake and drain, the feed's six, and the cache's two")
+	})
 	for _, stack := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
 		for _, cache := range []string{stackconfig.ReadCacheNone, stackconfig.ReadCacheValkey} {
 			raw, err := proj.StackConfig(stack)
