@@ -137,6 +137,14 @@ func (b *CostBuilder) feed(in CallLoad, seconds float64) {
 	b.Add("Lambda", "feed swarm and worker invocations", region, PriceLambdaRequests, (f.Batches+f.Invocations)*seconds, "requests")
 	b.Add("Lambda", "feed workers' duration", region, PriceLambdaGBSeconds, f.Workers*seconds*float64(MemoryMB)/1024, "GB-seconds")
 	b.Add("API Gateway", "feed posts (WebSocket messages)", region, PriceWSMessages, f.Posts*seconds, "messages")
+	// The swarm marks each call it broadcast and reads the marks of a
+	// batch's calls first (a new mapping's replay skips them): one small
+	// write and half a read unit (eventually consistent) a call.
+	b.Add("DynamoDB", "feed broadcast markers (one write a new call)", region, PriceDynamoWRU, in.Rps*seconds, "write request units")
+	b.Add("DynamoDB", "feed broadcast marker reads (half a unit a new call)", region, PriceDynamoRRU, in.Rps*seconds/2, "read request units")
+	if in.Cache != nil { // the swarm hands every batch to the cache's invalidator
+		b.Add("Lambda", "read cache invalidator invocations (one a swarm batch)", region, PriceLambdaRequests, f.Batches*seconds, "requests")
+	}
 }
 
 // Replicated adds the writes another region's calls bring a replica: a

@@ -93,9 +93,19 @@ func ModelFeedLoad(in FeedLoadInput) FeedLoad {
 		perInvocation += time.Duration(math.Ceil(f.Posts/f.Invocations/FeedPostsInFlight)) * FeedPostLatency
 	}
 	f.Workers = f.Invocations * perInvocation.Seconds()
-	swarm := time.Duration(math.Ceil(f.Messages/f.Batches/float64(in.Queues)/10)) * FeedSendBatchLatency
+	swarm := time.Duration(swarmSends(f, in)) * FeedSendBatchLatency
 	f.Delivery = in.Window + FeedStreamPollInterval + swarm + perInvocation
 	return f
+}
+
+// swarmSends is how many SendMessageBatch calls one queue takes per batch,
+// one after another: ten messages a call, and no more than SQS's batch
+// size in all, each message carrying the calls of the areas on its
+// partition (at most a message's size).
+func swarmSends(f FeedLoad, in FeedLoadInput) float64 {
+	perQueue := f.Messages / f.Batches / float64(in.Queues)
+	messageBytes := min(float64(contract.FeedMaxMessageBytes), max(1, f.CallsPerBatch/f.ActiveAreas)*FeedCallBytes)
+	return math.Ceil(max(perQueue/contract.SQSBatchMaxEntries, perQueue*messageBytes/contract.SQSBatchMaxBytes))
 }
 
 // Findings are the sustained feed's lines of the capacity check at a load:

@@ -55,6 +55,7 @@ const (
 	PriceLambdaRequests   = "lambda.requests"
 	PriceLambdaGBSeconds  = "lambda.arm64.gb_seconds"
 	PriceDynamoWRU        = "dynamodb.write_request_units"
+	PriceDynamoRRU        = "dynamodb.read_request_units"
 	PriceDynamoRWRU       = "dynamodb.replicated_write_request_units"
 	PriceDynamoStorage    = "dynamodb.storage"
 	PriceDynamoPITR       = "dynamodb.pitr"
@@ -83,6 +84,6 @@ const (
 // priceDivisor is how many of an item's counted units one price covers.
 var priceDivisor = map[string]float64{
 	PriceRESTRequests: 1e6, PriceWSMessages: 1e6, PriceWSConnMinutes: 1e6, PriceLambdaRequests: 1e6,
-	PriceDynamoWRU: 1e6, PriceDynamoRWRU: 1e6, PriceS3Puts: 1e3, PriceSQSRequests: 1e6, PriceKMSRequests: 1e4,
+	PriceDynamoWRU: 1e6, PriceDynamoRRU: 1e6, PriceDynamoRWRU: 1e6, PriceS3Puts: 1e3, PriceSQSRequests: 1e6, PriceKMSRequests: 1e4,
 	PriceXRayTraces: 1e6, PriceRoute53Queries: 1e6, PriceCacheECPU: 1e6,
 }

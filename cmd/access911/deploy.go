@@ -185,7 +185,39 @@ func runDeployer(name string, args []string, stdout, stderr io.Writer) error {
 	outcomes, err := run(ctx, order)
 	fmt.Fprintln(stdout)
 	deploy.WriteOutcomes(stdout, outcomes)
+	if name == "up" {
+		d.alarmSubscriptions(ctx, outcomes, stdout)
+	}
 	return err
+}
+
+// alarmSubscriptions prints, after up, each updated region's alarm topic
+// subscribers, WARNing on one still pending confirmation.
+func (d *deployment) alarmSubscriptions(ctx context.Context, outcomes []deploy.Outcome, stdout io.Writer) {
+	var updated []string
+	for _, o := range outcomes {
+		if o.Result == deploy.ResultUpdated {
+			updated = append(updated, o.Region)
+		}
+	}
+	if len(updated) == 0 {
+		return
+	}
+	cmd, err := d.cli.Command(d.pins)
+	if err != nil {
+		return
+	}
+	outputs, err := deploy.DeployedOutputs(ctx, deploy.LocalStacks(d.dir, cmd, false), updated)
+	var rep deploy.PreflightReport
+	for _, region := range updated {
+		if err != nil {
+			rep = append(rep, deploy.Check{Name: "alarm subscriptions", Region: region, Severity: deploy.Warn, Detail: "stack outputs: " + err.Error()})
+			continue
+		}
+		rep = append(rep, deploy.CheckSubscriptions(ctx, d.clients.Preflight.SNS(region), region, outputs[region]))
+	}
+	fmt.Fprintln(stdout, "\nalarm subscriptions:")
+	rep.Write(stdout)
 }
 
 // askOn asks on out and reads the answer from in: only "y" or "yes" applies.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/access911/access911-infra/internal/drill"
@@ -47,6 +48,9 @@ func NewClients(ctx context.Context, endpoint string, cli CLI) (Clients, error) 
 			}),
 			Secrets: drill.PerRegion(func(r string) *secretsmanager.Client {
 				return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region, o.BaseEndpoint = r, base })
+			}),
+			SNS: drill.PerRegion(func(r string) *sns.Client {
+				return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region, o.BaseEndpoint = r, base })
 			}),
 			// Route53's control plane lives in us-east-1.
 			Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.BaseEndpoint = base }),

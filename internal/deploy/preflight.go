@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	sqtypes "github.com/aws/aws-sdk-go-v2/service/servicequotas/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/blang/semver"
@@ -72,6 +73,7 @@ type PreflightClients struct {
 	Lambda  func(region string) *lambda.Client
 	Quotas  func(region string) *servicequotas.Client
 	Secrets func(region string) *secretsmanager.Client
+	SNS     func(region string) *sns.Client
 	Route53 *route53.Client
 	CLI     CLI
 }
@@ -118,6 +120,7 @@ func Preflight(ctx context.Context, o PreflightOptions) PreflightReport {
 		rep = append(rep, checkAPIQuota(ctx, o.Clients.Quotas(region), s))
 		if outputs, ok := deployed[region]; ok {
 			rep = append(rep, checkSecrets(ctx, o.Clients.Secrets(region), region, outputs)...)
+			rep = append(rep, CheckSubscriptions(ctx, o.Clients.SNS(region), region, outputs))
 		}
 	}
 	if len(o.Stacks) > 0 && o.Stacks[0].Config.DNSEnabled() {
@@ -371,6 +374,57 @@ func checkHostedZone(ctx context.Context, client *route53.Client, zoneID, hostna
 	if hostname != zone && !strings.HasSuffix(hostname, "."+zone) {
 		c.Severity, c.Detail = Fail, fmt.Sprintf("%s is %s, which cannot hold %s", zoneID, zone, hostname)
 		c.Fix = "set access911:apiHostname to a name inside " + zone + ", or hostedZoneId to the zone of " + hostname
+	}
+	return c
+}
+
+// pendingConfirmation is what SNS lists as a subscription's ARN until its
+// endpoint's owner confirms it (SNS API Reference, Subscribe and
+// ListSubscriptionsByTopic).
+const pendingConfirmation = "PendingConfirmation"
+
+// CheckSubscriptions: the region's alarm topic has a confirmed subscriber.
+// An e-mail subscription receives nothing until its owner opens the
+// "AWS Notification - Subscription Confirmation" message and follows
+// "Confirm subscription" (SNS developer guide, sns-create-subscribe-endpoint-to-topic;
+// the link's token is valid for two days, after which the subscription
+// must be requested again), so a pending one is a WARN naming the address.
+func CheckSubscriptions(ctx context.Context, client *sns.Client, region string, outputs map[string]any) Check {
+	topic, _ := outputs[contract.OutputAlarmTopicArn].(string)
+	c := Check{Name: "alarm subscriptions", Region: region, Severity: OK}
+	if topic == "" {
+		c.Severity, c.Detail = Warn, "the stack has no "+contract.OutputAlarmTopicArn+" output"
+		return c
+	}
+	var confirmed, pending []string
+	pages := sns.NewListSubscriptionsByTopicPaginator(client, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			c.Severity, c.Detail = Warn, "sns:ListSubscriptionsByTopic: "+err.Error()
+			c.Fix = "allow sns:ListSubscriptionsByTopic on " + topic
+			return c
+		}
+		for _, s := range page.Subscriptions {
+			who := aws.ToString(s.Protocol) + ":" + aws.ToString(s.Endpoint)
+			if aws.ToString(s.SubscriptionArn) == pendingConfirmation {
+				pending = append(pending, who)
+			} else {
+				confirmed = append(confirmed, who)
+			}
+		}
+	}
+	switch {
+	case len(pending) > 0:
+		c.Severity = Warn
+		c.Detail = fmt.Sprintf("%d confirmed, pending confirmation: %s (they receive no alarm)", len(confirmed), strings.Join(pending, ", "))
+		c.Fix = "the owner of each pending address opens the e-mail \"AWS Notification - Subscription Confirmation\" and follows " +
+			"\"Confirm subscription\" (valid two days; after that, subscribe again: access911:alarmEmail, then up)"
+	case len(confirmed) == 0:
+		c.Severity, c.Detail = Warn, "no subscriber: alarms in "+region+" reach no one"
+		c.Fix = "set access911:alarmEmail (or subscribe your paging tool to " + topic + ")"
+	default:
+		c.Detail = strings.Join(confirmed, ", ")
 	}
 	return c
 }

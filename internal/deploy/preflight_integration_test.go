@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,10 @@ type accountAPIs struct {
 
 func (a accountAPIs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	if r.Method == http.MethodPost && r.Header.Get("X-Amz-Target") == "" && r.ParseForm() == nil && r.Form.Get("Action") == "ListSubscriptionsByTopic" {
+		a.pendingSubscriptions(w, r.Form.Get("TopicArn"))
+		return
+	}
 	switch target := r.Header.Get("X-Amz-Target"); {
 	case r.Method == http.MethodGet && r.URL.Path == "/2016-08-19/account-settings":
 		fmt.Fprintf(w, `{"AccountLimit":{"ConcurrentExecutions":%d,"UnreservedConcurrentExecutions":%d,"CodeSizeUnzipped":262144000,"CodeSizeZipped":52428800,"TotalCodeSize":80530636800},"AccountUsage":{"FunctionCount":0,"TotalCodeSize":0}}`,
@@ -65,6 +70,18 @@ func (a accountAPIs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
 	}
+}
+
+// pendingSubscriptions stands in for SNS's ListSubscriptionsByTopic with
+// what moto cannot show (it confirms every subscription at once): an
+// e-mail subscription whose owner has not confirmed it, as SNS lists it
+// (SubscriptionArn "PendingConfirmation"), beside a confirmed one.
+func (a accountAPIs) pendingSubscriptions(w http.ResponseWriter, topic string) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<ListSubscriptionsByTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListSubscriptionsByTopicResult><Subscriptions>
+<member><TopicArn>%[1]s</TopicArn><Protocol>email</Protocol><SubscriptionArn>PendingConfirmation</SubscriptionArn><Owner>123456789012</Owner><Endpoint>oncall@example.org</Endpoint></member>
+<member><TopicArn>%[1]s</TopicArn><Protocol>https</Protocol><SubscriptionArn>%[1]s:5f3b</SubscriptionArn><Owner>123456789012</Owner><Endpoint>https://pager.example.org/sns</Endpoint></member>
+</Subscriptions></ListSubscriptionsByTopicResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></ListSubscriptionsByTopicResponse>`, topic)
 }
 
 // fakeCLI stands in for the Pulumi CLI's answers where a test needs one the
@@ -99,6 +116,9 @@ type preflightSetup struct {
 	// zone example.org created in moto, or in zone when set.
 	dns            bool
 	hostname, zone string
+	// pending: SNS is the stand-in that lists a subscription pending
+	// confirmation (moto confirms at once).
+	pending bool
 }
 
 func runPreflight(t *testing.T, s preflightSetup) deploy.PreflightReport {
@@ -127,6 +147,13 @@ func runPreflight(t *testing.T, s preflightSetup) deploy.PreflightReport {
 		}),
 		Secrets: drill.PerRegion(func(r string) *secretsmanager.Client {
 			return secretsmanager.New(secretsmanager.Options{Region: r, BaseEndpoint: aws.String(m.URL), Credentials: key(r)})
+		}),
+		SNS: drill.PerRegion(func(r string) *sns.Client {
+			endpoint := m.URL
+			if s.pending {
+				endpoint = api.URL
+			}
+			return sns.New(sns.Options{Region: r, BaseEndpoint: aws.String(endpoint), Credentials: key(r)})
 		}),
 		Route53: route53.New(route53.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL), Credentials: key("us-east-1")}),
 		CLI:     s.cli,
@@ -231,9 +258,17 @@ func TestPreflightAfterAFirstDeployment(t *testing.T) {
 	require.NoError(t, err)
 	held, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("feed"), SecretString: aws.String("a-feed-secret")})
 	require.NoError(t, err)
+	topics := sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("123456789012", "testing", "")})
+	topic, err := topics.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("access911-alarms")})
+	require.NoError(t, err)
+	_, err = topics.Subscribe(context.Background(), &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("email"),
+		Endpoint: aws.String("oncall@example.org")})
+	require.NoError(t, err)
 	s := ready
 	s.apis.unreserved = 420 // the deployed stack's own reservations are already out of it
-	s.deployed = map[string]map[string]any{"us-east-1": {contract.OutputWebhookSecretArn: aws.ToString(empty.ARN), contract.OutputFeedSecretArn: aws.ToString(held.ARN)}}
+	s.deployed = map[string]map[string]any{"us-east-1": {contract.OutputWebhookSecretArn: aws.ToString(empty.ARN), contract.OutputFeedSecretArn: aws.ToString(held.ARN),
+		contract.OutputAlarmTopicArn: aws.ToString(topic.TopicArn)}}
 	rep := runPreflight(t, s)
 	assert.Equal(t, deploy.OK, line(rep, "lambda concurrency", "us-east-1").Severity, "deployed: its reservations are in place")
 	assert.Equal(t, deploy.Fail, line(rep, "lambda concurrency", "us-west-2").Severity, "not deployed yet: they are not")
@@ -242,6 +277,15 @@ func TestPreflightAfterAFirstDeployment(t *testing.T) {
 	assert.Contains(t, webhook.Fix, "aws secretsmanager put-secret-value --region us-east-1 --secret-id "+aws.ToString(empty.ARN))
 	assert.Equal(t, deploy.OK, line(rep, "secret "+contract.OutputFeedSecretArn, "us-east-1").Severity)
 	assert.Equal(t, "deployed: us-east-1", line(rep, "stacks", "").Detail)
+	subs := line(rep, "alarm subscriptions", "us-east-1")
+	assert.Equal(t, deploy.OK, subs.Severity, "%+v", subs)
+	assert.Equal(t, "email:oncall@example.org", subs.Detail)
+
+	s.pending = true // the stand-in: one e-mail not yet confirmed
+	subs = line(runPreflight(t, s), "alarm subscriptions", "us-east-1")
+	assert.Equal(t, deploy.Warn, subs.Severity)
+	assert.Equal(t, "1 confirmed, pending confirmation: email:oncall@example.org (they receive no alarm)", subs.Detail)
+	assert.Contains(t, subs.Fix, `"Confirm subscription"`)
 }
 
 func TestPreflightChecksTheHostedZone(t *testing.T) {
