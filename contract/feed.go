@@ -80,6 +80,12 @@ const (
 	// (API Gateway quotas for WebSocket APIs): the most one post to a
 	// connection (PostToConnection's Data) may carry.
 	FeedMaxPostBytes = 128 * 1024
+	// FeedLiveSeconds: a call received longer ago than this is not pushed
+	// to dispatchers as new. It reaches a region late only as the backlog
+	// replicated after an outage (the stream brings it as an INSERT then):
+	// supervisors' summaries count it as backlog, dispatchers read it with
+	// GET /calls. The same five minutes as the swarm's maximum record age.
+	FeedLiveSeconds = 300
 )
 
 // SQS's limits on one SendMessageBatch (Amazon SQS API Reference,

@@ -34,6 +34,9 @@ type PartitionMessage struct {
 	Supervisors bool `json:"supervisors,omitempty"`
 	// SentAtMs is when the swarm broadcast the calls (Unix milliseconds).
 	SentAtMs int64 `json:"sent_at_ms,omitempty"`
+	// LiveAfterMs, on a supervisors' message: calls received before it are
+	// backlog (see contract.FeedLiveSeconds).
+	LiveAfterMs int64 `json:"live_after_ms,omitempty"`
 }
 
 // CallsFrame is what a dispatcher receives: the new calls of its areas and
@@ -51,7 +54,11 @@ type SummaryFrame struct {
 	Areas []AreaSummary `json:"areas"`
 	// MoreAreas counts the area lines left out beyond
 	// contract.FeedSummaryMaxAreas (the quietest).
-	MoreAreas int          `json:"more_areas,omitempty"`
+	MoreAreas int `json:"more_areas,omitempty"`
+	// Backlog counts the batch's calls received more than
+	// contract.FeedLiveSeconds ago (replicated late, after an outage):
+	// counted in the areas, not pushed to dispatchers, not among Newest.
+	Backlog int                `json:"backlog,omitempty"`
 	Newest    []calls.Call `json:"newest"`
 	SentAtMs  int64        `json:"sent_at_ms,omitempty"`
 }
@@ -68,6 +75,14 @@ type AreaSummary struct {
 // area spreads over, and over how many queues they are spread.
 type Layout struct {
 	Partitions, PerArea, Queues int
+	// LiveAfterMs: a call received before it (Unix ms) is backlog, for the
+	// supervisors only; 0 takes every call as live.
+	LiveAfterMs int64
+}
+
+// live tells whether a call goes to its area's dispatchers.
+func (l Layout) live(c calls.Call) bool {
+	return l.LiveAfterMs == 0 || c.ReceivedAt == 0 || c.ReceivedAt >= l.LiveAfterMs
 }
 
 // Fanout is the swarm's output for a batch of new calls: for each queue,
@@ -81,11 +96,18 @@ func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 	add := func(p int, cs []calls.Call, supervisors bool) {
 		for _, chunk := range chunks(cs, contract.FeedMaxMessageBytes) {
 			q := (p - 1) % l.Queues
-			out[q] = append(out[q], PartitionMessage{Partition: p, Calls: chunk, Supervisors: supervisors})
+			m := PartitionMessage{Partition: p, Calls: chunk, Supervisors: supervisors}
+			if supervisors {
+				m.LiveAfterMs = l.LiveAfterMs
+			}
+			out[q] = append(out[q], m)
 		}
 	}
 	byPartition := map[int][]calls.Call{}
 	for _, c := range batch { // in the batch's order, so each partition's calls keep it
+		if !l.live(c) {
+			continue // backlog: the supervisors' summaries only
+		}
 		for _, p := range AreaPartitions(AreaOf(c), l.Partitions, l.PerArea) {
 			byPartition[p] = append(byPartition[p], c)
 		}
@@ -263,7 +285,7 @@ func framesFor(c Connection, msg PartitionMessage) ([][]byte, int) {
 		}
 		return callFrames(want, msg.SentAtMs), len(want)
 	case c.Area == "" && len(c.Areas) == 0 && msg.Supervisors:
-		b, _ := json.Marshal(Summarize(msg.Calls, msg.SentAtMs))
+		b, _ := json.Marshal(SummarizeLive(msg.Calls, msg.SentAtMs, msg.LiveAfterMs))
 		return [][]byte{b}, len(msg.Calls)
 	}
 	return nil, 0
@@ -287,6 +309,12 @@ func callFrames(cs []calls.Call, sentAtMs int64) [][]byte {
 // new calls and the highest severity, and the newest calls (by timestamp)
 // up to contract.FeedSummaryNewest.
 func Summarize(cs []calls.Call, sentAtMs int64) SummaryFrame {
+	return SummarizeLive(cs, sentAtMs, 0)
+}
+
+// SummarizeLive is Summarize with the calls received before liveAfterMs
+// counted as backlog and left out of Newest.
+func SummarizeLive(cs []calls.Call, sentAtMs, liveAfterMs int64) SummaryFrame {
 	type key struct{ area, typ string }
 	sums := map[key]*AreaSummary{}
 	for _, c := range cs {
@@ -300,6 +328,15 @@ func Summarize(cs []calls.Call, sentAtMs int64) SummaryFrame {
 		s.HighestSeverity = max(s.HighestSeverity, c.Severity)
 	}
 	f := SummaryFrame{Type: contract.FeedFrameSummary, Areas: []AreaSummary{}, SentAtMs: sentAtMs}
+	l := Layout{LiveAfterMs: liveAfterMs}
+	live := make([]calls.Call, 0, len(cs))
+	for _, c := range cs {
+		if l.live(c) {
+			live = append(live, c)
+		} else {
+			f.Backlog++
+		}
+	}
 	for _, s := range sums {
 		f.Areas = append(f.Areas, *s)
 	}
@@ -315,7 +352,7 @@ func Summarize(cs []calls.Call, sentAtMs int64) SummaryFrame {
 		a, b := f.Areas[i], f.Areas[j]
 		return a.Area < b.Area || (a.Area == b.Area && a.EmergencyType < b.EmergencyType)
 	})
-	newest := slices.Clone(cs)
+	newest := slices.Clone(live)
 	sort.SliceStable(newest, func(i, j int) bool { return newest[i].Timestamp > newest[j].Timestamp })
 	f.Newest = newest[:min(len(newest), contract.FeedSummaryNewest)]
 	return f

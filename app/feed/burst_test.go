@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
@@ -146,4 +147,53 @@ func deliverAll(t *testing.T, w *Worker, msgs []PartitionMessage) {
 		require.NoError(t, err)
 		require.Empty(t, resp.BatchItemFailures)
 	}
+}
+
+// After an outage, the calls a recovered region missed arrive through
+// replication as new stream records. A call received more than
+// contract.FeedLiveSeconds ago is backlog: its area's dispatchers are not
+// pushed it as new (they read it with GET /calls), and the supervisors'
+// summary counts it as backlog.
+func TestReplicatedBacklogGoesToSupervisorsOnly(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	live, late := downtown, downtown
+	live.ConversationID, live.ReceivedAt = "live", now.Add(-2*time.Second).UnixMilli()
+	late.ConversationID, late.ReceivedAt = "late", now.Add(-time.Hour).UnixMilli()
+	edge := downtown
+	edge.ConversationID, edge.ReceivedAt = "edge", now.Add(-contract.FeedLiveSeconds*time.Second).UnixMilli()
+	s := &sent{byQueue: map[string][]PartitionMessage{}}
+	sw := &Swarm{SQS: s, Queues: []string{"q0"}, Partitions: 8, Now: func() time.Time { return now }}
+	require.NoError(t, sw.Broadcast(context.Background(), []calls.Call{late, live, edge}))
+
+	area := AreaOf(downtown)
+	members := partitionMembers{}
+	for _, p := range AreaPartitions(area, 8, DefaultPartitionsPerArea) {
+		members[p] = append(members[p], Connection{ID: fmt.Sprint("d-", p), Area: area})
+	}
+	for _, p := range SupervisorPartitions(8, DefaultPartitionsPerArea) {
+		members[p] = append(members[p], Connection{ID: fmt.Sprint("s-", p)})
+	}
+	p := newPoster()
+	deliverAll(t, &Worker{Members: members, Poster: p, Forgetter: &forgetter{}, Parallelism: 4}, s.byQueue["q0"])
+	dispatchers, supervisors := 0, 0
+	for id, frames := range p.frames {
+		if strings.HasPrefix(id, "d-") {
+			dispatchers++
+			assert.Equal(t, []string{"live", "edge"}, p.callsOf(t, id), "%s: the live calls only", id)
+			continue
+		}
+		supervisors++
+		require.Len(t, frames, 1)
+		var sum SummaryFrame
+		require.NoError(t, json.Unmarshal(frames[0], &sum))
+		assert.Equal(t, 1, sum.Backlog, "%s", id)
+		assert.Equal(t, 3, sum.Areas[0].NewCalls, "the area's line counts the backlog too")
+		var newest []string
+		for _, c := range sum.Newest {
+			newest = append(newest, c.ConversationID)
+		}
+		assert.ElementsMatch(t, []string{"live", "edge"}, newest)
+	}
+	assert.Positive(t, dispatchers)
+	assert.Positive(t, supervisors)
 }

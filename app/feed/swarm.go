@@ -49,6 +49,7 @@ type Swarm struct {
 	// a global table's stream, and fans the batch out.
 	Invalidate func(ctx context.Context, ev events.DynamoDBEvent) error
 	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Handle broadcasts the batch's INSERTs together, hands the whole batch to
@@ -132,7 +133,12 @@ func (s *Swarm) Broadcast(ctx context.Context, batch []calls.Call) error {
 	if perArea == 0 {
 		perArea = DefaultPartitionsPerArea
 	}
-	for q, msgs := range Fanout(batch, Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues)}) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	liveAfter := now().Add(-contract.FeedLiveSeconds * time.Second).UnixMilli()
+	for q, msgs := range Fanout(batch, Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues), LiveAfterMs: liveAfter}) {
 		if len(msgs) == 0 {
 			continue
 		}
