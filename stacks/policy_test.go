@@ -79,7 +79,7 @@ func TestPolicyPackOnTheFullTopology(t *testing.T) {
 	}
 	rep := deploy.CheckPolicies(planned)
 	assert.Empty(t, rep.Violations)
-	assert.Len(t, rep.Rules, 12)
+	assert.Len(t, rep.Rules, 14)
 }
 
 func assertNoWildcardAction(t *testing.T, r deploy.Resource) {

@@ -90,8 +90,8 @@ var stackCases = []struct {
 	replicaRegion string
 	load          int
 }{
-	{stack: "us-east-1", owner: true, active: true, replicaRegion: "us-west-2", load: 100},
-	{stack: "us-west-2", owner: false, active: false, replicaRegion: "us-east-1", load: 60},
+	{stack: "us-east-1", owner: true, active: true, replicaRegion: "us-east-2", load: 100},
+	{stack: "us-west-2", owner: false, active: false, replicaRegion: "us-east-2", load: 60},
 	{stack: "eu-west-1", owner: false, active: false, replicaRegion: "eu-central-1", load: 30},
 }
 
@@ -426,7 +426,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 			c[stackconfig.KeyNormalLoadRps] = `{"us-east-1":100,"us-west-2":60}`
 		}, stackconfig.KeyNormalLoadRps},
 		{"missing key without default", func(c map[string]string) { delete(c, stackconfig.KeyNormalLoadRps) }, stackconfig.KeyNormalLoadRps},
-		{"archive leaves the EU", func(c map[string]string) { c[stackconfig.KeyArchiveReplicaRegion] = "us-east-1" }, stackconfig.KeyArchiveReplicaRegion},
+		{"archive leaves the EU", func(c map[string]string) { c[stackconfig.KeyArchiveReplicaRegion] = "us-east-2" }, stackconfig.KeyArchiveReplicaRegion},
 		{"more feed queues than partitions", func(c map[string]string) {
 			c[stackconfig.KeyFeedPartitions], c[stackconfig.KeyFeedQueues] = "4", "10"
 		}, stackconfig.KeyFeedQueues},

@@ -153,6 +153,16 @@ func PolicyRules() []PolicyRule {
 			Source: "DynamoDB developer guide, service quotas, DynamoDB Streams (\"For global tables, we recommend you limit the number of " +
 				"simultaneous readers to one\"); DynamoDB API Reference, LimitExceededException (more than 2 processes reading the same streams shard)",
 			check: checkStreamReaders},
+		{ID: "dns-failover-on", Severity: PolicyWarn,
+			Requires: "callers reach the service through a shared hostname that fails over (access911:apiHostname and hostedZoneId set)",
+			Source: "Route 53 developer guide, dns-failover (health-checked records move callers off an unhealthy region); " +
+				"without one, callers and the provider's webhook hold one region's execute-api URL",
+			check: checkDNSFailoverOn},
+		{ID: "own-region-only", Severity: PolicyFail,
+			Requires: "a stack registers resources only in its own region among the serving regions (access911:regions)",
+			Source: "AWS Well-Architected, REL11 (statically stable workloads; avoid depending on the Region being failed over from); " +
+				"AWS Fault Isolation Boundaries whitepaper (Regional isolation)",
+			check: checkOwnRegionOnly},
 		{ID: "stream-trim-horizon", Severity: PolicyFail,
 			Requires: "a stream mapping starts at TRIM_HORIZON (bounded by its maximum record age), never LATEST",
 			Source: "Lambda developer guide, with-ddb (\"if you specify LATEST as the starting position for the stream, the event source mapping " +

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -455,6 +456,30 @@ func checkStreamReaders(stacks []Stack) []PolicyViolation {
 // calls table while it is a global table (replicated to another region).
 func globalTableStream(s Stack, source string) bool {
 	return len(s.Config.Regions) > 1 && strings.Contains(source, ":table/"+s.Config.TableName+"/stream/")
+}
+
+func checkDNSFailoverOn(stacks []Stack) []PolicyViolation {
+	return perStack(stacks, func(s Stack, _ []Resource) []PolicyViolation {
+		if s.Config.DNSEnabled() {
+			return nil
+		}
+		return []PolicyViolation{{Message: fmt.Sprintf("DNS failover is off (access911:apiHostname is empty): callers hold %s's own URL "+
+			"and nothing moves them when it fails; set apiHostname and hostedZoneId in Pulumi.yaml", s.Config.Region)}}
+	})
+}
+
+func checkOwnRegionOnly(stacks []Stack) []PolicyViolation {
+	return perStack(stacks, func(s Stack, res []Resource) []PolicyViolation {
+		var out []PolicyViolation
+		for _, r := range res {
+			global := strings.HasPrefix(r.Type, "aws:iam/") // IAM has no region: its provider's is only where it is called
+			if !global && r.Region != "" && r.Region != s.Config.Region && slices.Contains(s.Config.Regions, r.Region) {
+				out = append(out, violation(r, "is in %s, another serving region: stack %s could not be deployed or changed while %s is down",
+					r.Region, s.Config.Region, r.Region))
+			}
+		}
+		return out
+	})
 }
 
 func checkStreamStart(stacks []Stack) []PolicyViolation {

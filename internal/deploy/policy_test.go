@@ -42,16 +42,24 @@ func jsonString(t *testing.T, v any) string {
 	return string(b)
 }
 
-// The committed stacks pass every rule; the one warning is the alarm topic
-// nobody is subscribed to (alarmEmail is empty in the committed files).
+// The committed stacks pass every rule; the warnings, per stack, are the
+// alarm topic nobody is subscribed to (alarmEmail is empty in the committed
+// files) and DNS failover off (apiHostname is empty: there is no zone to
+// commit).
 func TestCommittedPlansPassThePolicyPack(t *testing.T) {
 	rep := CheckPolicies(plans(t))
 	assert.False(t, rep.Failed(""), "%v", rep.Violations)
-	require.Len(t, rep.Violations, 3, "%v", rep.Violations)
+	require.Len(t, rep.Violations, 6, "%v", rep.Violations)
 	for _, v := range rep.Violations {
-		assert.Equal(t, "alarm-topic-subscribed", v.Rule)
 		assert.Equal(t, PolicyWarn, v.Severity)
-		assert.Equal(t, "sns.Topic access911-alarms", v.Resource)
+		switch v.Rule {
+		case "alarm-topic-subscribed":
+			assert.Equal(t, "sns.Topic access911-alarms", v.Resource)
+		case "dns-failover-on":
+			assert.Contains(t, v.Message, "callers hold "+v.Stack+"'s own URL")
+		default:
+			t.Errorf("unexpected %s", v)
+		}
 	}
 	for _, rule := range rep.Rules {
 		assert.NotEmpty(t, rule.Source, "%s names its AWS document", rule.ID)
@@ -172,6 +180,20 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 					}
 				}
 			}, "3 mappings read arn:aws:dynamodb:us-east-1:000000000000:table/audit/stream/2026; a shard takes 2"},
+		{"a stack that owns its archive's replica in another serving region", "own-region-only", replica,
+			"s3.BucketV2 access911-archive-replica",
+			func(t *testing.T, p []Stack) {
+				for _, r := range p {
+					if r.Result.Stack != replica {
+						continue
+					}
+					for i := range r.Result.Resources {
+						if res := r.Result.Resources[i]; res.Name == "access911-archive-replica" && res.Type == "aws:s3/bucketV2:BucketV2" {
+							r.Result.Resources[i].Region = "us-east-1"
+						}
+					}
+				}
+			}, "is in us-east-1, another serving region: stack us-west-2 could not be deployed or changed while us-east-1 is down"},
 		{"a stream mapping from LATEST", "stream-trim-horizon", home, "lambda.EventSourceMapping access911-feed-stream",
 			func(t *testing.T, p []Stack) {
 				find(t, p, home, typeMapping, "access911-feed-stream").Inputs["startingPosition"] = "LATEST"

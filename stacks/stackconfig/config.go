@@ -307,6 +307,10 @@ func (p *parser) archive(c *Config) {
 	case r == "" || c.Region == "":
 	case r == c.Region:
 		p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r, Problem: "replicating into the same region gives no regional protection", Accepted: "a known region other than " + c.Region})
+	case slices.Contains(c.Regions, r):
+		p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r,
+			Problem:  "a serving region: the stack would own resources there, and could not be deployed or changed while that region is down",
+			Accepted: "a known region outside " + KeyRegions + " (e.g. us-east-2, eu-central-1)"})
 	case c.ArchiveEUResidency && isEURegion(c.Region) && !isEURegion(r):
 		p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: r,
 			Problem:  fmt.Sprintf("call payloads from %s must stay in the EU while %s is true", c.Region, KeyArchiveEUResidency),

@@ -70,7 +70,7 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 }
 
 func TestParseConfigDefaultArchivePairs(t *testing.T) {
-	for region, want := range map[string]string{"us-east-1": "us-west-2", "us-west-2": "us-east-1", "eu-west-1": "eu-central-1"} {
+	for region, want := range map[string]string{"us-east-1": "us-east-2", "us-west-2": "us-east-2", "eu-west-1": "eu-central-1"} {
 		v := validValues()
 		v[KeyAWSRegion] = region
 		c, err := Parse(v)
@@ -137,8 +137,10 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"archive unknown region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "nowhere-1" }, KeyArchiveReplicaRegion, []string{"unknown region"}},
 		{"eu archive leaves the EU", func(v map[string]string) {
 			v[KeyAWSRegion] = "eu-west-1"
-			v[KeyArchiveReplicaRegion] = "us-east-1"
+			v[KeyArchiveReplicaRegion] = "us-east-2"
 		}, KeyArchiveReplicaRegion, []string{"EU", KeyArchiveEUResidency, "eu-central-1"}},
+		{"archive into another serving region", func(v map[string]string) { v[KeyArchiveReplicaRegion] = "us-east-1" },
+			KeyArchiveReplicaRegion, []string{"a serving region", "could not be deployed or changed while that region is down", "us-east-2"}},
 		{"eu archive to London is outside the EU", func(v map[string]string) {
 			v[KeyAWSRegion] = "eu-west-1"
 			v[KeyArchiveReplicaRegion] = "eu-west-2"
@@ -185,11 +187,11 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 func TestParseConfigEUResidencyCanBeWaived(t *testing.T) {
 	v := validValues()
 	v[KeyAWSRegion] = "eu-west-1"
-	v[KeyArchiveReplicaRegion] = "us-east-1"
+	v[KeyArchiveReplicaRegion] = "us-east-2"
 	v[KeyArchiveEUResidency] = "false"
 	c, err := Parse(v)
 	require.NoError(t, err)
-	assert.Equal(t, "us-east-1", c.ArchiveReplicaRegion)
+	assert.Equal(t, "us-east-2", c.ArchiveReplicaRegion)
 }
 
 func TestParseConfigReportsEveryProblem(t *testing.T) {

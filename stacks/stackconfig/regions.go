@@ -18,11 +18,13 @@ var knownRegions = []string{
 var euRegions = []string{"eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"}
 
 // defaultArchiveReplicaRegion pairs each serving region with the region its
-// archive replicates to when the stack does not say: the two US regions back
-// each other up, and Ireland replicates to Frankfurt to stay inside the EU.
+// archive replicates to when the stack does not say: never a serving region
+// (a stack then owns resources only in its own serving region, and deploys
+// while any other is down), so both US archives replicate to us-east-2
+// (Ohio) and Ireland to Frankfurt, inside the EU.
 var defaultArchiveReplicaRegion = map[string]string{
-	"us-east-1": "us-west-2",
-	"us-west-2": "us-east-1",
+	"us-east-1": "us-east-2",
+	"us-west-2": "us-east-2",
 	"eu-west-1": "eu-central-1",
 }
 
