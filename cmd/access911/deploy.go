@@ -174,7 +174,7 @@ func runDeployer(name string, args []string, stdout, stderr io.Writer) error {
 	}
 	deployer.Open = deploy.LocalStacks(d.dir, cmd, true)
 	deployer.Ready = deploy.Readiness{DynamoDB: d.clients.DynamoDB, HTTP: &http.Client{Timeout: 10 * time.Second},
-		Home: home, Poll: 10 * time.Second, Timeout: *wait}.Wait
+		Poll: 10 * time.Second, Timeout: *wait}.Wait
 	if name == "up" && !*yes {
 		deployer.Confirm = askOn(bufio.NewReader(os.Stdin), stdout)
 	}

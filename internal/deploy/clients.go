@@ -35,29 +35,30 @@ func NewClients(ctx context.Context, endpoint string, cli CLI) (Clients, error) 
 	if endpoint != "" {
 		base = aws.String(endpoint)
 	}
+	in := drill.RegionConfigs(ctx) // each region's clients, and their credentials, from that region
 	return Clients{
 		Preflight: PreflightClients{
 			STS: drill.PerRegion(func(r string) *sts.Client {
-				return sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region, o.BaseEndpoint = r, base })
+				return sts.NewFromConfig(in(r), func(o *sts.Options) { o.Region, o.BaseEndpoint = r, base })
 			}),
 			Lambda: drill.PerRegion(func(r string) *lambda.Client {
-				return lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.Region, o.BaseEndpoint = r, base })
+				return lambda.NewFromConfig(in(r), func(o *lambda.Options) { o.Region, o.BaseEndpoint = r, base })
 			}),
 			Quotas: drill.PerRegion(func(r string) *servicequotas.Client {
-				return servicequotas.NewFromConfig(cfg, func(o *servicequotas.Options) { o.Region, o.BaseEndpoint = r, base })
+				return servicequotas.NewFromConfig(in(r), func(o *servicequotas.Options) { o.Region, o.BaseEndpoint = r, base })
 			}),
 			Secrets: drill.PerRegion(func(r string) *secretsmanager.Client {
-				return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region, o.BaseEndpoint = r, base })
+				return secretsmanager.NewFromConfig(in(r), func(o *secretsmanager.Options) { o.Region, o.BaseEndpoint = r, base })
 			}),
 			SNS: drill.PerRegion(func(r string) *sns.Client {
-				return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region, o.BaseEndpoint = r, base })
+				return sns.NewFromConfig(in(r), func(o *sns.Options) { o.Region, o.BaseEndpoint = r, base })
 			}),
 			// Route53's control plane lives in us-east-1.
 			Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.BaseEndpoint = base }),
 			CLI:     cli,
 		},
 		DynamoDB: drill.PerRegion(func(r string) *dynamodb.Client {
-			return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region, o.BaseEndpoint = r, base })
+			return dynamodb.NewFromConfig(in(r), func(o *dynamodb.Options) { o.Region, o.BaseEndpoint = r, base })
 		}),
 	}, nil
 }

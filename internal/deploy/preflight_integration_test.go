@@ -119,6 +119,8 @@ type preflightSetup struct {
 	// pending: SNS is the stand-in that lists a subscription pending
 	// confirmation (moto confirms at once).
 	pending bool
+	// route53Down: the zone check's Route 53 endpoint refuses connections.
+	route53Down bool
 }
 
 func runPreflight(t *testing.T, s preflightSetup) deploy.PreflightReport {
@@ -160,6 +162,10 @@ func runPreflight(t *testing.T, s preflightSetup) deploy.PreflightReport {
 	}
 	if s.dns {
 		stacks = withDNS(t, stacks, clients.Route53, s.hostname, s.zone)
+	}
+	if s.route53Down {
+		clients.Route53 = route53.New(route53.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:9"),
+			Credentials: key("us-east-1"), RetryMaxAttempts: 1})
 	}
 	return deploy.Preflight(context.Background(), deploy.PreflightOptions{Stacks: stacks, Pins: deploy.Pins{SDK: "v3.175.0", AWSPlugin: "v6.83.0"},
 		Clients: clients, Deployed: func(context.Context) (map[string]map[string]any, error) { return s.deployed, nil }})
@@ -291,15 +297,19 @@ func TestPreflightAfterAFirstDeployment(t *testing.T) {
 func TestPreflightChecksTheHostedZone(t *testing.T) {
 	for _, tc := range []struct {
 		name, hostname, zone, severity, text string
+		route53Down                          bool
 	}{
-		{"the zone holds the hostname", "", "", deploy.OK, "is example.org"},
-		{"a hostname outside the zone", "calls.example.net", "", deploy.Fail, "which cannot hold calls.example.net"},
-		{"no such zone", "", "Z0000000NOSUCHZONE", deploy.Fail, "route53:GetHostedZone Z0000000NOSUCHZONE"},
+		{"the zone holds the hostname", "", "", deploy.OK, "is example.org", false},
+		{"a hostname outside the zone", "calls.example.net", "", deploy.Fail, "which cannot hold calls.example.net", false},
+		{"no such zone", "", "Z0000000NOSUCHZONE", deploy.Fail, "route53:GetHostedZone Z0000000NOSUCHZONE", false},
+		// During a us-east-1 outage Route 53's control plane does not answer:
+		// a standby still deploys, with a WARN.
+		{"Route 53's control plane unreachable", "", "Z0000000SOMEZONE", deploy.Warn, "control plane did not answer", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.NoError(t, moto.Require(t).ResetMoto())
 			s := ready
-			s.dns, s.hostname, s.zone = true, tc.hostname, tc.zone
+			s.dns, s.hostname, s.zone, s.route53Down = true, tc.hostname, tc.zone, tc.route53Down
 			zone := line(runPreflight(t, s), "hosted zone", "")
 			assert.Equal(t, tc.severity, zone.Severity, "%+v", zone)
 			assert.Contains(t, zone.Detail, tc.text)

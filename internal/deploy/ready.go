@@ -15,13 +15,12 @@ import (
 	"github.com/access911/access911-infra/internal/drill"
 )
 
-// Readiness tells when a region just deployed serves: the global table (in
-// the home region) or its replica ACTIVE, with no replica change still
-// under way, and GET <apiUrl>/health answering 200 from that region.
+// Readiness tells when a region just deployed serves: its table or replica
+// ACTIVE, with no replica change still under way, and GET <apiUrl>/health
+// answering 200 from that region. It asks only that region.
 type Readiness struct {
 	DynamoDB func(region string) *dynamodb.Client
 	HTTP     *http.Client
-	Home     string
 	// Poll is the pause between attempts; Timeout the longest wait.
 	Poll, Timeout time.Duration
 }
@@ -51,9 +50,12 @@ func (r Readiness) Wait(ctx context.Context, region string, outputs map[string]a
 	}
 }
 
-// tableActive: the region's table ACTIVE, and in the home region's view
-// the table ACTIVE and its replica in this region ACTIVE (a replica still
-// CREATING or UPDATING blocks the next region's replica change).
+// tableActive: the region's table (or replica) ACTIVE and, in that
+// region's own view of the global table, no replica still CREATING or
+// UPDATING (one blocks the next region's replica change). DescribeTable
+// lists a global table's replicas in every replica region (DynamoDB API
+// Reference, TableDescription.Replicas), so this asks only the region just
+// deployed: it works while the home region is unreachable.
 func (r Readiness) tableActive(ctx context.Context, region, table string) error {
 	own, err := r.describe(ctx, region, table)
 	if err != nil {
@@ -62,19 +64,9 @@ func (r Readiness) tableActive(ctx context.Context, region, table string) error 
 	if own.TableStatus != types.TableStatusActive {
 		return fmt.Errorf("table %s in %s is %s", table, region, own.TableStatus)
 	}
-	if region == r.Home {
-		return nil
-	}
-	home, err := r.describe(ctx, r.Home, table)
-	if err != nil {
-		return err
-	}
-	if home.TableStatus != types.TableStatusActive {
-		return fmt.Errorf("table %s in %s (home) is %s", table, r.Home, home.TableStatus)
-	}
-	for _, rep := range home.Replicas {
-		if aws.ToString(rep.RegionName) == region && rep.ReplicaStatus != types.ReplicaStatusActive {
-			return fmt.Errorf("replica of %s in %s is %s", table, region, rep.ReplicaStatus)
+	for _, rep := range own.Replicas {
+		if rep.ReplicaStatus != types.ReplicaStatusActive {
+			return fmt.Errorf("replica of %s in %s is %s", table, aws.ToString(rep.RegionName), rep.ReplicaStatus)
 		}
 	}
 	return nil

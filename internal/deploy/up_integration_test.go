@@ -190,7 +190,7 @@ func (e *engine) deployer(out *strings.Builder) *deploy.Deployer {
 			return dynamodb.New(dynamodb.Options{Region: region, BaseEndpoint: e.db.Options().BaseEndpoint,
 				Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
 		}),
-		HTTP: &http.Client{Timeout: 5 * time.Second}, Home: "us-east-1", Poll: 200 * time.Millisecond, Timeout: 3 * time.Second,
+		HTTP: &http.Client{Timeout: 5 * time.Second}, Poll: 200 * time.Millisecond, Timeout: 3 * time.Second,
 	}
 	return &deploy.Deployer{Regions: committedRegions, Home: "us-east-1", Open: e.open, Out: out,
 		Ready: func(ctx context.Context, region string, outputs map[string]any) error {
@@ -320,4 +320,37 @@ func TestPreviewChangesNothing(t *testing.T) {
 		assert.Empty(t, e.outputs(o.Region))
 	}
 	assert.NotContains(t, strings.Join(e.recorded(), ","), "ready", "a preview waits for nothing")
+}
+
+// A standby is deployed while the home region is unreachable: every AWS
+// request signed for us-east-1 is dropped by the outage proxy in front of
+// moto, and `up --regions us-west-2` applies us-west-2 on the engine and
+// waits until it serves, asking us-east-1 nothing.
+func TestUpOfAStandbyDuringAHomeRegionOutage(t *testing.T) {
+	e := newEngine(t)
+	e.createTables(committedRegions...)
+	outage, err := emulator.StartRegionOutage(aws.ToString(e.db.Options().BaseEndpoint), "us-east-1")
+	require.NoError(t, err)
+	t.Cleanup(outage.Stop)
+	var out strings.Builder
+	d := e.deployer(&out)
+	ready := deploy.Readiness{
+		DynamoDB: drill.PerRegion(func(region string) *dynamodb.Client {
+			return dynamodb.New(dynamodb.Options{Region: region, BaseEndpoint: aws.String(outage.URL), RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+		}),
+		HTTP: &http.Client{Timeout: 5 * time.Second}, Poll: 200 * time.Millisecond, Timeout: 5 * time.Second,
+	}
+	d.Ready = ready.Wait
+	order, err := d.Order([]string{"us-west-2"}, "")
+	require.NoError(t, err)
+	outcomes, err := d.Up(context.Background(), order)
+	require.NoError(t, err, out.String())
+	assert.Equal(t, []string{"us-west-2 updated"}, results(outcomes))
+	assert.Positive(t, outage.Passed("us-west-2"), "the wait asked us-west-2")
+	assert.Zero(t, outage.Denied("us-east-1"), "and nothing of us-east-1")
+
+	_, err = ready.DynamoDB("us-east-1").ListTables(context.Background(), &dynamodb.ListTablesInput{})
+	require.Error(t, err, "the proxy drops what is signed for us-east-1")
+	assert.Equal(t, 1, outage.Denied("us-east-1"))
 }

@@ -23,6 +23,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 	if err != nil {
 		return Clients{}, fmt.Errorf("aws config: %w", err)
 	}
+	in := RegionConfigs(ctx)
 	return Clients{
 		// Route53's control plane lives in us-east-1.
 		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
@@ -31,7 +32,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 			}
 		}),
 		DynamoDB: PerRegion(func(region string) *dynamodb.Client {
-			return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			return dynamodb.NewFromConfig(in(region), func(o *dynamodb.Options) {
 				o.Region = region
 				if endpoint != "" {
 					o.BaseEndpoint = aws.String(endpoint)
@@ -39,7 +40,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 			})
 		}),
 		S3: PerRegion(func(region string) *s3.Client {
-			return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			return s3.NewFromConfig(in(region), func(o *s3.Options) {
 				o.Region = region
 				if endpoint != "" {
 					o.BaseEndpoint = aws.String(endpoint)
@@ -48,7 +49,7 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 			})
 		}),
 		SecretsManager: PerRegion(func(region string) *secretsmanager.Client {
-			return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+			return secretsmanager.NewFromConfig(in(region), func(o *secretsmanager.Options) {
 				o.Region = region
 				if endpoint != "" {
 					o.BaseEndpoint = aws.String(endpoint)
@@ -57,6 +58,21 @@ func NewClients(ctx context.Context, endpoint string) (Clients, error) {
 		}),
 		HTTP: &http.Client{Timeout: 5 * time.Second},
 	}, nil
+}
+
+// RegionConfigs is the default credential chain loaded for each region, once,
+// on first use: credentials that assume a role then call STS in that region
+// (the SDK's regional endpoint), so a client of us-west-2 works while
+// us-east-1 is unreachable. A chain that fails to load gives a bare config
+// whose calls fail with the reason (NewClients loaded it once already).
+func RegionConfigs(ctx context.Context) func(region string) aws.Config {
+	return PerRegion(func(region string) aws.Config {
+		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+		if err != nil {
+			return aws.Config{Region: region}
+		}
+		return cfg
+	})
 }
 
 // PerRegion builds one client per region, once, on first use.
