@@ -58,9 +58,9 @@ type SummaryFrame struct {
 	// Backlog counts the batch's calls received more than
 	// contract.FeedLiveSeconds ago (replicated late, after an outage):
 	// counted in the areas, not pushed to dispatchers, not among Newest.
-	Backlog int                `json:"backlog,omitempty"`
-	Newest    []calls.Call `json:"newest"`
-	SentAtMs  int64        `json:"sent_at_ms,omitempty"`
+	Backlog  int          `json:"backlog,omitempty"`
+	Newest   []calls.Call `json:"newest"`
+	SentAtMs int64        `json:"sent_at_ms,omitempty"`
 }
 
 // AreaSummary counts one area's new calls of one type.
