@@ -51,6 +51,9 @@ type AlarmsArgs struct {
 	Intake *IntakeAlarms
 	// ReadCache, if set, adds the read cache's alarms.
 	ReadCache *ReadCacheAlarms
+	// Standby: the region is not the active one, and alarms when it starts
+	// taking callers' traffic (StandbyTakingTraffic).
+	Standby bool
 	// AccountID owns the topic's key: its key policy delegates the key's
 	// administration to the account's IAM policies.
 	AccountID pulumi.StringInput
@@ -127,6 +130,7 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	if a.ReadCache != nil {
 		definitions = append(definitions, readCacheAlarmDefinitions(*a.ReadCache)...)
 	}
+	definitions = append(definitions, regionRoleAlarmDefinitions(a)...)
 	for _, al := range definitions {
 		args := al.args
 		args.Name = pulumi.Sprintf("%s-%s", name, al.name)
@@ -298,6 +302,39 @@ func intakeAlarmDefinitions(in IntakeAlarms) []namedAlarm {
 			"Provider deliveries acknowledged by the inbox failed every retry: fix the cause, then access911 replay --inbox"),
 			"GreaterThanThreshold", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
 			pulumi.StringMap{"QueueName": in.InboxFailuresName}, 0, 1)})
+	}
+	return out
+}
+
+// Region-role thresholds.
+const (
+	// StandbyIdleRequestsPerPeriod: a standby's API sees the health checks
+	// (Route 53's checkers in HealthCheckRegions every 10 s) and little
+	// else; more than this a minute, two minutes running, is callers.
+	StandbyIdleRequestsPerPeriod = 120
+	// ReplicationLagAlarmMs: calls from other regions reaching this one more
+	// than a minute late, three minutes running.
+	ReplicationLagAlarmMs      = 60_000
+	ReplicationLagAlarmPeriods = 3
+)
+
+// regionRoleAlarmDefinitions watch the region's part in failover, on its
+// own topic: a standby taking traffic (the active region failed, or callers
+// were moved), and replication into this region lagging (a failover here
+// would serve stale data; a failback must wait for it).
+func regionRoleAlarmDefinitions(a AlarmsArgs) []namedAlarm {
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	out := []namedAlarm{{"ReplicationLag", singleMetric(
+		pulumi.Sprintf("Calls from the other regions reach %s's table more than %d s late (replication lags or is cut off)",
+			a.Region, ReplicationLagAlarmMs/1000),
+		"GreaterThanThreshold", contract.Namespace, contract.ReplicatedCallLag, "Maximum", service,
+		ReplicationLagAlarmMs, ReplicationLagAlarmPeriods)}}
+	if a.Standby {
+		out = append(out, namedAlarm{"StandbyTakingTraffic", singleMetric(
+			pulumi.Sprintf("%s is a standby and its API took more than %d requests a minute: callers are arriving here", a.Region,
+				StandbyIdleRequestsPerPeriod),
+			"GreaterThanThreshold", "AWS/ApiGateway", "Count", "Sum",
+			pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}, StandbyIdleRequestsPerPeriod, 2)})
 	}
 	return out
 }

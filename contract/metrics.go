@@ -39,6 +39,11 @@ const (
 	FeedPostsFailed     = "FeedPostsFailed"
 	FeedConnectionsGone = "FeedConnectionsGone"
 	FeedDeliveryLatency = "FeedDeliveryLatency"
+	// ReplicatedCallLag is how late (ms, Maximum per stream batch) the calls
+	// written in other regions reach this region's stream: replication's
+	// lag as the receiving region sees it (DynamoDB's own ReplicationLatency
+	// is published in the sending region, where an outage may hide it).
+	ReplicatedCallLag = "ReplicatedCallLag"
 	// FeedRepeatsSkipped counts partition messages another worker had
 	// already delivered (SQS's at-least-once delivery, a rebroadcast).
 	FeedRepeatsSkipped = "FeedRepeatsSkipped"

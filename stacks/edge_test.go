@@ -292,7 +292,19 @@ func TestAlarmsPerStack(t *testing.T) {
 				assert.Equal(t, []any{topicArn}, get(a, "okActions"), a.Name)
 				assert.Equal(t, "notBreaching", get(a, "treatMissingData"), a.Name)
 			}
-			require.Len(t, alarms, 14)
+			// 14, the replication lag, and in a standby the traffic alarm.
+			standby := tc.stack != "us-east-1"
+			require.Len(t, alarms, map[bool]int{false: 15, true: 16}[standby])
+			lag := alarms["ReplicationLag"]
+			assert.Equal(t, contract.ReplicatedCallLag, get(lag, "metricName"))
+			assert.Equal(t, float64(components.ReplicationLagAlarmMs), get(lag, "threshold"))
+			assert.Equal(t, float64(components.ReplicationLagAlarmPeriods), get(lag, "evaluationPeriods"))
+			if traffic, ok := alarms["StandbyTakingTraffic"]; assert.Equal(t, standby, ok, "only a standby alarms on traffic") && ok {
+				assert.Equal(t, "Count", get(traffic, "metricName"))
+				assert.Equal(t, "AWS/ApiGateway", get(traffic, "namespace"))
+				assert.Equal(t, float64(components.StandbyIdleRequestsPerPeriod), get(traffic, "threshold"))
+				assert.Equal(t, "v1", get(traffic, "dimensions.Stage"))
+			}
 
 			er := alarms["HighErrorRate"]
 			assert.Equal(t, 5.0, get(er, "threshold"), "seed HighErrorRate Threshold 5.0")

@@ -334,6 +334,7 @@ func (r *region) edge(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulu
 			InboxFailuresName: r.queue.InboxFailuresName,
 			DrainFunctionName: r.drain.FunctionName, DrainConcurrency: r.drain.MaxConcurrency},
 		ReadCache:     r.readCacheAlarms(),
+		Standby:       !cfg.IsActive(),
 		AccountID:     pulumi.String(r.account.AccountID),
 		AlarmEmail:    cfg.AlarmEmail,
 		DashboardName: "access911-" + cfg.Region,

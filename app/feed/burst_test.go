@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/app/calls"
+	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -196,4 +198,24 @@ func TestReplicatedBacklogGoesToSupervisorsOnly(t *testing.T) {
 	}
 	assert.Positive(t, dispatchers)
 	assert.Positive(t, supervisors)
+}
+
+// The swarm measures replication as the receiving region sees it: how late
+// the calls received in other regions reach this region's stream.
+func TestSwarmEmitsTheReplicatedCallsLag(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	var out bytes.Buffer
+	sw := &Swarm{Region: "us-west-2", Metrics: &metrics.Emitter{W: &out}, Now: func() time.Time { return now }}
+	own, east, eu := downtown, downtown, downtown
+	own.Region, own.ReceivedAt = "us-west-2", now.Add(-time.Hour).UnixMilli() // its own: no lag to measure
+	east.Region, east.ReceivedAt = "us-east-1", now.Add(-1500*time.Millisecond).UnixMilli()
+	eu.Region, eu.ReceivedAt = "eu-west-1", now.Add(-90*time.Second).UnixMilli()
+	sw.emitReplicationLag([]calls.Call{own, east, eu})
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rec), out.String())
+	assert.Equal(t, 90_000.0, rec[contract.ReplicatedCallLag], "the latest of the batch")
+
+	out.Reset()
+	sw.emitReplicationLag([]calls.Call{own})
+	assert.Empty(t, out.String(), "no replicated call, no data point")
 }

@@ -50,6 +50,10 @@ type Swarm struct {
 	Invalidate func(ctx context.Context, ev events.DynamoDBEvent) error
 	Log        *slog.Logger
 	Now        func() time.Time
+	// Region and Metrics, if set: each batch's lag of the calls replicated
+	// from other regions (contract.ReplicatedCallLag) is emitted.
+	Region  string
+	Metrics *metrics.Emitter
 }
 
 // Handle broadcasts the batch's INSERTs together, hands the whole batch to
@@ -87,7 +91,29 @@ func (s *Swarm) broadcastInserts(ctx context.Context, ev events.DynamoDBEvent) (
 		}
 		batch = append(batch, c)
 	}
+	s.emitReplicationLag(batch)
 	return s.BroadcastNew(ctx, batch)
+}
+
+// emitReplicationLag records how late the batch's calls from other
+// regions arrived: now less when the other region received them.
+func (s *Swarm) emitReplicationLag(batch []calls.Call) {
+	if s.Metrics == nil || s.Region == "" {
+		return
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	lag, seen := int64(0), false
+	for _, c := range batch {
+		if c.Region != "" && c.Region != s.Region && c.ReceivedAt > 0 {
+			lag, seen = max(lag, now().UnixMilli()-c.ReceivedAt), true
+		}
+	}
+	if seen {
+		s.Metrics.Emit([]metrics.Value{{Name: contract.ReplicatedCallLag, Value: float64(lag), Unit: metrics.Milliseconds}}, nil)
+	}
 }
 
 // BroadcastNew broadcasts the calls not broadcast before and marks them;

@@ -54,6 +54,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 	case contract.FeedRoleSwarm:
 		swarm := &feed.Swarm{SQS: sqs.NewFromConfig(awsCfg), Queues: strings.Split(os.Getenv(contract.EnvFeedQueueURLs), ","),
 			Partitions: registry.PartitionCount, PerArea: registry.PerArea, Log: log,
+			Region: os.Getenv("AWS_REGION"), Metrics: &metrics.Emitter{W: os.Stdout},
 			Broadcasts: &feed.Broadcasts{DB: db, Table: os.Getenv(contract.EnvFeedDeliveriesTable)}}
 		if fn := os.Getenv(contract.EnvReadCacheInvalidatorFunction); fn != "" {
 			swarm.Invalidate = feed.LambdaInvoker(awslambda.NewFromConfig(awsCfg), fn)
