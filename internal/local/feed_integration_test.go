@@ -209,13 +209,7 @@ func wantingFire(t *testing.T, f *feedStack) (string, int) {
 // dispatchers the call without coordinates, the supervisors a summary of
 // both; updates and deletes on the calls table broadcast nothing.
 func TestFeedEndToEnd(t *testing.T) {
-	ddb, mt := ddbLocal.Require(t), moto.Require(t)
-	root, err := artifact.FindUp(".", "go.mod")
-	require.NoError(t, err)
-	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL,
-		Intake: &IntakeOptions{SQSEndpoint: mt.URL}, Feed: &FeedOptions{Connections: 300}})
-	require.NoError(t, err)
-	t.Cleanup(s.Close)
+	s := startServerWithFeed(t)
 	ctx := context.Background()
 
 	type client struct {
@@ -310,4 +304,18 @@ func TestFeedEndToEnd(t *testing.T) {
 		}
 		cl.mu.Unlock()
 	}
+}
+
+// startServerWithFeed is the us-east-1 stack served locally with the
+// durable intake and the feed, on the tests' emulators.
+func startServerWithFeed(t *testing.T) *Server {
+	t.Helper()
+	ddb, mt := ddbLocal.Require(t), moto.Require(t)
+	root, err := artifact.FindUp(".", "go.mod")
+	require.NoError(t, err)
+	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL,
+		Intake: &IntakeOptions{SQSEndpoint: mt.URL}, Feed: &FeedOptions{Connections: 300}})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
 }

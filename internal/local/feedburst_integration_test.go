@@ -17,22 +17,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/app/feed"
-	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
 )
 
 // The burst that once stopped the feed for good: 300 calls at the
-// contract's maxima posted into one area within about half a second. Every
+// contract's maxima posted into one area by 20 clients at once. Every
 // dispatcher of the area gets every call exactly once, nothing is
 // discarded, and a call posted afterwards still arrives.
 func TestFeedBurstOfLargestCallsAndAfter(t *testing.T) {
-	ddb, mt := ddbLocal.Require(t), moto.Require(t)
-	root, err := artifact.FindUp(".", "go.mod")
-	require.NoError(t, err)
-	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL,
-		Intake: &IntakeOptions{SQSEndpoint: mt.URL}, Feed: &FeedOptions{Connections: 300}})
-	require.NoError(t, err)
-	t.Cleanup(s.Close)
+	s := startServerWithFeed(t)
 	ctx := context.Background()
 
 	type dispatcher struct {
