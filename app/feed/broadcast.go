@@ -34,9 +34,9 @@ type PartitionMessage struct {
 	Supervisors bool `json:"supervisors,omitempty"`
 	// SentAtMs is when the swarm broadcast the calls (Unix milliseconds).
 	SentAtMs int64 `json:"sent_at_ms,omitempty"`
-	// LiveAfterMs, on a supervisors' message: calls received before it are
-	// backlog (see contract.FeedLiveSeconds).
-	LiveAfterMs int64 `json:"live_after_ms,omitempty"`
+	// LiveAfter, on a supervisors' message: calls received before it (Unix
+	// seconds, as a call's received_at) are backlog (contract.FeedLiveSeconds).
+	LiveAfter int64 `json:"live_after,omitempty"`
 }
 
 // CallsFrame is what a dispatcher receives: the new calls of its areas and
@@ -75,14 +75,15 @@ type AreaSummary struct {
 // area spreads over, and over how many queues they are spread.
 type Layout struct {
 	Partitions, PerArea, Queues int
-	// LiveAfterMs: a call received before it (Unix ms) is backlog, for the
-	// supervisors only; 0 takes every call as live.
-	LiveAfterMs int64
+	// LiveAfter: a call received before it (Unix seconds, as the call's
+	// received_at) is backlog, for the supervisors only; 0 takes every call
+	// as live.
+	LiveAfter int64
 }
 
 // live tells whether a call goes to its area's dispatchers.
 func (l Layout) live(c calls.Call) bool {
-	return l.LiveAfterMs == 0 || c.ReceivedAt == 0 || c.ReceivedAt >= l.LiveAfterMs
+	return l.LiveAfter == 0 || c.ReceivedAt == 0 || c.ReceivedAt >= l.LiveAfter
 }
 
 // Fanout is the swarm's output for a batch of new calls: for each queue,
@@ -98,7 +99,7 @@ func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 			q := (p - 1) % l.Queues
 			m := PartitionMessage{Partition: p, Calls: chunk, Supervisors: supervisors}
 			if supervisors {
-				m.LiveAfterMs = l.LiveAfterMs
+				m.LiveAfter = l.LiveAfter
 			}
 			out[q] = append(out[q], m)
 		}
@@ -285,7 +286,7 @@ func framesFor(c Connection, msg PartitionMessage) ([][]byte, int) {
 		}
 		return callFrames(want, msg.SentAtMs), len(want)
 	case c.Area == "" && len(c.Areas) == 0 && msg.Supervisors:
-		b, _ := json.Marshal(SummarizeLive(msg.Calls, msg.SentAtMs, msg.LiveAfterMs))
+		b, _ := json.Marshal(SummarizeLive(msg.Calls, msg.SentAtMs, msg.LiveAfter))
 		return [][]byte{b}, len(msg.Calls)
 	}
 	return nil, 0
@@ -312,9 +313,9 @@ func Summarize(cs []calls.Call, sentAtMs int64) SummaryFrame {
 	return SummarizeLive(cs, sentAtMs, 0)
 }
 
-// SummarizeLive is Summarize with the calls received before liveAfterMs
+// SummarizeLive is Summarize with the calls received before liveAfter (Unix seconds)
 // counted as backlog and left out of Newest.
-func SummarizeLive(cs []calls.Call, sentAtMs, liveAfterMs int64) SummaryFrame {
+func SummarizeLive(cs []calls.Call, sentAtMs, liveAfter int64) SummaryFrame {
 	type key struct{ area, typ string }
 	sums := map[key]*AreaSummary{}
 	for _, c := range cs {
@@ -328,7 +329,7 @@ func SummarizeLive(cs []calls.Call, sentAtMs, liveAfterMs int64) SummaryFrame {
 		s.HighestSeverity = max(s.HighestSeverity, c.Severity)
 	}
 	f := SummaryFrame{Type: contract.FeedFrameSummary, Areas: []AreaSummary{}, SentAtMs: sentAtMs}
-	l := Layout{LiveAfterMs: liveAfterMs}
+	l := Layout{LiveAfter: liveAfter}
 	live := make([]calls.Call, 0, len(cs))
 	for _, c := range cs {
 		if l.live(c) {

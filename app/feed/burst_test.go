@@ -25,7 +25,7 @@ func largestCall(i int) calls.Call {
 	c.ConversationID = fmt.Sprintf("%0128d", i)
 	c.Location = strings.Repeat("<", contract.CallSchema.MaxLength("location"))
 	c.Transcript = strings.Repeat("<", contract.CallSchema.MaxLength("transcript"))
-	c.Status, c.Region, c.ReceivedAt = contract.StatusNotConnected, "us-east-1", 1_800_000_000_000
+	c.Status, c.Region, c.ReceivedAt = contract.StatusNotConnected, "us-east-1", 4_102_444_800
 	return c
 }
 
@@ -159,10 +159,10 @@ func deliverAll(t *testing.T, w *Worker, msgs []PartitionMessage) {
 func TestReplicatedBacklogGoesToSupervisorsOnly(t *testing.T) {
 	now := time.UnixMilli(1_800_000_000_000)
 	live, late := downtown, downtown
-	live.ConversationID, live.ReceivedAt = "live", now.Add(-2*time.Second).UnixMilli()
-	late.ConversationID, late.ReceivedAt = "late", now.Add(-time.Hour).UnixMilli()
+	live.ConversationID, live.ReceivedAt = "live", now.Add(-2*time.Second).Unix()
+	late.ConversationID, late.ReceivedAt = "late", now.Add(-time.Hour).Unix()
 	edge := downtown
-	edge.ConversationID, edge.ReceivedAt = "edge", now.Add(-contract.FeedLiveSeconds*time.Second).UnixMilli()
+	edge.ConversationID, edge.ReceivedAt = "edge", now.Add(-contract.FeedLiveSeconds*time.Second).Unix()
 	s := &sent{byQueue: map[string][]PartitionMessage{}}
 	sw := &Swarm{SQS: s, Queues: []string{"q0"}, Partitions: 8, Now: func() time.Time { return now }}
 	require.NoError(t, sw.Broadcast(context.Background(), []calls.Call{late, live, edge}))
@@ -207,9 +207,9 @@ func TestSwarmEmitsTheReplicatedCallsLag(t *testing.T) {
 	var out bytes.Buffer
 	sw := &Swarm{Region: "us-west-2", Metrics: &metrics.Emitter{W: &out}, Now: func() time.Time { return now }}
 	own, east, eu := downtown, downtown, downtown
-	own.Region, own.ReceivedAt = "us-west-2", now.Add(-time.Hour).UnixMilli() // its own: no lag to measure
-	east.Region, east.ReceivedAt = "us-east-1", now.Add(-1500*time.Millisecond).UnixMilli()
-	eu.Region, eu.ReceivedAt = "eu-west-1", now.Add(-90*time.Second).UnixMilli()
+	own.Region, own.ReceivedAt = "us-west-2", now.Add(-time.Hour).Unix() // its own: no lag to measure
+	east.Region, east.ReceivedAt = "us-east-1", now.Add(-2*time.Second).Unix()
+	eu.Region, eu.ReceivedAt = "eu-west-1", now.Add(-90*time.Second).Unix()
 	sw.emitReplicationLag([]calls.Call{own, east, eu})
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rec), out.String())

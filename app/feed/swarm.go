@@ -108,7 +108,7 @@ func (s *Swarm) emitReplicationLag(batch []calls.Call) {
 	lag, seen := int64(0), false
 	for _, c := range batch {
 		if c.Region != "" && c.Region != s.Region && c.ReceivedAt > 0 {
-			lag, seen = max(lag, now().UnixMilli()-c.ReceivedAt), true
+			lag, seen = max(lag, now().UnixMilli()-c.ReceivedAt*1000), true // received_at is in seconds
 		}
 	}
 	if seen {
@@ -163,8 +163,8 @@ func (s *Swarm) Broadcast(ctx context.Context, batch []calls.Call) error {
 	if s.Now != nil {
 		now = s.Now
 	}
-	liveAfter := now().Add(-contract.FeedLiveSeconds * time.Second).UnixMilli()
-	for q, msgs := range Fanout(batch, Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues), LiveAfterMs: liveAfter}) {
+	liveAfter := now().Add(-contract.FeedLiveSeconds * time.Second).Unix()
+	for q, msgs := range Fanout(batch, Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues), LiveAfter: liveAfter}) {
 		if len(msgs) == 0 {
 			continue
 		}
