@@ -62,13 +62,14 @@ type Swarm struct {
 // and the ledger keep a call from reaching a dispatcher twice, and the
 // cache's changes are idempotent.
 func (s *Swarm) Handle(ctx context.Context, ev events.DynamoDBEvent) (int, error) {
+	if s.Invalidate == nil {
+		return s.broadcastInserts(ctx, ev)
+	}
 	var invalidated error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if s.Invalidate != nil {
-			invalidated = s.Invalidate(ctx, ev)
-		}
+		invalidated = s.Invalidate(ctx, ev)
 	}()
 	n, err := s.broadcastInserts(ctx, ev)
 	<-done

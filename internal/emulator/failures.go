@@ -163,14 +163,7 @@ func (rec LambdaFailureRecord) Event() (events.DynamoDBEvent, error) {
 // Record is f as Lambda writes it, and the key Lambda gives it in an S3
 // destination: aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>.
 func (f FailedBatch) Record(now time.Time) (key string, rec LambdaFailureRecord, err error) {
-	ev := events.DynamoDBEvent{}
-	for _, r := range f.Records {
-		ev.Records = append(ev.Records, events.DynamoDBEventRecord{EventName: r.EventName, EventSource: "aws:dynamodb",
-			EventSourceArn: f.StreamArn, Change: events.DynamoDBStreamRecord{
-				Keys: EventImage(r.Keys), NewImage: EventImage(r.NewImage), SequenceNumber: r.SequenceNumber,
-				ApproximateCreationDateTime: events.SecondsEpochTime{Time: r.Created}, StreamViewType: "NEW_AND_OLD_IMAGES"}})
-	}
-	payload, err := json.Marshal(ev)
+	payload, err := json.Marshal(StreamEvent(f.StreamArn, f.Records))
 	if err != nil {
 		return "", rec, fmt.Errorf("failure record payload: %w", err)
 	}
@@ -191,6 +184,19 @@ func (f FailedBatch) Record(now time.Time) (key string, rec LambdaFailureRecord,
 	t := now.UTC()
 	key = fmt.Sprintf("aws/lambda/%s/%s/%s/%s-%s", f.Mapping, f.ShardID, t.Format("2006/01/02"), t.Format("2006-01-02T15.04.05"), uuid.NewString())
 	return key, rec, nil
+}
+
+// StreamEvent is records as the mapping hands them to a function: a
+// Lambda DynamoDB stream event.
+func StreamEvent(streamArn string, records []StreamRecord) events.DynamoDBEvent {
+	ev := events.DynamoDBEvent{}
+	for _, r := range records {
+		ev.Records = append(ev.Records, events.DynamoDBEventRecord{EventName: r.EventName, EventSource: "aws:dynamodb",
+			EventSourceArn: streamArn, Change: events.DynamoDBStreamRecord{
+				Keys: EventImage(r.Keys), NewImage: EventImage(r.NewImage), SequenceNumber: r.SequenceNumber,
+				ApproximateCreationDateTime: events.SecondsEpochTime{Time: r.Created}, StreamViewType: "NEW_AND_OLD_IMAGES"}})
+	}
+	return ev
 }
 
 // EventImage turns an item into a Lambda stream event's image.

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -22,7 +20,6 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
@@ -130,7 +127,11 @@ const workerTimeout = 5 * time.Second
 func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL string, poster *feed.ManagementPoster) error {
 	worker := &feed.Worker{Members: f.Registry, Poster: poster, Forgetter: f.Registry, Parallelism: contract.FeedPostsInFlight, Ledger: f.Ledger}
 	swarm := &feed.Swarm{SQS: s.Intake.Client, Partitions: f.Registry.PartitionCount, PerArea: f.Registry.PerArea,
-		Broadcasts: &feed.Broadcasts{DB: s.Store.DB.(*dynamodb.Client), Table: f.Ledger.Table}, Log: f.log}
+		Broadcasts: &feed.Broadcasts{DB: s.Store.DB.(*dynamodb.Client), Table: f.Ledger.Table}, Log: f.log,
+		Region: s.Config.Region}
+	if s.ReadCache != nil { // the stream's one reader hands the cache every batch, as the swarm does in AWS
+		swarm.Invalidate = s.ReadCache.Cache.HandleStream
+	}
 	for q := 0; q < queues; q++ {
 		out, err := s.Intake.Client.CreateQueue(ctx, &sqs.CreateQueueInput{
 			QueueName: aws.String(fmt.Sprintf("%s-feed-%d", queuePrefix(s.Intake.QueueURL), q))})
@@ -164,7 +165,8 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		MaxRecordAge: capacity.FeedStreamMaxRecordAgeSeconds * time.Second,
 		Mapping:      "local-feed-stream", OnFailure: f.Failures.Put, Log: f.log,
 		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
-			return f.handleBatch(ctx, s, swarm, records)
+			_, err := swarm.Handle(ctx, emulator.StreamEvent(f.reader.StreamArn, records)) // the swarm function's own entry
+			return err
 		},
 	}
 	return f.reader.Start(ctx)
@@ -177,30 +179,6 @@ func (f *Feed) streamFilter(s *Server) func(string) bool {
 		return nil
 	}
 	return func(name string) bool { return name == "INSERT" }
-}
-
-// handleBatch is the swarm function locally: the batch's new calls are
-// broadcast (those not broadcast before), and with the read cache on, every
-// change goes to the cache at the same time.
-func (f *Feed) handleBatch(ctx context.Context, s *Server, swarm *feed.Swarm, records []emulator.StreamRecord) error {
-	var batch []calls.Call
-	for _, rec := range records {
-		var c calls.Call
-		if rec.EventName == "INSERT" && attributevalue.UnmarshalMap(rec.NewImage, &c) == nil && c.ConversationID != "" {
-			batch = append(batch, c) // anything else is not a new call: nothing to broadcast
-		}
-	}
-	var invalidated error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if s.ReadCache != nil {
-			invalidated = s.ReadCache.Cache.Apply(ctx, changesOf(records))
-		}
-	}()
-	_, err := swarm.BroadcastNew(ctx, batch)
-	<-done
-	return errors.Join(err, invalidated)
 }
 
 // failureBucket creates the local failure bucket on moto's S3.

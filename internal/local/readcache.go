@@ -7,12 +7,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/readcache"
 	"github.com/access911/access911-infra/capacity"
@@ -71,32 +69,10 @@ func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL 
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		BatchSize: capacity.ReadCacheStreamBatchSize,
 		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
-			return rc.Cache.Apply(ctx, changesOf(records))
+			return rc.Cache.HandleStream(ctx, emulator.StreamEvent(rc.reader.StreamArn, records)) // the invalidator's own entry
 		},
 	}
 	return rc.reader.Start(rctx)
-}
-
-// changesOf turns stream records into the cache's changes; a record that
-// is not a call is skipped, as the function skips it.
-func changesOf(records []emulator.StreamRecord) []readcache.Change {
-	var changes []readcache.Change
-	for _, r := range records {
-		if r.EventName == "REMOVE" {
-			var key struct {
-				ID string `dynamodbav:"conversation_id"`
-			}
-			if attributevalue.UnmarshalMap(r.Keys, &key) == nil && key.ID != "" {
-				changes = append(changes, readcache.Change{Removed: true, ID: key.ID})
-			}
-			continue
-		}
-		var c calls.Call
-		if attributevalue.UnmarshalMap(r.NewImage, &c) == nil && c.ConversationID != "" {
-			changes = append(changes, readcache.Change{ID: c.ConversationID, Call: c})
-		}
-	}
-	return changes
 }
 
 // Close stops the stream reader, the client and a redis-server this run started.
