@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/access911/access911-infra/internal/emulator"
 )
 
 // A serve killed with SIGKILL cannot stop its emulators itself: they go
@@ -23,7 +25,7 @@ import (
 func TestServeKilledTakesItsEmulatorsWithIt(t *testing.T) {
 	for _, tool := range []string{"java", "python3", "redis-server"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
+			if emulator.InCI() {
 				t.Fatalf("%s is missing (scripts/setup.sh installs it)", tool)
 			}
 			t.Skipf("SKIPPED: %s is missing; scripts/setup.sh installs it", tool)
