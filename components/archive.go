@@ -164,7 +164,7 @@ func NewArchiveBucket(ctx *pulumi.Context, name string, args *ArchiveBucketArgs,
 		Bucket: primary.bucket.ID(),
 		Role:   role.Arn,
 		Rules: s3.BucketReplicationConfigRuleArray{s3.BucketReplicationConfigRuleArgs{
-			Id:       pulumi.String("replicate-all-calls"),
+			Id:       pulumi.String(contract.ArchiveReplicationRuleID),
 			Status:   pulumi.String("Enabled"),
 			Priority: pulumi.Int(1),
 			// An empty filter selects every object and makes this a V2 rule,

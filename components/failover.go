@@ -37,20 +37,27 @@ type FailoverArgs struct {
 	Hostname string
 	// ZoneID is the Route53 hosted zone holding Hostname.
 	ZoneID string
-	// SetIdentifier names this region's record; unique per region.
-	SetIdentifier string
-	// Weight of this region's record: contract.ActiveWeight for the active
-	// region and contract.StandbyWeight for the others (Route53 answers zero-weight records only while every
-	// non-zero one is unhealthy: failover), or a split for a gradual failback.
-	Weight int
-	// API is served under Hostname through a regional custom domain.
+	// Region names this region's records, checks and regional hostname
+	// (contract.RegionalHostname), and the control item its gate reads.
+	Region string
+	// Position is the region's level in the failover chain
+	// (contract.ChainName): it owns that level's PRIMARY and, past level 0,
+	// the previous level's SECONDARY alias to it. -1 keeps the region out of
+	// the chain: it serves its regional hostname only.
+	Position int
+	// Readers are the regions whose APIs the gate asks for this region's
+	// control (GET /control/{region} on their regional hostnames): every
+	// serving region, this one included.
+	Readers []string
+	// API is served under Hostname and the regional hostname through
+	// regional custom domains.
 	API *API
 	// Feed, if set, is the dispatcher feed's WebSocket API, served under
 	// contract.FeedHostnamePrefix + Hostname (API Gateway does not mix
-	// WebSocket and REST APIs on one custom domain) with the same weight
-	// and the same health check: dispatchers follow the active region too.
+	// WebSocket and REST APIs on one custom domain) through the same chain
+	// and the same gate: dispatchers follow the callers.
 	Feed *FailoverFeed
-	// TTL of the record; default DNSTTLSeconds.
+	// TTL of the records; default DNSTTLSeconds.
 	TTL  int
 	Tags pulumi.StringMap
 }
@@ -61,32 +68,37 @@ type FailoverFeed struct {
 	APIID, StageName pulumi.StringInput
 }
 
-// Failover is a region's custom domain, health check and weighted record.
+// Failover is a region's custom domains, gate and failover records.
 type Failover struct {
 	pulumi.ResourceState
 
+	// HealthCheckID is the region's own /health check; GateCheckID the
+	// calculated check its failover records use (health AND not denied).
 	HealthCheckID      pulumi.StringOutput `pulumi:"healthCheckId"`
+	GateCheckID        pulumi.StringOutput `pulumi:"gateCheckId"`
 	RegionalDomainName pulumi.StringOutput `pulumi:"regionalDomainName"`
-	Weight             int
+	// RegionalHostname always reaches this region (contract.RegionalHostname).
+	RegionalHostname string
 }
 
-// NewFailover registers a regional custom domain for the shared hostname (an
-// ACM certificate validated by DNS, the API Gateway domain and its mapping to
-// the stage), a Route53 HTTPS health check on the region's own /health, and
-// the region's weighted CNAME for the hostname. Each region's stack owns only
+// NewFailover registers, for one region: regional custom domains for the
+// shared hostname and for the region's own name (each an ACM certificate
+// validated by DNS, the API Gateway domain and its mapping), the region's
+// gate (a /health check, one inverted check per reader that fails when that
+// reader reports the region denied, and a CALCULATED check that needs them
+// all), and its failover records in the chain. Each region's stack owns only
 // records and checks named after its region.
 func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...pulumi.ResourceOption) (*Failover, error) {
-	if args == nil || args.API == nil || args.Hostname == "" || args.ZoneID == "" || args.SetIdentifier == "" {
-		return nil, fmt.Errorf("failover %q: hostname, zone, set identifier and API are required", name)
+	if args == nil || args.API == nil || args.Hostname == "" || args.ZoneID == "" || args.Region == "" || len(args.Readers) == 0 {
+		return nil, fmt.Errorf("failover %q: hostname, zone, region, readers and API are required", name)
 	}
-	if args.Weight < 0 || args.Weight > contract.MaxWeight {
-		return nil, fmt.Errorf("failover %q: weight %d is outside Route53's 0-%d", name, args.Weight, contract.MaxWeight)
+	if args.Position < -1 {
+		return nil, fmt.Errorf("failover %q: position %d: accepted: -1 (out of the chain) or a level from 0", name, args.Position)
 	}
-	ttl := args.TTL
-	if ttl == 0 {
-		ttl = DNSTTLSeconds
+	if args.TTL == 0 {
+		args.TTL = DNSTTLSeconds
 	}
-	c := &Failover{Weight: args.Weight}
+	c := &Failover{RegionalHostname: contract.RegionalHostname(args.Region, args.Hostname)}
 	if err := ctx.RegisterComponentResource(FailoverType, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -95,16 +107,19 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 		return nil, fmt.Errorf("failover %q: %s: %w", name, what, err)
 	}
 
-	domain, err := regionalDomain(ctx, name, args, parent)
+	domain, err := regionalDomain(ctx, name, args.Hostname, args, parent)
 	if err != nil {
 		return fail("custom domain", err)
 	}
-	check, err := healthCheck(ctx, name, args, parent)
-	if err != nil {
-		return fail("health check", err)
+	if err := regionalName(ctx, name+"-regional", c.RegionalHostname, args, parent); err != nil {
+		return fail("regional hostname", err)
 	}
-	if err := weightedRecord(ctx, name, args.Hostname, domain.RegionalDomainName, ttl, check, args, parent); err != nil {
-		return fail("record", err)
+	health, gate, err := gateChecks(ctx, name, args, parent)
+	if err != nil {
+		return fail("gate", err)
+	}
+	if err := chainRecords(ctx, name, args.Hostname, domain.RegionalDomainName, gate, args, parent); err != nil {
+		return fail("records", err)
 	}
 	if args.Feed != nil {
 		feedHost := contract.FeedHostnamePrefix + args.Hostname
@@ -112,36 +127,81 @@ func NewFailover(ctx *pulumi.Context, name string, args *FailoverArgs, opts ...p
 		if err != nil {
 			return fail("feed custom domain", err)
 		}
-		if err := weightedRecord(ctx, name+"-feed", feedHost, feedDomain, ttl, check, args, parent); err != nil {
-			return fail("feed record", err)
+		if err := chainRecords(ctx, name+"-feed", feedHost, feedDomain, gate, args, parent); err != nil {
+			return fail("feed records", err)
 		}
 	}
 
-	c.HealthCheckID = check.ID().ToStringOutput()
+	c.HealthCheckID = health.ID().ToStringOutput()
+	c.GateCheckID = gate.ID().ToStringOutput()
 	c.RegionalDomainName = domain.RegionalDomainName
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"healthCheckId": c.HealthCheckID, "regionalDomainName": c.RegionalDomainName,
+		"healthCheckId": c.HealthCheckID, "gateCheckId": c.GateCheckID, "regionalDomainName": c.RegionalDomainName,
 	}); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// weightedRecord is this region's weighted CNAME for a shared name, on the
-// region's health check.
-func weightedRecord(ctx *pulumi.Context, name, hostname string, target pulumi.StringInput, ttl int, check *route53.HealthCheck,
+// chainRecords registers this region's records in hostname's failover
+// chain: the PRIMARY of its level, a CNAME to its regional target on the
+// gate, and past level 0 the previous level's SECONDARY, an alias to its
+// level that inherits that level's health (EvaluateTargetHealth).
+func chainRecords(ctx *pulumi.Context, name, hostname string, target pulumi.StringInput, gate *route53.HealthCheck,
 	args *FailoverArgs, parent pulumi.ResourceOption) error {
-	_, err := route53.NewRecord(ctx, name, &route53.RecordArgs{
-		ZoneId:        pulumi.String(args.ZoneID),
-		Name:          pulumi.String(hostname),
-		Type:          pulumi.String("CNAME"),
-		Ttl:           pulumi.Int(ttl),
-		Records:       pulumi.StringArray{target},
-		SetIdentifier: pulumi.String(args.SetIdentifier),
-		WeightedRoutingPolicies: route53.RecordWeightedRoutingPolicyArray{
-			route53.RecordWeightedRoutingPolicyArgs{Weight: pulumi.Int(args.Weight)},
-		},
-		HealthCheckId: check.ID(),
+	if args.Position < 0 {
+		return nil
+	}
+	level := contract.ChainName(hostname, args.Position)
+	if _, err := route53.NewRecord(ctx, name, &route53.RecordArgs{
+		ZoneId:                  pulumi.String(args.ZoneID),
+		Name:                    pulumi.String(level),
+		Type:                    pulumi.String("CNAME"),
+		Ttl:                     pulumi.Int(args.TTL),
+		Records:                 pulumi.StringArray{target},
+		SetIdentifier:           pulumi.String(args.Region),
+		FailoverRoutingPolicies: failoverPolicy("PRIMARY"),
+		HealthCheckId:           gate.ID(),
+	}, parent); err != nil {
+		return fmt.Errorf("primary %s: %w", level, err)
+	}
+	if args.Position == 0 {
+		return nil
+	}
+	previous := contract.ChainName(hostname, args.Position-1)
+	if _, err := route53.NewRecord(ctx, name+"-secondary", &route53.RecordArgs{
+		ZoneId:                  pulumi.String(args.ZoneID),
+		Name:                    pulumi.String(previous),
+		Type:                    pulumi.String("CNAME"),
+		SetIdentifier:           pulumi.String(args.Region),
+		FailoverRoutingPolicies: failoverPolicy("SECONDARY"),
+		Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
+			Name: pulumi.String(level), ZoneId: pulumi.String(args.ZoneID), EvaluateTargetHealth: pulumi.Bool(true),
+		}},
+	}, parent); err != nil {
+		return fmt.Errorf("secondary %s: %w", previous, err)
+	}
+	return nil
+}
+
+func failoverPolicy(kind string) route53.RecordFailoverRoutingPolicyArray {
+	return route53.RecordFailoverRoutingPolicyArray{route53.RecordFailoverRoutingPolicyArgs{Type: pulumi.String(kind)}}
+}
+
+// regionalName serves the API under the region's own name: a custom domain
+// and a plain CNAME to it, with no health check, so the gate checks and
+// operators reach this region whatever the chain answers.
+func regionalName(ctx *pulumi.Context, name, hostname string, args *FailoverArgs, parent pulumi.ResourceOption) error {
+	domain, err := regionalDomain(ctx, name, hostname, args, parent)
+	if err != nil {
+		return err
+	}
+	_, err = route53.NewRecord(ctx, name, &route53.RecordArgs{
+		ZoneId:  pulumi.String(args.ZoneID),
+		Name:    pulumi.String(hostname),
+		Type:    pulumi.String("CNAME"),
+		Ttl:     pulumi.Int(args.TTL),
+		Records: pulumi.StringArray{domain.RegionalDomainName},
 	}, parent)
 	return err
 }
@@ -149,13 +209,13 @@ func weightedRecord(ctx *pulumi.Context, name, hostname string, target pulumi.St
 // regionalDomain registers the shared hostname's regional custom domain: a
 // validated certificate, the API Gateway domain (TLS 1.2) and its mapping
 // to the API's stage.
-func regionalDomain(ctx *pulumi.Context, name string, args *FailoverArgs, parent pulumi.ResourceOption) (*apigateway.DomainName, error) {
-	certificateArn, err := validatedCertificate(ctx, name, args.Hostname, args, parent)
+func regionalDomain(ctx *pulumi.Context, name, hostname string, args *FailoverArgs, parent pulumi.ResourceOption) (*apigateway.DomainName, error) {
+	certificateArn, err := validatedCertificate(ctx, name, hostname, args, parent)
 	if err != nil {
 		return nil, err
 	}
 	domain, err := apigateway.NewDomainName(ctx, name, &apigateway.DomainNameArgs{
-		DomainName:             pulumi.String(args.Hostname),
+		DomainName:             pulumi.String(hostname),
 		RegionalCertificateArn: certificateArn,
 		EndpointConfiguration:  apigateway.DomainNameEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
 		SecurityPolicy:         pulumi.String("TLS_1_2"),
@@ -234,28 +294,6 @@ func validatedCertificate(ctx *pulumi.Context, name, hostname string, args *Fail
 		return pulumi.StringOutput{}, fmt.Errorf("certificate validation: %w", err)
 	}
 	return validated.CertificateArn, nil
-}
-
-// healthCheck probes the region's own execute-api endpoint, not the shared
-// name: it must say whether this region can serve, wherever DNS points.
-func healthCheck(ctx *pulumi.Context, name string, args *FailoverArgs, parent pulumi.ResourceOption) (*route53.HealthCheck, error) {
-	regions := pulumi.StringArray{}
-	for _, r := range HealthCheckRegions {
-		regions = append(regions, pulumi.String(r))
-	}
-	return route53.NewHealthCheck(ctx, name, &route53.HealthCheckArgs{
-		Type:             pulumi.String("HTTPS"),
-		Fqdn:             args.API.InvokeURL.ApplyT(hostOf).(pulumi.StringOutput),
-		Port:             pulumi.Int(443),
-		ResourcePath:     pulumi.Sprintf("/%s%s", args.API.StageName, contract.Health.Path),
-		RequestInterval:  pulumi.Int(HealthCheckIntervalSeconds),
-		FailureThreshold: pulumi.Int(HealthCheckFailureThreshold),
-		Regions:          regions,
-		EnableSni:        pulumi.Bool(true),
-		MeasureLatency:   pulumi.Bool(true),
-		ReferenceName:    pulumi.String(truncate(args.SetIdentifier+"-health", 64)),
-		Tags:             mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String("access911 " + args.SetIdentifier + " " + contract.Health.Path)}),
-	}, parent)
 }
 
 // hostOf takes the host out of https://host/stage.

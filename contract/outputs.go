@@ -49,10 +49,14 @@ const (
 	// --stream-failures invokes with the batches its mapping discarded.
 	OutputFeedSwarmFunction = "feedSwarmFunctionName"
 	// DNS failover outputs, present when the stack manages the shared hostname.
-	OutputAPIHostname        = "apiHostname"
-	OutputHostedZoneID       = "hostedZoneId"
-	OutputHealthCheckID      = "healthCheckId"
-	OutputDNSWeight          = "dnsWeight"
+	OutputAPIHostname   = "apiHostname"
+	OutputHostedZoneID  = "hostedZoneId"
+	OutputHealthCheckID = "healthCheckId"
+	OutputGateCheckID   = "gateCheckId"
+	// OutputFailoverOrder is access911:failoverOrder, the chain's order.
+	OutputFailoverOrder = "failoverOrder"
+	// OutputRegionalHostname always reaches this region's API.
+	OutputRegionalHostname   = "regionalHostname"
 	OutputRegionalDomainName = "regionalDomainName"
 	OutputFeedHostname       = "feedHostname" // wss://<it>/?token=... follows the active region
 )
@@ -73,3 +77,8 @@ const APIKeySecretName = "access911/api-key"
 // APIKeyHeader is the header API Gateway reads a client's API key from
 // (the REST API's apiKeySource HEADER).
 const APIKeyHeader = "x-api-key"
+
+// ArchiveReplicationRuleID is the archive bucket's replication rule: the
+// RuleId dimension of S3's OperationsPendingReplication metric, which the
+// drill reads before turning a recovered region back on.
+const ArchiveReplicationRuleID = "replicate-all-calls"

@@ -65,7 +65,7 @@ const (
 	MaxQueryLimit     = 100
 )
 
-var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health, &ProviderWebhook, &ProviderInbox}
+var Routes = []*Route{&CreateCall, &QueryCalls, &GetCall, &Simulate, &Health, &Control, &ProviderWebhook, &ProviderInbox}
 
 // StageName is the API Gateway stage every region deploys; the regional
 // invoke URL and the health check path start with it.

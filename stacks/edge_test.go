@@ -131,10 +131,14 @@ func TestAPIPerStack(t *testing.T) {
 				assert.Equal(t, validatorID, get(m, "requestValidatorId"), "validator on %s", m.Name)
 				assert.Equal(t, "NONE", get(m, "authorization"))
 			}
-			assert.Len(t, methods, len(contract.Routes)+7, "7 routes and an OPTIONS on each of 7 resources")
-			for _, p := range []string{"calls", "calls-id", "simulate", "health", "webhooks", "webhooks-elevenlabs", "webhooks-elevenlabs-inbox"} {
+			assert.Len(t, methods, len(contract.Routes)+9, "8 routes and an OPTIONS on each of 9 resources")
+			for _, p := range []string{"calls", "calls-id", "simulate", "health", "control", "control-region", "webhooks", "webhooks-elevenlabs", "webhooks-elevenlabs-inbox"} {
 				assert.True(t, seen["OPTIONS access911-api-"+p+"-options"], "CORS preflight on %s", p)
 			}
+
+			control := one(t, res, methodType, "access911-api-get-control-region")
+			assert.Equal(t, false, get(control, "apiKeyRequired"), "Route 53's checkers send no key")
+			assert.Equal(t, map[string]any{"method.request.path.region": true}, get(control, "requestParameters"))
 
 			postCalls := one(t, res, methodType, "access911-api-post-calls")
 			assert.Equal(t, true, get(postCalls, "apiKeyRequired"), "the webhook needs the telephony provider's key")

@@ -367,21 +367,23 @@ func sharedAPIKey(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.I
 	return pulumi.ToSecret(v).(pulumi.StringOutput)
 }
 
-// failover registers, with a shared hostname, this region's DNS failover
-// records for the API and the dispatcher feed.
+// failover registers, with a shared hostname, this region's gate and its
+// records in the failover chain for the API and the dispatcher feed; every
+// serving region reads the control for it.
 func (r *region) failover(ctx *pulumi.Context, cfg stackconfig.Config, inRegion pulumi.ResourceOption) error {
 	if !cfg.DNSEnabled() {
 		return nil
 	}
 	var err error
 	r.dns, err = components.NewFailover(ctx, "access911-dns", &components.FailoverArgs{
-		Hostname:      cfg.APIHostname,
-		ZoneID:        cfg.HostedZoneID,
-		SetIdentifier: cfg.Region,
-		Weight:        cfg.RecordWeight(),
-		API:           r.api,
-		Feed:          &components.FailoverFeed{APIID: r.feed.APIID, StageName: r.feed.StageName},
-		TTL:           cfg.DNSTTLSeconds,
+		Hostname: cfg.APIHostname,
+		ZoneID:   cfg.HostedZoneID,
+		Region:   cfg.Region,
+		Position: cfg.FailoverPosition(),
+		Readers:  cfg.Regions,
+		API:      r.api,
+		Feed:     &components.FailoverFeed{APIID: r.feed.APIID, StageName: r.feed.StageName},
+		TTL:      cfg.DNSTTLSeconds,
 	}, inRegion)
 	return err
 }
@@ -430,7 +432,9 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		out[contract.OutputAPIHostname] = pulumi.String(cfg.APIHostname)
 		out[contract.OutputHostedZoneID] = pulumi.String(cfg.HostedZoneID)
 		out[contract.OutputHealthCheckID] = r.dns.HealthCheckID
-		out[contract.OutputDNSWeight] = pulumi.Int(r.dns.Weight)
+		out[contract.OutputGateCheckID] = r.dns.GateCheckID
+		out[contract.OutputFailoverOrder] = pulumi.ToStringArray(cfg.FailoverOrder)
+		out[contract.OutputRegionalHostname] = pulumi.String(r.dns.RegionalHostname)
 		out[contract.OutputRegionalDomainName] = r.dns.RegionalDomainName
 		out[contract.OutputFeedHostname] = pulumi.String(contract.FeedHostnamePrefix + cfg.APIHostname)
 	}

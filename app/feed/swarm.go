@@ -90,6 +90,9 @@ func (s *Swarm) broadcastInserts(ctx context.Context, ev events.DynamoDBEvent) (
 		if err != nil {
 			return 0, fmt.Errorf("stream record %s: %w", rec.EventID, err)
 		}
+		if contract.IsControlID(c.ConversationID) || contract.IsCanaryID(c.ConversationID) {
+			continue // the failover control, or a drill's canary: not a caller's call
+		}
 		batch = append(batch, c)
 	}
 	s.emitReplicationLag(batch)

@@ -75,10 +75,13 @@ func TestSwarmCoalescesABatchsInserts(t *testing.T) {
 		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("new-1", "fire")}},
 		{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{NewImage: image("changed", "fire")}},
 		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: image("new-2", "flood")}},
+		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{
+			"conversation_id": events.NewStringAttribute(contract.ControlID("us-east-1")), "timestamp": events.NewNumberAttribute("0"),
+			"allowed": events.NewBooleanAttribute(false)}}},
 		{EventName: "REMOVE", Change: events.DynamoDBStreamRecord{OldImage: image("expired", "fire")}},
 	}})
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "updates and deletes broadcast nothing")
+	assert.Equal(t, 2, n, "updates, deletes and the failover control broadcast nothing")
 	total, supervisors := 0, 0
 	for q, msgs := range s.byQueue {
 		total += len(msgs)

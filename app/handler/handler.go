@@ -31,6 +31,8 @@ type Store interface {
 	BatchPut(ctx context.Context, cs []calls.Call) (store.BatchResult, error)
 	Health(ctx context.Context) error
 	SetAudioKey(ctx context.Context, id, key string) (int, error)
+	// Control reads a region's failover control item (contract.ControlState).
+	Control(ctx context.Context, region string) (contract.ControlState, error)
 }
 
 // Query limits for GET /calls (the contract's).
@@ -153,6 +155,7 @@ func (s *statusWriter) WriteHeader(code int) {
 func (h *Handler) routeHandlers() map[*contract.Route]http.HandlerFunc {
 	return map[*contract.Route]http.HandlerFunc{
 		&contract.Health:          h.health,
+		&contract.Control:         h.control,
 		&contract.CreateCall:      h.createCall,
 		&contract.QueryCalls:      h.queryCalls,
 		&contract.GetCall:         h.getCall,
@@ -192,6 +195,30 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "region": h.Region})
+}
+
+// control answers whether a region may take callers, from this region's
+// replica of the control item: a strongly consistent read, so a write in
+// this region shows at once and one from another region as soon as it has
+// replicated. Route 53's gate checks read it from every region.
+func (h *Handler) control(w http.ResponseWriter, r *http.Request) {
+	region := r.PathValue(contract.ControlRegionParam)
+	if !contract.ValidRegion(region) {
+		writeError(w, http.StatusBadRequest, contract.FieldError{Field: contract.ControlRegionParam,
+			Problem: "not an AWS region name, such as us-east-1"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	st, err := h.Store.Control(ctx, region)
+	if err != nil {
+		// Unavailable, not denied: the gate's checks treat it as no answer.
+		h.logger().Error("read the failover control", "region", region, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the failover control cannot be read in " + h.Region})
+		return
+	}
+	st.ServedBy = h.Region
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) {

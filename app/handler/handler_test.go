@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,10 @@ type memStore struct {
 	items map[callKey]calls.Call
 	// failPut makes every Put fail, like a table that cannot be written.
 	failPut bool
+	// controls are the failover control items by region; failControl
+	// makes reading them fail.
+	controls    map[string]contract.ControlState
+	failControl bool
 }
 
 type callKey struct {
@@ -95,6 +100,18 @@ func (m *memStore) BatchPut(_ context.Context, cs []calls.Call) (store.BatchResu
 }
 
 func (m *memStore) Health(context.Context) error { return nil }
+
+func (m *memStore) Control(_ context.Context, region string) (contract.ControlState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failControl {
+		return contract.ControlState{}, errors.New("table unavailable")
+	}
+	if st, ok := m.controls[region]; ok {
+		return st, nil
+	}
+	return contract.ControlState{Region: region, Allowed: true}, nil
+}
 
 func (m *memStore) SetAudioKey(_ context.Context, id, key string) (int, error) {
 	m.mu.Lock()
@@ -219,6 +236,36 @@ func TestUnknownRouteAndHealth(t *testing.T) {
 	rec := do(t, h.Routes(), "GET", "/health", "")
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.JSONEq(t, `{"status":"ok","region":"us-east-1"}`, rec.Body.String())
+}
+
+func TestControlAnswersWhetherARegionMayTakeCallers(t *testing.T) {
+	denied := contract.ControlState{Region: "us-east-1", Allowed: false, ChangedAt: 1764900000, By: "ops@laptop", Reason: "gray failure"}
+	cases := []struct {
+		name        string
+		path        string
+		fail        bool
+		status      int
+		body        string
+		deniedMatch bool // the gate's string-matching check finds ControlDeniedMarker
+	}{
+		{"no item: allowed", "/control/us-west-2", false, 200, `{"region":"us-west-2","allowed":true,"served_by":"us-east-1"}`, false},
+		{"denied", "/control/us-east-1", false, 200,
+			`{"region":"us-east-1","allowed":false,"changed_at":1764900000,"changed_by":"ops@laptop","reason":"gray failure","served_by":"us-east-1"}`, true},
+		{"not a region", "/control/nowhere", false, 400, `{"error":"Bad Request","problems":[{"field":"region","problem":"not an AWS region name, such as us-east-1"}]}`, false},
+		{"table unavailable: no answer, not a denial", "/control/us-east-1", true, 503, `{"error":"the failover control cannot be read in us-east-1"}`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, st := newTestHandler()
+			st.controls = map[string]contract.ControlState{"us-east-1": denied}
+			st.failControl = tc.fail
+			rec := do(t, h.Routes(), "GET", tc.path, "")
+			assert.Equal(t, tc.status, rec.Code)
+			assert.JSONEq(t, tc.body, rec.Body.String())
+			assert.Equal(t, tc.deniedMatch, strings.Contains(rec.Body.String(), contract.ControlDeniedMarker),
+				"Route 53 matches the marker in the raw body")
+		})
+	}
 }
 
 func TestLambdaAdapter(t *testing.T) {

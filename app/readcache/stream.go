@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/contract"
 )
 
 // HandleStream is the invalidator function: the calls table's stream
@@ -22,6 +23,9 @@ func (c *Cache) HandleStream(ctx context.Context, ev events.DynamoDBEvent) error
 			continue
 		}
 		call, err := feed.CallFromImage(r.Change.NewImage)
+		if err == nil && contract.IsControlID(call.ConversationID) {
+			continue // the failover control, never cached
+		}
 		if err != nil {
 			c.logger().Warn("read cache: a stream record that is not a call", "event", r.EventID, "err", err)
 			continue

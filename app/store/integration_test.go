@@ -225,3 +225,24 @@ func TestBatchPutReportsWhatItCouldNotWrite(t *testing.T) {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	}
 }
+
+func TestControlIsAllowedUntilAnItemSaysOtherwise(t *testing.T) {
+	s, _ := newTable(t)
+	ctx := context.Background()
+	st, err := s.Control(ctx, "us-east-1")
+	require.NoError(t, err)
+	assert.Equal(t, contract.ControlState{Region: "us-east-1", Allowed: true}, st, "no item: allowed")
+
+	denied := contract.ControlState{Region: "us-east-1", Allowed: false, ChangedAt: 1764900000, By: "ops@laptop", Reason: "drill"}
+	require.NoError(t, s.SetControl(ctx, denied))
+	st, err = s.Control(ctx, "us-east-1")
+	require.NoError(t, err)
+	assert.Equal(t, denied, st)
+	other, err := s.Control(ctx, "us-west-2")
+	require.NoError(t, err)
+	assert.True(t, other.Allowed, "one region's item says nothing of another")
+
+	page, err := s.QueryByType(ctx, Query{EmergencyType: "other", Limit: 10})
+	require.NoError(t, err)
+	assert.Empty(t, page.Calls, "a control item has no emergency_type, so it is never in the index GET /calls reads")
+}

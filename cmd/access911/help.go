@@ -39,7 +39,7 @@ var helps = map[string]help{
 		"access911 feed-bench --connections 1000 --calls 10"},
 	"webhook-send": {"send one realistic, signed provider delivery to a deployment or to a local server",
 		"ELEVENLABS_WEBHOOK_SECRET=wsec_... access911 webhook-send --type post_call_transcription --target URL"},
-	"drill": {"switch the active region (preflight, RPO probe, Route53 weights, verify, Pulumi.yaml), or roll back",
+	"drill": {"move the callers with the failover control (a table write, no Route 53 call): --to, --evacuate, --rollback",
 		"access911 drill --to us-west-2 --dry-run"},
 	"preflight": {"check, before anything is touched, what deploying needs: account, Lambda and API Gateway quotas, Pulumi CLI and plugin, hosted zone, secrets",
 		"access911 preflight --regions us-east-1,us-west-2"},

@@ -785,26 +785,28 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 
 func runDrill(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("drill", stdout, stderr)
-	to := fs.String("to", "", "region to switch the traffic to")
-	rollback := fs.Bool("rollback", false, "return to the region the last completed switch came from")
-	dryRun := fs.Bool("dry-run", false, "run the preflight and the RPO probe, change nothing")
-	force := fs.Bool("force", false, "switch even when replication lags past --rpo-bound")
+	to := fs.String("to", "", "region to send the callers to: every region before it in the failover order is denied")
+	evacuate := fs.String("evacuate", "", "region to take the callers away from (a gray failure: it answers but should not serve)")
+	rollback := fs.Bool("rollback", false, "undo the control of the last completed drill (a failback: gated on catch-up)")
+	dryRun := fs.Bool("dry-run", false, "run the checks, change nothing")
+	force := fs.Bool("force", false, "proceed when the region being left does not answer, replication lags past --rpo-bound, or a recovering region has not caught up")
 	rpo := fs.Duration("rpo-bound", drill.DefaultRPOBound, "largest acceptable replication lag")
 	outputs := fs.String("outputs", "drill-outputs", "directory of <stack>.json stack outputs")
-	dir := fs.String("dir", "", "directory holding the Pulumi.<stack>.yaml files (default: the nearest Pulumi.yaml)")
 	reports := fs.String("report-dir", "drill-reports", "where reports are written and --rollback looks")
 	endpoint := fs.String("endpoint-url", "", "send every AWS call to this endpoint (an emulator); empty for AWS")
-	apiKey := fs.String("api-key", os.Getenv(envAPIKey), "our clients' API key, for the probe of a keyed route (default $"+envAPIKey+
+	apiKey := fs.String("api-key", os.Getenv(envAPIKey), "our clients' API key, for the keyed probe and the canary (default $"+envAPIKey+
 		"; empty: read the target region's replica of "+contract.APIKeySecretName+")")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if (*to == "") == !*rollback {
-		return usageError{"give either --to REGION or --rollback"}
+	modes := 0
+	for _, set := range []bool{*to != "", *evacuate != "", *rollback} {
+		if set {
+			modes++
+		}
 	}
-	projectDir, err := projectDirOr(*dir)
-	if err != nil {
-		return err
+	if modes != 1 {
+		return usageError{"give one of --to REGION, --evacuate REGION or --rollback"}
 	}
 	inv, err := drill.LoadOutputs(*outputs)
 	if err != nil {
@@ -816,19 +818,16 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Against AWS, verify through the shared name as callers resolve it,
-	// allowing for the record TTL; emulators have no DNS.
-	opts := drill.Options{To: *to, Rollback: *rollback, DryRun: *dryRun, Force: *force, RPOBound: *rpo,
-		StackDir: projectDir, ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout, APIKey: *apiKey}
+	opts := drill.Options{To: *to, Evacuate: *evacuate, Rollback: *rollback, DryRun: *dryRun, Force: *force, RPOBound: *rpo,
+		ReportDir: *reports, Inventory: inv, Clients: clients, Log: stdout, APIKey: *apiKey}
+	// Against AWS, verify through public DNS as callers resolve the name,
+	// allowing for the checks' 30 s and the records' TTL; emulators have no DNS.
 	if *endpoint == "" {
-		opts.ThroughName, opts.VerifyWait = true, 2*time.Minute
+		opts.ThroughName, opts.VerifyWait = true, 3*time.Minute
 	}
 	rep, err := drill.Run(ctx, opts)
 	rep.WriteTable(stdout)
-	if err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
 func runArtifact(args []string, stdout, stderr io.Writer) error {

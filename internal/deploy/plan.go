@@ -216,9 +216,26 @@ func writeDecisions(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 	writeFeed(w, outputs)
 	fmt.Fprintf(w, "  archive: replicates %s -> %s\n", c.Region, c.ArchiveReplicaRegion)
 	if c.DNSEnabled() {
-		fmt.Fprintf(w, "  DNS: %s weight %v (%s routing), health check on this region's /health\n\n", c.APIHostname, outputs[contract.OutputDNSWeight], c.Routing)
+		fmt.Fprintf(w, "  DNS: %s\n\n", describeFailover(c))
 	} else {
 		fmt.Fprintf(w, "  DNS failover: off (set %s and %s in Pulumi.yaml)\n\n", stackconfig.KeyAPIHostname, stackconfig.KeyHostedZoneID)
+	}
+}
+
+// describeFailover says where the region stands in the shared hostname's
+// failover chain and what its gate is.
+func describeFailover(c stackconfig.Config) string {
+	order := strings.Join(c.FailoverOrder, " > ")
+	gate := fmt.Sprintf("gate: its /health AND no region's API (%s) reporting it denied", strings.Join(c.Regions, ", "))
+	switch pos := c.FailoverPosition(); {
+	case pos < 0:
+		return fmt.Sprintf("%s only (not in the failover order %s: the shared hostname %s never sends callers here)",
+			contract.RegionalHostname(c.Region, c.APIHostname), order, c.APIHostname)
+	case pos == 0:
+		return fmt.Sprintf("%s PRIMARY of %s (order %s), %s", c.Region, c.APIHostname, order, gate)
+	default:
+		return fmt.Sprintf("%s PRIMARY of %s, SECONDARY of %s (order %s), %s", c.Region,
+			contract.ChainName(c.APIHostname, pos), contract.ChainName(c.APIHostname, pos-1), order, gate)
 	}
 }
 

@@ -9,27 +9,29 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// NewClients builds the drill's clients from the default credential chain.
-// endpoint, when set, replaces every AWS endpoint (an emulator such as moto);
-// production runs leave it empty.
+// NewClients builds the drill's clients from the default credential chain,
+// one per region the drill calls, each configured for that region (its STS
+// too): none is pinned to us-east-1. endpoint, when set, replaces every AWS
+// endpoint (an emulator such as moto); production runs leave it empty.
 func NewClients(ctx context.Context, endpoint string) (Clients, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"))
-	if err != nil {
+	if _, err := awsconfig.LoadDefaultConfig(ctx); err != nil {
 		return Clients{}, fmt.Errorf("aws config: %w", err)
 	}
 	in := RegionConfigs(ctx)
 	return Clients{
-		// Route53's control plane lives in us-east-1.
-		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
-			if endpoint != "" {
-				o.BaseEndpoint = aws.String(endpoint)
-			}
+		CloudWatch: PerRegion(func(region string) *cloudwatch.Client {
+			return cloudwatch.NewFromConfig(in(region), func(o *cloudwatch.Options) {
+				o.Region = region
+				if endpoint != "" {
+					o.BaseEndpoint = aws.String(endpoint)
+				}
+			})
 		}),
 		DynamoDB: PerRegion(func(region string) *dynamodb.Client {
 			return dynamodb.NewFromConfig(in(region), func(o *dynamodb.Options) {

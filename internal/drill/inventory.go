@@ -1,7 +1,12 @@
-// Package drill switches the active region of a deployment: a data-plane
-// first operation (Route53 record weights) with a preflight of the target, an
-// RPO probe, verification, a config update of Pulumi.yaml, a report and
-// a rollback. It uses aws-sdk-go-v2 and never imports Pulumi.
+// Package drill moves the callers between regions with the failover control
+// (contract.ControlState): a data-plane write into the table replica of the
+// region being switched to, which Route 53's gate checks read from every
+// region's API. It calls no Route 53 API and sends nothing to the region
+// being left but reads (its health, its replication latency). A preflight of
+// the target, the RPO, a catch-up gate before a region is turned back on,
+// verification through the readers and public DNS, a canary call for the
+// RTO, a report and a rollback. It uses aws-sdk-go-v2 and never imports
+// Pulumi.
 package drill
 
 import (
@@ -22,10 +27,12 @@ type Region struct {
 	APIURL             string
 	TableName          string
 	ArchiveBucketName  string
-	HealthCheckID      string
 	APIHostname        string
-	HostedZoneID       string
 	RegionalDomainName string
+	// Optional: the archive's replica (the catch-up gate reads its pending
+	// replication) and the failover order (any stack's).
+	ArchiveReplicaBucketName string
+	FailoverOrder            []string
 }
 
 // regionFromOutputs reads a Region from stack outputs, listing the outputs
@@ -44,10 +51,18 @@ func regionFromOutputs(outputs map[string]any) (Region, []string) {
 		APIURL:             get(contract.OutputAPIURL),
 		TableName:          get(contract.OutputTableName),
 		ArchiveBucketName:  get(contract.OutputArchiveBucketName),
-		HealthCheckID:      get(contract.OutputHealthCheckID),
 		APIHostname:        get(contract.OutputAPIHostname),
-		HostedZoneID:       get(contract.OutputHostedZoneID),
 		RegionalDomainName: get(contract.OutputRegionalDomainName),
+	}
+	r.ArchiveReplicaBucketName, _ = outputs[contract.OutputArchiveReplicaBucketName].(string)
+	order, _ := outputs[contract.OutputFailoverOrder].([]any)
+	for _, o := range order {
+		if s, ok := o.(string); ok {
+			r.FailoverOrder = append(r.FailoverOrder, s)
+		}
+	}
+	if len(r.FailoverOrder) == 0 {
+		missing = append(missing, contract.OutputFailoverOrder)
 	}
 	sort.Strings(missing)
 	return r, missing
@@ -56,8 +71,9 @@ func regionFromOutputs(outputs map[string]any) (Region, []string) {
 // Inventory is every region of the deployment, by region name.
 type Inventory struct {
 	Hostname string
-	ZoneID   string
-	Regions  map[string]Region
+	// Order is the shared hostname's failover order.
+	Order   []string
+	Regions map[string]Region
 }
 
 // LoadOutputs reads DIR/<stack>.json files, each the output of
@@ -85,10 +101,11 @@ func LoadOutputs(dir string) (*Inventory, error) {
 			return nil, fmt.Errorf("%s lacks %s (is access911:apiHostname set in that stack?)", f, strings.Join(missing, ", "))
 		}
 		if inv.Hostname == "" {
-			inv.Hostname, inv.ZoneID = r.APIHostname, r.HostedZoneID
+			inv.Hostname, inv.Order = r.APIHostname, r.FailoverOrder
 		}
-		if r.APIHostname != inv.Hostname || r.HostedZoneID != inv.ZoneID {
-			return nil, fmt.Errorf("%s: hostname/zone %s/%s differ from %s/%s in the other stacks", f, r.APIHostname, r.HostedZoneID, inv.Hostname, inv.ZoneID)
+		if r.APIHostname != inv.Hostname || strings.Join(r.FailoverOrder, ",") != strings.Join(inv.Order, ",") {
+			return nil, fmt.Errorf("%s: hostname %s and failover order %v differ from %s and %v in the other stacks (deploy every stack)",
+				f, r.APIHostname, r.FailoverOrder, inv.Hostname, inv.Order)
 		}
 		if _, dup := inv.Regions[r.Region]; dup {
 			return nil, fmt.Errorf("%s: region %s appears twice", f, r.Region)

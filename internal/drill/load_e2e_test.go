@@ -19,8 +19,9 @@ import (
 )
 
 // caller is a steady stream of emergency calls that follows the shared
-// hostname as a resolver would: each call goes to the region the weighted
-// records send traffic to at that moment.
+// hostname as a resolver would: each call goes to the region the failover
+// chain answers at that moment (deployment.answer, Route 53's evaluation
+// of the gates, emulated).
 type caller struct {
 	d        *deployment
 	mu       sync.Mutex
@@ -32,7 +33,7 @@ type caller struct {
 func (c *caller) run(ctx context.Context, every time.Duration) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	for i := 0; ctx.Err() == nil; i++ {
-		region := c.resolve()
+		region := c.d.answer(client)
 		id := fmt.Sprintf("during-drill-%d", i)
 		body := `{"conversation_id":"` + id + `","timestamp":1764300000,"location":"Broadway","latitude":36.16,"longitude":-86.78,"emergency_type":"fire","severity":3,"call_duration_secs":42}`
 		// Our own client, with the one key every region accepts: it keeps
@@ -54,17 +55,6 @@ func (c *caller) run(ctx context.Context, every time.Duration) {
 		}
 		time.Sleep(every)
 	}
-}
-
-// resolve is the region whose record has the weight (Route53 answers the
-// non-zero weights while they are healthy).
-func (c *caller) resolve() string {
-	for region, w := range c.d.weights() {
-		if w > 0 {
-			return region
-		}
-	}
-	return "us-east-1"
 }
 
 // A DR drill run while calls are flowing loses none: every call answered

@@ -14,10 +14,10 @@ func TestReportSaysWhenTheRPOWasNotMeasured(t *testing.T) {
 		rep  Report
 		want string
 	}{
-		{"measured", Report{RPOMillis: &ms}, "RPO (canary replication lag): 240 ms"},
-		{"probe failed", Report{RPOError: "canary not visible in us-west-2 after 30s"},
-			"RPO (canary replication lag): not measured: canary not visible in us-west-2 after 30s"},
-		{"stopped before the probe", Report{Outcome: "refused"}, "RPO (canary replication lag): not measured (the drill stopped before the probe)"},
+		{"measured", Report{RPOMillis: &ms}, "RPO (replication latency unknown -> unknown): 240 ms"},
+		{"the region left does not answer", Report{RPOError: "us-east-1 does not answer: dial tcp: i/o timeout"},
+			"RPO (replication latency): not measured: us-east-1 does not answer: dial tcp: i/o timeout"},
+		{"stopped before", Report{Outcome: "refused"}, "RPO (replication latency): not measured (nothing to switch away from, or the drill stopped before)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

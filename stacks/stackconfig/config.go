@@ -23,8 +23,15 @@ type Config struct {
 	Region string
 	// Regions are all serving regions, in the order plans list them.
 	Regions []string
-	// ActiveRegion takes the traffic (weight contract.ActiveWeight).
+	// ActiveRegion takes the traffic while it is healthy and allowed: the
+	// first of FailoverOrder.
 	ActiveRegion string
+	// FailoverOrder is the shared hostname's failover chain: every caller
+	// goes to the first region whose gate is healthy, in this order. A
+	// serving region left out never takes the shared hostname's callers
+	// (data residency) but still serves its regional name and reads the
+	// control for the others.
+	FailoverOrder []string
 	// HomeRegion owns the DynamoDB global table; the others own replicas.
 	HomeRegion string
 	// NormalLoadRps is each serving region's callers at normal load.
@@ -62,12 +69,8 @@ type Config struct {
 
 	// APIHostname is the shared name callers use; empty turns DNS failover
 	// off. HostedZoneID is its Route53 zone.
-	APIHostname  string
-	HostedZoneID string
-	// Routing is "failover" (active ActiveWeight, standbys StandbyWeight) or
-	// "weighted" (TrafficWeight from each stack, for a gradual failback).
-	Routing       string
-	TrafficWeight int
+	APIHostname   string
+	HostedZoneID  string
 	DNSTTLSeconds int
 
 	// The durable intake: IntakeMode (contract.IntakeModes), the redrive's
@@ -118,17 +121,9 @@ type FeedConfig struct {
 // DNSEnabled tells whether the stack manages the shared hostname.
 func (c Config) DNSEnabled() bool { return c.APIHostname != "" }
 
-// RecordWeight is this region's weight for the shared hostname.
-func (c Config) RecordWeight() int {
-	switch {
-	case c.Routing == RoutingWeighted:
-		return c.TrafficWeight
-	case c.IsActive():
-		return contract.ActiveWeight
-	default:
-		return contract.StandbyWeight
-	}
-}
+// FailoverPosition is this region's level in the failover chain, -1 when
+// the order leaves it out.
+func (c Config) FailoverPosition() int { return slices.Index(c.FailoverOrder, c.Region) }
 
 // IsHome tells whether this stack owns the global table.
 func (c Config) IsHome() bool { return c.Region == c.HomeRegion }
@@ -243,6 +238,33 @@ func (p *parser) regions(c *Config) {
 	}
 	c.ActiveRegion = p.oneOf(KeyActiveRegion, c.Regions, "not a serving region", inRegions)
 	c.HomeRegion = p.oneOf(KeyHomeRegion, c.Regions, "not a serving region", inRegions)
+	c.FailoverOrder = p.failoverOrder(c)
+}
+
+// failoverOrder reads the failover chain: distinct serving regions, the
+// active region first.
+func (p *parser) failoverOrder(c *Config) []string {
+	v, ok := p.values[KeyFailoverOrder]
+	accepted := "a YAML list of distinct serving regions (" + KeyRegions + ") starting with " + KeyActiveRegion +
+		", e.g. [us-east-1, us-west-2], set once in Pulumi.yaml"
+	var order []string
+	if err := json.Unmarshal([]byte(v), &order); !ok || err != nil || len(order) == 0 {
+		p.bad(&ConfigError{Key: KeyFailoverOrder, Value: v, Missing: !ok, Problem: "not a list of region names", Accepted: accepted})
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, r := range order {
+		if !slices.Contains(c.Regions, r) || seen[r] {
+			p.bad(&ConfigError{Key: KeyFailoverOrder, Value: v, Problem: fmt.Sprintf("%q is not a serving region or is listed twice", r), Accepted: accepted})
+			return nil
+		}
+		seen[r] = true
+	}
+	if c.ActiveRegion != "" && order[0] != c.ActiveRegion {
+		p.bad(&ConfigError{Key: KeyFailoverOrder, Value: v, Problem: fmt.Sprintf("starts with %s, but %s is %s", order[0], KeyActiveRegion, c.ActiveRegion), Accepted: accepted})
+		return nil
+	}
+	return order
 }
 
 // loads reads every region's normal load and derives this region's own load
@@ -410,7 +432,7 @@ func (p *parser) readCache(c *Config) {
 	}
 }
 
-// dns reads the shared hostname, its zone, the routing and the weights.
+// dns reads the shared hostname, its zone and the records' TTL.
 func (p *parser) dns(c *Config) {
 	c.APIHostname = p.matching(KeyAPIHostname, hostnamePattern, "not a DNS name", "a name such as calls.example.org")
 	c.HostedZoneID = p.matching(KeyHostedZoneID, zoneIDPattern, "not a Route53 hosted zone id", "Z followed by letters and digits")
@@ -422,8 +444,6 @@ func (p *parser) dns(c *Config) {
 		p.bad(&ConfigError{Key: missing, Missing: true, Problem: "needed because " + other + " is set",
 			Accepted: "both " + KeyAPIHostname + " and " + KeyHostedZoneID + ", or neither (no DNS failover)"})
 	}
-	c.Routing = p.oneOf(KeyRouting, []string{RoutingFailover, RoutingWeighted}, "unknown routing", RoutingFailover+" or "+RoutingWeighted)
-	c.TrafficWeight = p.int(KeyTrafficWeight, 0, contract.MaxWeight, "weight units")
 	c.DNSTTLSeconds = p.int(KeyDNSTTLSeconds, 5, 3600, "seconds")
 }
 

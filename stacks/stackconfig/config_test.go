@@ -17,6 +17,7 @@ func validValues() map[string]string {
 		KeyRegions:       `["us-east-1","us-west-2","eu-west-1"]`,
 		KeyActiveRegion:  "us-east-1",
 		KeyHomeRegion:    "us-east-1",
+		KeyFailoverOrder: `["us-east-1","us-west-2"]`,
 		KeyNormalLoadRps: `{"us-east-1":1200,"us-west-2":600,"eu-west-1":300}`,
 	}
 }
@@ -30,6 +31,7 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		Region:               "eu-west-1",
 		Regions:              []string{"us-east-1", "us-west-2", "eu-west-1"},
 		ActiveRegion:         "us-east-1",
+		FailoverOrder:        []string{"us-east-1", "us-west-2"},
 		HomeRegion:           "us-east-1",
 		NormalLoadRps:        map[string]int{"us-east-1": 1200, "us-west-2": 600, "eu-west-1": 300},
 		ExpectedLoadRps:      300,
@@ -48,7 +50,6 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		CORSAllowOrigin:           "*",
 		LogRetentionDays:          30,
 		// DNS failover off until a hostname is configured
-		Routing:       "failover",
 		DNSTTLSeconds: 30,
 		// the durable intake: direct writes, the queue as the fallback
 		IntakeMode:               "direct",
@@ -164,8 +165,15 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 			v[KeyAPIHostname] = "calls.example.org"
 			v[KeyHostedZoneID] = "example.org"
 		}, KeyHostedZoneID, []string{"hosted zone id"}},
-		{"unknown routing", func(v map[string]string) { v[KeyRouting] = "latency" }, KeyRouting, []string{"failover or weighted"}},
-		{"weight above Route53's maximum", func(v map[string]string) { v[KeyTrafficWeight] = "256" }, KeyTrafficWeight, []string{"0 to 255"}},
+		{"failover order not a list", func(v map[string]string) { v[KeyFailoverOrder] = "us-east-1" }, KeyFailoverOrder, []string{"not a list", "starting with " + KeyActiveRegion}},
+		{"failover order empty", func(v map[string]string) { v[KeyFailoverOrder] = "[]" }, KeyFailoverOrder, []string{"not a list"}},
+		{"failover order names a region that does not serve", func(v map[string]string) { v[KeyFailoverOrder] = `["us-east-1","ap-south-1"]` },
+			KeyFailoverOrder, []string{`"ap-south-1" is not a serving region`}},
+		{"failover order names a region twice", func(v map[string]string) { v[KeyFailoverOrder] = `["us-east-1","us-east-1"]` },
+			KeyFailoverOrder, []string{"listed twice"}},
+		{"failover order does not start with the active region", func(v map[string]string) { v[KeyFailoverOrder] = `["us-west-2","us-east-1"]` },
+			KeyFailoverOrder, []string{"starts with us-west-2, but " + KeyActiveRegion + " is us-east-1"}},
+		{"a key the program no longer reads: routing", func(v map[string]string) { v["access911:routing"] = "weighted" }, "access911:routing", []string{"unknown key"}},
 		{"misspelt key", func(v map[string]string) { v["access911:normalLoadRPS"] = "10" }, "access911:normalLoadRPS", []string{"unknown key", KeyNormalLoadRps}},
 		{"a key the program no longer reads", func(v map[string]string) { v["access911:failoverLoadRps"] = "190" }, "access911:failoverLoadRps", []string{"unknown key"}},
 	}

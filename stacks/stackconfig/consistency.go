@@ -34,7 +34,7 @@ func CheckStacksAgree(configs map[string]Config) error {
 		{KeyTableName, func(c Config) string { return c.TableName }},
 		{KeyAPIHostname, func(c Config) string { return c.APIHostname }},
 		{KeyHostedZoneID, func(c Config) string { return c.HostedZoneID }},
-		{KeyRouting, func(c Config) string { return c.Routing }},
+		{KeyFailoverOrder, func(c Config) string { return strings.Join(c.FailoverOrder, ",") }},
 	}
 	var errs []error
 	for _, s := range shared {
@@ -61,15 +61,6 @@ func CheckStacksAgree(configs map[string]Config) error {
 	for r := range byRegion {
 		if !slices.Contains(ref.Regions, r) {
 			errs = append(errs, fmt.Errorf("config %s: stack %s deploys %s, which %s does not list", KeyAWSRegion, byRegion[r], r, KeyRegions))
-		}
-	}
-	if ref.DNSEnabled() && ref.Routing == RoutingWeighted {
-		sum := 0
-		for _, n := range names {
-			sum += configs[n].TrafficWeight
-		}
-		if sum == 0 {
-			errs = append(errs, fmt.Errorf("config %s is 0 in every stack: no region would take traffic; accepted: weights that add up to more than 0", KeyTrafficWeight))
 		}
 	}
 	return errors.Join(errs...)

@@ -31,7 +31,7 @@ const (
 	KeyTableName     = Namespace + ":tableName"
 	KeyAPIHostname   = Namespace + ":apiHostname"
 	KeyHostedZoneID  = Namespace + ":hostedZoneId"
-	KeyRouting       = Namespace + ":routing"
+	KeyFailoverOrder = Namespace + ":failoverOrder"
 
 	KeyArchiveReplicaRegion      = Namespace + ":archiveReplicaRegion"
 	KeyArchiveEUResidency        = Namespace + ":archiveEuResidency"
@@ -45,7 +45,6 @@ const (
 	KeyAlarmEmail                = Namespace + ":alarmEmail"
 	KeyCORSAllowOrigin           = Namespace + ":corsAllowOrigin"
 	KeyLogRetentionDays          = Namespace + ":logRetentionDays"
-	KeyTrafficWeight             = Namespace + ":trafficWeight"
 	KeyDNSTTLSeconds             = Namespace + ":dnsTtlSeconds"
 
 	KeyIntakeMode               = Namespace + ":intakeMode"
@@ -88,16 +87,10 @@ const (
 // plan; the program itself checks only what one stack can see.
 var SharedKeys = []string{
 	KeyRegions, KeyActiveRegion, KeyHomeRegion, KeyNormalLoadRps,
-	KeyTableName, KeyAPIHostname, KeyHostedZoneID, KeyRouting,
+	KeyTableName, KeyAPIHostname, KeyHostedZoneID, KeyFailoverOrder,
 	// Every dispatcher follows the active region: each region is sized for all.
 	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors,
 }
-
-// Routing modes of the shared hostname.
-const (
-	RoutingFailover = "failover"
-	RoutingWeighted = "weighted"
-)
 
 // Defaults are the values of keys a stack may leave out, as Pulumi.yaml
 // declares them (`default:`) and the engine applies them; Parse applies the
@@ -120,8 +113,6 @@ var Defaults = map[string]string{
 	KeyLogRetentionDays:          "30",
 	KeyAPIHostname:               "",
 	KeyHostedZoneID:              "",
-	KeyRouting:                   RoutingFailover,
-	KeyTrafficWeight:             "0",
 	KeyDNSTTLSeconds:             "30",
 	KeyIntakeMode:                contract.IntakeDirect,
 	KeyIntakeMaxReceiveCount:     strconv.Itoa(capacity.DefaultMaxReceiveCount),
@@ -154,7 +145,7 @@ var knownKeys = []string{
 	KeyLambdaReservedConcurrency, KeyLambdaMemoryMB, KeyLambdaTimeoutSeconds,
 	KeyAPIThrottleBurst, KeyAPIThrottleRateRps, KeyExpectedP99Ms, KeyCapacityCheck,
 	KeyAlarmEmail, KeyCORSAllowOrigin, KeyLogRetentionDays,
-	KeyAPIHostname, KeyHostedZoneID, KeyRouting, KeyTrafficWeight, KeyDNSTTLSeconds,
+	KeyAPIHostname, KeyHostedZoneID, KeyFailoverOrder, KeyDNSTTLSeconds,
 	KeyIntakeMode, KeyIntakeMaxReceiveCount, KeyIntakeBatchSize, KeyIntakeBatchWindowSeconds,
 	KeyDrainMaxConcurrency, KeySpikeMinutes,
 	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
