@@ -170,7 +170,7 @@ func (r *runner) verifyReaders(ctx context.Context, changes []Change) (string, e
 		v := r.readControls(ctx)
 		missing := unreported(v, changes)
 		if len(v.reports) > 0 && len(missing) == 0 {
-			s := fmt.Sprintf("%s report it after %s", strings.Join(sortedKeys(v.reports), ", "), time.Since(start).Round(time.Millisecond))
+			s := fmt.Sprintf("%s answer, the gates have it after %s", strings.Join(sortedKeys(v.reports), ", "), time.Since(start).Round(time.Millisecond))
 			if len(v.silent) > 0 {
 				s += "; not answering: " + strings.Join(sortedKeys(v.silent), ", ")
 			}

@@ -281,8 +281,12 @@ func (r *runner) gates(ctx context.Context, target string, changes []Change) err
 	if err := r.step("preflight "+target, func() (string, error) { return r.preflight(ctx, to) }); err != nil {
 		return r.refuse("preflight: " + err.Error())
 	}
-	if from := r.rep.From; from != "" && from != target {
-		err := r.step("RPO "+from+" -> "+target, func() (string, error) { return r.rpo(ctx, from, to) })
+	left := r.rep.From // the region being left: the one serving, or the one evacuated
+	if r.o.Evacuate != "" {
+		left = r.o.Evacuate
+	}
+	if left != "" && left != target {
+		err := r.step("RPO "+left+" -> "+target, func() (string, error) { return r.rpo(ctx, left, to) })
 		if err != nil && !r.o.Force {
 			return r.refuse("RPO: " + err.Error() + " (use --force to switch anyway)")
 		}
