@@ -76,6 +76,8 @@ const (
 	PriceRoute53HTTPS     = "route53.health_check_https"
 	PriceRoute53Fast      = "route53.health_check_fast_interval"
 	PriceRoute53Latency   = "route53.health_check_latency"
+	PriceRoute53StrMatch  = "route53.health_check_string_matching"
+	PriceARCClusterHour   = "route53arc.cluster_hour"
 	PriceRoute53Queries   = "route53.queries"
 	PriceCacheDataGBHours = "elasticache.valkey_serverless.data"
 	PriceCacheECPU        = "elasticache.valkey_serverless.ecpu"

@@ -199,6 +199,9 @@ func (b *costBuilder) healthChecks(checks []Resource, region string, months floa
 		if toInt(r.Inputs["requestInterval"]) == 10 {
 			b.add("Route53", "health check option: 10 s interval", region, capacity.PriceRoute53Fast, months, "check-months")
 		}
+		if str(r, "type") == "HTTPS_STR_MATCH" {
+			b.add("Route53", "health check option: string matching", region, capacity.PriceRoute53StrMatch, months, "check-months")
+		}
 		if latency, _ := r.Inputs["measureLatency"].(bool); latency {
 			b.add("Route53", "health check option: latency measurement", region, capacity.PriceRoute53Latency, months, "check-months")
 		}

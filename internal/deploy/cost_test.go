@@ -15,7 +15,7 @@ var allPriceItems = []string{capacity.PriceRESTRequests, capacity.PriceWSMessage
 	capacity.PriceDynamoWRU, capacity.PriceDynamoRWRU, capacity.PriceDynamoStorage, capacity.PriceDynamoPITR, capacity.PriceS3Storage, capacity.PriceS3Puts, capacity.PriceTransferInter,
 	capacity.PriceSQSRequests, capacity.PriceKMSKey, capacity.PriceKMSRequests, capacity.PriceSecret, capacity.PriceAlarmMetric, capacity.PriceDashboard, capacity.PriceCustomMetric,
 	capacity.PriceLogsIngested, capacity.PriceLogsStored, capacity.PriceXRayTraces, capacity.PriceRoute53HealthChk, capacity.PriceRoute53HTTPS, capacity.PriceRoute53Fast,
-	capacity.PriceRoute53Latency, capacity.PriceRoute53Queries, capacity.PriceCacheDataGBHours, capacity.PriceCacheECPU}
+	capacity.PriceRoute53Latency, capacity.PriceRoute53StrMatch, capacity.PriceARCClusterHour, capacity.PriceRoute53Queries, capacity.PriceCacheDataGBHours, capacity.PriceCacheECPU}
 
 func TestPriceTableHasEveryItemInEveryRegion(t *testing.T) {
 	prices, err := capacity.LoadPrices()
@@ -132,4 +132,22 @@ func TestSpikeHourAboveTheCeilingWarns(t *testing.T) {
 	WriteCostSummary(&out, costs, prices)
 	assert.Contains(t, out.String(), "WARN the spike hour costs $1")
 	assert.Contains(t, out.String(), "above access911:spikeHourCostCeilingUsd 100")
+}
+
+// The failover controls, priced for three regions from the embedded table:
+// 15 checks at $0.50 plus their options against an ARC cluster's 730 hours.
+func TestFailoverControlOptionsArePriced(t *testing.T) {
+	prices, err := capacity.LoadPrices()
+	require.NoError(t, err)
+	options, err := FailoverControlOptions(3, prices)
+	require.NoError(t, err)
+	require.Len(t, options, 2)
+	ours, arc := options[0], options[1]
+	assert.True(t, ours.Chosen)
+	assert.Equal(t, 15, ours.HealthChecks)
+	// per region: /health 0.50+1+1+1, three control checks at 0.50+1+1+1, a calculated gate 0.50
+	assert.InDelta(t, 3*(3.5+3*3.5+0.5), ours.MonthlyUSD, 1e-9)
+	assert.False(t, arc.Chosen)
+	assert.InDelta(t, 2.5*730+3*(3.5+0.5+0.5), arc.MonthlyUSD, 1e-9)
+	assert.Greater(t, arc.MonthlyUSD/ours.MonthlyUSD, 40.0, "why the data-plane gates were chosen")
 }

@@ -72,6 +72,7 @@ func WriteCostSummary(w io.Writer, costs []StackCost, prices capacity.PriceTable
 		fmt.Fprintf(w, "  %s %s", name, usd(totals[name]))
 	}
 	fmt.Fprintln(w)
+	writeControlOptions(w, len(costs), prices)
 }
 
 func joinOr(parts []string, none string) string {
@@ -104,9 +105,16 @@ func WriteCostTable(w io.Writer, costs []StackCost, prices capacity.PriceTable) 
 			fmt.Fprintf(w, "\n%s: UNPRICED resource types (not in the cost): %v\n", sc.Stack, sc.Unpriced)
 		}
 	}
+	fmt.Fprintln(w)
+	writeControlOptions(w, len(costs), prices)
 }
 
 // WriteCostJSON prints the whole breakdown as one JSON document.
 func WriteCostJSON(w io.Writer, costs []StackCost, prices capacity.PriceTable) error {
-	return json.NewEncoder(w).Encode(map[string]any{"pricesDate": prices.Date, "provenance": prices.Provenance, "stacks": costs})
+	options, err := FailoverControlOptions(len(costs), prices)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(map[string]any{"pricesDate": prices.Date, "provenance": prices.Provenance, "stacks": costs,
+		"failoverControl": options})
 }
