@@ -101,7 +101,7 @@ const (
 
 // FeedHostnamePrefix: with a shared hostname, dispatchers connect to
 // wss://feed.<apiHostname>/ (a custom domain of its own: API Gateway does not
-// map WebSocket and REST APIs to one), weighted like the API's.
+// map WebSocket and REST APIs to one), on the API's failover chain and gates.
 const FeedHostnamePrefix = "feed."
 
 // FeedTokenParam is the query parameter a dispatcher's token travels in on

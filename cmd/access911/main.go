@@ -101,13 +101,16 @@ Usage:
       Send one realistic provider delivery, signed with $ELEVENLABS_WEBHOOK_SECRET
       as the provider signs it, to --target (a stack's webhookUrl or apiUrl),
       or to a local server started for it (then the stored call is printed).
-  access911 drill (--to REGION | --rollback) [--dry-run] [--force] [--rpo-bound 5s]
-                  [--outputs DIR] [--dir DIR] [--report-dir DIR] [--endpoint-url URL]
-      Switch the active region: preflight the target, probe replication lag
-      (RPO), move Route53 weights, verify, set access911:activeRegion in every
-      stack file, and write a report. --dry-run changes nothing; --rollback
-      returns to the region the last switch left. DIR/<stack>.json are the
-      outputs of pulumi stack output --json (default --outputs drill-outputs).
+  access911 drill (--to REGION | --evacuate REGION | --rollback) [--dry-run] [--force]
+                  [--rpo-bound 5s] [--outputs DIR] [--report-dir DIR] [--endpoint-url URL]
+      Move the callers with the failover control: a table write into the
+      target region's replica, read by every region's gate (no Route 53 call,
+      nothing sent to the region being left). --to denies every region before
+      REGION in access911:failoverOrder; --evacuate denies one region (a gray
+      failure); --rollback undoes the last drill once the region has caught
+      up. Preflight, RPO, readers, target and a canary call (the RTO) are
+      checked and reported. DIR/<stack>.json are the outputs of pulumi stack
+      output --json (default --outputs drill-outputs).
   access911 benchsummary FILE
       Medians and ratios of a go test -bench output (make bench uses it).
   access911 artifact [--dir DIR]
