@@ -77,10 +77,16 @@ const (
 	PriceRoute53Fast      = "route53.health_check_fast_interval"
 	PriceRoute53Latency   = "route53.health_check_latency"
 	PriceRoute53StrMatch  = "route53.health_check_string_matching"
-	PriceARCClusterHour   = "route53arc.cluster_hour"
-	PriceRoute53Queries   = "route53.queries"
-	PriceCacheDataGBHours = "elasticache.valkey_serverless.data"
-	PriceCacheECPU        = "elasticache.valkey_serverless.ecpu"
+	// Route 53 bills checks of endpoints it does not count as AWS endpoints
+	// (in the same account: EC2, ELB, S3 websites...) at these prices; an
+	// API Gateway endpoint is priced here as one, the higher figure.
+	PriceRoute53NonAWS       = "route53.health_check_non_aws"
+	PriceRoute53OptionNonAWS = "route53.health_check_option_non_aws"
+	PriceKMSRotation         = "kms.key_rotation"
+	PriceARCClusterHour      = "route53arc.cluster_hour"
+	PriceRoute53Queries      = "route53.queries"
+	PriceCacheDataGBHours    = "elasticache.valkey_serverless.data"
+	PriceCacheECPU           = "elasticache.valkey_serverless.ecpu"
 )
 
 // priceDivisor is how many of an item's counted units one price covers.

@@ -49,6 +49,8 @@ var helps = map[string]help{
 		"access911 up --yes --from us-west-2"},
 	"cost": {"price every stack on standby, at normal load, after a failover and for an hour of the 10x spike, line by line with each price's source",
 		"access911 cost --stack us-east-1"},
+	"prices": {"the price table's date and provenance; --refresh looks the prices up in the AWS Price List Query API and rewrites it",
+		"access911 prices --refresh --regions eu-west-1,eu-central-1"},
 	"artifact": {"build the Lambda deployment package (linux/arm64, reproducible) into dist/",
 		"access911 artifact"},
 	"benchsummary": {"medians and ratios of a go test -bench output (make bench uses it)",

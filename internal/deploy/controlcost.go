@@ -41,14 +41,13 @@ func FailoverControlOptions(n int, prices capacity.PriceTable) ([]ControlOption,
 		}
 		return v
 	}
-	basic, https, fast, latency, str := get(capacity.PriceRoute53HealthChk), get(capacity.PriceRoute53HTTPS),
-		get(capacity.PriceRoute53Fast), get(capacity.PriceRoute53Latency), get(capacity.PriceRoute53StrMatch)
+	basic, endpoint, option := get(capacity.PriceRoute53HealthChk), get(capacity.PriceRoute53NonAWS), get(capacity.PriceRoute53OptionNonAWS)
 	cluster := get(capacity.PriceARCClusterHour)
 	if err != nil {
 		return nil, err
 	}
-	health := basic + https + fast + latency // each region's /health
-	control := basic + https + str + fast    // a reader's inverted control check
+	health := endpoint + 3*option  // each region's /health: HTTPS, 10 s, latency
+	control := endpoint + 3*option // a reader's inverted control check: HTTPS, string matching, 10 s
 	ours := float64(n) * (health + float64(n)*control + basic)
 	arc := cluster*hoursPerMonth + float64(n)*(health+basic+basic) // + RECOVERY_CONTROL + CALCULATED
 	return []ControlOption{

@@ -27,6 +27,11 @@ const hoursPerMonth = capacity.HoursPerMonth
 
 // Fixed-cost assumptions (the per-call ones are capacity's, cost.go).
 const (
+	// kmsRotationsBilled: every key has automatic yearly rotation on, and
+	// KMS bills $1 a month for each of a key's first two rotations kept, so
+	// a key costs $1 in its first year, $2 in its second, $3 from its third;
+	// the cost is the steady state (a year-one deployment pays $2 less a key).
+	kmsRotationsBilled = 2
 	// sqsPollsPerMappingHour: an idle SQS event source mapping long-polls
 	// (20 s) with 5 pollers: 5 x 3 a minute.
 	sqsPollsPerMappingHour = 5 * 3 * 60
@@ -171,6 +176,8 @@ func (b *costBuilder) fixed(s Stack, name string) {
 	}
 	for _, region := range sortedKeys(keys) {
 		b.add("KMS", "customer managed keys", region, capacity.PriceKMSKey, keys[region]*months, "key-months")
+		b.add("KMS", "rotations kept (every key rotates yearly: 2 billed from its third year)", region, capacity.PriceKMSRotation,
+			keys[region]*kmsRotationsBilled*months, "rotation-months")
 		b.add("KMS", "requests (data keys reused)", region, capacity.PriceKMSRequests, keys[region]*kmsRequestsPerKeyHour*hours, "requests")
 	}
 	for _, region := range sortedKeys(secrets) {
@@ -187,24 +194,34 @@ func (b *costBuilder) fixed(s Stack, name string) {
 	b.add("ElastiCache", "read cache data (the 100 MB minimum)", home, capacity.PriceCacheDataGBHours, caches*0.1*hours, "GB-hours")
 }
 
-// healthChecks: Route53 bills a check of an AWS endpoint a month, and each
-// of its options (HTTPS, the 10 s interval, latency measurement) besides.
+// healthChecks prices each check by kind (Route 53 pricing): a check of an
+// endpoint (HTTPS, string matching, ...) at the non-AWS-endpoint price, the
+// higher one (an API Gateway domain is not on Route 53's list of AWS
+// endpoints in the account), each of its options (HTTPS, string matching,
+// the 10 s interval, latency measurement) besides; a CALCULATED check, which
+// probes nothing, at the basic price.
 func (b *costBuilder) healthChecks(checks []Resource, region string, months float64) {
-	n := float64(len(checks))
-	b.add("Route53", "health checks", region, capacity.PriceRoute53HealthChk, n*months, "check-months")
 	for _, r := range checks {
-		if strings.HasPrefix(str(r, "type"), "HTTPS") {
-			b.add("Route53", "health check option: HTTPS", region, capacity.PriceRoute53HTTPS, months, "check-months")
+		kind := str(r, "type")
+		if kind == "CALCULATED" || kind == "RECOVERY_CONTROL" || kind == "CLOUDWATCH_METRIC" {
+			b.add("Route53", "health check: "+strings.ToLower(kind), region, capacity.PriceRoute53HealthChk, months, "check-months")
+			continue
+		}
+		b.add("Route53", "health check of an endpoint", region, capacity.PriceRoute53NonAWS, months, "check-months")
+		options := 0.0
+		if strings.HasPrefix(kind, "HTTPS") {
+			options++
+		}
+		if strings.HasSuffix(kind, "_STR_MATCH") {
+			options++
 		}
 		if toInt(r.Inputs["requestInterval"]) == 10 {
-			b.add("Route53", "health check option: 10 s interval", region, capacity.PriceRoute53Fast, months, "check-months")
-		}
-		if str(r, "type") == "HTTPS_STR_MATCH" {
-			b.add("Route53", "health check option: string matching", region, capacity.PriceRoute53StrMatch, months, "check-months")
+			options++
 		}
 		if latency, _ := r.Inputs["measureLatency"].(bool); latency {
-			b.add("Route53", "health check option: latency measurement", region, capacity.PriceRoute53Latency, months, "check-months")
+			options++
 		}
+		b.add("Route53", "health check options (HTTPS, string matching, 10 s, latency)", region, capacity.PriceRoute53OptionNonAWS, options*months, "option-months")
 	}
 }
 

@@ -15,22 +15,37 @@ var allPriceItems = []string{capacity.PriceRESTRequests, capacity.PriceWSMessage
 	capacity.PriceDynamoWRU, capacity.PriceDynamoRWRU, capacity.PriceDynamoStorage, capacity.PriceDynamoPITR, capacity.PriceS3Storage, capacity.PriceS3Puts, capacity.PriceTransferInter,
 	capacity.PriceSQSRequests, capacity.PriceKMSKey, capacity.PriceKMSRequests, capacity.PriceSecret, capacity.PriceAlarmMetric, capacity.PriceDashboard, capacity.PriceCustomMetric,
 	capacity.PriceLogsIngested, capacity.PriceLogsStored, capacity.PriceXRayTraces, capacity.PriceRoute53HealthChk, capacity.PriceRoute53HTTPS, capacity.PriceRoute53Fast,
-	capacity.PriceRoute53Latency, capacity.PriceRoute53StrMatch, capacity.PriceARCClusterHour, capacity.PriceRoute53Queries, capacity.PriceCacheDataGBHours, capacity.PriceCacheECPU}
+	capacity.PriceRoute53Latency, capacity.PriceRoute53StrMatch, capacity.PriceARCClusterHour, capacity.PriceRoute53NonAWS, capacity.PriceRoute53OptionNonAWS, capacity.PriceKMSRotation, capacity.PriceRoute53Queries, capacity.PriceCacheDataGBHours, capacity.PriceCacheECPU}
 
 func TestPriceTableHasEveryItemInEveryRegion(t *testing.T) {
 	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
-	assert.Equal(t, "2026-12-02", prices.Date)
-	assert.Contains(t, prices.Provenance, "Not fetched from the AWS Price List API")
+	assert.Equal(t, "2026-12-05", prices.Date)
+	assert.Contains(t, prices.Provenance, "Not fetched from the Price List API here")
+	assert.Contains(t, prices.Provenance, "corrected on 2026-12-05")
 	for _, region := range []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1"} {
 		for _, item := range allPriceItems {
 			p, err := prices.Of(region, item)
 			if assert.NoError(t, err) {
 				assert.Positive(t, p.USD, "%s %s", region, item)
-				assert.Contains(t, p.Source, "https://aws.amazon.com/", "%s %s names its page", region, item)
+				assert.Regexp(t, `https://aws\.amazon\.com/|AWS Price List offer file`, p.Source, "%s %s names its page or offer file", region, item)
 				assert.NotEmpty(t, p.Unit)
 			}
 		}
+	}
+	// issue 30's corrections, from the Price List offer files
+	for _, c := range []struct {
+		region, item string
+		usd          float64
+	}{
+		{"eu-west-1", capacity.PriceDynamoWRU, 0.705}, {"eu-west-1", capacity.PriceDynamoRWRU, 0.705},
+		{"eu-west-1", capacity.PriceDynamoRRU, 0.1415}, {"eu-west-1", capacity.PriceDynamoPITR, 0.22},
+		{"eu-central-1", capacity.PriceDynamoPITR, 0.2448}, {"eu-central-1", capacity.PriceLogsStored, 0.0324},
+	} {
+		p, err := prices.Of(c.region, c.item)
+		require.NoError(t, err)
+		assert.Equal(t, c.usd, p.USD, "%s %s", c.region, c.item)
+		assert.Contains(t, p.Source, "AWS Price List offer file")
 	}
 	_, err = prices.Of("ap-south-1", capacity.PriceKMSKey)
 	assert.EqualError(t, err, "the price table has no region ap-south-1", "never priced at zero")
@@ -145,9 +160,11 @@ func TestFailoverControlOptionsArePriced(t *testing.T) {
 	ours, arc := options[0], options[1]
 	assert.True(t, ours.Chosen)
 	assert.Equal(t, 15, ours.HealthChecks)
-	// per region: /health 0.50+1+1+1, three control checks at 0.50+1+1+1, a calculated gate 0.50
-	assert.InDelta(t, 3*(3.5+3*3.5+0.5), ours.MonthlyUSD, 1e-9)
+	// per region (endpoint checks at the non-AWS-endpoint prices): /health 0.75+2+2+2, three control
+	// checks at 0.75+2+2+2, a calculated gate 0.50
+	assert.InDelta(t, 3*(6.75+3*6.75+0.5), ours.MonthlyUSD, 1e-9)
+	assert.InDelta(t, 82.5, ours.MonthlyUSD, 1e-9)
 	assert.False(t, arc.Chosen)
-	assert.InDelta(t, 2.5*730+3*(3.5+0.5+0.5), arc.MonthlyUSD, 1e-9)
-	assert.Greater(t, arc.MonthlyUSD/ours.MonthlyUSD, 40.0, "why the data-plane gates were chosen")
+	assert.InDelta(t, 2.5*730+3*(6.75+0.5+0.5), arc.MonthlyUSD, 1e-9)
+	assert.Greater(t, arc.MonthlyUSD/ours.MonthlyUSD, 20.0, "why the data-plane gates were chosen")
 }
