@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"fmt"
 	"math"
 )
 
@@ -11,6 +12,28 @@ const HoursPerMonth = 730
 // above it the capacity check warns about a stack's spike hour (the
 // committed stacks' is $147 in the active region).
 const SpikeHourCostCeilingUSD = 500
+
+// StoredCallsPerDay is access911:storedCallsPerDay's default: the calls the
+// platform stores a day on average (a stated size, not the design load),
+// from which the cost model prices what every region already holds.
+const StoredCallsPerDay = 50_000
+
+// Held adds what a region holds whatever the case, for hours: its replica
+// of the global table (every region's calls for the retention, the index
+// entries too) and that replica's point-in-time recovery (billed on the
+// table's data, not its global indexes), and its own calls' archive objects
+// and their replicas while they are in S3 STANDARD (IA and GLACIER, after
+// standardDays, are priced by no item of the table and left out).
+func (b *CostBuilder) Held(region, replica string, callsPerDay, share float64, retentionDays, standardDays int, hours float64) {
+	months := hours / HoursPerMonth
+	tableGB := callsPerDay * float64(retentionDays) * callKB / 1e6
+	archiveGB := callsPerDay * share * float64(standardDays) * callKB / 1e6
+	b.Add("DynamoDB", fmt.Sprintf("stored calls held (%.0f a day for %d days, and their index)", callsPerDay, retentionDays),
+		region, PriceDynamoStorage, 2*tableGB*months, "GB-months")
+	b.Add("DynamoDB", "point-in-time recovery of the calls held", region, PriceDynamoPITR, tableGB*months, "GB-months")
+	b.Add("S3", fmt.Sprintf("archive held in STANDARD (this region's calls, %d days)", standardDays), region, PriceS3Storage, archiveGB*months, "GB-months")
+	b.Add("S3", "replica held in STANDARD in "+replica, replica, PriceS3Storage, archiveGB*months, "GB-months")
+}
 
 // Cost model assumptions, each named where a line uses it.
 const (

@@ -18,6 +18,10 @@ const (
 	IndexRangeKey = "timestamp"
 	// TTLAttribute holds the Unix time after which DynamoDB may expire the item.
 	TTLAttribute = "expires_at"
+	// CallRetentionDays is how long a call stays in the table before TTL
+	// expiry (the handler stamps it; the cost model prices what it keeps);
+	// the S3 archive keeps the raw payload for longer.
+	CallRetentionDays = 400
 )
 
 // KeyAttribute is one attribute that takes part in a key of the table or index.

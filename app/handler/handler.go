@@ -39,9 +39,8 @@ type Store interface {
 const (
 	DefaultQueryLimit = contract.DefaultQueryLimit
 	MaxQueryLimit     = contract.MaxQueryLimit
-	// RetentionDays is how long a call stays in the table before TTL expiry;
-	// the S3 archive keeps the raw payload for longer.
-	RetentionDays = 400
+	// RetentionDays is how long a call stays in the table before TTL expiry.
+	RetentionDays = contract.CallRetentionDays
 )
 
 // Handler serves the call-intake routes.

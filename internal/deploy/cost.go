@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -67,6 +68,8 @@ type StackCost struct {
 	Cases []CostCase
 	// Unpriced are resource types of the plan the table does not price.
 	Unpriced []string
+	// Free are the plan's resources that cost nothing themselves, by type.
+	Free []FreeType
 	// Ceiling is access911:spikeHourCostCeilingUsd (0: none).
 	Ceiling int
 }
@@ -105,7 +108,7 @@ func caseLoad(c stackconfig.Config, name string) (rps, hours float64, active boo
 func Cost(planned []Stack, prices capacity.PriceTable) ([]StackCost, error) {
 	var out []StackCost
 	for _, s := range planned {
-		sc := StackCost{Stack: s.Config.Region, Unpriced: unpriced(s), Ceiling: s.Config.SpikeHourCostCeilingUSD}
+		sc := StackCost{Stack: s.Config.Region, Unpriced: unpriced(s), Free: free(s), Ceiling: s.Config.SpikeHourCostCeilingUSD}
 		for _, name := range Cases {
 			b := &costBuilder{capacity.CostBuilder{Prices: prices}}
 			b.fixed(s, name)
@@ -119,6 +122,37 @@ func Cost(planned []Stack, prices capacity.PriceTable) ([]StackCost, error) {
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// FreeType is one resource type of a plan that costs nothing itself, how
+// many of it the plan holds, and why it is free (ResourcePricing).
+type FreeType struct {
+	Type   string `json:"type"`
+	Count  int    `json:"count"`
+	Reason string `json:"reason"`
+}
+
+// free are the plan's AWS resources whose type ResourcePricing says is free.
+func free(s Stack) []FreeType {
+	counts := map[string]int{}
+	for _, r := range s.Result.Resources {
+		if why := ResourcePricing[r.Type]; r.Custom && !strings.HasPrefix(r.Type, "pulumi:") && strings.HasPrefix(why, "free") {
+			counts[r.Type]++
+		}
+	}
+	var out []FreeType
+	for _, t := range sortedKeys(counts) {
+		out = append(out, FreeType{Type: t, Count: counts[t], Reason: strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(ResourcePricing[t], "free itself:"), "free:"))})
+	}
+	return out
+}
+
+// FreeCount is how many of the plan's resources are free, and of how many types.
+func (sc StackCost) FreeCount() (resources, types int) {
+	for _, f := range sc.Free {
+		resources += f.Count
+	}
+	return resources, len(sc.Free)
 }
 
 // unpriced are the plan's resource types ResourcePricing does not know.
@@ -176,7 +210,7 @@ func (b *costBuilder) fixed(s Stack, name string) {
 	}
 	for _, region := range sortedKeys(keys) {
 		b.add("KMS", "customer managed keys", region, capacity.PriceKMSKey, keys[region]*months, "key-months")
-		b.add("KMS", "rotations kept (every key rotates yearly: 2 billed from its third year)", region, capacity.PriceKMSRotation,
+		b.add("KMS", "key rotations kept (2 a key from its third year)", region, capacity.PriceKMSRotation,
 			keys[region]*kmsRotationsBilled*months, "rotation-months")
 		b.add("KMS", "requests (data keys reused)", region, capacity.PriceKMSRequests, keys[region]*kmsRequestsPerKeyHour*hours, "requests")
 	}
@@ -190,6 +224,7 @@ func (b *costBuilder) fixed(s Stack, name string) {
 	}
 	b.add("SQS", "event source mappings' idle long polls", home, capacity.PriceSQSRequests, mappings*sqsPollsPerMappingHour*hours, "requests")
 	b.healthChecks(healthChecks, home, months)
+	b.held(s, hours)
 	// ElastiCache Serverless bills at least 100 MB of data for Valkey.
 	b.add("ElastiCache", "read cache data (the 100 MB minimum)", home, capacity.PriceCacheDataGBHours, caches*0.1*hours, "GB-hours")
 }
@@ -246,6 +281,41 @@ func (b *costBuilder) requests(s Stack, name string) {
 			float64(c.Feed.Connections)*hours*60, "connection-minutes")
 	}
 	b.Calls(stacks.CallLoad(c, rps, hours, name == CaseSpike))
+}
+
+// held prices what the region holds in every case: its replica of every
+// region's calls (access911:storedCallsPerDay for the table's retention) and
+// its own calls' archive while in S3 STANDARD (the archive's lifecycle).
+func (b *costBuilder) held(s Stack, hours float64) {
+	c := s.Config
+	share := 0.0
+	if c.FailoverLoadRps > 0 {
+		share = float64(c.ExpectedLoadRps) / float64(c.FailoverLoadRps)
+	}
+	b.Held(c.Region, c.ArchiveReplicaRegion, float64(c.StoredCallsPerDay), share, contract.CallRetentionDays, standardDays(s), hours)
+}
+
+// standardDays is how long the archive keeps an object in S3 STANDARD: its
+// lifecycle's earliest transition, in the stack's region.
+func standardDays(s Stack) int {
+	days := 0
+	for _, r := range s.Result.Resources {
+		if r.Type != "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2" || (r.Region != "" && r.Region != s.Config.Region) {
+			continue
+		}
+		for _, rule := range list(r, "rules") {
+			m, _ := rule.(map[string]any)
+			transitions, _ := m["transitions"].([]any)
+			for _, t := range transitions {
+				if tm, ok := t.(map[string]any); ok {
+					if d := toInt(tm["days"]); d > 0 && (days == 0 || d < days) {
+						days = d
+					}
+				}
+			}
+		}
+	}
+	return days
 }
 
 // replicated: the writes other serving regions' calls bring this region's

@@ -1,7 +1,10 @@
 package deploy
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,4 +170,81 @@ func TestFailoverControlOptionsArePriced(t *testing.T) {
 	assert.False(t, arc.Chosen)
 	assert.InDelta(t, 2.5*730+3*(6.75+0.5+0.5), arc.MonthlyUSD, 1e-9)
 	assert.Greater(t, arc.MonthlyUSD/ours.MonthlyUSD, 20.0, "why the data-plane gates were chosen")
+}
+
+// The resources that cost nothing are counted and named with the reason,
+// in the summary `plan` prints, in the full table and in the JSON.
+func TestFreeResourcesAreShown(t *testing.T) {
+	prices, err := capacity.LoadPrices()
+	require.NoError(t, err)
+	planned, err := Load("../..", nil)
+	require.NoError(t, err)
+	costs, err := Cost(planned, prices)
+	require.NoError(t, err)
+	for _, sc := range costs {
+		n, m := sc.FreeCount()
+		assert.Positive(t, n, sc.Stack)
+		assert.Equal(t, len(sc.Free), m)
+		roles := slices.IndexFunc(sc.Free, func(f FreeType) bool { return f.Type == "aws:iam/role:Role" })
+		require.GreaterOrEqual(t, roles, 0)
+		assert.Equal(t, "IAM costs nothing", sc.Free[roles].Reason)
+		assert.Positive(t, sc.Free[roles].Count)
+		for _, f := range sc.Free {
+			assert.True(t, strings.HasPrefix(ResourcePricing[f.Type], "free"), f.Type)
+			assert.NotContains(t, f.Type, "pulumi:providers", "providers are not AWS resources")
+		}
+		priced := 0
+		for _, r := range sc.Free {
+			priced += r.Count
+		}
+		assert.Equal(t, n, priced)
+	}
+	var summary, table, js bytes.Buffer
+	WriteCostSummary(&summary, costs, prices)
+	n, m := costs[0].FreeCount()
+	assert.Contains(t, summary.String(), fmt.Sprintf("%d resources free (%d types;", n, m))
+	WriteCostTable(&table, costs, prices)
+	assert.Contains(t, table.String(), fmt.Sprintf("us-east-1: %d resources free (%d types):", n, m))
+	assert.Contains(t, table.String(), "aws:iam/role:Role")
+	require.NoError(t, WriteCostJSON(&js, costs, prices))
+	var doc struct {
+		Stacks []struct{ Free []FreeType }
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &doc))
+	assert.Equal(t, costs[0].Free, doc.Stacks[0].Free)
+}
+
+// What a standby already holds is in every case, the idle month included:
+// its replica of 50,000 calls a day for 400 days and their index entries
+// (1 KB each: 40 GB), that replica's point-in-time recovery (20 GB), and its
+// own calls' archive and replica for the 30 days in STANDARD.
+func TestEveryCaseCountsWhatTheRegionHolds(t *testing.T) {
+	prices, err := capacity.LoadPrices()
+	require.NoError(t, err)
+	costs := committedCosts(t, prices)
+	idle := costs["us-west-2"][CaseIdle]
+	held := func(item string) capacity.CostLine {
+		for _, l := range idle.Lines {
+			if strings.HasPrefix(l.Item, item) {
+				return l
+			}
+		}
+		t.Fatalf("no line %q in %s", item, CaseIdle)
+		return capacity.CostLine{}
+	}
+	table := held("stored calls held (50000 a day for 400 days")
+	assert.InDelta(t, 2*50000*400*1.0/1e6, table.Quantity, 1e-9, "GB-months: the calls and their index entries")
+	assert.Equal(t, "us-west-2", table.Region)
+	pitr := held("point-in-time recovery of the calls held")
+	assert.InDelta(t, 50000*400*1.0/1e6, pitr.Quantity, 1e-9)
+	archive := held("archive held in STANDARD (this region's calls, 30 days)")
+	assert.InDelta(t, 50000*60.0/190*30/1e6, archive.Quantity, 1e-9, "us-west-2's share (60 of 190 rps) for 30 days")
+	replica := held("replica held in STANDARD in us-east-2")
+	assert.Equal(t, "us-east-2", replica.Region)
+	spike := costs["us-west-2"][CaseSpike]
+	for _, l := range spike.Lines {
+		if strings.HasPrefix(l.Item, "stored calls held") {
+			assert.InDelta(t, table.Quantity/730, l.Quantity, 1e-9, "an hour of it in the spike hour")
+		}
+	}
 }

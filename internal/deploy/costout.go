@@ -60,6 +60,8 @@ func WriteCostSummary(w io.Writer, costs []StackCost, prices capacity.PriceTable
 			}
 			fmt.Fprintf(w, "    %-20s %10s  biggest: %s\n", c.Name, usd(c.Total()), joinOr(top, "none"))
 		}
+		n, m := sc.FreeCount()
+		fmt.Fprintf(w, "    %d resources free (%d types; `access911 cost` lists them)\n", n, m)
 		if len(sc.Unpriced) > 0 {
 			fmt.Fprintf(w, "    UNPRICED resource types (not in the cost): %v\n", sc.Unpriced)
 		}
@@ -100,6 +102,11 @@ func WriteCostTable(w io.Writer, costs []StackCost, prices capacity.PriceTable) 
 					l.Price.USD, l.Price.Unit, usd(l.USD), l.Price.Source)
 			}
 			tw.Flush()
+		}
+		n, m := sc.FreeCount()
+		fmt.Fprintf(w, "\n%s: %d resources free (%d types):\n", sc.Stack, n, m)
+		for _, f := range sc.Free {
+			fmt.Fprintf(w, "  %3d %-62s %s\n", f.Count, f.Type, f.Reason)
 		}
 		if len(sc.Unpriced) > 0 {
 			fmt.Fprintf(w, "\n%s: UNPRICED resource types (not in the cost): %v\n", sc.Stack, sc.Unpriced)

@@ -91,6 +91,10 @@ type Config struct {
 	// SpikeHourCostCeilingUSD: above it the capacity check (and plan and
 	// cost) WARN about the stack's hour of the 10x spike (0: no ceiling).
 	SpikeHourCostCeilingUSD int
+	// StoredCallsPerDay: the calls the whole platform stores a day on
+	// average, for the cost of what every region already holds (the table's
+	// retention, the archive's days in STANDARD), not the design load.
+	StoredCallsPerDay int
 }
 
 // Read cache choices (access911:readCache).
@@ -198,6 +202,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.feed(&c)
 	p.readCache(&c)
 	c.SpikeHourCostCeilingUSD = p.int(KeySpikeHourCostCeilingUSD, 0, 100_000_000, "US dollars (0: no ceiling)")
+	c.StoredCallsPerDay = p.int(KeyStoredCallsPerDay, 0, 100_000_000, "calls a day")
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}

@@ -65,6 +65,7 @@ func TestParseAppliesDefaultsAndDerivesTheLoads(t *testing.T) {
 		ReadCache: ReadCacheConfig{Mode: "none", TTLSeconds: 300, QueryTTLSeconds: 5, MaxECPUPerSecond: 100000, MaxDataGB: 10},
 		// the spike hour's cost ceiling (plan and cost warn above it)
 		SpikeHourCostCeilingUSD: 500,
+		StoredCallsPerDay:       50000,
 	}, c)
 	assert.False(t, c.IsHome())
 	assert.False(t, c.IsActive())

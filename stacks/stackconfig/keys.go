@@ -72,6 +72,7 @@ const (
 	KeyReadCacheMaxDataGB       = Namespace + ":readCacheMaxDataGb"
 
 	KeySpikeHourCostCeilingUSD = Namespace + ":spikeHourCostCeilingUsd"
+	KeyStoredCallsPerDay       = Namespace + ":storedCallsPerDay"
 
 	// KeyWebhookSecret optionally sets the provider's webhook secret from a
 	// Pulumi secret (pulumi config set --secret). It is not one of Keys():
@@ -136,6 +137,7 @@ var Defaults = map[string]string{
 	KeyReadCacheMaxECPUPerSec:    strconv.Itoa(capacity.ReadCacheMaxECPUPerSecond),
 	KeyReadCacheMaxDataGB:        strconv.Itoa(capacity.ReadCacheMaxDataGB),
 	KeySpikeHourCostCeilingUSD:   strconv.Itoa(capacity.SpikeHourCostCeilingUSD),
+	KeyStoredCallsPerDay:         strconv.Itoa(capacity.StoredCallsPerDay),
 }
 
 // knownKeys lists every access911 key the program reads.
@@ -151,7 +153,7 @@ var knownKeys = []string{
 	KeyFeedConnections, KeyFeedAreas, KeyFeedSupervisors, KeyFeedPartitions, KeyFeedPartitionsPerArea, KeyFeedQueues, KeyFeedQueryBatchSize, KeyFeedQueryConcurrency,
 	KeyFeedPostRateLimit, KeyFeedDeliveryTargetMs,
 	KeyReadCache, KeyReadCacheTTLSeconds, KeyReadCacheQueryTTLSeconds, KeyReadCacheMaxECPUPerSec, KeyReadCacheMaxDataGB,
-	KeySpikeHourCostCeilingUSD,
+	KeySpikeHourCostCeilingUSD, KeyStoredCallsPerDay,
 }
 
 // Keys lists every access911 configuration key the program reads.
