@@ -14,7 +14,7 @@ mkdir -p "$OUT" bin
 
 echo "== building test binaries"
 go test -c -tags integration -o bin/local.test ./internal/local
-go test -c -o bin/plan.test ./internal/deploy
+go test -c -o bin/plan.test ./internal/plan
 go test -c -o bin/artifact.test ./artifact
 go test -c -o bin/feed.test ./app/feed
 
@@ -33,7 +33,7 @@ for i in $(seq 1 "$COUNT"); do
       -test.benchtime "${n}x" -test.benchmem) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >> "$OUT/bench.out"
   done
 done
-(cd internal/deploy && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
+(cd internal/plan && ../../bin/plan.test -test.run '^$' -test.bench PlanAllStacks -test.benchmem -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"
 (cd app/feed && ../../bin/feed.test -test.run '^$' -test.bench DeliverPartition -test.benchmem -test.count "$COUNT") \
   | grep -E '^(Benchmark|pkg)' >> "$OUT/bench.out"

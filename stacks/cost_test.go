@@ -8,14 +8,15 @@ import (
 
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/cost"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
 // plannedWith plans the three stacks with edit applied to each.
-func plannedWith(t *testing.T, edit func(map[string]string)) []deploy.Stack {
+func plannedWith(t *testing.T, edit func(map[string]string)) []plan.Stack {
 	t.Helper()
-	var planned []deploy.Stack
+	var planned []plan.Stack
 	for _, tc := range stackCases {
 		_, values := stackFile(t, tc.stack)
 		if edit != nil {
@@ -23,7 +24,7 @@ func plannedWith(t *testing.T, edit func(map[string]string)) []deploy.Stack {
 		}
 		cfg, err := stackconfig.Parse(values)
 		require.NoError(t, err)
-		planned = append(planned, deploy.Stack{Result: mustSynthesize(t, tc.stack, edit), Config: cfg})
+		planned = append(planned, plan.Stack{Result: mustSynthesize(t, tc.stack, edit), Config: cfg})
 	}
 	return planned
 }
@@ -43,11 +44,11 @@ func TestEveryPlannedTypeIsPricedOrFree(t *testing.T) {
 		planned := plannedWith(t, edit)
 		for _, s := range planned {
 			for _, r := range s.Result.Custom() {
-				_, ok := deploy.ResourcePricing[r.Type]
+				_, ok := cost.ResourcePricing[r.Type]
 				assert.True(t, ok, "%s, %s: %s is neither priced nor explicitly free", name, s.Config.Region, r.Type)
 			}
 		}
-		costs, err := deploy.Cost(planned, prices)
+		costs, err := cost.Cost(planned, prices)
 		require.NoError(t, err, name)
 		for _, c := range costs {
 			assert.Empty(t, c.Unpriced, "%s, %s", name, c.Stack)

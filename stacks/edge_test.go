@@ -10,7 +10,7 @@ import (
 
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -57,7 +57,7 @@ func TestFunctionPerStack(t *testing.T) {
 			lg := one(t, res, logGroupType, "access911-intake")
 			assert.Equal(t, 30.0, get(lg, "retentionInDays"))
 			lgName := "/aws/lambda/access911-intake-0123456"
-			secretArn := "arn:aws:secretsmanager:" + region + ":" + deploy.MockAccountID + ":secret:access911-webhook-secret-0123456-AbCdEf"
+			secretArn := "arn:aws:secretsmanager:" + region + ":" + plan.MockAccountID + ":secret:access911-webhook-secret-0123456-AbCdEf"
 			assert.Equal(t, lgName, get(fn, "loggingConfig.logGroup"), "the function logs to its explicit log group")
 
 			// Exactly the variables cmd/lambda reads; its region is Lambda's AWS_REGION.
@@ -66,7 +66,7 @@ func TestFunctionPerStack(t *testing.T) {
 				contract.EnvArchiveBucket:    "access911-archive-0123456",
 				contract.EnvCORSAllowOrigin:  "*",
 				contract.EnvWebhookSecretARN: secretArn,
-				contract.EnvIntakeQueueURL:   "https://sqs." + region + ".amazonaws.com/" + deploy.MockAccountID + "/access911-intake-queue-0123456",
+				contract.EnvIntakeQueueURL:   "https://sqs." + region + ".amazonaws.com/" + plan.MockAccountID + "/access911-intake-queue-0123456",
 				contract.EnvIntakeMode:       "direct",
 			}, get(fn, "environment.variables"))
 
@@ -75,7 +75,7 @@ func TestFunctionPerStack(t *testing.T) {
 			assert.Equal(t, map[string]any{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
 
 			doc := parsePolicy(t, get(one(t, res, rolePolicyType, "access911-intake"), "policy"))
-			tableArn := "arn:aws:dynamodb:" + region + ":" + deploy.MockAccountID + ":table/access911-calls"
+			tableArn := "arn:aws:dynamodb:" + region + ":" + plan.MockAccountID + ":table/access911-calls"
 			grants := map[string][]string{}
 			for _, st := range doc.Statement {
 				assert.Equal(t, "Allow", st.Effect)
@@ -95,14 +95,14 @@ func TestFunctionPerStack(t *testing.T) {
 				"deletes processed inbox deliveries only")
 			assert.Equal(t, grants["kms:GenerateDataKey"], grants["kms:Decrypt"], "decrypts only with the keys it encrypts with")
 			assert.Equal(t, []string{secretArn}, grants["secretsmanager:GetSecretValue"], "this stack's webhook secret only")
-			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + deploy.MockAccountID + ":key/access911-archive-key-id",
-				"arn:aws:kms:" + region + ":" + deploy.MockAccountID + ":key/access911-intake-queue-key-id"}, grants["kms:GenerateDataKey"],
+			assert.Equal(t, []string{"arn:aws:kms:" + region + ":" + plan.MockAccountID + ":key/access911-archive-key-id",
+				"arn:aws:kms:" + region + ":" + plan.MockAccountID + ":key/access911-intake-queue-key-id"}, grants["kms:GenerateDataKey"],
 				"the archive's key and the intake queue's key only")
-			logArn := "arn:aws:logs:" + region + ":" + deploy.MockAccountID + ":log-group:" + lgName + ":*"
+			logArn := "arn:aws:logs:" + region + ":" + plan.MockAccountID + ":log-group:" + lgName + ":*"
 			assert.Equal(t, []string{logArn}, grants["logs:PutLogEvents"])
 			assert.Equal(t, []string{"*"}, grants["xray:PutTraceSegments"], "X-Ray has no resource-level permissions")
-			queueArn := "arn:aws:sqs:" + region + ":" + deploy.MockAccountID + ":access911-intake-queue-0123456"
-			failuresArn := "arn:aws:sqs:" + region + ":" + deploy.MockAccountID + ":access911-intake-queue-inbox-failures-0123456"
+			queueArn := "arn:aws:sqs:" + region + ":" + plan.MockAccountID + ":access911-intake-queue-0123456"
+			failuresArn := "arn:aws:sqs:" + region + ":" + plan.MockAccountID + ":access911-intake-queue-inbox-failures-0123456"
 			assert.Equal(t, []string{queueArn, failuresArn}, grants["sqs:SendMessage"],
 				"sends to this region's intake queue, and (as Lambda, with this role) failed inbox events to their queue")
 			assert.Len(t, grants, 16, "nothing beyond what the handler uses: %v", grants)
@@ -170,7 +170,7 @@ func TestAPIPerStack(t *testing.T) {
 				assert.Equal(t, "http://json-schema.org/draft-04/schema#", doc["$schema"])
 			}
 
-			invokeArn := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + deploy.MockAccountID + ":function:access911-intake-0123456/invocations"
+			invokeArn := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + plan.MockAccountID + ":function:access911-intake-0123456/invocations"
 			proxies := 0
 			for _, in := range res.ByType(integrationType) {
 				switch get(in, "type") {
@@ -189,7 +189,7 @@ func TestAPIPerStack(t *testing.T) {
 			perm := one(t, res, permissionType, "access911-api-invoke")
 			assert.Equal(t, "lambda:InvokeFunction", get(perm, "action"))
 			assert.Equal(t, "apigateway.amazonaws.com", get(perm, "principal"))
-			assert.Equal(t, "arn:aws:execute-api:"+region+":"+deploy.MockAccountID+":access911-api-api-id/*/*", get(perm, "sourceArn"))
+			assert.Equal(t, "arn:aws:execute-api:"+region+":"+plan.MockAccountID+":access911-api-api-id/*/*", get(perm, "sourceArn"))
 
 			for _, rt := range []string{"default_4xx", "default_5xx"} {
 				gr := one(t, res, gwResponseType, "access911-api-"+rt)
@@ -217,7 +217,7 @@ func TestAPIPerStack(t *testing.T) {
 			assert.Equal(t, "v1", get(stage, "stageName"))
 			assert.Equal(t, true, get(stage, "xrayTracingEnabled"))
 			accessLog := one(t, res, logGroupType, "access911-api-access")
-			assert.Equal(t, "arn:aws:logs:"+region+":"+deploy.MockAccountID+":log-group:/aws/apigateway/access911-api-access-0123456", get(stage, "accessLogSettings.destinationArn"))
+			assert.Equal(t, "arn:aws:logs:"+region+":"+plan.MockAccountID+":log-group:/aws/apigateway/access911-api-access-0123456", get(stage, "accessLogSettings.destinationArn"))
 			var format map[string]string
 			require.NoError(t, json.Unmarshal([]byte(get(stage, "accessLogSettings.format").(string)), &format))
 			assert.Equal(t, "$context.requestId", format["requestId"])
@@ -274,19 +274,19 @@ func TestAlarmsPerStack(t *testing.T) {
 			// A customer managed key CloudWatch may use: with alias/aws/sns no
 			// alarm notification would ever be delivered.
 			key := one(t, res, kmsKeyType, "access911-alarms")
-			keyArn := "arn:aws:kms:" + tc.stack + ":" + deploy.MockAccountID + ":key/access911-alarms-key-id"
+			keyArn := "arn:aws:kms:" + tc.stack + ":" + plan.MockAccountID + ":key/access911-alarms-key-id"
 			assert.Equal(t, keyArn, get(topic, "kmsMasterKeyId"), "encrypted with its own key")
 			assert.True(t, key.Protect)
 			assert.Equal(t, true, get(key, "enableKeyRotation"))
 			keyPolicy := parsePolicy(t, get(key, "policy"))
 			require.Len(t, keyPolicy.Statement, 2)
-			assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::" + deploy.MockAccountID + ":root"}, keyPolicy.Statement[0].Principal)
+			assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::" + plan.MockAccountID + ":root"}, keyPolicy.Statement[0].Principal)
 			assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, keyPolicy.Statement[1].Principal)
 			assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, keyPolicy.Statement[1].Action)
 			assert.Empty(t, res.ByType("aws:sns/topicSubscription:TopicSubscription"), "no e-mail configured")
-			topicArn := "arn:aws:sns:" + tc.stack + ":" + deploy.MockAccountID + ":access911-alarms-0123456"
+			topicArn := "arn:aws:sns:" + tc.stack + ":" + plan.MockAccountID + ":access911-alarms-0123456"
 
-			alarms := map[string]deploy.Resource{}
+			alarms := map[string]plan.Resource{}
 			for _, a := range res.ByType(alarmType) {
 				if !strings.HasPrefix(a.Name, "access911-alarms-") {
 					continue // the feed's own alarms: feed_test.go

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/cost"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,7 +76,7 @@ func TestEachRegionsGateIsItsHealthAndNoDenial(t *testing.T) {
 			assert.Equal(t, children, get(gate, "childHealthchecks"))
 			assert.Equal(t, 4.0, get(gate, "childHealthThreshold"), "all four: health AND no denial")
 			assert.Equal(t, "access911-dns-gate-id", res.Outputs[contract.OutputGateCheckID])
-			assert.Len(t, res.ByType(healthCheckType), deploy.GateChecksPerRegion(3), "what `cost` prices for the failover control")
+			assert.Len(t, res.ByType(healthCheckType), cost.GateChecksPerRegion(3), "what `cost` prices for the failover control")
 
 			regional := one(t, res, recordType, "access911-dns-regional")
 			assert.Equal(t, region+".calls.example.org", get(regional, "name"))

@@ -13,7 +13,7 @@ import (
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -39,7 +39,7 @@ func feedResources(tc struct {
 	replicaRegion string
 	load          int
 }) feedARNs {
-	r, acct := tc.stack, deploy.MockAccountID
+	r, acct := tc.stack, plan.MockAccountID
 	a := feedARNs{region: r, api: "access911-feed-ws-id"}
 	a.execution = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", r, acct, a.api)
 	label := "1970-01-01T00:00:01.000" // a replica's own stream (looked up)
@@ -78,9 +78,9 @@ func TestFeedPerStack(t *testing.T) {
 			assert.Equal(t, []any{"route.request.querystring." + contract.FeedTokenParam}, get(authorizer, "identitySources"))
 			one(t, res, functionType, feedFuncName+contract.FeedRoleAuthorizer)
 			assert.Equal(t, fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/arn:aws:lambda:%s:%s:function:access911-feed-authorizer-0123456/invocations",
-				a.region, a.region, deploy.MockAccountID), get(authorizer, "authorizerUri"))
+				a.region, a.region, plan.MockAccountID), get(authorizer, "authorizerUri"))
 
-			routes := map[string]deploy.Resource{}
+			routes := map[string]plan.Resource{}
 			for _, r := range res.ByType(wsRouteType) {
 				routes[get(r, "routeKey").(string)] = r
 			}
@@ -106,7 +106,7 @@ func TestFeedPerStack(t *testing.T) {
 			assert.Equal(t, float64(2*capacity.FeedNewConnectionsPerSecond), get(stage, "defaultRouteSettings.throttlingBurstLimit"))
 			assert.Equal(t, false, get(stage, "defaultRouteSettings.dataTraceEnabled"), "no message bodies (callers' locations) in logs")
 			logs := one(t, res, logGroupType, "access911-feed-access")
-			assert.Equal(t, fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/apigateway/access911-feed-access-0123456", a.region, deploy.MockAccountID),
+			assert.Equal(t, fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/apigateway/access911-feed-access-0123456", a.region, plan.MockAccountID),
 				get(stage, "accessLogSettings.destinationArn"))
 			assert.Equal(t, 30.0, get(logs, "retentionInDays"))
 			assert.Equal(t, components.FeedAccessLogFormat, get(stage, "accessLogSettings.format"))
@@ -130,7 +130,7 @@ func TestFeedPerStack(t *testing.T) {
 	}
 }
 
-func assertFeedTables(t *testing.T, res *deploy.Result) {
+func assertFeedTables(t *testing.T, res *plan.Result) {
 	t.Helper()
 	conns := one(t, res, tableType, "access911-feed-connections")
 	assert.Equal(t, contract.FeedConnectionKey, get(conns, "hashKey"))
@@ -142,7 +142,7 @@ func assertFeedTables(t *testing.T, res *deploy.Result) {
 	ledger := one(t, res, tableType, "access911-feed-deliveries")
 	assert.Equal(t, contract.FeedDeliveryKey, get(ledger, "hashKey"))
 	assert.Equal(t, contract.FeedExpiresAt, get(ledger, "ttl.attributeName"), "claims expire")
-	for _, table := range []deploy.Resource{conns, parts, ledger} {
+	for _, table := range []plan.Resource{conns, parts, ledger} {
 		assert.Equal(t, "PAY_PER_REQUEST", get(table, "billingMode"), table.Name)
 		assert.Equal(t, true, get(table, "serverSideEncryption.enabled"), table.Name)
 		assert.Equal(t, true, get(table, "pointInTimeRecovery.enabled"), table.Name)
@@ -151,7 +151,7 @@ func assertFeedTables(t *testing.T, res *deploy.Result) {
 	}
 }
 
-func assertFeedQueues(t *testing.T, res *deploy.Result, a feedARNs) {
+func assertFeedQueues(t *testing.T, res *plan.Result, a feedARNs) {
 	t.Helper()
 	dlq := one(t, res, queueType, "access911-feed-dlq")
 	assert.Equal(t, true, get(dlq, "sqsManagedSseEnabled"))
@@ -175,7 +175,7 @@ func assertFeedQueues(t *testing.T, res *deploy.Result, a feedARNs) {
 	assert.ElementsMatch(t, toAny(a.queues), allow["sourceQueueArns"], "only the fan-out queues dead-letter here")
 }
 
-func assertFeedMappings(t *testing.T, res *deploy.Result, a feedARNs) {
+func assertFeedMappings(t *testing.T, res *plan.Result, a feedARNs) {
 	t.Helper()
 	stream := one(t, res, esmType, "access911-feed-stream")
 	assert.Equal(t, a.stream, get(stream, "eventSourceArn"), "this region's own stream: replicated calls broadcast here too")
@@ -202,7 +202,7 @@ func assertFeedMappings(t *testing.T, res *deploy.Result, a feedARNs) {
 	}
 }
 
-func assertFeedFunctions(t *testing.T, res *deploy.Result) {
+func assertFeedFunctions(t *testing.T, res *plan.Result) {
 	t.Helper()
 	intake := one(t, res, functionType, "access911-intake")
 	require.Len(t, contract.FeedRoles, 6)
@@ -225,7 +225,7 @@ func assertFeedFunctions(t *testing.T, res *deploy.Result) {
 	assert.Regexp(t, `^https://access911-feed-ws-id\.execute-api\.[a-z0-9-]+\.amazonaws\.com/v1$`,
 		get(worker, "environment.variables."+contract.EnvFeedManagementEndpoint))
 	swarm := one(t, res, functionType, feedFuncName+contract.FeedRoleSwarm)
-	for _, fn := range []deploy.Resource{worker, swarm, one(t, res, functionType, feedFuncName+contract.FeedRoleDefault)} {
+	for _, fn := range []plan.Resource{worker, swarm, one(t, res, functionType, feedFuncName+contract.FeedRoleDefault)} {
 		assert.Equal(t, "4", get(fn, "environment.variables."+contract.EnvFeedPartitionsPerArea), "%s: an area's partitions", fn.Name)
 	}
 	assert.Len(t, strings.Split(get(swarm, "environment.variables."+contract.EnvFeedQueueURLs).(string), ","), capacity.FeedQueues)
@@ -255,7 +255,7 @@ func TestFeedIAMIsScoped(t *testing.T) {
 			res := mustSynthesize(t, tc.stack, nil)
 			a := feedResources(tc)
 			logs := func(role string) []string {
-				return []string{fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/access911-feed-%s-0123456:*", a.region, deploy.MockAccountID, role)}
+				return []string{fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/access911-feed-%s-0123456:*", a.region, plan.MockAccountID, role)}
 			}
 			post := []string{a.execution + "/v1/POST/@connections/*"}
 			streams := []string{strings.SplitAfter(a.stream, "/stream/")[0] + "*"}
@@ -309,8 +309,8 @@ func TestFeedIAMIsScoped(t *testing.T) {
 // record of the swarm's mapping written to the failure bucket.
 func TestFeedAlarms(t *testing.T) {
 	res := mustSynthesize(t, "us-west-2", nil)
-	topic := "arn:aws:sns:us-west-2:" + deploy.MockAccountID + ":access911-alarms-0123456"
-	alarms := map[string]deploy.Resource{}
+	topic := "arn:aws:sns:us-west-2:" + plan.MockAccountID + ":access911-alarms-0123456"
+	alarms := map[string]plan.Resource{}
 	for _, a := range res.ByType(alarmType) {
 		if name, ok := strings.CutPrefix(a.Name, "access911-feed-"); ok {
 			alarms[name] = a
@@ -407,7 +407,7 @@ func TestFeedSecretOnlyAsAPulumiSecret(t *testing.T) {
 
 	proj, cfg := stackFile(t, "us-east-1")
 	cfg[stackconfig.KeyFeedSecret] = "feed_secret_from_config"
-	res, err := deploy.Run(proj.Name(), "us-east-1", cfg, stacks.Build, stackconfig.KeyFeedSecret)
+	res, err := plan.Run(proj.Name(), "us-east-1", cfg, stacks.Build, stackconfig.KeyFeedSecret)
 	require.NoError(t, err)
 	version := one(t, res, "aws:secretsmanager/secretVersion:SecretVersion", "access911-feed-secret")
 	assert.Contains(t, version.Secrets, "secretString", "the value stays a secret in state")

@@ -10,7 +10,7 @@ import (
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -28,7 +28,7 @@ func TestIntakeQueuePerStack(t *testing.T) {
 	for _, tc := range stackCases {
 		t.Run(tc.stack, func(t *testing.T) {
 			res := mustSynthesize(t, tc.stack, nil)
-			region, acct := tc.stack, deploy.MockAccountID
+			region, acct := tc.stack, plan.MockAccountID
 			queueArn := "arn:aws:sqs:" + region + ":" + acct + ":access911-intake-queue-0123456"
 			dlqArn := "arn:aws:sqs:" + region + ":" + acct + ":access911-intake-queue-dlq-0123456"
 			keyArn := "arn:aws:kms:" + region + ":" + acct + ":key/access911-intake-queue-key-id"
@@ -112,7 +112,7 @@ func TestIntakeQueuePerStack(t *testing.T) {
 
 func TestIntakeAlarmsPerStack(t *testing.T) {
 	res := mustSynthesize(t, "us-west-2", nil)
-	alarm := func(name string) deploy.Resource { return one(t, res, alarmType, "access911-alarms-"+name) }
+	alarm := func(name string) plan.Resource { return one(t, res, alarmType, "access911-alarms-"+name) }
 	dlq := alarm("IntakeDeadLetters")
 	assert.Equal(t, "ApproximateNumberOfMessagesVisible", get(dlq, "metricName"))
 	assert.Equal(t, "access911-intake-queue-dlq-0123456", get(dlq, "dimensions.QueueName"))

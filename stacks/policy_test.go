@@ -8,7 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
+	"github.com/access911/access911-infra/internal/policy"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -63,26 +64,26 @@ func TestSecurityPolicies(t *testing.T) {
 	}
 }
 
-// The policy pack (internal/deploy/policy.go: what AWS does that the mocks
+// The policy pack (internal/policy/policy.go: what AWS does that the mocks
 // accept) on the whole topology: every stack with DNS failover on and an
 // alarm e-mail set, planned together so the cross-region rule on the client
 // key sees every region. Nothing fails and nothing warns.
 func TestPolicyPackOnTheFullTopology(t *testing.T) {
 	edit := withDNS(map[string]string{stackconfig.KeyAlarmEmail: "oncall@example.org"})
-	var planned []deploy.Stack
+	var planned []plan.Stack
 	for _, tc := range stackCases {
 		_, values := stackFile(t, tc.stack)
 		edit(values)
 		cfg, err := stackconfig.Parse(values)
 		require.NoError(t, err)
-		planned = append(planned, deploy.Stack{Result: mustSynthesize(t, tc.stack, edit), Config: cfg})
+		planned = append(planned, plan.Stack{Result: mustSynthesize(t, tc.stack, edit), Config: cfg})
 	}
-	rep := deploy.CheckPolicies(planned)
+	rep := policy.CheckPolicies(planned)
 	assert.Empty(t, rep.Violations)
 	assert.Len(t, rep.Rules, 14)
 }
 
-func assertNoWildcardAction(t *testing.T, r deploy.Resource) {
+func assertNoWildcardAction(t *testing.T, r plan.Resource) {
 	t.Helper()
 	var doc struct {
 		Statement []struct {

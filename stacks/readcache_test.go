@@ -11,7 +11,8 @@ import (
 
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
+	"github.com/access911/access911-infra/internal/policy"
 	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -50,14 +51,14 @@ func TestReadCacheValkeyInEveryStack(t *testing.T) {
 			prefix := map[string]string{"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1"}[tc.stack]
 			assert.Equal(t, []string{prefix + "-az1", prefix + "-az2"}, zones,
 				"a private subnet in each of the first two zones by ID, sorted (the lookup listed az4, az1, az2)")
-			var lookup deploy.Invoke
+			var lookup plan.Invoke
 			for _, inv := range res.Invokes {
 				if inv.Token == "aws:index/getAvailabilityZones:getAvailabilityZones" {
 					lookup = inv
 				}
 			}
-			assert.Equal(t, "opt-in-status", deploy.Lookup(lookup.Args, "filters.0.name"), "standard zones only: no Local Zone")
-			assert.Equal(t, []any{"opt-in-not-required"}, deploy.Lookup(lookup.Args, "filters.0.values"))
+			assert.Equal(t, "opt-in-status", plan.Lookup(lookup.Args, "filters.0.name"), "standard zones only: no Local Zone")
+			assert.Equal(t, []any{"opt-in-not-required"}, plan.Lookup(lookup.Args, "filters.0.values"))
 			assert.Equal(t, []string{"10.91.0.0/20", "10.91.16.0/20"}, cidrs, "the VPC's first two /20s")
 			assert.Empty(t, res.ByType("aws:ec2/natGateway:NatGateway"))
 			assert.Empty(t, res.ByType("aws:ec2/internetGateway:InternetGateway"))
@@ -83,11 +84,11 @@ func TestReadCacheValkeyInEveryStack(t *testing.T) {
 // assertReadCacheFunctions: the reader and the invalidator in the VPC, the
 // GET routes on the reader and every other route on the intake function,
 // the invalidator on the stream, and the roles scoped as the others are.
-func assertReadCacheFunctions(t *testing.T, res *deploy.Result) {
+func assertReadCacheFunctions(t *testing.T, res *plan.Result) {
 	t.Helper()
 	reader := one(t, res, "aws:lambda/function:Function", "access911-read-cache-reader")
 	invalidator := one(t, res, "aws:lambda/function:Function", "access911-read-cache-invalidator")
-	for _, fn := range []deploy.Resource{reader, invalidator} {
+	for _, fn := range []plan.Resource{reader, invalidator} {
 		assert.Len(t, get(fn, "vpcConfig.subnetIds"), 2, fn.Name)
 		assert.Len(t, get(fn, "vpcConfig.securityGroupIds"), 1, fn.Name)
 		assert.Equal(t, "Active", get(fn, "tracingConfig.mode"))
@@ -115,7 +116,7 @@ func assertReadCacheFunctions(t *testing.T, res *deploy.Result) {
 	assert.Positive(t, toIntake)
 	// The stream's one reader is the swarm: it takes every change and hands
 	// the invalidator each batch; the invalidator has no mapping of its own.
-	var readers []deploy.Resource
+	var readers []plan.Resource
 	for _, m := range res.ByType("aws:lambda/eventSourceMapping:EventSourceMapping") {
 		if source, _ := get(m, "eventSourceArn").(string); strings.Contains(source, "/stream/") {
 			readers = append(readers, m)
@@ -163,7 +164,7 @@ func assertReadCacheFunctions(t *testing.T, res *deploy.Result) {
 
 // assertReadCacheNetwork: the cache takes its ports from the functions'
 // group only; the functions reach the cache and DynamoDB's prefix list.
-func assertReadCacheNetwork(t *testing.T, res *deploy.Result) {
+func assertReadCacheNetwork(t *testing.T, res *plan.Result) {
 	t.Helper()
 	ingress := res.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
 	require.Len(t, ingress, 1)
@@ -216,7 +217,7 @@ func TestReadCacheInTheCapacityCheck(t *testing.T) {
 // feed's swarm is the first): at DynamoDB's limit of two, and the policy
 // pack finds nothing else wrong with the topology.
 func TestReadCachePlansPassThePolicyPack(t *testing.T) {
-	rep := deploy.CheckPolicies(plannedWith(t, withValkey))
+	rep := policy.CheckPolicies(plannedWith(t, withValkey))
 	assert.Empty(t, rep.Of("stream-readers"))
 	assert.False(t, rep.Failed(""), "%v", rep.Violations)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -43,9 +43,9 @@ const (
 )
 
 // stackFile loads one stack's real configuration.
-func stackFile(t *testing.T, stack string) (*deploy.Project, map[string]string) {
+func stackFile(t *testing.T, stack string) (*plan.Project, map[string]string) {
 	t.Helper()
-	proj, err := deploy.LoadProject(projectDir)
+	proj, err := plan.LoadProject(projectDir)
 	require.NoError(t, err)
 	cfg, err := proj.StackConfig(stack)
 	require.NoError(t, err)
@@ -53,27 +53,27 @@ func stackFile(t *testing.T, stack string) (*deploy.Project, map[string]string) 
 }
 
 // synthesize runs the program for a stack, after edit changes its config.
-func synthesize(t *testing.T, stack string, edit func(map[string]string)) (*deploy.Result, error) {
+func synthesize(t *testing.T, stack string, edit func(map[string]string)) (*plan.Result, error) {
 	t.Helper()
 	proj, cfg := stackFile(t, stack)
 	if edit != nil {
 		edit(cfg)
 	}
-	return deploy.Run(proj.Name(), stack, cfg, stacks.Build)
+	return plan.Run(proj.Name(), stack, cfg, stacks.Build)
 }
 
-func mustSynthesize(t *testing.T, stack string, edit func(map[string]string)) *deploy.Result {
+func mustSynthesize(t *testing.T, stack string, edit func(map[string]string)) *plan.Result {
 	t.Helper()
 	res, err := synthesize(t, stack, edit)
 	require.NoError(t, err)
 	return res
 }
 
-func get(r deploy.Resource, path string) any { return deploy.Lookup(r.Inputs, path) }
+func get(r plan.Resource, path string) any { return plan.Lookup(r.Inputs, path) }
 
-func one(t *testing.T, res *deploy.Result, token, name string) deploy.Resource {
+func one(t *testing.T, res *plan.Result, token, name string) plan.Resource {
 	t.Helper()
-	var found []deploy.Resource
+	var found []plan.Resource
 	for _, r := range res.ByType(token) {
 		if r.Name == name {
 			found = append(found, r)
@@ -96,7 +96,7 @@ var stackCases = []struct {
 }
 
 func TestStackFilesAsCommitted(t *testing.T) {
-	proj, err := deploy.LoadProject(projectDir)
+	proj, err := plan.LoadProject(projectDir)
 	require.NoError(t, err)
 	names, err := proj.Stacks()
 	require.NoError(t, err)
@@ -158,7 +158,7 @@ func TestEveryStack(t *testing.T) {
 				assert.Equal(t, "us-east-1", o["activeRegion"])
 				assert.Equal(t, tc.active, o["isActive"])
 				assert.Equal(t, "access911-calls", o["tableName"])
-				assert.Equal(t, "arn:aws:dynamodb:"+region+":"+deploy.MockAccountID+":table/access911-calls", o["tableArn"])
+				assert.Equal(t, "arn:aws:dynamodb:"+region+":"+plan.MockAccountID+":table/access911-calls", o["tableArn"])
 				assert.Equal(t, "PAY_PER_REQUEST", o["tableBillingMode"])
 				assert.Equal(t, tc.replicaRegion, o["archiveReplicaRegion"])
 				assert.Equal(t, map[bool]string{true: "owner", false: "replica"}[tc.owner], o["tableRole"])
@@ -169,7 +169,7 @@ func TestEveryStack(t *testing.T) {
 	}
 }
 
-func assertTable(t *testing.T, res *deploy.Result, owner bool, region string) {
+func assertTable(t *testing.T, res *plan.Result, owner bool, region string) {
 	// The committed stacks share a failover load of 190 rps: a design peak of
 	// 1900 rps > 1000, so the table is on-demand.
 	assert.Empty(t, res.ByType(targetType), "on-demand tables have no autoscaling")
@@ -180,7 +180,7 @@ func assertTable(t *testing.T, res *deploy.Result, owner bool, region string) {
 		}
 		r := one(t, res, replicaType, "calls-replica")
 		assert.Equal(t, region, r.Region)
-		assert.Equal(t, "arn:aws:dynamodb:us-east-1:"+deploy.MockAccountID+":table/access911-calls", get(r, "globalTableArn"))
+		assert.Equal(t, "arn:aws:dynamodb:us-east-1:"+plan.MockAccountID+":table/access911-calls", get(r, "globalTableArn"))
 		assert.Equal(t, true, get(r, "pointInTimeRecovery"))
 		assert.Equal(t, true, get(r, "deletionProtectionEnabled"))
 		assert.True(t, r.Protect, "replica is protected")
@@ -216,12 +216,12 @@ func assertTable(t *testing.T, res *deploy.Result, owner bool, region string) {
 	assert.Contains(t, r.IgnoreChanges, "replicas")
 }
 
-func assertArchive(t *testing.T, res *deploy.Result, region, replicaRegion string) {
+func assertArchive(t *testing.T, res *plan.Result, region, replicaRegion string) {
 	type side struct{ name, region string }
 	sides := []side{{"access911-archive", region}, {"access911-archive-replica", replicaRegion}}
-	buckets := map[string]deploy.Resource{}
-	keys := map[string]deploy.Resource{}
-	versioning := map[string]deploy.Resource{}
+	buckets := map[string]plan.Resource{}
+	keys := map[string]plan.Resource{}
+	versioning := map[string]plan.Resource{}
 	for _, s := range sides {
 		b := one(t, res, bucketType, s.name)
 		assert.Equal(t, s.region, b.Region)
@@ -237,7 +237,7 @@ func assertArchive(t *testing.T, res *deploy.Result, region, replicaRegion strin
 		assert.Equal(t, true, get(k, "enableKeyRotation"))
 		assert.Equal(t, 30.0, get(k, "deletionWindowInDays"))
 		keys[s.name] = k
-		keyArn := "arn:aws:kms:" + s.region + ":" + deploy.MockAccountID + ":key/" + s.name + "-key-id"
+		keyArn := "arn:aws:kms:" + s.region + ":" + plan.MockAccountID + ":key/" + s.name + "-key-id"
 
 		v := one(t, res, versioningType, s.name)
 		assert.Equal(t, bucketName, get(v, "bucket"))
@@ -288,9 +288,9 @@ func assertArchive(t *testing.T, res *deploy.Result, region, replicaRegion strin
 	assert.Equal(t, region, rep.Region)
 	primaryName := "access911-archive-0123456"
 	replicaArn := "arn:aws:s3:::access911-archive-replica-0123456"
-	replicaKeyArn := "arn:aws:kms:" + replicaRegion + ":" + deploy.MockAccountID + ":key/access911-archive-replica-key-id"
+	replicaKeyArn := "arn:aws:kms:" + replicaRegion + ":" + plan.MockAccountID + ":key/access911-archive-replica-key-id"
 	assert.Equal(t, primaryName, get(rep, "bucket"))
-	assert.Equal(t, "arn:aws:iam::"+deploy.MockAccountID+":role/access911-archive-replication", get(rep, "role"))
+	assert.Equal(t, "arn:aws:iam::"+plan.MockAccountID+":role/access911-archive-replication", get(rep, "role"))
 	assert.Equal(t, "Enabled", get(rep, "rules.0.status"))
 	assert.Equal(t, replicaArn, get(rep, "rules.0.destination.bucket"))
 	assert.Equal(t, replicaKeyArn, get(rep, "rules.0.destination.encryptionConfiguration.replicaKmsKeyId"))
@@ -312,7 +312,7 @@ func assertArchive(t *testing.T, res *deploy.Result, region, replicaRegion strin
 	rp := one(t, res, rolePolicyType, "access911-archive-replication")
 	doc := parsePolicy(t, get(rp, "policy"))
 	primaryArn := "arn:aws:s3:::" + primaryName
-	primaryKeyArn := "arn:aws:kms:" + region + ":" + deploy.MockAccountID + ":key/access911-archive-key-id"
+	primaryKeyArn := "arn:aws:kms:" + region + ":" + plan.MockAccountID + ":key/access911-archive-key-id"
 	allowed := map[string][]string{} // action -> resources
 	for _, st := range doc.Statement {
 		assert.Equal(t, "Allow", st.Effect)
@@ -452,7 +452,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 // Pulumi.yaml declares every key the program reads: the shared ones as
 // project values, every other one with exactly stackconfig's default.
 func TestProjectDeclaresEveryKey(t *testing.T) {
-	proj, err := deploy.LoadProject(projectDir)
+	proj, err := plan.LoadProject(projectDir)
 	require.NoError(t, err)
 	assert.Equal(t, "access911", proj.Name())
 	assert.Equal(t, "go", proj.Project.Runtime.Name())

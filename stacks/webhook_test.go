@@ -9,7 +9,7 @@ import (
 
 	"github.com/access911/access911-infra/components"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -48,7 +48,7 @@ func TestProviderWebhookPerStack(t *testing.T) {
 
 			apiID := "access911-api-api-id"
 			assert.Equal(t, "https://"+apiID+".execute-api."+region+".amazonaws.com/v1/webhooks/elevenlabs", res.Outputs[contract.OutputWebhookURL])
-			assert.Equal(t, "arn:aws:secretsmanager:"+region+":"+deploy.MockAccountID+":secret:access911-webhook-secret-0123456-AbCdEf",
+			assert.Equal(t, "arn:aws:secretsmanager:"+region+":"+plan.MockAccountID+":secret:access911-webhook-secret-0123456-AbCdEf",
 				res.Outputs[contract.OutputWebhookSecretArn])
 		})
 	}
@@ -73,7 +73,7 @@ func TestProviderInboxPerStack(t *testing.T) {
 			assert.Equal(t, "AWS", get(integ, "type"))
 			assert.Equal(t, "PUT", get(integ, "integrationHttpMethod"))
 			assert.Equal(t, "arn:aws:apigateway:"+region+":s3:path/"+bucket+"/inbox/elevenlabs/{key}", get(integ, "uri"))
-			assert.Equal(t, "arn:aws:iam::"+deploy.MockAccountID+":role/"+name, get(integ, "credentials"))
+			assert.Equal(t, "arn:aws:iam::"+plan.MockAccountID+":role/"+name, get(integ, "credentials"))
 			assert.Equal(t, map[string]any{
 				"integration.request.path.key":                               "context.requestId",
 				"integration.request.header.Content-Type":                    "'application/json'",
@@ -92,7 +92,7 @@ func TestProviderInboxPerStack(t *testing.T) {
 			assert.Equal(t, bucket, get(notify, "bucket"))
 			assert.Equal(t, "inbox/elevenlabs/", get(notify, "lambdaFunctions.0.filterPrefix"))
 			assert.Equal(t, []any{"s3:ObjectCreated:*"}, get(notify, "lambdaFunctions.0.events"))
-			assert.Equal(t, "arn:aws:lambda:"+region+":"+deploy.MockAccountID+":function:access911-intake-0123456",
+			assert.Equal(t, "arn:aws:lambda:"+region+":"+plan.MockAccountID+":function:access911-intake-0123456",
 				get(notify, "lambdaFunctions.0.lambdaFunctionArn"))
 			perm := one(t, res, permissionType, "access911-inbox")
 			assert.Equal(t, "s3.amazonaws.com", get(perm, "principal"))
@@ -104,7 +104,7 @@ func TestProviderInboxPerStack(t *testing.T) {
 			assert.Equal(t, "access911-intake-0123456", get(async, "functionName"))
 			assert.Equal(t, float64(components.InboxRetryAttempts), get(async, "maximumRetryAttempts"))
 			assert.Equal(t, 21600.0, get(async, "maximumEventAgeInSeconds"), "six hours, Lambda's longest")
-			assert.Equal(t, "arn:aws:sqs:"+region+":"+deploy.MockAccountID+":access911-intake-queue-inbox-failures-0123456",
+			assert.Equal(t, "arn:aws:sqs:"+region+":"+plan.MockAccountID+":access911-intake-queue-inbox-failures-0123456",
 				get(async, "destinationConfig.onFailure.destination"))
 			assert.Contains(t, notify.DependsOn, async.URN, "no event before its failures have somewhere to go")
 
@@ -124,11 +124,11 @@ func TestProviderInboxPerStack(t *testing.T) {
 func TestWebhookSecretFromAPulumiSecret(t *testing.T) {
 	proj, cfg := stackFile(t, "us-east-1")
 	cfg[stackconfig.KeyWebhookSecret] = "wsec_from_config"
-	res, err := deploy.Run(proj.Name(), "us-east-1", cfg, stacks.Build, stackconfig.KeyWebhookSecret)
+	res, err := plan.Run(proj.Name(), "us-east-1", cfg, stacks.Build, stackconfig.KeyWebhookSecret)
 	require.NoError(t, err)
 	v := one(t, res, secretVersionType, "access911-webhook-secret")
 	assert.Equal(t, []string{"secretString"}, v.Secrets, "the value reaches state only as a secret")
-	assert.Equal(t, deploy.SecretMask, get(v, "secretString"))
+	assert.Equal(t, plan.SecretMask, get(v, "secretString"))
 	assert.NotContains(t, mustJSON(t, res.Resources), "wsec_from_config", "the value appears nowhere in the plan")
 }
 

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/access911/access911-infra/capacity"
+	"github.com/access911/access911-infra/internal/cost"
 	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
+	"github.com/access911/access911-infra/internal/policy"
 )
 
 // deployFlags are the flags preflight, preview and up share.
@@ -38,7 +41,7 @@ func newDeployFlags(name string, stdout, stderr io.Writer) deployFlags {
 // stacks (offline, validated, in region order), the CLI and the clients.
 type deployment struct {
 	dir     string
-	planned []deploy.Stack
+	planned []plan.Stack
 	cli     deploy.PulumiCLI
 	pins    deploy.Pins
 	clients deploy.Clients
@@ -55,11 +58,11 @@ func (f deployFlags) load(ctx context.Context, args []string) (*deployment, erro
 	if err != nil {
 		return nil, err
 	}
-	planned, err := deploy.Load(dir, nil)
+	planned, err := plan.Load(dir, nil)
 	if err != nil {
 		return nil, err
 	}
-	if policies := deploy.CheckPolicies(planned); policies.Failed("") {
+	if policies := policy.CheckPolicies(planned); policies.Failed("") {
 		return nil, errors.New("the policy pack found a FAIL (access911 plan shows it): fix it before deploying")
 	}
 	d := &deployment{dir: dir, planned: planned, cli: deploy.PulumiCLI{Root: *f.pulumiRoot}}
@@ -79,8 +82,8 @@ func (d *deployment) home() (regions []string, home string) {
 }
 
 // stacksOf are the planned stacks of the given regions, in that order.
-func (d *deployment) stacksOf(regions []string) []deploy.Stack {
-	var out []deploy.Stack
+func (d *deployment) stacksOf(regions []string) []plan.Stack {
+	var out []plan.Stack
 	for _, r := range regions {
 		for _, s := range d.planned {
 			if s.Config.Region == r {
@@ -249,23 +252,23 @@ func runCost(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *stack != "" {
-		costs = slices.DeleteFunc(costs, func(c deploy.StackCost) bool { return c.Stack != *stack })
+		costs = slices.DeleteFunc(costs, func(c cost.StackCost) bool { return c.Stack != *stack })
 		if len(costs) == 0 {
 			return usageError{fmt.Sprintf("no stack %q", *stack)}
 		}
 	}
 	if *asJSON {
-		return deploy.WriteCostJSON(stdout, costs, prices)
+		return cost.WriteCostJSON(stdout, costs, prices)
 	}
-	deploy.WriteCostTable(stdout, costs, prices)
+	cost.WriteCostTable(stdout, costs, prices)
 	fmt.Fprintln(stdout)
-	deploy.WriteCostSummary(stdout, costs, prices)
+	cost.WriteCostSummary(stdout, costs, prices)
 	return nil
 }
 
 // planAndCost plans the named stacks (all when none) and prices them.
-func planAndCost(projectDir string, names []string) ([]deploy.Stack, capacity.PriceTable, []deploy.StackCost, error) {
-	planned, err := deploy.Load(projectDir, names)
+func planAndCost(projectDir string, names []string) ([]plan.Stack, capacity.PriceTable, []cost.StackCost, error) {
+	planned, err := plan.Load(projectDir, names)
 	if err != nil {
 		return nil, capacity.PriceTable{}, nil, err
 	}
@@ -273,6 +276,6 @@ func planAndCost(projectDir string, names []string) ([]deploy.Stack, capacity.Pr
 	if err != nil {
 		return nil, prices, nil, err
 	}
-	costs, err := deploy.Cost(planned, prices)
+	costs, err := cost.Cost(planned, prices)
 	return planned, prices, costs, err
 }

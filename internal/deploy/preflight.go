@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/internal/plan"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -95,7 +96,7 @@ type Plugin struct{ Kind, Name, Version string }
 // PreflightOptions say what to check.
 type PreflightOptions struct {
 	// Stacks are the planned stacks of the regions to check (Load).
-	Stacks []Stack
+	Stacks []plan.Stack
 	// Deployed reads each deployed region's stack outputs (none before the
 	// first up); asked once the CLI is logged in to a backend.
 	Deployed func(ctx context.Context) (map[string]map[string]any, error)
@@ -237,11 +238,11 @@ func checkAccount(ctx context.Context, o PreflightOptions) []Check {
 }
 
 // reservedConcurrency is what a planned stack's functions reserve.
-func reservedConcurrency(s Stack) int {
+func reservedConcurrency(s plan.Stack) int {
 	total := 0
 	for _, r := range s.Result.Resources {
 		if r.Type == "aws:lambda/function:Function" {
-			total += toInt(r.Inputs["reservedConcurrentExecutions"])
+			total += plan.ToInt(r.Inputs["reservedConcurrentExecutions"])
 		}
 	}
 	return total
@@ -250,7 +251,7 @@ func reservedConcurrency(s Stack) int {
 // checkConcurrency: the region's Lambda quota holds what the stack
 // reserves plus the 100 Lambda keeps unreserved, and (before the stack is
 // deployed) the unreserved concurrency left can take the reservations.
-func checkConcurrency(ctx context.Context, client *lambda.Client, s Stack, deployed bool) Check {
+func checkConcurrency(ctx context.Context, client *lambda.Client, s plan.Stack, deployed bool) Check {
 	region, reserve := s.Config.Region, reservedConcurrency(s)
 	c := Check{Name: "lambda concurrency", Region: region, Severity: OK}
 	out, err := client.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
@@ -278,7 +279,7 @@ func checkConcurrency(ctx context.Context, client *lambda.Client, s Stack, deplo
 // checkAPIQuota: the account's API Gateway request quota in the region
 // holds the feed's posts (feedPostRateLimit), and, since REST and WebSocket
 // callback requests share it, the stage rate on top.
-func checkAPIQuota(ctx context.Context, client *servicequotas.Client, s Stack) Check {
+func checkAPIQuota(ctx context.Context, client *servicequotas.Client, s plan.Stack) Check {
 	region, posts, stage := s.Config.Region, s.Config.Feed.PostRateLimit, s.Config.APIThrottleRateRps
 	c := Check{Name: "api gateway quota", Region: region, Severity: OK}
 	quota, how, err := quotaValue(ctx, client, capacity.QuotaServiceAPIGateway, capacity.QuotaAPIGatewayThrottle)

@@ -29,14 +29,15 @@ import (
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/internal/drill"
+	"github.com/access911/access911-infra/internal/plan"
 )
 
-var planned = sync.OnceValues(func() ([]deploy.Stack, error) {
+var planned = sync.OnceValues(func() ([]plan.Stack, error) {
 	root, err := artifact.FindUp(".", "go.mod")
 	if err != nil {
 		return nil, err
 	}
-	return deploy.Load(root, nil)
+	return plan.Load(root, nil)
 })
 
 // accountAPIs answers the two APIs moto does not have, as AWS does (the
@@ -174,7 +175,7 @@ func runPreflight(t *testing.T, s preflightSetup) deploy.PreflightReport {
 // withDNS turns DNS failover on in copies of the stacks, for hostname
 // (default calls.example.org) in zone (default: example.org, created in
 // moto).
-func withDNS(t *testing.T, stacks []deploy.Stack, r53 *route53.Client, hostname, zone string) []deploy.Stack {
+func withDNS(t *testing.T, stacks []plan.Stack, r53 *route53.Client, hostname, zone string) []plan.Stack {
 	t.Helper()
 	out, err := r53.CreateHostedZone(context.Background(), &route53.CreateHostedZoneInput{Name: aws.String("example.org"), CallerReference: aws.String(t.Name())})
 	require.NoError(t, err)
@@ -184,7 +185,7 @@ func withDNS(t *testing.T, stacks []deploy.Stack, r53 *route53.Client, hostname,
 	if zone == "" {
 		zone = strings.TrimPrefix(aws.ToString(out.HostedZone.Id), "/hostedzone/")
 	}
-	copies := append([]deploy.Stack(nil), stacks...)
+	copies := append([]plan.Stack(nil), stacks...)
 	for i := range copies {
 		copies[i].Config.APIHostname, copies[i].Config.HostedZoneID = hostname, zone
 	}

@@ -27,8 +27,8 @@ import (
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
 	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -154,7 +154,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 // LoadStack reads and validates one stack's configuration as the program does.
 func LoadStack(projectDir, stack string) (stackconfig.Config, error) {
-	proj, err := deploy.LoadProject(projectDir)
+	proj, err := plan.LoadProject(projectDir)
 	if err != nil {
 		return stackconfig.Config{}, err
 	}

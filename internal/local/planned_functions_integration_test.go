@@ -16,7 +16,7 @@ import (
 
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/deploy"
+	"github.com/access911/access911-infra/internal/plan"
 	"github.com/access911/access911-infra/stacks"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
@@ -31,7 +31,7 @@ import (
 func TestEveryPlannedFunctionStartsUnderTheRuntimeEmulator(t *testing.T) {
 	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
-	proj, err := deploy.LoadProject(root)
+	proj, err := plan.LoadProject(root)
 	require.NoError(t, err)
 	started := 0
 	slots := make(chan struct{}, 6) // the functions mostly wait on refused connections: six at a time
@@ -43,7 +43,7 @@ func TestEveryPlannedFunctionStartsUnderTheRuntimeEmulator(t *testing.T) {
 			raw, err := proj.StackConfig(stack)
 			require.NoError(t, err)
 			raw.Values[stackconfig.KeyReadCache] = cache
-			res, err := deploy.Run(proj.Name(), stack, raw.Values, stacks.Build)
+			res, err := plan.Run(proj.Name(), stack, raw.Values, stacks.Build)
 			require.NoError(t, err, "%s readCache %s", stack, cache)
 			for _, fn := range res.ByType("aws:lambda/function:Function") {
 				t.Run(fmt.Sprintf("%s/%s/%s", stack, cache, fn.Name), func(t *testing.T) {
@@ -59,8 +59,8 @@ func TestEveryPlannedFunctionStartsUnderTheRuntimeEmulator(t *testing.T) {
 }
 
 // startPlannedFunction runs one planned function and invokes it once.
-func startPlannedFunction(t *testing.T, region string, fn deploy.Resource) {
-	vars, _ := deploy.Lookup(fn.Inputs, "environment.variables").(map[string]any)
+func startPlannedFunction(t *testing.T, region string, fn plan.Resource) {
+	vars, _ := plan.Lookup(fn.Inputs, "environment.variables").(map[string]any)
 	env := []string{"AWS_ENDPOINT_URL=http://127.0.0.1:9"} // nothing leaves the machine
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

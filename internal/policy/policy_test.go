@@ -1,7 +1,8 @@
-package deploy
+package policy
 
 import (
 	"encoding/json"
+	"github.com/access911/access911-infra/internal/plan"
 	"maps"
 	"strings"
 	"testing"
@@ -11,15 +12,15 @@ import (
 )
 
 // plans loads the committed stacks, planned as `access911 plan` plans them.
-func plans(t *testing.T) []Stack {
+func plans(t *testing.T) []plan.Stack {
 	t.Helper()
-	planned, err := Load("../..", nil)
+	planned, err := plan.Load("../..", nil)
 	require.NoError(t, err)
 	return planned
 }
 
 // find returns a pointer to one planned resource, so a test can break it.
-func find(t *testing.T, planned []Stack, stack, token, name string) *Resource {
+func find(t *testing.T, planned []plan.Stack, stack, token, name string) *plan.Resource {
 	t.Helper()
 	for _, s := range planned {
 		if s.Result.Stack != stack {
@@ -73,15 +74,15 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 	const home, replica = "us-east-1", "us-west-2"
 	tests := []struct {
 		name, rule, stack, resource string
-		breakIt                     func(t *testing.T, p []Stack)
+		breakIt                     func(t *testing.T, p []plan.Stack)
 		message                     string
 	}{
 		{"alarm topic on the AWS managed key", "publisher-key-grants", home, "sns.Topic access911-alarms",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeTopic, "access911-alarms").Inputs["kmsMasterKeyId"] = "alias/aws/sns"
 			}, "cannot grant cloudwatch.amazonaws.com"},
 		{"alarm topic key without the CloudWatch grant", "publisher-key-grants", home, "sns.Topic access911-alarms",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				key := find(t, p, home, typeKey, "access911-alarms")
 				var doc PolicyDocumentForTest
 				require.NoError(t, json.Unmarshal([]byte(key.Inputs["policy"].(string)), &doc))
@@ -89,23 +90,23 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 				key.Inputs["policy"] = jsonString(t, doc)
 			}, "does not let cloudwatch.amazonaws.com use it"},
 		{"inbox trigger without an on-failure destination", "async-on-failure", home, "s3.BucketNotification access911-inbox",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				delete(find(t, p, home, typeInvokeConfig, "access911-inbox").Inputs, "destinationConfig")
 			}, "discarded"},
 		{"dead-letter queue keeping no longer than its queue", "dlq-outlives-sources", home, "sqs.Queue access911-intake-queue-dlq",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeQueue, "access911-intake-queue-dlq").Inputs["messageRetentionSeconds"] = 604800.0
 			}, "no longer than its source access911-intake-queue"},
 		{"a replica region generating its own key", "client-key-everywhere", replica, "apigateway.ApiKey access911-api-telephony",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				delete(find(t, p, replica, typeAPIKey, "access911-api-telephony").Inputs, "value")
 			}, "refused (403)"},
 		{"the key's secret not replicated everywhere", "client-key-everywhere", home, "apigateway.ApiKey access911-api-telephony",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeSecret, "access911-api-key").Inputs["replicas"] = []any{map[string]any{"region": "us-west-2"}}
 			}, "no replica in eu-west-1"},
 		{"a replica region reading another secret", "client-key-everywhere", replica, "apigateway.ApiKey access911-api-telephony",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				for _, s := range p {
 					if s.Result.Stack == replica {
 						for i := range s.Result.Invokes {
@@ -115,13 +116,13 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 				}
 			}, "reads its value from someone-else/key"},
 		{"alarm on 11 metrics", "aws-limits", home, "cloudwatch.MetricAlarm access911-feed-FeedQueueAge",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				a := find(t, p, home, typeAlarm, "access911-feed-FeedQueueAge")
 				queries := a.Inputs["metricQueries"].([]any)
 				a.Inputs["metricQueries"] = append([]any{queries[0]}, queries...)
 			}, "11 metrics"},
 		{"redrive allow policy naming 11 queues", "aws-limits", home, "sqs.RedriveAllowPolicy access911-feed-dlq",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				arns := make([]string, 11)
 				for i := range arns {
 					arns[i] = "arn:aws:sqs:us-east-1:000000000000:q" + string(rune('a'+i))
@@ -130,15 +131,15 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 					jsonString(t, map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": arns})
 			}, "11 source queues"},
 		{"mapping concurrency above 1000", "aws-limits", home, "lambda.EventSourceMapping access911-drain",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeMapping, "access911-drain").Inputs["scalingConfig"] = map[string]any{"maximumConcurrency": 1001.0}
 			}, "2-1000"},
 		{"queue kept beyond 14 days", "aws-limits", home, "sqs.Queue access911-feed-dlq",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeQueue, "access911-feed-dlq").Inputs["messageRetentionSeconds"] = 1209601.0
 			}, "60 s to 14 days"},
 		{"feed queue dead-lettering after 3 receives", "lambda-queue-receives", home, "sqs.Queue access911-feed-1",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				q := find(t, p, home, typeQueue, "access911-feed-1")
 				var r map[string]any
 				require.NoError(t, json.Unmarshal([]byte(q.Inputs["redrivePolicy"].(string)), &r))
@@ -146,16 +147,16 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 				q.Inputs["redrivePolicy"] = jsonString(t, r)
 			}, "after 3 receives"},
 		{"stream failures to an SQS queue", "stream-failures-kept", home, "lambda.EventSourceMapping access911-feed-stream",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeMapping, "access911-feed-stream").Inputs["destinationConfig"] =
 					map[string]any{"onFailure": map[string]any{"destinationArn": "arn:aws:sqs:us-east-1:000000000000:access911-feed-dlq-0123456"}}
 			}, "only shard and sequence numbers"},
 		{"stream without an on-failure destination", "stream-failures-kept", home, "lambda.EventSourceMapping access911-feed-stream",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				delete(find(t, p, home, typeMapping, "access911-feed-stream").Inputs, "destinationConfig")
 			}, "lost"},
 		{"a second reader of the global calls table's stream", "stream-readers", home, "lambda.EventSourceMapping access911-feed-stream",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				swarm := *find(t, p, home, typeMapping, "access911-feed-stream")
 				for _, s := range p {
 					if s.Result.Stack == home {
@@ -166,7 +167,7 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 				}
 			}, "2 mappings read arn:aws:dynamodb:us-east-1:000000000000:table/access911-calls/stream/1970-01-01T00:00:00.000, the stream of a global table"},
 		{"a third reader of another table's stream", "stream-readers", home, "lambda.EventSourceMapping audit-stream",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				swarm := *find(t, p, home, typeMapping, "access911-feed-stream")
 				for _, s := range p {
 					if s.Result.Stack == home {
@@ -182,7 +183,7 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 			}, "3 mappings read arn:aws:dynamodb:us-east-1:000000000000:table/audit/stream/2026; a shard takes 2"},
 		{"a stack that owns its archive's replica in another serving region", "own-region-only", replica,
 			"s3.BucketV2 access911-archive-replica",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				for _, r := range p {
 					if r.Result.Stack != replica {
 						continue
@@ -195,16 +196,16 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 				}
 			}, "is in us-east-1, another serving region: stack us-west-2 could not be deployed or changed while us-east-1 is down"},
 		{"a stream mapping from LATEST", "stream-trim-horizon", home, "lambda.EventSourceMapping access911-feed-stream",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeMapping, "access911-feed-stream").Inputs["startingPosition"] = "LATEST"
 			}, "never reach it"},
 		{"validation detail inside a JSON string", "gateway-response-json", home, "apigateway.Response access911-api-default_4xx",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				find(t, p, home, typeGWResponse, "access911-api-default_4xx").Inputs["responseTemplates"] = map[string]any{
 					"application/json": `{"error":$context.error.messageString,"detail":"$context.error.validationErrorString"}`}
 			}, "not valid JSON"},
 		{"transitions without a stated size", "lifecycle-size-stated", home, "s3.BucketLifecycleConfigurationV2 access911-archive",
-			func(t *testing.T, p []Stack) {
+			func(t *testing.T, p []plan.Stack) {
 				delete(find(t, p, home, typeLifecycle, "access911-archive").Inputs, "transitionDefaultMinimumObjectSize")
 			}, "under 128 KB"},
 	}
@@ -237,10 +238,10 @@ func TestEachPolicyRuleFailsAPlanWithItsFault(t *testing.T) {
 // A subscribed alarm topic is not warned about.
 func TestSubscribedAlarmTopicIsNotWarned(t *testing.T) {
 	planned := plans(t)
-	topicArn := "arn:aws:sns:us-east-1:" + MockAccountID + ":access911-alarms-0123456"
+	topicArn := "arn:aws:sns:us-east-1:" + plan.MockAccountID + ":access911-alarms-0123456"
 	s := planned[0]
 	require.Equal(t, "us-east-1", s.Result.Stack)
-	s.Result.Resources = append(s.Result.Resources, Resource{Type: typeSubscription, Name: "ops", Custom: true,
+	s.Result.Resources = append(s.Result.Resources, plan.Resource{Type: typeSubscription, Name: "ops", Custom: true,
 		Inputs: map[string]any{"topic": topicArn, "protocol": "email", "endpoint": "ops@example.org"}})
 	planned[0] = s
 	for _, v := range CheckPolicies(planned).Of("alarm-topic-subscribed") {

@@ -1,9 +1,10 @@
-package deploy
+package cost
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/internal/plan"
 	"slices"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestPriceTableHasEveryItemInEveryRegion(t *testing.T) {
 
 func committedCosts(t *testing.T, prices capacity.PriceTable) map[string]map[string]CostCase {
 	t.Helper()
-	planned, err := Load("../..", nil)
+	planned, err := plan.Load("../..", nil)
 	require.NoError(t, err)
 	costs, err := Cost(planned, prices)
 	require.NoError(t, err)
@@ -138,7 +139,7 @@ func TestAPriceChangesOnlyItsLines(t *testing.T) {
 func TestSpikeHourAboveTheCeilingWarns(t *testing.T) {
 	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
-	planned, err := Load("../..", nil)
+	planned, err := plan.Load("../..", nil)
 	require.NoError(t, err)
 	costs, err := Cost(planned, prices)
 	require.NoError(t, err)
@@ -177,7 +178,7 @@ func TestFailoverControlOptionsArePriced(t *testing.T) {
 func TestFreeResourcesAreShown(t *testing.T) {
 	prices, err := capacity.LoadPrices()
 	require.NoError(t, err)
-	planned, err := Load("../..", nil)
+	planned, err := plan.Load("../..", nil)
 	require.NoError(t, err)
 	costs, err := Cost(planned, prices)
 	require.NoError(t, err)

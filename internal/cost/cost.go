@@ -1,7 +1,9 @@
-package deploy
+package cost
 
 import (
 	"fmt"
+	"github.com/access911/access911-infra/internal/plan"
+	"maps"
 	"slices"
 	"strings"
 
@@ -105,7 +107,7 @@ func caseLoad(c stackconfig.Config, name string) (rps, hours float64, active boo
 // Cost prices every planned stack in every case. The writes of a region
 // replicate into every other serving region, so each stack's case also
 // counts the replicated writes the other stacks' calls bring it.
-func Cost(planned []Stack, prices capacity.PriceTable) ([]StackCost, error) {
+func Cost(planned []plan.Stack, prices capacity.PriceTable) ([]StackCost, error) {
 	var out []StackCost
 	for _, s := range planned {
 		sc := StackCost{Stack: s.Config.Region, Unpriced: unpriced(s), Free: free(s), Ceiling: s.Config.SpikeHourCostCeilingUSD}
@@ -133,7 +135,7 @@ type FreeType struct {
 }
 
 // free are the plan's AWS resources whose type ResourcePricing says is free.
-func free(s Stack) []FreeType {
+func free(s plan.Stack) []FreeType {
 	counts := map[string]int{}
 	for _, r := range s.Result.Resources {
 		if why := ResourcePricing[r.Type]; r.Custom && !strings.HasPrefix(r.Type, "pulumi:") && strings.HasPrefix(why, "free") {
@@ -156,7 +158,7 @@ func (sc StackCost) FreeCount() (resources, types int) {
 }
 
 // unpriced are the plan's resource types ResourcePricing does not know.
-func unpriced(s Stack) []string {
+func unpriced(s plan.Stack) []string {
 	var out []string
 	for _, r := range s.Result.Resources {
 		if _, ok := ResourcePricing[r.Type]; !ok && !slices.Contains(out, r.Type) && r.Custom {
@@ -170,11 +172,11 @@ func unpriced(s Stack) []string {
 // fixed: what the stack costs whether calls come or not, for the case's
 // hours: keys, secrets and their replicas, alarm metrics, dashboards,
 // custom metrics, and the SQS mappings' idle polls.
-func (b *costBuilder) fixed(s Stack, name string) {
+func (b *costBuilder) fixed(s plan.Stack, name string) {
 	_, hours, _ := caseLoad(s.Config, name)
 	months := hours / hoursPerMonth
 	keys, secrets, alarmMetrics, dashboards, mappings := map[string]float64{}, map[string]float64{}, 0.0, 0.0, 0.0
-	var healthChecks []Resource
+	var healthChecks []plan.Resource
 	caches := 0.0
 	home := s.Config.Region
 	for _, r := range s.Result.Resources {
@@ -187,7 +189,7 @@ func (b *costBuilder) fixed(s Stack, name string) {
 			keys[region]++
 		case "aws:secretsmanager/secret:Secret":
 			secrets[region]++
-			for _, rep := range list(r, "replicas") {
+			for _, rep := range r.List("replicas") {
 				if m, ok := rep.(map[string]any); ok {
 					if reg, ok := m["region"].(string); ok {
 						secrets[reg]++
@@ -203,7 +205,7 @@ func (b *costBuilder) fixed(s Stack, name string) {
 		case "aws:elasticache/serverlessCache:ServerlessCache":
 			caches++
 		case "aws:lambda/eventSourceMapping:EventSourceMapping":
-			if strings.Contains(str(r, "eventSourceArn"), ":sqs:") {
+			if strings.Contains(r.Str("eventSourceArn"), ":sqs:") {
 				mappings++
 			}
 		}
@@ -235,9 +237,9 @@ func (b *costBuilder) fixed(s Stack, name string) {
 // endpoints in the account), each of its options (HTTPS, string matching,
 // the 10 s interval, latency measurement) besides; a CALCULATED check, which
 // probes nothing, at the basic price.
-func (b *costBuilder) healthChecks(checks []Resource, region string, months float64) {
+func (b *costBuilder) healthChecks(checks []plan.Resource, region string, months float64) {
 	for _, r := range checks {
-		kind := str(r, "type")
+		kind := r.Str("type")
 		if kind == "CALCULATED" || kind == "RECOVERY_CONTROL" || kind == "CLOUDWATCH_METRIC" {
 			b.add("Route53", "health check: "+strings.ToLower(kind), region, capacity.PriceRoute53HealthChk, months, "check-months")
 			continue
@@ -250,7 +252,7 @@ func (b *costBuilder) healthChecks(checks []Resource, region string, months floa
 		if strings.HasSuffix(kind, "_STR_MATCH") {
 			options++
 		}
-		if toInt(r.Inputs["requestInterval"]) == 10 {
+		if plan.ToInt(r.Inputs["requestInterval"]) == 10 {
 			options++
 		}
 		if latency, _ := r.Inputs["measureLatency"].(bool); latency {
@@ -261,9 +263,9 @@ func (b *costBuilder) healthChecks(checks []Resource, region string, months floa
 }
 
 // alarmMetricNames are the metrics an alarm reads (one, or a query's).
-func alarmMetricNames(r Resource) []string {
+func alarmMetricNames(r plan.Resource) []string {
 	var out []string
-	for _, q := range list(r, "metricQueries") {
+	for _, q := range r.List("metricQueries") {
 		if m, ok := q.(map[string]any); ok && m["metric"] != nil {
 			out = append(out, fmt.Sprint(m["id"]))
 		}
@@ -273,7 +275,7 @@ func alarmMetricNames(r Resource) []string {
 
 // requests: what the stack's own calls cost in the case (capacity's
 // per-call model), and the dispatchers' connection minutes where they are.
-func (b *costBuilder) requests(s Stack, name string) {
+func (b *costBuilder) requests(s plan.Stack, name string) {
 	c := s.Config
 	rps, hours, active := caseLoad(c, name)
 	if active && name != CaseIdle {
@@ -286,7 +288,7 @@ func (b *costBuilder) requests(s Stack, name string) {
 // held prices what the region holds in every case: its replica of every
 // region's calls (access911:storedCallsPerDay for the table's retention) and
 // its own calls' archive while in S3 STANDARD (the archive's lifecycle).
-func (b *costBuilder) held(s Stack, hours float64) {
+func (b *costBuilder) held(s plan.Stack, hours float64) {
 	c := s.Config
 	share := 0.0
 	if c.FailoverLoadRps > 0 {
@@ -297,18 +299,18 @@ func (b *costBuilder) held(s Stack, hours float64) {
 
 // standardDays is how long the archive keeps an object in S3 STANDARD: its
 // lifecycle's earliest transition, in the stack's region.
-func standardDays(s Stack) int {
+func standardDays(s plan.Stack) int {
 	days := 0
 	for _, r := range s.Result.Resources {
 		if r.Type != "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2" || (r.Region != "" && r.Region != s.Config.Region) {
 			continue
 		}
-		for _, rule := range list(r, "rules") {
+		for _, rule := range r.List("rules") {
 			m, _ := rule.(map[string]any)
 			transitions, _ := m["transitions"].([]any)
 			for _, t := range transitions {
 				if tm, ok := t.(map[string]any); ok {
-					if d := toInt(tm["days"]); d > 0 && (days == 0 || d < days) {
+					if d := plan.ToInt(tm["days"]); d > 0 && (days == 0 || d < days) {
 						days = d
 					}
 				}
@@ -320,7 +322,7 @@ func standardDays(s Stack) int {
 
 // replicated: the writes other serving regions' calls bring this region's
 // replica.
-func (b *costBuilder) replicated(s Stack, planned []Stack, name string) {
+func (b *costBuilder) replicated(s plan.Stack, planned []plan.Stack, name string) {
 	for _, other := range planned {
 		if other.Config.Region == s.Config.Region {
 			continue
@@ -329,3 +331,5 @@ func (b *costBuilder) replicated(s Stack, planned []Stack, name string) {
 		b.Replicated(s.Config.Region, other.Config.Region, rps*hours*3600)
 	}
 }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

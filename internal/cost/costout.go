@@ -1,4 +1,4 @@
-package deploy
+package cost
 
 import (
 	"encoding/json"

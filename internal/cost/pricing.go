@@ -1,4 +1,4 @@
-package deploy
+package cost
 
 import "github.com/access911/access911-infra/capacity"
 

@@ -10,7 +10,7 @@
 // with a stack's configuration read from its Pulumi.<stack>.yaml by Pulumi's
 // own project and stack loaders. The offline plan and the tests use it; it
 // stands in for `pulumi preview` where the AWS provider plugin is unavailable.
-package deploy
+package plan
 
 import (
 	"context"

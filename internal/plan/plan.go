@@ -1,4 +1,4 @@
-package deploy
+package plan
 
 import (
 	"encoding/json"
@@ -96,18 +96,18 @@ type JSONStack struct {
 	Region    string         `json:"region"`
 	Resources []JSONResource `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
-	// Cost is the stack's four cost cases, line by line.
-	Cost *StackCost `json:"cost,omitempty"`
+	// Cost is the stack's four cost cases, line by line (internal/cost).
+	Cost any `json:"cost,omitempty"`
 }
 
-// WriteJSON prints one JSON object per stack, one per line, with its cost
-// when costs has it.
-func WriteJSON(w io.Writer, planned []Stack, costs []StackCost) error {
+// WriteJSON prints one JSON object per stack, one per line, with the cost
+// costOf gives for it (nil: none).
+func WriteJSON(w io.Writer, planned []Stack, costOf func(Stack) any) error {
 	enc := json.NewEncoder(w)
-	for i, s := range planned {
+	for _, s := range planned {
 		js := JSONStack{Stack: s.Result.Stack, Region: s.Result.Region, Outputs: s.Result.Outputs, Resources: []JSONResource{}}
-		if i < len(costs) && costs[i].Stack == s.Config.Region {
-			js.Cost = &costs[i]
+		if costOf != nil {
+			js.Cost = costOf(s)
 		}
 		for _, r := range s.Result.Custom() {
 			js.Resources = append(js.Resources, JSONResource{
@@ -245,7 +245,7 @@ func describeFailover(c stackconfig.Config) string {
 func writeIntake(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 	m, _ := outputs[contract.OutputIntakeModel].(map[string]any)
 	f := func(k string) float64 { v, _ := m[k].(float64); return v }
-	i := func(k string) int { return toInt(m[k]) }
+	i := func(k string) int { return ToInt(m[k]) }
 	sized := "configured"
 	if c.DrainMaxConcurrency == 0 {
 		sized = "sized by the capacity check"
@@ -262,7 +262,7 @@ func writeIntake(w io.Writer, c stackconfig.Config, outputs map[string]any) {
 	for n, s := range steps {
 		st, _ := s.(map[string]any)
 		depth, _ := st["depth"].(float64)
-		instances := toInt(st["instances"])
+		instances := ToInt(st["instances"])
 		if depth > peakDepth {
 			peakAt, peakDepth = n+1, depth
 		}
@@ -294,7 +294,7 @@ func writeFeed(w io.Writer, outputs map[string]any) {
 	}
 }
 
-func toInt(v any) int {
+func ToInt(v any) int {
 	switch x := v.(type) {
 	case int:
 		return x

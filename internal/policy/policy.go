@@ -1,7 +1,8 @@
-package deploy
+package policy
 
 import (
 	"fmt"
+	"github.com/access911/access911-infra/internal/plan"
 	"io"
 	"sort"
 	"text/tabwriter"
@@ -28,7 +29,7 @@ type PolicyRule struct {
 	// Source is the AWS document (and section) the rule comes from.
 	Source string
 	// check reports the violations in a set of planned stacks.
-	check func(stacks []Stack) []PolicyViolation
+	check func(stacks []plan.Stack) []PolicyViolation
 }
 
 // PolicyViolation is one resource (or stack) that breaks a rule.
@@ -77,7 +78,7 @@ func (r PolicyReport) Of(rule string) []PolicyViolation {
 
 // CheckPolicies runs every rule of the pack on the planned stacks (the rule
 // on keys compares the stacks with each other).
-func CheckPolicies(stacks []Stack) PolicyReport {
+func CheckPolicies(stacks []plan.Stack) PolicyReport {
 	rep := PolicyReport{Rules: PolicyRules()}
 	for _, rule := range rep.Rules {
 		for _, v := range rule.check(stacks) {
@@ -200,7 +201,7 @@ const (
 )
 
 // perStack runs a check on each stack's resources.
-func perStack(stacks []Stack, check func(s Stack, res []Resource) []PolicyViolation) []PolicyViolation {
+func perStack(stacks []plan.Stack, check func(s plan.Stack, res []plan.Resource) []PolicyViolation) []PolicyViolation {
 	var out []PolicyViolation
 	for _, s := range stacks {
 		for _, v := range check(s, s.Result.Custom()) {
@@ -211,41 +212,23 @@ func perStack(stacks []Stack, check func(s Stack, res []Resource) []PolicyViolat
 	return out
 }
 
-func violation(r Resource, format string, args ...any) PolicyViolation {
-	return PolicyViolation{Resource: ShortType(r.Type) + " " + r.Name, Message: fmt.Sprintf(format, args...)}
-}
-
-// output reads a string output (an ARN, a name) of a resource.
-func output(r Resource, key string) string {
-	s, _ := r.Outputs[key].(string)
-	return s
-}
-
-// str reads a string input at a dotted path.
-func str(r Resource, path string) string {
-	s, _ := Lookup(r.Inputs, path).(string)
-	return s
-}
-
-// list reads a list input at a dotted path.
-func list(r Resource, path string) []any {
-	l, _ := Lookup(r.Inputs, path).([]any)
-	return l
+func violation(r plan.Resource, format string, args ...any) PolicyViolation {
+	return PolicyViolation{Resource: plan.ShortType(r.Type) + " " + r.Name, Message: fmt.Sprintf(format, args...)}
 }
 
 // byOutput indexes resources of one type by an output (e.g. their ARN).
-func byOutput(res []Resource, token, key string) map[string]Resource {
-	m := map[string]Resource{}
+func byOutput(res []plan.Resource, token, key string) map[string]plan.Resource {
+	m := map[string]plan.Resource{}
 	for _, r := range res {
-		if r.Type == token && output(r, key) != "" {
-			m[output(r, key)] = r
+		if r.Type == token && r.Output(key) != "" {
+			m[r.Output(key)] = r
 		}
 	}
 	return m
 }
 
-func ofType(res []Resource, token string) []Resource {
-	var out []Resource
+func ofType(res []plan.Resource, token string) []plan.Resource {
+	var out []plan.Resource
 	for _, r := range res {
 		if r.Type == token {
 			out = append(out, r)
