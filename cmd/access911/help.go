@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // errHelp is a --help that was answered: exit 0.
@@ -57,16 +59,19 @@ var helps = map[string]help{
 		"access911 benchsummary perf/bench.out"},
 }
 
-// cmdFlags is a subcommand's flag set: its --help prints the description,
-// an example and the flags to stdout and exits 0; a bad flag prints the same
-// to stderr and exits 2.
+// cmdFlags is a subcommand's flag set, GNU-style (pflag, as cobra and the
+// Pulumi CLI use): its --help prints the description, an example and the
+// flags to stdout and exits 0; a bad flag prints the same to stderr and
+// exits 2. The single-dash long forms (-stack) that the CLI took before keep
+// working: parse rewrites them to --stack.
 type cmdFlags struct {
-	*flag.FlagSet
+	*pflag.FlagSet
+	name   string
 	stdout io.Writer
 }
 
 func newFlags(name string, stdout, stderr io.Writer) *cmdFlags {
-	fs := &cmdFlags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
+	fs := &cmdFlags{FlagSet: pflag.NewFlagSet(name, pflag.ContinueOnError), name: name, stdout: stdout}
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		printHelp(fs.Output(), name)
@@ -76,7 +81,20 @@ func newFlags(name string, stdout, stderr io.Writer) *cmdFlags {
 	return fs
 }
 
+// flagsOnly, as the only argument, makes a subcommand define its flags and
+// return them (errFlagsOnly) without running: completion reads them.
+const flagsOnly = "\x00flags"
+
+var (
+	errFlagsOnly = errors.New("flags only")
+	definedFlags = map[string]*pflag.FlagSet{}
+)
+
 func (fs *cmdFlags) parse(args []string) error {
+	if len(args) == 1 && args[0] == flagsOnly {
+		definedFlags[fs.name] = fs.FlagSet
+		return errFlagsOnly
+	}
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -87,15 +105,39 @@ func (fs *cmdFlags) parse(args []string) error {
 			return errHelp
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(fs.gnu(args)); err != nil {
+		fmt.Fprintf(fs.Output(), "access911 %s: %v\n", fs.name, err)
+		fs.Usage()
 		return errUsage
 	}
 	return nil
+}
+
+// gnu rewrites -name and -name=value to --name when name is a long flag.
+func (fs *cmdFlags) gnu(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if len(name) > 1 && fs.Lookup(name) != nil {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 func printHelp(w io.Writer, name string) {
 	h := helps[name]
-	fmt.Fprintf(w, "access911 %s: %s\n\nExample:\n  %s\n", name, h.what, h.example)
+	fmt.Fprintf(w, "access911 %s: %s\n", name, h.what)
+	if long := longHelp[name]; long != "" {
+		fmt.Fprintf(w, "\n%s\n", long)
+	}
+	fmt.Fprintf(w, "\nExample:\n  %s\n", h.example)
 }

@@ -177,7 +177,10 @@ func TestPlanUnknownStack(t *testing.T) {
 func TestUsage(t *testing.T) {
 	code, _, stderr := runCLI(t)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "access911 plan")
+	for _, want := range []string{"Infrastructure (the Pulumi program, offline and deployed):\n  artifact", "Local run (loopback, emulators):\n  demo",
+		"Operations:\n  benchsummary", "\n  plan         print, offline,", "\n  drill        move the callers", "completion"} {
+		assert.Contains(t, stderr, want)
+	}
 	code, _, stderr = runCLI(t, "frobnicate")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `unknown command "frobnicate"`)
@@ -201,6 +204,34 @@ func TestEverySubcommandHasHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 2, run([]string{"spike", "--no-such-flag"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "Example:")
+}
+
+// The command line is cobra's: every subcommand in a group, bash
+// completion of commands, flags and the stacks a flag names, and the
+// single-dash long flags the CLI took before still parse.
+func TestCompletionAndFlags(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "completion", "bash")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "__start_access911")
+	code, stdout, _ = runCLI(t, "__complete", "dr")
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "drill\tmove the callers")
+	code, stdout, _ = runCLI(t, "__complete", "plan", "--st")
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "--stack\tplan only this stack")
+	code, stdout, _ = runCLI(t, "__complete", "drill", "--evacuate", "us-")
+	require.Equal(t, 0, code)
+	assert.Equal(t, []string{"us-east-1", "us-west-2", ":4"},
+		strings.Split(strings.TrimSpace(stdout), "\n"), "the project's stacks, filtered")
+	for _, args := range [][]string{{"plan", "-stack", "us-east-1", "-json", "-dir", repoRoot}, {"plan", "--stack=us-east-1", "--json", "--dir", repoRoot}} {
+		code, stdout, stderr = runCLI(t, args...)
+		require.Equal(t, 0, code, stderr)
+		assert.True(t, strings.HasPrefix(stdout, `{"stack":"us-east-1"`), args)
+	}
+	code, _, stderr = runCLI(t, "plan", "--no-such-flag")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "unknown flag: --no-such-flag")
+	assert.Contains(t, stderr, "--stack string")
 }
 
 // feed-token mints what the $connect authorizer accepts: signed with the

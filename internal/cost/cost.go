@@ -74,6 +74,8 @@ type StackCost struct {
 	Free []FreeType
 	// Ceiling is access911:spikeHourCostCeilingUsd (0: none).
 	Ceiling int
+	// Regions is how many regions serve (access911:regions).
+	Regions int `json:"-"`
 }
 
 // costBuilder adds one stack's lines for one case.
@@ -110,7 +112,7 @@ func caseLoad(c stackconfig.Config, name string) (rps, hours float64, active boo
 func Cost(planned []plan.Stack, prices capacity.PriceTable) ([]StackCost, error) {
 	var out []StackCost
 	for _, s := range planned {
-		sc := StackCost{Stack: s.Config.Region, Unpriced: unpriced(s), Free: free(s), Ceiling: s.Config.SpikeHourCostCeilingUSD}
+		sc := StackCost{Stack: s.Config.Region, Unpriced: unpriced(s), Free: free(s), Ceiling: s.Config.SpikeHourCostCeilingUSD, Regions: len(s.Config.Regions)}
 		for _, name := range Cases {
 			b := &costBuilder{capacity.CostBuilder{Prices: prices}}
 			b.fixed(s, name)

@@ -74,7 +74,7 @@ func WriteCostSummary(w io.Writer, costs []StackCost, prices capacity.PriceTable
 		fmt.Fprintf(w, "  %s %s", name, usd(totals[name]))
 	}
 	fmt.Fprintln(w)
-	writeControlOptions(w, len(costs), prices)
+	writeControlOptions(w, servingRegions(costs), prices)
 }
 
 func joinOr(parts []string, none string) string {
@@ -113,15 +113,23 @@ func WriteCostTable(w io.Writer, costs []StackCost, prices capacity.PriceTable) 
 		}
 	}
 	fmt.Fprintln(w)
-	writeControlOptions(w, len(costs), prices)
+	writeControlOptions(w, servingRegions(costs), prices)
 }
 
 // WriteCostJSON prints the whole breakdown as one JSON document.
 func WriteCostJSON(w io.Writer, costs []StackCost, prices capacity.PriceTable) error {
-	options, err := FailoverControlOptions(len(costs), prices)
+	options, err := FailoverControlOptions(servingRegions(costs), prices)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(w).Encode(map[string]any{"pricesDate": prices.Date, "provenance": prices.Provenance, "stacks": costs,
 		"failoverControl": options})
+}
+
+// servingRegions is how many regions serve, whatever stacks were priced.
+func servingRegions(costs []StackCost) int {
+	if len(costs) == 0 {
+		return 0
+	}
+	return costs[0].Regions
 }
