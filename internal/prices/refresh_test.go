@@ -121,6 +121,13 @@ func client(rt http.RoundTripper) *pricing.Client {
 func TestRefreshFindsEveryMappedItem(t *testing.T) {
 	table, err := capacity.LoadPrices()
 	require.NoError(t, err)
+	stale := func(region, item string, usd float64) { // the table as it was before issue 30's corrections
+		p := table.Regions[region][item]
+		p.USD = usd
+		table.Regions[region][item] = p
+	}
+	stale("eu-west-1", capacity.PriceDynamoWRU, 0.7068)
+	stale("eu-central-1", capacity.PriceLogsStored, 0.03)
 	rt := &replay{}
 	out, changes, err := Refresh(context.Background(), client(rt), table, []string{"eu-west-1", "eu-central-1"}, "2026-12-05")
 	require.NoError(t, err)
