@@ -23,7 +23,7 @@ import (
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
-	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/emulator/esm"
 )
 
 // FeedOptions shapes the local dispatcher feed.
@@ -57,13 +57,13 @@ type Feed struct {
 	Ledger *feed.Ledger
 	// Failures is the stream mapping's failure bucket (on moto): the
 	// batches the swarm failed every retry, as Lambda records them.
-	Failures *emulator.S3Destination
+	Failures *esm.S3Destination
 
 	log *slog.Logger
 
 	http     *http.Server
-	reader   *emulator.StreamReader
-	mappings []*emulator.SQSMapping
+	reader   *esm.StreamReader
+	mappings []*esm.SQSMapping
 	cancel   context.CancelFunc
 }
 
@@ -143,7 +143,7 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		// Two workers per queue, not the deployed 25: on two cores the
 		// emulators are the ceiling, and the deployed figure measured worse
 		// here (docs/performance.md).
-		m := &emulator.SQSMapping{Client: s.Intake.Client, QueueURL: url, BatchSize: 10, Window: time.Second,
+		m := &esm.SQSMapping{Client: s.Intake.Client, QueueURL: url, BatchSize: 10, Window: time.Second,
 			Concurrency: 2, VisibilityTimeout: 30 * time.Second, FunctionTimeout: workerTimeout,
 			Function: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 				resp, _, err := worker.Handle(ctx, ev)
@@ -152,7 +152,7 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		m.Start(ctx)
 		f.mappings = append(f.mappings, m)
 	}
-	f.reader = &emulator.StreamReader{
+	f.reader = &esm.StreamReader{
 		DB: s.Store.DB.(*dynamodb.Client), Table: s.Table,
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
@@ -164,8 +164,8 @@ func (f *Feed) pipeline(ctx context.Context, s *Server, queues int, ddbURL strin
 		Retries: aws.Int(capacity.FeedStreamRetries), Bisect: true,
 		MaxRecordAge: capacity.FeedStreamMaxRecordAgeSeconds * time.Second,
 		Mapping:      "local-feed-stream", OnFailure: f.Failures.Put, Log: f.log,
-		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
-			_, err := swarm.Handle(ctx, emulator.StreamEvent(f.reader.StreamArn, records)) // the swarm function's own entry
+		Function: func(ctx context.Context, records []esm.StreamRecord) error {
+			_, err := swarm.Handle(ctx, esm.StreamEvent(f.reader.StreamArn, records)) // the swarm function's own entry
 			return err
 		},
 	}
@@ -182,7 +182,7 @@ func (f *Feed) streamFilter(s *Server) func(string) bool {
 }
 
 // failureBucket creates the local failure bucket on moto's S3.
-func failureBucket(ctx context.Context, endpoint, region, name string) (*emulator.S3Destination, error) {
+func failureBucket(ctx context.Context, endpoint, region, name string) (*esm.S3Destination, error) {
 	client := s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
@@ -192,7 +192,7 @@ func failureBucket(ctx context.Context, endpoint, region, name string) (*emulato
 	if _, err := client.CreateBucket(ctx, in); err != nil {
 		return nil, fmt.Errorf("feed failure bucket: %w", err)
 	}
-	return &emulator.S3Destination{Client: client, Bucket: name}, nil
+	return &esm.S3Destination{Client: client, Bucket: name}, nil
 }
 
 // Token mints a dispatcher token for this feed.

@@ -20,6 +20,7 @@ import (
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/emulator/esm"
 	"github.com/access911/access911-infra/stacks/stackconfig"
 )
 
@@ -46,7 +47,7 @@ type Intake struct {
 	DLQURL   string
 	Queue    *intake.SQSQueue
 	Drainer  *intake.Drainer
-	Mapping  *emulator.SQSMapping
+	Mapping  *esm.SQSMapping
 	// Endpoint is moto's, which the feed's failure bucket shares.
 	Endpoint string
 
@@ -151,8 +152,8 @@ func (in *Intake) createQueues(ctx context.Context, maxReceive int, vt time.Dura
 // NewMapping is an emulated event source mapping on the intake queue with
 // the stack's batch and window, handing batches to fn.
 func (in *Intake) NewMapping(fn func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), concurrency int,
-	cfg stackconfig.Config, vt time.Duration) *emulator.SQSMapping {
-	return &emulator.SQSMapping{Client: in.Client, QueueURL: in.QueueURL, QueueARN: in.queueARN, Function: fn,
+	cfg stackconfig.Config, vt time.Duration) *esm.SQSMapping {
+	return &esm.SQSMapping{Client: in.Client, QueueURL: in.QueueURL, QueueARN: in.queueARN, Function: fn,
 		BatchSize: cfg.IntakeBatchSize, Window: time.Duration(cfg.IntakeBatchWindowSeconds) * time.Second,
 		Concurrency: concurrency, VisibilityTimeout: vt, FunctionTimeout: in.drainTimeout}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/access911/access911-infra/app/readcache"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/emulator/esm"
 )
 
 // ReadCacheOptions run the read cache locally: redis-server in front of the
@@ -33,7 +34,7 @@ type ReadCache struct {
 	Client *redis.Client
 	// Redis is the redis-server this run started (nil with Options.Addr).
 	Redis  *emulator.Server
-	reader *emulator.StreamReader
+	reader *esm.StreamReader
 	cancel context.CancelFunc
 }
 
@@ -63,13 +64,13 @@ func (s *Server) startReadCache(ctx context.Context, o ReadCacheOptions, ddbURL 
 	if !ownReader {
 		return nil
 	}
-	rc.reader = &emulator.StreamReader{
+	rc.reader = &esm.StreamReader{
 		DB: s.Store.DB.(*dynamodb.Client), Table: s.Table,
 		Streams: dynamodbstreams.New(dynamodbstreams.Options{Region: s.Config.Region, BaseEndpoint: aws.String(ddbURL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		BatchSize: capacity.ReadCacheStreamBatchSize,
-		Function: func(ctx context.Context, records []emulator.StreamRecord) error {
-			return rc.Cache.HandleStream(ctx, emulator.StreamEvent(rc.reader.StreamArn, records)) // the invalidator's own entry
+		Function: func(ctx context.Context, records []esm.StreamRecord) error {
+			return rc.Cache.HandleStream(ctx, esm.StreamEvent(rc.reader.StreamArn, records)) // the invalidator's own entry
 		},
 	}
 	return rc.reader.Start(rctx)

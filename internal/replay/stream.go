@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/emulator/esm"
 )
 
 // StreamOptions says which discarded stream batches to re-broadcast. The
@@ -76,7 +76,7 @@ func rebroadcast(ctx context.Context, o StreamOptions, key string, r *StreamRepo
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
 	}
-	var rec emulator.LambdaFailureRecord
+	var rec esm.LambdaFailureRecord
 	err = json.NewDecoder(out.Body).Decode(&rec)
 	_ = out.Body.Close()
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/access911/access911-infra/app/feed"
-	"github.com/access911/access911-infra/internal/emulator"
+	"github.com/access911/access911-infra/internal/emulator/esm"
 	"github.com/access911/access911-infra/internal/replay"
 )
 
@@ -32,14 +32,14 @@ func TestReplayRebroadcastsDiscardedStreamBatches(t *testing.T) {
 	bucket := fmt.Sprint("failures-", time.Now().UnixNano())
 	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	require.NoError(t, err)
-	dest := &emulator.S3Destination{Client: client, Bucket: bucket}
-	call := func(id string) emulator.StreamRecord {
-		return emulator.StreamRecord{EventName: "INSERT", SequenceNumber: id, Created: time.Now(), NewImage: map[string]ddbtypes.AttributeValue{
+	dest := &esm.S3Destination{Client: client, Bucket: bucket}
+	call := func(id string) esm.StreamRecord {
+		return esm.StreamRecord{EventName: "INSERT", SequenceNumber: id, Created: time.Now(), NewImage: map[string]ddbtypes.AttributeValue{
 			"conversation_id": &ddbtypes.AttributeValueMemberS{Value: id}, "timestamp": &ddbtypes.AttributeValueMemberN{Value: "1764300000"},
 			"emergency_type": &ddbtypes.AttributeValueMemberS{Value: "fire"}, "severity": &ddbtypes.AttributeValueMemberN{Value: "4"}}}
 	}
-	require.NoError(t, dest.Put(ctx, emulator.FailedBatch{Condition: emulator.ConditionRetriesExhausted, ShardID: "shard-1",
-		Mapping: "m-1", StreamArn: "arn:stream", Attempts: 4, Records: []emulator.StreamRecord{call("lost-1"), call("lost-2")}}))
+	require.NoError(t, dest.Put(ctx, esm.FailedBatch{Condition: esm.ConditionRetriesExhausted, ShardID: "shard-1",
+		Mapping: "m-1", StreamArn: "arn:stream", Attempts: 4, Records: []esm.StreamRecord{call("lost-1"), call("lost-2")}}))
 
 	var got []string
 	invoke := func(_ context.Context, ev events.DynamoDBEvent) error {

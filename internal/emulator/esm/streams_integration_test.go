@@ -1,10 +1,11 @@
 //go:build integration
 
-package emulator
+package esm
 
 import (
 	"context"
 	"fmt"
+	"github.com/access911/access911-infra/internal/emulator"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 	"github.com/access911/access911-infra/app/store"
 )
 
-var ddbLocal = DynamoDBLocalForTests()
+var ddbLocal = emulator.DynamoDBLocalForTests()
 
 func TestMain(m *testing.M) { ddbLocal.Main(m) }
 

@@ -1,4 +1,4 @@
-package emulator
+package esm
 
 import (
 	"encoding/json"
