@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"io"
 	"net/http"
 	"os"
@@ -23,13 +24,13 @@ import (
 
 // deployFlags are the flags preflight, preview and up share.
 type deployFlags struct {
-	*cmdFlags
+	*cli.Flags
 	regions, dir, endpoint, pulumiRoot *string
 }
 
 func newDeployFlags(name string, stdout, stderr io.Writer) deployFlags {
-	fs := newFlags(name, stdout, stderr)
-	return deployFlags{cmdFlags: fs,
+	fs := cli.NewFlags(name, stdout, stderr)
+	return deployFlags{Flags: fs,
 		regions:    fs.String("regions", "", "comma-separated regions to run (default: every serving region, access911:regions)"),
 		dir:        fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)"),
 		endpoint:   fs.String("endpoint-url", "", "send every AWS call of the checks to this endpoint (an emulator); empty for AWS"),
@@ -48,13 +49,13 @@ type deployment struct {
 }
 
 func (f deployFlags) load(ctx context.Context, args []string) (*deployment, error) {
-	if err := f.parse(args); err != nil {
+	if err := f.ParseArgs(args); err != nil {
 		return nil, err
 	}
 	if f.NArg() > 0 {
-		return nil, usageError{fmt.Sprintf("unexpected argument %q", f.Arg(0))}
+		return nil, cli.UsageError{Msg: fmt.Sprintf("unexpected argument %q", f.Arg(0))}
 	}
-	dir, err := projectDirOr(*f.dir)
+	dir, err := cli.ProjectDirOr(*f.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func runPreflight(args []string, stdout, stderr io.Writer) error {
 	deployer := &deploy.Deployer{Regions: regions, Home: home}
 	order, err := deployer.Order(splitRegions(*f.regions), "")
 	if err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	return d.preflight(ctx, order, stdout)
 }
@@ -166,7 +167,7 @@ func runDeployer(name string, args []string, stdout, stderr io.Writer) error {
 	deployer := &deploy.Deployer{Regions: regions, Home: home, Out: stdout}
 	order, err := deployer.Order(splitRegions(*f.regions), *from)
 	if err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	if err := d.preflight(ctx, order, stdout); err != nil {
 		return err
@@ -236,14 +237,14 @@ func askOn(in *bufio.Reader, out io.Writer) func(region string) (bool, error) {
 }
 
 func runCost(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("cost", stdout, stderr)
+	fs := cli.NewFlags("cost", stdout, stderr)
 	stack := fs.String("stack", "", "price only this stack (default: every stack; replicated writes count the others' calls either way)")
 	asJSON := fs.Bool("json", false, "print the whole breakdown as JSON")
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
-	projectDir, err := projectDirOr(*dir)
+	projectDir, err := cli.ProjectDirOr(*dir)
 	if err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func runCost(args []string, stdout, stderr io.Writer) error {
 	if *stack != "" {
 		costs = slices.DeleteFunc(costs, func(c cost.StackCost) bool { return c.Stack != *stack })
 		if len(costs) == 0 {
-			return usageError{fmt.Sprintf("no stack %q", *stack)}
+			return cli.UsageError{Msg: fmt.Sprintf("no stack %q", *stack)}
 		}
 	}
 	if *asJSON {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"io"
 	"os"
 	"os/signal"
@@ -24,19 +25,19 @@ import (
 // simulate, spike, the dispatcher console and feed bench, provider
 // deliveries, feed tokens).
 
-func localFlags(name string, stdout, stderr io.Writer) (*cmdFlags, *string, *string) {
-	fs := newFlags(name, stdout, stderr)
+func localFlags(name string, stdout, stderr io.Writer) (*cli.Flags, *string, *string) {
+	fs := cli.NewFlags(name, stdout, stderr)
 	stack := fs.String("stack", "us-east-1", "stack whose configuration (throttling, table, region) to use")
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)")
 	return fs, stack, dir
 }
 
 // parseLocal parses a local command's flags and resolves its project directory.
-func parseLocal(fs *cmdFlags, dir *string, args []string) (string, error) {
-	if err := fs.parse(args); err != nil {
+func parseLocal(fs *cli.Flags, dir *string, args []string) (string, error) {
+	if err := fs.ParseArgs(args); err != nil {
 		return "", err
 	}
-	return projectDirOr(*dir)
+	return cli.ProjectDirOr(*dir)
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
@@ -112,7 +113,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	defer srv.Close()
 	if *readyJSON {
 		if srv.Feed == nil {
-			return usageError{"--ready-json needs the feed (drop --no-intake)"}
+			return cli.UsageError{Msg: "--ready-json needs the feed (drop --no-intake)"}
 		}
 		return serveReady(ctx, srv, stdout)
 	}
@@ -148,26 +149,26 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 911, "seed of the request mix")
 	mixName := fs.String("mix", "default", "default (webhooks, queries, some /simulate) or artillery (only the seed's /simulate of 10 calls)")
 	readCache := fs.Bool("read-cache", false, "local server: put the read cache (a redis-server started for the run) in front of the reads, and report its hit rate")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	mix, ok := load.Mixes[*mixName]
 	if !ok {
-		return usageError{fmt.Sprintf("unknown --mix %q (default, artillery)", *mixName)}
+		return cli.UsageError{Msg: fmt.Sprintf("unknown --mix %q (default, artillery)", *mixName)}
 	}
 	steps, err := load.ParseSteps(*profile)
 	if err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	base := *target
 	tally := &local.MetricTally{}
 	if *readCache && base != "" {
-		return usageError{"--read-cache runs a local server: drop --target"}
+		return cli.UsageError{Msg: "--read-cache runs a local server: drop --target"}
 	}
 	if base == "" {
-		projectDir, err := projectDirOr(*dir)
+		projectDir, err := cli.ProjectDirOr(*dir)
 		if err != nil {
 			return err
 		}
@@ -207,14 +208,14 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", -1, "seed for reproducible calls (default: time-based)")
 	target := fs.String("target", "", "base URL of the API (default: a local server); a deployed API needs --api-key")
 	apiKey := fs.String("api-key", "", "x-api-key header for a deployed API")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	base := *target
 	if base == "" {
-		projectDir, err := projectDirOr(*dir)
+		projectDir, err := cli.ProjectDirOr(*dir)
 		if err != nil {
 			return err
 		}
@@ -252,7 +253,7 @@ func runSpike(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *fault != local.FaultThrottle && *fault != local.FaultOutage {
-		return usageError{fmt.Sprintf("unknown --fault %q (throttle, outage)", *fault)}
+		return cli.UsageError{Msg: fmt.Sprintf("unknown --fault %q (throttle, outage)", *fault)}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -284,20 +285,20 @@ func runSpike(args []string, stdout, stderr io.Writer) error {
 	if res.Lost > 0 || res.Duplicates > 0 {
 		failure = fmt.Sprintf("%d calls lost, %d stored twice", res.Lost, res.Duplicates)
 	}
-	return lastLine(stdout, stderr, "spike", res.Line(), failure)
+	return cli.LastLine(stdout, stderr, "spike", res.Line(), failure)
 }
 
 func runWatch(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("watch", stdout, stderr)
+	fs := cli.NewFlags("watch", stdout, stderr)
 	url := fs.String("url", "", "the feed's WebSocket URL (serve prints it; the stack output feedUrl in AWS)")
 	token := fs.String("token", os.Getenv("ACCESS911_FEED_TOKEN"), "a dispatcher token (default $ACCESS911_FEED_TOKEN)")
 	types := fs.String("types", "", "comma-separated emergency types to receive (default: all)")
 	areas := fs.String("areas", "", "comma-separated areas served: geohash cells of 4 characters (dn6m) or unlocated (default: none, a supervisor's summaries)")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	if *url == "" || *token == "" {
-		return usageError{"give --url and --token (serve prints both)"}
+		return cli.UsageError{Msg: "give --url and --token (serve prints both)"}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -327,7 +328,7 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *rate > 0 && (*rate*duration.Seconds() < 1 || *areas < 1 || *rate > 2000 || *duration > 10*time.Minute) {
-		return usageError{"sustained mode needs --rate 0-2000 calls/s, --duration up to 10m (at least one call) and --areas >= 1"}
+		return cli.UsageError{Msg: "sustained mode needs --rate 0-2000 calls/s, --duration up to 10m (at least one call) and --areas >= 1"}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -351,14 +352,14 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	if res.Missing > 0 || res.Dupes > 0 {
 		failure = fmt.Sprintf("%d deliveries missing, %d duplicated", res.Missing, res.Dupes)
 	}
-	return lastLine(stdout, stderr, "feed-bench", res.Line(), failure)
+	return cli.LastLine(stdout, stderr, "feed-bench", res.Line(), failure)
 }
 
 // sustainedFeedBench runs feed-bench's sustained mode and prints its line.
 func sustainedFeedBench(ctx context.Context, srv *serveProcess, o local.SustainedOptions, stdout, stderr io.Writer) error {
 	res, err := local.RunSustainedFeedBench(ctx, srv.FeedEndpoints, o, stderr)
 	if err != nil {
-		return lastLine(stdout, stderr, "feed-bench", res.Line(), err.Error())
+		return cli.LastLine(stdout, stderr, "feed-bench", res.Line(), err.Error())
 	}
 	fmt.Fprintf(stdout, "%d partitions; %d dispatchers in %d areas, %d supervisors (longest wait between summaries %s); %d calls sent in %s\n",
 		srv.Partitions, o.Dispatchers, res.AreasUsed, o.Supervisors, res.SummaryGap.Round(time.Millisecond), res.Calls, res.SendTime.Round(time.Millisecond))
@@ -368,7 +369,7 @@ func sustainedFeedBench(ctx context.Context, srv *serveProcess, o local.Sustaine
 	if res.Missing > 0 || res.Dupes > 0 || res.Routed > 0 {
 		failure = fmt.Sprintf("%d deliveries missing, %d duplicated, %d misrouted", res.Missing, res.Dupes, res.Routed)
 	}
-	return lastLine(stdout, stderr, "feed-bench", res.Line(), failure)
+	return cli.LastLine(stdout, stderr, "feed-bench", res.Line(), failure)
 }
 
 func runWebhookSend(args []string, stdout, stderr io.Writer) error {
@@ -377,7 +378,7 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 	target := fs.String("target", "", "the stack's webhookUrl (or apiUrl); default: a local server started for the delivery")
 	id := fs.String("conversation-id", "", "conversation id (default: a new one)")
 	audioBytes := fs.Int("audio-bytes", 256<<10, "size of the audio in a post_call_audio")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	d := local.Delivery{Type: *eventType, ConversationID: *id, Secret: os.Getenv(contract.EnvWebhookSecret), AudioBytes: *audioBytes}
@@ -392,7 +393,7 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 		if d.Secret == "" {
 			d.Secret = local.NewSecret() // the local server and this delivery share it
 		}
-		projectDir, err := projectDirOr(*dir)
+		projectDir, err := cli.ProjectDirOr(*dir)
 		if err != nil {
 			return err
 		}
@@ -402,7 +403,7 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 		defer srv.Close()
 		base = srv.URL
 	} else if d.Secret == "" {
-		return usageError{"set " + contract.EnvWebhookSecret + " to the webhook secret the deployment verifies with"}
+		return cli.UsageError{Msg: "set " + contract.EnvWebhookSecret + " to the webhook secret the deployment verifies with"}
 	}
 	status, body, err := local.SendDelivery(ctx, base, d)
 	if err != nil {
@@ -432,7 +433,7 @@ func localFeedSecret() (string, error) {
 	}
 	secrets, err := elevenlabs.ParseSecrets(os.Getenv(feedSecretEnv))
 	if err != nil {
-		return "", usageError{fmt.Sprintf("$%s: %v", feedSecretEnv, err)}
+		return "", cli.UsageError{Msg: fmt.Sprintf("$%s: %v", feedSecretEnv, err)}
 	}
 	return secrets[0], nil
 }
@@ -441,18 +442,18 @@ func localFeedSecret() (string, error) {
 const feedSecretEnv = "ACCESS911_FEED_SECRET"
 
 func runFeedToken(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("feed-token", stdout, stderr)
+	fs := cli.NewFlags("feed-token", stdout, stderr)
 	subject := fs.String("subject", "", "who the token is for (a dispatcher or console id; the access logs show it)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is accepted (a shift)")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	if *subject == "" || *ttl <= 0 {
-		return usageError{"give --subject and a positive --ttl"}
+		return cli.UsageError{Msg: "give --subject and a positive --ttl"}
 	}
 	secrets, err := elevenlabs.ParseSecrets(os.Getenv(feedSecretEnv))
 	if err != nil {
-		return usageError{fmt.Sprintf("set %s to the feed secret (aws secretsmanager get-secret-value --secret-id \"$(pulumi stack output %s)\"): %v",
+		return cli.UsageError{Msg: fmt.Sprintf("set %s to the feed secret (aws secretsmanager get-secret-value --secret-id \"$(pulumi stack output %s)\"): %v",
 			feedSecretEnv, contract.OutputFeedSecretArn, err)}
 	}
 	fmt.Fprintln(stdout, feed.MintToken(secrets[0], *subject, *ttl, time.Now()))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"github.com/spf13/cobra"
 	"io"
 	"os"
@@ -47,14 +48,6 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 	"up":           runUp,
 }
 
-// errUsage is a bad invocation whose reason the flag package already printed.
-var errUsage = errors.New("usage")
-
-// usageError is a bad invocation: exit code 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
 // run executes one command line and returns its exit code: 0, 1 for a
 // failure, 2 for a bad invocation. The command tree is cobra's (root.go):
 // grouped help, `completion bash|zsh|fish`; each subcommand parses its own
@@ -79,15 +72,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	root.SetArgs(args)
 	err := root.Execute()
-	var ue usageError
+	var ue cli.UsageError
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errHelp):
+	case errors.Is(err, cli.ErrHelp):
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.Is(err, cli.ErrUsage):
 		return 2
-	case errors.Is(err, errReported):
+	case errors.Is(err, cli.ErrReported):
 		return 1
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "access911 %s: %v\n", args[0], err)
@@ -99,13 +92,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runBenchSummary(args []string, stdout, _ io.Writer) error {
-	if len(args) == 1 && isHelp(args[0]) {
-		printHelp(stdout, "benchsummary")
+	if len(args) == 1 && cli.IsHelp(args[0]) {
+		cli.PrintHelp(stdout, "benchsummary")
 		fmt.Fprintln(stdout, "\nArguments:\n  FILE  the output of go test -bench (make bench writes perf/bench.out)")
 		return nil
 	}
 	if len(args) != 1 {
-		return usageError{"usage: access911 benchsummary FILE"}
+		return cli.UsageError{Msg: "usage: access911 benchsummary FILE"}
 	}
 	f, err := os.Open(args[0])
 	if err != nil {
@@ -121,20 +114,20 @@ func runBenchSummary(args []string, stdout, _ io.Writer) error {
 }
 
 func runPlan(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plan", stdout, stderr)
+	fs := cli.NewFlags("plan", stdout, stderr)
 	stack := fs.String("stack", "", "plan only this stack (default: every Pulumi.<stack>.yaml)")
 	asJSON := fs.Bool("json", false, "print one JSON object per stack instead of the table")
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one at or above the working directory)")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return cli.UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	projectDir := *dir
 	if projectDir == "" {
 		var err error
-		if projectDir, err = findProject(); err != nil {
+		if projectDir, err = cli.FindProject(); err != nil {
 			return err
 		}
 	}
@@ -180,23 +173,16 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func projectDirOr(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
-	}
-	return findProject()
-}
-
 func runArtifact(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("artifact", stdout, stderr)
+	fs := cli.NewFlags("artifact", stdout, stderr)
 	dir := fs.String("dir", "", "directory holding go.mod and Pulumi.yaml (default: the nearest one)")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	projectDir := *dir
 	if projectDir == "" {
 		var err error
-		if projectDir, err = findProject(); err != nil {
+		if projectDir, err = cli.FindProject(); err != nil {
 			return err
 		}
 	}
@@ -206,14 +192,4 @@ func runArtifact(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s\n  %d bytes, sha256 (base64) %s\n", a.Path, a.Size, a.SHA256)
 	return nil
-}
-
-// findProject is the nearest directory holding Pulumi.yaml at or above the
-// working directory.
-func findProject() (string, error) {
-	dir, err := artifact.FindUp(".", "Pulumi.yaml")
-	if err != nil {
-		return "", fmt.Errorf("%w (use --dir)", err)
-	}
-	return dir, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"io"
 	"os"
 	"path/filepath"
@@ -191,13 +192,13 @@ func TestUsage(t *testing.T) {
 func TestEverySubcommandHasHelp(t *testing.T) {
 	for name := range subcommands {
 		t.Run(name, func(t *testing.T) {
-			require.Contains(t, helps, name, "add a description and an example to helps")
+			require.Contains(t, cli.Helps, name, "add a description and an example to cli.Helps")
 			for _, flagName := range []string{"--help", "-h"} {
 				var stdout, stderr bytes.Buffer
 				code := run([]string{name, flagName}, &stdout, &stderr)
 				assert.Equal(t, 0, code, stderr.String())
-				assert.Contains(t, stdout.String(), "access911 "+name+": "+helps[name].what)
-				assert.Contains(t, stdout.String(), "Example:\n  "+helps[name].example)
+				assert.Contains(t, stdout.String(), "access911 "+name+": "+cli.Helps[name].What)
+				assert.Contains(t, stdout.String(), "Example:\n  "+cli.Helps[name].Example)
 			}
 		})
 	}
@@ -277,12 +278,12 @@ func TestServeTakesTheFeedSecretFromTheEnvironment(t *testing.T) {
 // reason on stderr, and exits 1.
 func TestResultLineIsLastEvenOnFailure(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := lastLine(&out, &errOut, "feed-bench", "feed: 2 connections, 1 calls, delivered 1, missing 1, duplicates 0, p50 1 ms, p99 1 ms", "1 deliveries missing, 0 duplicated")
-	assert.ErrorIs(t, err, errReported)
+	err := cli.LastLine(&out, &errOut, "feed-bench", "feed: 2 connections, 1 calls, delivered 1, missing 1, duplicates 0, p50 1 ms, p99 1 ms", "1 deliveries missing, 0 duplicated")
+	assert.ErrorIs(t, err, cli.ErrReported)
 	assert.Equal(t, "feed: 2 connections, 1 calls, delivered 1, missing 1, duplicates 0, p50 1 ms, p99 1 ms\n", out.String())
 	assert.Equal(t, "access911 feed-bench: 1 deliveries missing, 0 duplicated\n", errOut.String())
-	assert.NoError(t, lastLine(&out, &errOut, "spike", "spike: ok", ""))
-	subcommands["test-fail"] = func([]string, io.Writer, io.Writer) error { return errReported }
+	assert.NoError(t, cli.LastLine(&out, &errOut, "spike", "spike: ok", ""))
+	subcommands["test-fail"] = func([]string, io.Writer, io.Writer) error { return cli.ErrReported }
 	defer delete(subcommands, "test-fail")
 	code, stdout, stderr := runCLI(t, "test-fail")
 	assert.Equal(t, 1, code)

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"io"
 	"os"
 	"os/signal"
@@ -18,24 +18,8 @@ import (
 
 // Operations: replaying what failed, and the DR drill.
 
-// errReported is a failure already explained: exit 1, print nothing more.
-var errReported = errors.New("reported")
-
-// lastLine prints a command's result line last (tools and people read the
-// last line), after saying on stderr why the run failed, if it did.
-func lastLine(stdout, stderr io.Writer, cmd, line, failure string) error {
-	if failure != "" {
-		fmt.Fprintf(stderr, "access911 %s: %s\n", cmd, failure)
-	}
-	fmt.Fprintln(stdout, line)
-	if failure != "" {
-		return errReported
-	}
-	return nil
-}
-
 func runReplay(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("replay", stdout, stderr)
+	fs := cli.NewFlags("replay", stdout, stderr)
 	queueURL := fs.String("queue-url", "", "the intake queue (stack output "+contract.OutputIntakeQueueURL+")")
 	dlqURL := fs.String("dlq-url", "", "its dead-letter queue (stack output "+contract.OutputIntakeDLQURL+")")
 	inbox := fs.Bool("inbox", false, "re-drive failed inbox deliveries instead (give --failures-url)")
@@ -47,7 +31,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	maxN := fs.Int("max", 0, "move at most this many (0: all)")
 	region := fs.String("region", "", "the queues' region (default: from the queue URL)")
 	endpoint := fs.String("endpoint-url", "", "send every SQS (and S3) call to this endpoint (an emulator); empty for AWS")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	if *inbox {
@@ -57,7 +41,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return replayStream(*bucket, *function, *region, *endpoint, *apply, *maxN, stdout, stderr)
 	}
 	if *queueURL == "" || *dlqURL == "" {
-		return usageError{"give --queue-url and --dlq-url (the stack outputs " + contract.OutputIntakeQueueURL + " and " + contract.OutputIntakeDLQURL + ")"}
+		return cli.UsageError{Msg: "give --queue-url and --dlq-url (the stack outputs " + contract.OutputIntakeQueueURL + " and " + contract.OutputIntakeDLQURL + ")"}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -82,7 +66,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 // every asynchronous retry (replay --inbox).
 func replayInbox(failuresURL, region, endpoint string, apply bool, maxN int, stdout, stderr io.Writer) error {
 	if failuresURL == "" {
-		return usageError{"give --failures-url (the stack output " + contract.OutputInboxFailuresURL + ")"}
+		return cli.UsageError{Msg: "give --failures-url (the stack output " + contract.OutputInboxFailuresURL + ")"}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -112,7 +96,7 @@ func replayInbox(failuresURL, region, endpoint string, apply bool, maxN int, std
 // mapping discarded (replay --stream-failures).
 func replayStream(bucket, function, region, endpoint string, apply bool, maxN int, stdout, stderr io.Writer) error {
 	if bucket == "" || function == "" || region == "" {
-		return usageError{"give --bucket, --function and --region (the stack outputs " + contract.OutputArchiveBucketName +
+		return cli.UsageError{Msg: "give --bucket, --function and --region (the stack outputs " + contract.OutputArchiveBucketName +
 			" and " + contract.OutputFeedSwarmFunction + ", and its region)"}
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -136,7 +120,7 @@ func replayStream(bucket, function, region, endpoint string, apply bool, maxN in
 }
 
 func runDrill(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("drill", stdout, stderr)
+	fs := cli.NewFlags("drill", stdout, stderr)
 	to := fs.String("to", "", "region to send the callers to: every region before it in the failover order is denied")
 	evacuate := fs.String("evacuate", "", "region to take the callers away from (a gray failure: it answers but should not serve)")
 	rollback := fs.Bool("rollback", false, "undo the control of the last completed drill (a failback: gated on catch-up)")
@@ -148,7 +132,7 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	endpoint := fs.String("endpoint-url", "", "send every AWS call to this endpoint (an emulator); empty for AWS")
 	apiKey := fs.String("api-key", os.Getenv(envAPIKey), "our clients' API key, for the keyed probe and the canary (default $"+envAPIKey+
 		"; empty: read the target region's replica of "+contract.APIKeySecretName+")")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	modes := 0
@@ -158,7 +142,7 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if modes != 1 {
-		return usageError{"give one of --to REGION, --evacuate REGION or --rollback"}
+		return cli.UsageError{Msg: "give one of --to REGION, --evacuate REGION or --rollback"}
 	}
 	inv, err := drill.LoadOutputs(*outputs)
 	if err != nil {

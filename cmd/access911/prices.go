@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"io"
 	"maps"
 	"os"
@@ -25,13 +26,13 @@ import (
 // --refresh, looks every mapped item up in the AWS Price List Query API
 // and writes the refreshed table.
 func runPrices(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("prices", stdout, stderr)
+	fs := cli.NewFlags("prices", stdout, stderr)
 	refresh := fs.Bool("refresh", false, "look the prices up in the AWS Price List Query API (needs credentials allowed pricing:GetProducts)")
 	regions := fs.String("regions", "", "comma-separated regions to refresh (default: every region in the table)")
 	out := fs.String("out", "", "where to write the refreshed table (default: capacity/prices.json of the project)")
 	endpoint := fs.String("endpoint-region", prices.Endpoints[0], "the Price List API's region: "+strings.Join(prices.Endpoints, " or "))
 	dir := fs.String("dir", "", "directory holding Pulumi.yaml (default: the nearest one)")
-	if err := fs.parse(args); err != nil {
+	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
 	table, err := capacity.LoadPrices()
@@ -49,7 +50,7 @@ func runPrices(args []string, stdout, stderr io.Writer) error {
 	}
 	path := *out
 	if path == "" {
-		projectDir, err := projectDirOr(*dir)
+		projectDir, err := cli.ProjectDirOr(*dir)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/access911/access911-infra/cmd/access911/cli"
 	"io"
 	"slices"
 	"strings"
@@ -51,9 +52,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		run := subcommands[name]
 		root.AddCommand(&cobra.Command{
 			Use:                name,
-			Short:              helps[name].what,
-			Long:               longHelp[name],
-			Example:            "  " + helps[name].example,
+			Short:              cli.Helps[name].What,
+			Long:               cli.LongHelp[name],
+			Example:            "  " + cli.Helps[name].Example,
 			GroupID:            groupOf[name],
 			DisableFlagParsing: true,
 			RunE:               func(_ *cobra.Command, args []string) error { return run(args, stdout, stderr) },
@@ -72,11 +73,11 @@ func cobraCommand(root *cobra.Command, name string) bool {
 
 // flagsOf is a subcommand's flag set, defined without running it.
 func flagsOf(name string) *pflag.FlagSet {
-	if fs, ok := definedFlags[name]; ok {
+	if fs, ok := cli.DefinedFlags[name]; ok {
 		return fs
 	}
-	_ = subcommands[name]([]string{flagsOnly}, io.Discard, io.Discard)
-	return definedFlags[name]
+	_ = subcommands[name]([]string{cli.FlagsOnly}, io.Discard, io.Discard)
+	return cli.DefinedFlags[name]
 }
 
 // completeArgs completes a subcommand's flags, and the values of the flags
@@ -106,7 +107,7 @@ func completeArgs(name string) cobra.CompletionFunc {
 // stackNames are the project's stacks (Pulumi.<stack>.yaml), which are its
 // regions, for completion.
 func stackNames(prefix string) []cobra.Completion {
-	dir, err := findProject()
+	dir, err := cli.FindProject()
 	if err != nil {
 		return nil
 	}

@@ -1,4 +1,7 @@
-package main
+// Package cli is the access911 command line's plumbing: each command's flag
+// set (GNU-style, pflag), its help text, the errors that set the exit code,
+// and finding the project.
+package cli
 
 import (
 	"errors"
@@ -7,16 +10,18 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/access911/access911-infra/artifact"
 )
 
-// errHelp is a --help that was answered: exit 0.
-var errHelp = errors.New("help")
+// ErrHelp is a --help that was answered: exit 0.
+var ErrHelp = errors.New("help")
 
-// help is one command's one-line description and an example.
-type help struct{ what, example string }
+// Help is one command's one-line description and an example.
+type Help struct{ What, Example string }
 
-// helps describe every subcommand for its --help.
-var helps = map[string]help{
+// Helps describe every subcommand for its --help.
+var Helps = map[string]Help{
 	"plan": {"print, offline, what each region stack would create, its effective config and its capacity check",
 		"access911 plan --stack us-east-1"},
 	"demo": {"the main job: the seed's 1000-call nashville_tornado simulation on DynamoDB Local, read back by type",
@@ -59,62 +64,62 @@ var helps = map[string]help{
 		"access911 benchsummary perf/bench.out"},
 }
 
-// cmdFlags is a subcommand's flag set, GNU-style (pflag, as cobra and the
+// Flags is a subcommand's flag set, GNU-style (pflag, as cobra and the
 // Pulumi CLI use): its --help prints the description, an example and the
 // flags to stdout and exits 0; a bad flag prints the same to stderr and
 // exits 2. The single-dash long forms (-stack) that the CLI took before keep
 // working: parse rewrites them to --stack.
-type cmdFlags struct {
+type Flags struct {
 	*pflag.FlagSet
 	name   string
 	stdout io.Writer
 }
 
-func newFlags(name string, stdout, stderr io.Writer) *cmdFlags {
-	fs := &cmdFlags{FlagSet: pflag.NewFlagSet(name, pflag.ContinueOnError), name: name, stdout: stdout}
+func NewFlags(name string, stdout, stderr io.Writer) *Flags {
+	fs := &Flags{FlagSet: pflag.NewFlagSet(name, pflag.ContinueOnError), name: name, stdout: stdout}
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		printHelp(fs.Output(), name)
+		PrintHelp(fs.Output(), name)
 		fmt.Fprintln(fs.Output(), "\nFlags:")
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// flagsOnly, as the only argument, makes a subcommand define its flags and
-// return them (errFlagsOnly) without running: completion reads them.
-const flagsOnly = "\x00flags"
+// FlagsOnly, as the only argument, makes a subcommand define its flags and
+// return them (ErrFlagsOnly) without running: completion reads them.
+const FlagsOnly = "\x00flags"
 
 var (
-	errFlagsOnly = errors.New("flags only")
-	definedFlags = map[string]*pflag.FlagSet{}
+	ErrFlagsOnly = errors.New("flags only")
+	DefinedFlags = map[string]*pflag.FlagSet{}
 )
 
-func (fs *cmdFlags) parse(args []string) error {
-	if len(args) == 1 && args[0] == flagsOnly {
-		definedFlags[fs.name] = fs.FlagSet
-		return errFlagsOnly
+func (fs *Flags) ParseArgs(args []string) error {
+	if len(args) == 1 && args[0] == FlagsOnly {
+		DefinedFlags[fs.name] = fs.FlagSet
+		return ErrFlagsOnly
 	}
 	for _, a := range args {
 		if a == "--" {
 			break
 		}
-		if isHelp(a) {
+		if IsHelp(a) {
 			fs.SetOutput(fs.stdout)
 			fs.Usage()
-			return errHelp
+			return ErrHelp
 		}
 	}
 	if err := fs.Parse(fs.gnu(args)); err != nil {
 		fmt.Fprintf(fs.Output(), "access911 %s: %v\n", fs.name, err)
 		fs.Usage()
-		return errUsage
+		return ErrUsage
 	}
 	return nil
 }
 
 // gnu rewrites -name and -name=value to --name when name is a long flag.
-func (fs *cmdFlags) gnu(args []string) []string {
+func (fs *Flags) gnu(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {
@@ -131,13 +136,55 @@ func (fs *cmdFlags) gnu(args []string) []string {
 	return out
 }
 
-func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+func IsHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
-func printHelp(w io.Writer, name string) {
-	h := helps[name]
-	fmt.Fprintf(w, "access911 %s: %s\n", name, h.what)
-	if long := longHelp[name]; long != "" {
+func PrintHelp(w io.Writer, name string) {
+	h := Helps[name]
+	fmt.Fprintf(w, "access911 %s: %s\n", name, h.What)
+	if long := LongHelp[name]; long != "" {
 		fmt.Fprintf(w, "\n%s\n", long)
 	}
-	fmt.Fprintf(w, "\nExample:\n  %s\n", h.example)
+	fmt.Fprintf(w, "\nExample:\n  %s\n", h.Example)
+}
+
+// ErrUsage is a bad invocation whose reason was already printed: exit 2.
+var ErrUsage = errors.New("usage")
+
+// UsageError is a bad invocation: exit code 2.
+type UsageError struct{ Msg string }
+
+func (e UsageError) Error() string { return e.Msg }
+
+// ErrReported is a failure already explained: exit 1, print nothing more.
+var ErrReported = errors.New("reported")
+
+// LastLine prints a command's result line last (tools and people read the
+// last line), after saying on stderr why the run failed, if it did.
+func LastLine(stdout, stderr io.Writer, cmd, line, failure string) error {
+	if failure != "" {
+		fmt.Fprintf(stderr, "access911 %s: %s\n", cmd, failure)
+	}
+	fmt.Fprintln(stdout, line)
+	if failure != "" {
+		return ErrReported
+	}
+	return nil
+}
+
+// ProjectDirOr is dir, or else the nearest project (FindProject).
+func ProjectDirOr(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return FindProject()
+}
+
+// FindProject is the nearest directory holding Pulumi.yaml at or above the
+// working directory.
+func FindProject() (string, error) {
+	dir, err := artifact.FindUp(".", "Pulumi.yaml")
+	if err != nil {
+		return "", fmt.Errorf("%w (use --dir)", err)
+	}
+	return dir, nil
 }

@@ -1,8 +1,8 @@
-package main
+package cli
 
-// longHelp is each command's description past its one line, printed by
+// LongHelp is each command's description past its one line, printed by
 // `access911 COMMAND --help` above its flags.
-var longHelp = map[string]string{
+var LongHelp = map[string]string{
 	"plan": `Run the real Pulumi program offline (Pulumi mocks, no AWS calls) with each stack's
 Pulumi.<stack>.yaml and print what it would create.`,
 	"preflight": `Before anything is touched, check what deploying needs, one line each (OK / WARN / FAIL with the
