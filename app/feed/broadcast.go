@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"maps"
 	"slices"
 	"sort"
@@ -71,28 +72,13 @@ type AreaSummary struct {
 	HighestSeverity int    `json:"highest_severity"`
 }
 
-// Layout is how partitions are laid out: how many there are, how many each
-// area spreads over, and over how many queues they are spread.
-type Layout struct {
-	Partitions, PerArea, Queues int
-	// LiveAfter: a call received before it (Unix seconds, as the call's
-	// received_at) is backlog, for the supervisors only; 0 takes every call
-	// as live.
-	LiveAfter int64
-}
-
-// live tells whether a call goes to its area's dispatchers.
-func (l Layout) live(c calls.Call) bool {
-	return l.LiveAfter == 0 || c.ReceivedAt == 0 || c.ReceivedAt >= l.LiveAfter
-}
-
 // Fanout is the swarm's output for a batch of new calls: for each queue,
 // its messages. Each partition gets ONE message with the calls of every
 // area it serves (areas share partitions; the workers give each
 // dispatcher its own area's), each supervisors' partition one with the
 // whole batch; partition p goes to queue (p-1) mod queues; a message too
 // large for SQS is split.
-func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
+func Fanout(batch []calls.Call, l registry.Layout) [][]PartitionMessage {
 	out := make([][]PartitionMessage, l.Queues)
 	add := func(p int, cs []calls.Call, supervisors bool) {
 		for _, chunk := range chunks(cs, contract.FeedMaxMessageBytes) {
@@ -106,10 +92,10 @@ func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 	}
 	byPartition := map[int][]calls.Call{}
 	for _, c := range batch { // in the batch's order, so each partition's calls keep it
-		if !l.live(c) {
+		if !l.Live(c) {
 			continue // backlog: the supervisors' summaries only
 		}
-		for _, p := range AreaPartitions(AreaOf(c), l.Partitions, l.PerArea) {
+		for _, p := range registry.AreaPartitions(registry.AreaOf(c), l.Partitions, l.PerArea) {
 			byPartition[p] = append(byPartition[p], c)
 		}
 	}
@@ -117,7 +103,7 @@ func Fanout(batch []calls.Call, l Layout) [][]PartitionMessage {
 		add(p, byPartition[p], false)
 	}
 	if len(batch) > 0 {
-		for _, p := range SupervisorPartitions(l.Partitions, l.PerArea) {
+		for _, p := range registry.SupervisorPartitions(l.Partitions, l.PerArea) {
 			add(p, batch, true)
 		}
 	}
@@ -168,7 +154,7 @@ func truncateRunes(s string, n int) string {
 
 // Members reads one partition's connections.
 type Members interface {
-	Members(ctx context.Context, partition int) ([]Connection, error)
+	Members(ctx context.Context, partition int) ([]registry.Connection, error)
 }
 
 // Poster sends data to one WebSocket connection (API Gateway's
@@ -223,12 +209,12 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 		}
 		wg.Add(1)
 		inFlight <- struct{}{}
-		go func(c Connection) {
+		go func(c registry.Connection) {
 			defer wg.Done()
 			defer func() { <-inFlight }()
 			err := postAll(ctx, p, c.ID, frames)
-			if errors.Is(err, ErrGone) {
-				if ferr := f.Disconnect(ctx, c.ID); ferr != nil && !errors.Is(ferr, ErrGone) {
+			if errors.Is(err, registry.ErrGone) {
+				if ferr := f.Disconnect(ctx, c.ID); ferr != nil && !errors.Is(ferr, registry.ErrGone) {
 					err = ferr
 				}
 			}
@@ -238,7 +224,7 @@ func deliver(ctx context.Context, m Members, p Poster, f Forgetter, msg Partitio
 			case err == nil:
 				d.Sent += len(frames)
 				d.Calls += n
-			case errors.Is(err, ErrGone):
+			case errors.Is(err, registry.ErrGone):
 				d.Gone++
 			default:
 				d.Failed = append(d.Failed, c.ID)
@@ -258,7 +244,7 @@ type encodedFrames struct {
 
 // subscriptionKey is what framesFor reads of a connection: its area, its
 // types, and whether it is a dispatcher's own row or a supervisor.
-func subscriptionKey(c Connection) string {
+func subscriptionKey(c registry.Connection) string {
 	return fmt.Sprintf("%s|%t|%s", c.Area, len(c.Areas) > 0, strings.Join(c.EmergencyTypes, ","))
 }
 
@@ -275,12 +261,12 @@ func postAll(ctx context.Context, p Poster, id string, frames [][]byte) error {
 // a membership (a dispatcher in one area) the message's calls of its area
 // and types, a supervisor a summary of a supervisors' message, a
 // dispatcher's own connection row nothing (its memberships get its calls).
-func framesFor(c Connection, msg PartitionMessage) ([][]byte, int) {
+func framesFor(c registry.Connection, msg PartitionMessage) ([][]byte, int) {
 	switch {
 	case c.Area != "" && !msg.Supervisors:
 		var want []calls.Call
 		for _, call := range msg.Calls {
-			if AreaOf(call) == c.Area && (len(c.EmergencyTypes) == 0 || slices.Contains(c.EmergencyTypes, call.EmergencyType)) {
+			if registry.AreaOf(call) == c.Area && (len(c.EmergencyTypes) == 0 || slices.Contains(c.EmergencyTypes, call.EmergencyType)) {
 				want = append(want, call)
 			}
 		}
@@ -319,7 +305,7 @@ func SummarizeLive(cs []calls.Call, sentAtMs, liveAfter int64) SummaryFrame {
 	type key struct{ area, typ string }
 	sums := map[key]*AreaSummary{}
 	for _, c := range cs {
-		k := key{AreaOf(c), c.EmergencyType}
+		k := key{registry.AreaOf(c), c.EmergencyType}
 		s := sums[k]
 		if s == nil {
 			s = &AreaSummary{Area: k.area, EmergencyType: k.typ}
@@ -329,10 +315,10 @@ func SummarizeLive(cs []calls.Call, sentAtMs, liveAfter int64) SummaryFrame {
 		s.HighestSeverity = max(s.HighestSeverity, c.Severity)
 	}
 	f := SummaryFrame{Type: contract.FeedFrameSummary, Areas: []AreaSummary{}, SentAtMs: sentAtMs}
-	l := Layout{LiveAfter: liveAfter}
+	l := registry.Layout{LiveAfter: liveAfter}
 	live := make([]calls.Call, 0, len(cs))
 	for _, c := range cs {
-		if l.live(c) {
+		if l.Live(c) {
 			live = append(live, c)
 		} else {
 			f.Backlog++

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"slices"
 	"strings"
 	"sync"
@@ -38,24 +39,24 @@ func TestAreaOfACall(t *testing.T) {
 		{calls.Call{Latitude: 0, Longitude: 0}, contract.FeedUnlocatedArea},
 		{calls.Call{Latitude: 91, Longitude: 10}, contract.FeedUnlocatedArea},
 	} {
-		assert.Equal(t, tc.want, AreaOf(tc.call), "%+v", tc.call)
-		assert.True(t, ValidArea(tc.want))
+		assert.Equal(t, tc.want, registry.AreaOf(tc.call), "%+v", tc.call)
+		assert.True(t, registry.ValidArea(tc.want))
 	}
 	for _, bad := range []string{"", "dn6", "dn6mm", "DN6M", "dn6a", "everywhere"} {
-		assert.False(t, ValidArea(bad), bad)
+		assert.False(t, registry.ValidArea(bad), bad)
 	}
 }
 
 func TestAreaPartitionsAreStableAndDistinct(t *testing.T) {
-	ps := AreaPartitions("dn6m", 2500, 4)
-	assert.Equal(t, ps, AreaPartitions("dn6m", 2500, 4), "every function derives the same")
+	ps := registry.AreaPartitions("dn6m", 2500, 4)
+	assert.Equal(t, ps, registry.AreaPartitions("dn6m", 2500, 4), "every function derives the same")
 	assert.Len(t, ps, 4)
 	for _, p := range ps {
 		assert.True(t, p >= 1 && p <= 2500)
 	}
 	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(ps))), 4, "distinct")
-	assert.Equal(t, []int{1, 2, 3}, slices.Sorted(slices.Values(AreaPartitions("dn6m", 3, 10))), "no more than there are")
-	assert.NotEqual(t, ps, SupervisorPartitions(2500, 4))
+	assert.Equal(t, []int{1, 2, 3}, slices.Sorted(slices.Values(registry.AreaPartitions("dn6m", 3, 10))), "no more than there are")
+	assert.NotEqual(t, ps, registry.SupervisorPartitions(2500, 4))
 }
 
 // A batch becomes one message per partition of each call's area with that
@@ -63,7 +64,7 @@ func TestAreaPartitionsAreStableAndDistinct(t *testing.T) {
 // not one message per call, not one per partition of the region.
 func TestFanoutSendsEachAreaToItsPartitionsOnly(t *testing.T) {
 	batch := []calls.Call{downtown, neworleans, hermitage, unplaced}
-	l := Layout{Partitions: 2500, PerArea: 4, Queues: DefaultQueues}
+	l := registry.Layout{Partitions: 2500, PerArea: 4, Queues: DefaultQueues}
 	out := Fanout(batch, l)
 	require.Len(t, out, 10)
 	byArea := map[string]map[int][]string{}
@@ -74,14 +75,14 @@ func TestFanoutSendsEachAreaToItsPartitionsOnly(t *testing.T) {
 			assert.Equal(t, q, (m.Partition-1)%10, "partition p on queue (p-1) mod queues")
 			area := "*"
 			if !m.Supervisors {
-				area = AreaOf(m.Calls[0])
+				area = registry.AreaOf(m.Calls[0])
 			}
 			if byArea[area] == nil {
 				byArea[area] = map[int][]string{}
 			}
 			for _, c := range m.Calls {
 				if !m.Supervisors {
-					assert.Equal(t, area, AreaOf(c), "a message carries one area's calls")
+					assert.Equal(t, area, registry.AreaOf(c), "a message carries one area's calls")
 				}
 				byArea[area][m.Partition] = append(byArea[area][m.Partition], c.ConversationID)
 			}
@@ -90,9 +91,9 @@ func TestFanoutSendsEachAreaToItsPartitionsOnly(t *testing.T) {
 	assert.Equal(t, 4*4, total, "3 areas and the supervisors, 4 partitions each")
 	for area, want := range map[string][]string{"dn6m": {"c-downtown", "c-hermitage"}, "9vrf": {"c-nola"},
 		contract.FeedUnlocatedArea: {"c-unplaced"}, "*": {"c-downtown", "c-nola", "c-hermitage", "c-unplaced"}} {
-		parts := AreaPartitions(area, 2500, 4)
+		parts := registry.AreaPartitions(area, 2500, 4)
 		if area == "*" {
-			parts = SupervisorPartitions(2500, 4)
+			parts = registry.SupervisorPartitions(2500, 4)
 		}
 		require.Len(t, byArea[area], 4, area)
 		for _, p := range parts {
@@ -111,7 +112,7 @@ func TestFanoutSplitsBelowSQSMessageSize(t *testing.T) {
 		c.Transcript = strings.Repeat("caller: the water is rising. ", 60) // ~1.7 KB each
 		batch = append(batch, c)
 	}
-	out := Fanout(batch, Layout{Partitions: 10, PerArea: 1, Queues: 1})
+	out := Fanout(batch, registry.Layout{Partitions: 10, PerArea: 1, Queues: 1})
 	seen := map[string]int{}
 	messages := 0
 	for _, m := range out[0] {
@@ -134,9 +135,11 @@ func TestFanoutSplitsBelowSQSMessageSize(t *testing.T) {
 }
 
 // fakes of our own interfaces (the real ones are DynamoDB and API Gateway).
-type partitionMembers map[int][]Connection
+type partitionMembers map[int][]registry.Connection
 
-func (m partitionMembers) Members(_ context.Context, p int) ([]Connection, error) { return m[p], nil }
+func (m partitionMembers) Members(_ context.Context, p int) ([]registry.Connection, error) {
+	return m[p], nil
+}
 
 type poster struct {
 	mu     sync.Mutex
@@ -155,7 +158,7 @@ func (p *poster) Post(_ context.Context, id string, data []byte) error {
 	defer p.mu.Unlock()
 	switch {
 	case p.gone[id]:
-		return ErrGone
+		return registry.ErrGone
 	case p.fail[id]:
 		return errors.New("throttled")
 	}
@@ -294,7 +297,7 @@ func TestSummaryKeepsTheBusiestAreas(t *testing.T) {
 // Areas that share a partition share its message: one message per
 // partition, with every call of the areas it serves, each once.
 func TestFanoutOneMessagePerPartitionWhenAreasShare(t *testing.T) {
-	l := Layout{Partitions: 3, PerArea: 2, Queues: 1}
+	l := registry.Layout{Partitions: 3, PerArea: 2, Queues: 1}
 	batch := []calls.Call{downtown, neworleans, hermitage, unplaced}
 	perPartition := map[int][]string{}
 	for _, m := range Fanout(batch, l)[0] {
@@ -309,7 +312,7 @@ func TestFanoutOneMessagePerPartitionWhenAreasShare(t *testing.T) {
 	}
 	want := map[int][]string{}
 	for _, c := range batch {
-		for _, p := range AreaPartitions(AreaOf(c), 3, 2) {
+		for _, p := range registry.AreaPartitions(registry.AreaOf(c), 3, 2) {
 			want[p] = append(want[p], c.ConversationID)
 		}
 	}
@@ -330,17 +333,17 @@ func benchPartition() (partitionMembers, PartitionMessage) {
 		msg.Calls = append(msg.Calls, calls.Call{ConversationID: fmt.Sprintf("c-%03d", i), Latitude: 36.16, Longitude: -86.78,
 			EmergencyType: types[i%len(types)], Severity: 1 + i%5, Location: "I-40 at mile 210, Nashville", Timestamp: int64(i)})
 	}
-	area := AreaOf(msg.Calls[0])
-	var conns []Connection
+	area := registry.AreaOf(msg.Calls[0])
+	var conns []registry.Connection
 	for i := range 100 {
-		c := Connection{ID: fmt.Sprintf("d-%03d", i), Area: area}
+		c := registry.Connection{ID: fmt.Sprintf("d-%03d", i), Area: area}
 		if i%3 != 0 {
 			c.EmergencyTypes = []string{types[i%len(types)]}
 		}
 		conns = append(conns, c)
 	}
 	for i := range 10 {
-		conns = append(conns, Connection{ID: fmt.Sprintf("s-%02d", i)})
+		conns = append(conns, registry.Connection{ID: fmt.Sprintf("s-%02d", i)})
 	}
 	return partitionMembers{1: conns}, msg
 }

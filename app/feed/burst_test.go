@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"strings"
 	"testing"
 	"time"
@@ -103,13 +104,13 @@ func TestABurstOfLargestCallsReachesEveryDispatcherOnce(t *testing.T) {
 			sw := &Swarm{SQS: s, Queues: queues, Partitions: 100}
 			require.NoError(t, sw.Broadcast(context.Background(), batch))
 
-			area := AreaOf(batch[0])
+			area := registry.AreaOf(batch[0])
 			members := partitionMembers{}
 			var dispatchers []string
-			for _, p := range AreaPartitions(area, 100, DefaultPartitionsPerArea) {
+			for _, p := range registry.AreaPartitions(area, 100, registry.DefaultPartitionsPerArea) {
 				for d := range 2 {
 					id := fmt.Sprintf("d-%d-%d", p, d)
-					members[p] = append(members[p], Connection{ID: id, Area: area})
+					members[p] = append(members[p], registry.Connection{ID: id, Area: area})
 					dispatchers = append(dispatchers, id)
 				}
 			}
@@ -167,13 +168,13 @@ func TestReplicatedBacklogGoesToSupervisorsOnly(t *testing.T) {
 	sw := &Swarm{SQS: s, Queues: []string{"q0"}, Partitions: 8, Now: func() time.Time { return now }}
 	require.NoError(t, sw.Broadcast(context.Background(), []calls.Call{late, live, edge}))
 
-	area := AreaOf(downtown)
+	area := registry.AreaOf(downtown)
 	members := partitionMembers{}
-	for _, p := range AreaPartitions(area, 8, DefaultPartitionsPerArea) {
-		members[p] = append(members[p], Connection{ID: fmt.Sprint("d-", p), Area: area})
+	for _, p := range registry.AreaPartitions(area, 8, registry.DefaultPartitionsPerArea) {
+		members[p] = append(members[p], registry.Connection{ID: fmt.Sprint("d-", p), Area: area})
 	}
-	for _, p := range SupervisorPartitions(8, DefaultPartitionsPerArea) {
-		members[p] = append(members[p], Connection{ID: fmt.Sprint("s-", p)})
+	for _, p := range registry.SupervisorPartitions(8, registry.DefaultPartitionsPerArea) {
+		members[p] = append(members[p], registry.Connection{ID: fmt.Sprint("s-", p)})
 	}
 	p := newPoster()
 	deliverAll(t, &Worker{Members: members, Poster: p, Forgetter: &forgetter{}, Parallelism: 4}, s.byQueue["q0"])

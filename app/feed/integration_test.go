@@ -5,6 +5,7 @@ package feed
 import (
 	"context"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +22,11 @@ var ddbLocal = emulator.DynamoDBLocalForTests()
 
 func TestMain(m *testing.M) { ddbLocal.Main(m) }
 
-func newRegistry(t *testing.T, partitions int) *Registry {
+func newRegistry(t *testing.T, partitions int) *registry.Registry {
 	t.Helper()
 	db := store.NewLocalClient(ddbLocal.Require(t).URL)
 	suffix := fmt.Sprint(time.Now().UnixNano())
-	r := &Registry{DB: db, Connections: "connections-" + suffix, Partitions: "partitions-" + suffix, PartitionCount: partitions}
+	r := &registry.Registry{DB: db, Connections: "connections-" + suffix, Partitions: "partitions-" + suffix, PartitionCount: partitions}
 	require.NoError(t, EnsureTables(context.Background(), db, r.Connections, r.Partitions))
 	return r
 }
@@ -83,7 +84,7 @@ func TestAreaMembershipsStayExactUnderConcurrency(t *testing.T) {
 	})
 	runConcurrently(t, n/2+25, func(i int) error { // the last 25 disconnect ids 250..274 a second time
 		err := r.Disconnect(ctx, fmt.Sprintf("conn-%d", n/2+i%(n/2)))
-		if err == ErrGone {
+		if err == registry.ErrGone {
 			return nil
 		}
 		return err
@@ -100,7 +101,7 @@ func TestAreaMembershipsStayExactUnderConcurrency(t *testing.T) {
 		total += count
 		for _, m := range members {
 			if m.Area != "" {
-				assert.Contains(t, AreaPartitions(m.Area, partitions, 2), p, "%s is in one of its area's partitions", m.Area)
+				assert.Contains(t, registry.AreaPartitions(m.Area, partitions, 2), p, "%s is in one of its area's partitions", m.Area)
 				found[m.ID+" "+m.Area]++
 			}
 		}
@@ -127,15 +128,15 @@ func TestSubscribeAndGone(t *testing.T) {
 	ctx := context.Background()
 	p, err := r.Connect(ctx, "dispatcher-1")
 	require.NoError(t, err)
-	assert.Equal(t, SupervisorPartitions(6, 1), []int{p}, "until it subscribes, a connection is a supervisor's")
+	assert.Equal(t, registry.SupervisorPartitions(6, 1), []int{p}, "until it subscribes, a connection is a supervisor's")
 	again, err := r.Connect(ctx, "dispatcher-1")
 	require.NoError(t, err)
 	assert.Equal(t, p, again, "a repeated $connect keeps the partition")
 	require.NoError(t, r.Subscribe(ctx, "dispatcher-1", []string{"dn6m", "9vrf"}, []string{"fire", "flood"}))
-	member := func(area string) []Connection {
-		ms, err := r.Members(ctx, AreaPartitions(area, 6, 1)[0])
+	member := func(area string) []registry.Connection {
+		ms, err := r.Members(ctx, registry.AreaPartitions(area, 6, 1)[0])
 		require.NoError(t, err)
-		var out []Connection
+		var out []registry.Connection
 		for _, m := range ms {
 			if m.Area == area {
 				out = append(out, m)
@@ -156,8 +157,8 @@ func TestSubscribeAndGone(t *testing.T) {
 
 	require.NoError(t, r.Disconnect(ctx, "dispatcher-1"))
 	assert.Empty(t, member("dn6m"), "disconnecting removes the memberships too")
-	assert.ErrorIs(t, r.Disconnect(ctx, "dispatcher-1"), ErrGone)
-	assert.ErrorIs(t, r.Subscribe(ctx, "dispatcher-1", []string{"dn6m"}, []string{"fire"}), ErrGone)
+	assert.ErrorIs(t, r.Disconnect(ctx, "dispatcher-1"), registry.ErrGone)
+	assert.ErrorIs(t, r.Subscribe(ctx, "dispatcher-1", []string{"dn6m"}, []string{"fire"}), registry.ErrGone)
 	for part := 1; part <= 6; part++ {
 		count, err := r.Count(ctx, part)
 		require.NoError(t, err)
@@ -237,10 +238,10 @@ func TestAReplayAfterAMappingUpdatePushesNoCallTwice(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "only the call never broadcast")
 
-	area := AreaOf(downtown)
+	area := registry.AreaOf(downtown)
 	members := partitionMembers{}
-	for _, p := range AreaPartitions(area, 8, DefaultPartitionsPerArea) {
-		members[p] = []Connection{{ID: fmt.Sprint("d-", p), Area: area}}
+	for _, p := range registry.AreaPartitions(area, 8, registry.DefaultPartitionsPerArea) {
+		members[p] = []registry.Connection{{ID: fmt.Sprint("d-", p), Area: area}}
 	}
 	p := newPoster()
 	deliverAll(t, &Worker{Members: members, Poster: p, Forgetter: &forgetter{}, Parallelism: 4}, s.byQueue["q0"])

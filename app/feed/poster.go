@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"net/http"
 	"time"
 
@@ -43,7 +44,7 @@ func (p *ManagementPoster) Post(ctx context.Context, id string, data []byte) err
 	_, err := p.Client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: data})
 	var gone *types.GoneException
 	if errors.As(err, &gone) {
-		return ErrGone
+		return registry.ErrGone
 	}
 	if err != nil {
 		return fmt.Errorf("post to %s: %w", id, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,7 +76,7 @@ func (rt *Routes) Handle(ctx context.Context, ev events.APIGatewayWebsocketProxy
 		rt.logger().Info("connected", "connection", id, "partition", p)
 		return answer(http.StatusOK), nil
 	case RouteDisconnect:
-		if err := rt.Registry.Disconnect(ctx, id); err != nil && !errors.Is(err, ErrGone) {
+		if err := rt.Registry.Disconnect(ctx, id); err != nil && !errors.Is(err, registry.ErrGone) {
 			rt.logger().Error("disconnect", "err", err, "connection", id)
 		}
 		return answer(http.StatusOK), nil
@@ -102,7 +103,7 @@ func (rt *Routes) subscribe(ctx context.Context, id, body string) events.APIGate
 		reply = map[string]any{"type": "error", "error": problem}
 	}
 	b, _ := json.Marshal(reply)
-	if err := rt.Poster.Post(ctx, id, b); err != nil && !errors.Is(err, ErrGone) {
+	if err := rt.Poster.Post(ctx, id, b); err != nil && !errors.Is(err, registry.ErrGone) {
 		rt.logger().Warn("reply to subscription", "err", err, "connection", id)
 	}
 	return answer(status)
@@ -130,7 +131,7 @@ func parseSubscribe(body string) (SubscribeMessage, string) {
 		}
 	}
 	for _, a := range m.Areas {
-		if !ValidArea(a) {
+		if !registry.ValidArea(a) {
 			return m, fmt.Sprintf("areas: %q is not an area: a geohash cell of %d characters (e.g. dn6m) or %q",
 				a, contract.FeedAreaPrecision, contract.FeedUnlocatedArea)
 		}

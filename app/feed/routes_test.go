@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"net/http"
 	"sync"
 	"testing"
@@ -30,7 +31,7 @@ func (r *registrar) Disconnect(_ context.Context, id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.connected[id] {
-		return ErrGone
+		return registry.ErrGone
 	}
 	delete(r.connected, id)
 	return nil
@@ -40,7 +41,7 @@ func (r *registrar) Subscribe(_ context.Context, id string, areas, types []strin
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.connected[id] {
-		return ErrGone
+		return registry.ErrGone
 	}
 	r.subscribed[id] = append(append([]string{}, areas...), types...)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -161,14 +162,14 @@ func (s *Swarm) Broadcast(ctx context.Context, batch []calls.Call) error {
 	sentAt := time.Now().UnixMilli()
 	perArea := s.PerArea
 	if perArea == 0 {
-		perArea = DefaultPartitionsPerArea
+		perArea = registry.DefaultPartitionsPerArea
 	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
 	liveAfter := now().Add(-contract.FeedLiveSeconds * time.Second).Unix()
-	for q, msgs := range Fanout(batch, Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues), LiveAfter: liveAfter}) {
+	for q, msgs := range Fanout(batch, registry.Layout{Partitions: s.Partitions, PerArea: perArea, Queues: len(s.Queues), LiveAfter: liveAfter}) {
 		if len(msgs) == 0 {
 			continue
 		}
@@ -395,7 +396,7 @@ func (w *Worker) deliverOnce(ctx context.Context, msg PartitionMessage, inFlight
 // prefetched is a partition's members, read ahead of their use.
 type prefetched struct {
 	done  chan struct{}
-	conns []Connection
+	conns []registry.Connection
 	err   error
 }
 
@@ -410,7 +411,7 @@ func prefetch(ctx context.Context, m Members, partition int) *prefetched {
 }
 
 // Members waits for the read started by prefetch.
-func (f *prefetched) Members(ctx context.Context, _ int) ([]Connection, error) {
+func (f *prefetched) Members(ctx context.Context, _ int) ([]registry.Connection, error) {
 	select {
 	case <-f.done:
 		return f.conns, f.err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"sync"
 	"testing"
 	"time"
@@ -243,7 +244,7 @@ func TestWorkerBoundsPostsInFlightPerInvocation(t *testing.T) {
 	var records []events.SQSMessage
 	for part := 1; part <= 10; part++ {
 		for i := range 20 {
-			m[part] = append(m[part], Connection{ID: fmt.Sprintf("%d-%d", part, i), Area: "dn6m"})
+			m[part] = append(m[part], registry.Connection{ID: fmt.Sprintf("%d-%d", part, i), Area: "dn6m"})
 		}
 		b, _ := json.Marshal(PartitionMessage{Partition: part, Calls: []calls.Call{downtown}})
 		records = append(records, events.SQSMessage{MessageId: fmt.Sprint(part), Body: string(b)})

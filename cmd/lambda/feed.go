@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/app/handler"
 	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/contract"
@@ -32,7 +33,7 @@ func (s feedSecrets) FeedSecrets(ctx context.Context) ([]string, error) { return
 
 // feedEntry is the handler of a feed function, chosen by contract.EnvFeedRole.
 func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Logger) (any, error) {
-	registry := &feed.Registry{DB: db, Connections: os.Getenv(contract.EnvFeedConnectionsTable),
+	registry := &registry.Registry{DB: db, Connections: os.Getenv(contract.EnvFeedConnectionsTable),
 		Partitions: os.Getenv(contract.EnvFeedPartitionsTable)}
 	registry.PartitionCount, _ = strconv.Atoi(os.Getenv(contract.EnvFeedPartitions))
 	registry.PerArea, _ = strconv.Atoi(os.Getenv(contract.EnvFeedPartitionsPerArea))

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/capacity"
 	"github.com/access911/access911-infra/contract"
 	"github.com/access911/access911-infra/internal/emulator/esm"
@@ -52,7 +53,7 @@ type Feed struct {
 	URL      string
 	Secret   string
 	Gateway  *WebSocketGateway
-	Registry *feed.Registry
+	Registry *registry.Registry
 	// Ledger makes each partition's delivery of a call happen once.
 	Ledger *feed.Ledger
 	// Failures is the stream mapping's failure bucket (on moto): the
@@ -82,7 +83,7 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 	partitions := max(1, (o.Connections+ConnectionsPerPartition-1)/ConnectionsPerPartition)
 	db := s.Store.DB.(*dynamodb.Client)
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
-	f := &Feed{Secret: o.Secret, Registry: &feed.Registry{DB: db, Connections: "feed-connections-" + suffix,
+	f := &Feed{Secret: o.Secret, Registry: &registry.Registry{DB: db, Connections: "feed-connections-" + suffix,
 		Partitions: "feed-partitions-" + suffix, PartitionCount: partitions, PerArea: min(partitions, s.Config.Feed.PartitionsPerArea)}}
 	if err := feed.EnsureTables(ctx, db, f.Registry.Connections, f.Registry.Partitions); err != nil {
 		return err

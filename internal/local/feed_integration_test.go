@@ -25,6 +25,7 @@ import (
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
@@ -35,7 +36,7 @@ const feedSecret = "fsec_local_test"
 type feedStack struct {
 	gw       *WebSocketGateway
 	srv      *httptest.Server
-	registry *feed.Registry
+	registry *registry.Registry
 	poster   *feed.ManagementPoster
 }
 
@@ -43,7 +44,7 @@ func startFeed(t *testing.T, partitions int) *feedStack {
 	t.Helper()
 	db := store.NewLocalClient(ddbLocal.Require(t).URL)
 	suffix := fmt.Sprint(time.Now().UnixNano())
-	reg := &feed.Registry{DB: db, Connections: "connections-" + suffix, Partitions: "partitions-" + suffix, PartitionCount: partitions}
+	reg := &registry.Registry{DB: db, Connections: "connections-" + suffix, Partitions: "partitions-" + suffix, PartitionCount: partitions}
 	require.NoError(t, feed.EnsureTables(context.Background(), db, reg.Connections, reg.Partitions))
 	f := &feedStack{registry: reg, gw: &WebSocketGateway{Authorizer: &feed.Authorizer{Secrets: feedSecrets{feedSecret}}}}
 	f.srv = httptest.NewServer(f.gw)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -61,7 +62,7 @@ func RunFeedBench(ctx context.Context, e FeedEndpoints, n, m int, interval time.
 	received := map[string][]time.Time{} // call id -> receipt times, one per delivery
 	start := time.Now()
 	// Every connection serves the area of the bench's call (see postBenchCall).
-	sub := feed.SubscribeMessage{Action: "subscribe", Areas: []string{feed.AreaOf(calls.Call{Latitude: benchLatitude, Longitude: benchLongitude})}}
+	sub := feed.SubscribeMessage{Action: "subscribe", Areas: []string{registry.AreaOf(calls.Call{Latitude: benchLatitude, Longitude: benchLongitude})}}
 	conns, err := dialAll(ctx, e.Feed+"?"+feed.TokenParam+"="+token, n, func(int) feed.SubscribeMessage { return sub }, func(id string, at time.Time) {
 		mu.Lock()
 		received[id] = append(received[id], at)
@@ -300,7 +301,7 @@ func printFrame(out io.Writer, data []byte, now time.Time) {
 		if json.Unmarshal(data, &f) == nil {
 			for _, c := range f.Calls {
 				fmt.Fprintf(out, "%s  %-20s severity %d  %s (%.4f, %.4f) area %s  %s  delivered in %d ms\n", clock,
-					c.EmergencyType, c.Severity, c.Location, c.Latitude, c.Longitude, feed.AreaOf(c), c.ConversationID, now.UnixMilli()-f.SentAtMs)
+					c.EmergencyType, c.Severity, c.Location, c.Latitude, c.Longitude, registry.AreaOf(c), c.ConversationID, now.UnixMilli()-f.SentAtMs)
 			}
 			return
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -98,7 +99,7 @@ func generateMany(scenario string, n int, seed int64) ([]calls.Call, error) {
 func busiestAreas(cs []calls.Call, n int) []string {
 	counts := map[string]int{}
 	for _, c := range cs {
-		counts[feed.AreaOf(c)]++
+		counts[registry.AreaOf(c)]++
 	}
 	areas := make([]string, 0, len(counts))
 	for a := range counts {
@@ -123,7 +124,7 @@ type benchClient struct {
 }
 
 func (c *benchClient) wants(call calls.Call) bool {
-	return slices.Contains(c.sub.Areas, feed.AreaOf(call)) &&
+	return slices.Contains(c.sub.Areas, registry.AreaOf(call)) &&
 		(len(c.sub.EmergencyTypes) == 0 || slices.Contains(c.sub.EmergencyTypes, call.EmergencyType))
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/access911/access911-infra/app/calls"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -19,8 +20,8 @@ func TestSustainedScoreCountsEveryKindOfMistake(t *testing.T) {
 	nashville := calls.Call{ConversationID: "a", Latitude: 36.16, Longitude: -86.78, EmergencyType: "tornado"}
 	flood := calls.Call{ConversationID: "b", Latitude: 36.16, Longitude: -86.78, EmergencyType: "flood"}
 	elsewhere := calls.Call{ConversationID: "c", Latitude: 29.95, Longitude: -90.07, EmergencyType: "tornado"}
-	area := feed.AreaOf(nashville)
-	require.NotEqual(t, area, feed.AreaOf(elsewhere))
+	area := registry.AreaOf(nashville)
+	require.NotEqual(t, area, registry.AreaOf(elsewhere))
 	cs := []calls.Call{nashville, flood, elsewhere}
 	t0 := time.Unix(1_800_000_000, 0)
 	sentAt := map[string]time.Time{"a": t0, "b": t0, "c": t0}
@@ -83,7 +84,7 @@ func TestBenchCallsAreUniqueAndBusiestAreasComeFirst(t *testing.T) {
 	require.Len(t, areas, 3)
 	count := func(a string) (n int) {
 		for _, c := range cs {
-			if feed.AreaOf(c) == a {
+			if registry.AreaOf(c) == a {
 				n++
 			}
 		}

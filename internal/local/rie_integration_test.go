@@ -27,6 +27,7 @@ import (
 
 	"github.com/access911/access911-infra/app/elevenlabs"
 	"github.com/access911/access911-infra/app/feed"
+	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/app/store"
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
@@ -106,7 +107,7 @@ func TestFeedFunctionsUnderTheRuntimeEmulator(t *testing.T) {
 	ctx := context.Background()
 	db := store.NewLocalClient(ddb.URL)
 	suffix := time.Now().Format("150405000000")
-	reg := &feed.Registry{DB: db, Connections: "rie-conn-" + suffix, Partitions: "rie-part-" + suffix, PartitionCount: 3}
+	reg := &registry.Registry{DB: db, Connections: "rie-conn-" + suffix, Partitions: "rie-part-" + suffix, PartitionCount: 3}
 	require.NoError(t, feed.EnsureTables(ctx, db, reg.Connections, reg.Partitions))
 
 	auth := runUnderRIE(t, contract.EnvFeedRole+"="+contract.FeedRoleAuthorizer, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+mt.URL,

@@ -5,7 +5,7 @@
 // exact by changing it in the same DynamoDB transaction as the item. A
 // broadcast then fans out one message per partition of the calls' areas. It
 // never imports Pulumi.
-package feed
+package registry
 
 import (
 	"context"

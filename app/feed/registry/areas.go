@@ -1,4 +1,4 @@
-package feed
+package registry
 
 import (
 	"hash/fnv"
@@ -67,4 +67,19 @@ func AreaPartitions(area string, partitions, perArea int) []int {
 // areas, and supervisors stay: the swarm sends them each batch's summary.
 func SupervisorPartitions(partitions, perArea int) []int {
 	return AreaPartitions(supervisorArea, partitions, perArea)
+}
+
+// Layout is how partitions are laid out: how many there are, how many each
+// area spreads over, and over how many queues they are spread.
+type Layout struct {
+	Partitions, PerArea, Queues int
+	// LiveAfter: a call received before it (Unix seconds, as the call's
+	// received_at) is backlog, for the supervisors only; 0 takes every call
+	// as live.
+	LiveAfter int64
+}
+
+// Live tells whether a call goes to its area's dispatchers.
+func (l Layout) Live(c calls.Call) bool {
+	return l.LiveAfter == 0 || c.ReceivedAt == 0 || c.ReceivedAt >= l.LiveAfter
 }
