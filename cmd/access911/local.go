@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/cmd/access911/cli"
+	"github.com/access911/access911-infra/internal/feedbench"
+	"github.com/access911/access911-infra/internal/provider"
 	"io"
 	"os"
 	"os/signal"
@@ -163,7 +166,7 @@ func runLoad(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	base := *target
-	tally := &local.MetricTally{}
+	tally := &metrics.Tally{}
 	if *readCache && base != "" {
 		return cli.UsageError{Msg: "--read-cache runs a local server: drop --target"}
 	}
@@ -302,7 +305,7 @@ func runWatch(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	return local.Watch(ctx, *url, *token, splitList(*areas), splitList(*types), stdout)
+	return feedbench.Watch(ctx, *url, *token, splitList(*areas), splitList(*types), stdout)
 }
 
 // splitList reads a comma-separated flag (empty: none).
@@ -339,10 +342,10 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.stop(stderr)
 	if *rate > 0 {
-		return sustainedFeedBench(ctx, srv, local.SustainedOptions{Dispatchers: *n, Areas: *areas, Supervisors: *supervisors,
+		return sustainedFeedBench(ctx, srv, feedbench.SustainedOptions{Dispatchers: *n, Areas: *areas, Supervisors: *supervisors,
 			Rate: *rate, Duration: *duration}, stdout, stderr)
 	}
-	res, err := local.RunFeedBench(ctx, srv.FeedEndpoints, *n, *m, *interval, stderr)
+	res, err := feedbench.RunFeedBench(ctx, srv.FeedEndpoints, *n, *m, *interval, stderr)
 	if err != nil {
 		return err
 	}
@@ -356,8 +359,8 @@ func runFeedBench(args []string, stdout, stderr io.Writer) error {
 }
 
 // sustainedFeedBench runs feed-bench's sustained mode and prints its line.
-func sustainedFeedBench(ctx context.Context, srv *serveProcess, o local.SustainedOptions, stdout, stderr io.Writer) error {
-	res, err := local.RunSustainedFeedBench(ctx, srv.FeedEndpoints, o, stderr)
+func sustainedFeedBench(ctx context.Context, srv *serveProcess, o feedbench.SustainedOptions, stdout, stderr io.Writer) error {
+	res, err := feedbench.RunSustainedFeedBench(ctx, srv.FeedEndpoints, o, stderr)
 	if err != nil {
 		return cli.LastLine(stdout, stderr, "feed-bench", res.Line(), err.Error())
 	}
@@ -381,9 +384,9 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 	if err := fs.ParseArgs(args); err != nil {
 		return err
 	}
-	d := local.Delivery{Type: *eventType, ConversationID: *id, Secret: os.Getenv(contract.EnvWebhookSecret), AudioBytes: *audioBytes}
+	d := provider.Delivery{Type: *eventType, ConversationID: *id, Secret: os.Getenv(contract.EnvWebhookSecret), AudioBytes: *audioBytes}
 	if d.ConversationID == "" {
-		d.ConversationID = local.NewConversationID()
+		d.ConversationID = provider.NewConversationID()
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -391,7 +394,7 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 	var srv *local.Server
 	if base == "" {
 		if d.Secret == "" {
-			d.Secret = local.NewSecret() // the local server and this delivery share it
+			d.Secret = provider.NewSecret() // the local server and this delivery share it
 		}
 		projectDir, err := cli.ProjectDirOr(*dir)
 		if err != nil {
@@ -405,11 +408,11 @@ func runWebhookSend(args []string, stdout, stderr io.Writer) error {
 	} else if d.Secret == "" {
 		return cli.UsageError{Msg: "set " + contract.EnvWebhookSecret + " to the webhook secret the deployment verifies with"}
 	}
-	status, body, err := local.SendDelivery(ctx, base, d)
+	status, body, err := provider.SendDelivery(ctx, base, d)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "POST %s (%s, conversation %s): HTTP %d %s\n", local.WebhookURL(base), d.Type, d.ConversationID, status, body)
+	fmt.Fprintf(stdout, "POST %s (%s, conversation %s): HTTP %d %s\n", provider.WebhookURL(base), d.Type, d.ConversationID, status, body)
 	if status < 200 || status > 299 {
 		return fmt.Errorf("the delivery was answered HTTP %d", status)
 	}

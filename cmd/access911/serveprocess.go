@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/internal/feedbench"
 	"io"
 	"os"
 	"os/exec"
@@ -20,7 +21,7 @@ import (
 
 // readyLine is what `serve --ready-json` prints once it serves.
 type readyLine struct {
-	local.FeedEndpoints
+	feedbench.FeedEndpoints
 	Partitions int `json:"partitions"`
 }
 

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"github.com/access911/access911-infra/internal/provider"
 	"io"
 	"log/slog"
 	"net"
@@ -75,7 +76,7 @@ func (s *Server) startFeed(ctx context.Context, o FeedOptions, ddbURL string, lo
 		return fmt.Errorf("the local feed needs moto's SQS: run it with the intake")
 	}
 	if o.Secret == "" {
-		o.Secret = NewSecret()
+		o.Secret = provider.NewSecret()
 	}
 	if o.Queues == 0 {
 		o.Queues = 4

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/internal/feedbench"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -109,7 +110,7 @@ func TestFeedDeliversByTypeAndForgetsTheGone(t *testing.T) {
 		require.NoError(t, err)
 		cl := &client{c: c, subs: []string{"", "fire", "flood"}[i%3]}
 		all = append(all, cl)
-		go readFrames(ctx, c, func(data []byte, _ time.Time) {
+		go feedbench.ReadFrames(ctx, c, func(data []byte, _ time.Time) {
 			cl.mu.Lock()
 			cl.got = append(cl.got, string(data))
 			cl.mu.Unlock()
@@ -231,8 +232,8 @@ func TestFeedEndToEnd(t *testing.T) {
 		}[i%6]}
 		cl.sub.Action = "subscribe"
 		clients = append(clients, cl)
-		require.NoError(t, subscribe(ctx, c, cl.sub))
-		go readFrames(ctx, c, func(data []byte, _ time.Time) {
+		require.NoError(t, feedbench.Subscribe(ctx, c, cl.sub))
+		go feedbench.ReadFrames(ctx, c, func(data []byte, _ time.Time) {
 			cl.mu.Lock()
 			defer cl.mu.Unlock()
 			var f feed.CallsFrame

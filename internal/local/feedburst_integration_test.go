@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/internal/feedbench"
 	"net/http"
 	"strings"
 	"sync"
@@ -41,8 +42,8 @@ func TestFeedBurstOfLargestCallsAndAfter(t *testing.T) {
 		t.Cleanup(func() { c.Close(websocket.StatusNormalClosure, "") })
 		d := &dispatcher{got: map[string]int{}}
 		ds = append(ds, d)
-		require.NoError(t, subscribe(ctx, c, feed.SubscribeMessage{Action: "subscribe", Areas: []string{"dn6m"}}))
-		go readFrames(ctx, c, func(data []byte, at time.Time) {
+		require.NoError(t, feedbench.Subscribe(ctx, c, feed.SubscribeMessage{Action: "subscribe", Areas: []string{"dn6m"}}))
+		go feedbench.ReadFrames(ctx, c, func(data []byte, at time.Time) {
 			var f feed.CallsFrame
 			if json.Unmarshal(data, &f) != nil || f.Type != contract.FeedFrameCalls {
 				return

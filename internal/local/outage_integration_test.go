@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/internal/feedbench"
 	"net/http"
 	"strings"
 	"sync"
@@ -46,10 +47,10 @@ func TestStandbyServesCallsToItsDispatchersDuringAHomeRegionOutage(t *testing.T)
 	c, _, err := websocket.Dial(ctx, s.Feed.URL+"?token="+s.Feed.Token("dispatcher"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close(websocket.StatusNormalClosure, "") })
-	require.NoError(t, subscribe(ctx, c, feed.SubscribeMessage{Action: "subscribe", Areas: []string{"dn6m"}}))
+	require.NoError(t, feedbench.Subscribe(ctx, c, feed.SubscribeMessage{Action: "subscribe", Areas: []string{"dn6m"}}))
 	var mu sync.Mutex
 	var heard []string
-	go readFrames(ctx, c, func(data []byte, _ time.Time) {
+	go feedbench.ReadFrames(ctx, c, func(data []byte, _ time.Time) {
 		var f feed.CallsFrame
 		if json.Unmarshal(data, &f) == nil && f.Type == contract.FeedFrameCalls {
 			mu.Lock()

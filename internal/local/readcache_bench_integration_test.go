@@ -5,6 +5,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"github.com/access911/access911-infra/internal/feedbench"
 	"io"
 	"net/http"
 	"sort"
@@ -61,7 +62,7 @@ func readOne(b *testing.B, client *http.Client, url string) string {
 func benchGetCall(b *testing.B, cached bool) {
 	s := benchServer(b, cached)
 	id := fmt.Sprintf("bench-read-%d", time.Now().UnixNano())
-	if err := postCall(http.DefaultClient, s.URL, calls.Call{ConversationID: id, Timestamp: time.Now().Unix(), Location: "Main St",
+	if err := feedbench.PostCall(http.DefaultClient, s.URL, calls.Call{ConversationID: id, Timestamp: time.Now().Unix(), Location: "Main St",
 		Latitude: 36.16, Longitude: -86.78, EmergencyType: "tornado", Severity: 4, CallDurationSecs: 95}); err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func BenchmarkGetCallTable(b *testing.B) { benchGetCall(b, false) }
 func BenchmarkReadCacheInvalidation(b *testing.B) {
 	s := benchServer(b, true)
 	id := fmt.Sprintf("bench-inval-%d", time.Now().UnixNano())
-	if err := postCall(http.DefaultClient, s.URL, calls.Call{ConversationID: id, Timestamp: time.Now().Unix(), Location: "Main St",
+	if err := feedbench.PostCall(http.DefaultClient, s.URL, calls.Call{ConversationID: id, Timestamp: time.Now().Unix(), Location: "Main St",
 		Latitude: 36.16, Longitude: -86.78, EmergencyType: "fire", Severity: 3, CallDurationSecs: 40}); err != nil {
 		b.Fatal(err)
 	}
@@ -111,6 +112,6 @@ func BenchmarkReadCacheInvalidation(b *testing.B) {
 	}
 	b.StopTimer()
 	sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
-	b.ReportMetric(float64(percentile(delays, 0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(percentile(delays, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(feedbench.Percentile(delays, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(feedbench.Percentile(delays, 0.99).Microseconds())/1000, "p99-ms")
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/access911/access911-infra/app/metrics"
+	"github.com/access911/access911-infra/internal/feedbench"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,7 +26,7 @@ import (
 
 // startCached is a local server with the read cache on redis (the shared
 // one, flushed, unless addr names another).
-func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *MetricTally) {
+func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *metrics.Tally) {
 	t.Helper()
 	ddb := ddbLocal.Require(t)
 	if addr == "" {
@@ -33,7 +35,7 @@ func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *Metric
 	}
 	root, err := artifact.FindUp(".", "go.mod")
 	require.NoError(t, err)
-	log := &MetricTally{}
+	log := &metrics.Tally{}
 	s, err := Start(context.Background(), Options{ProjectDir: root, Stack: "us-east-1", DynamoDBEndpoint: ddb.URL, Log: log,
 		ReadCache: &ReadCacheOptions{Addr: addr, TTL: ttl}})
 	require.NoError(t, err)
@@ -44,7 +46,7 @@ func startCached(t *testing.T, addr string, ttl time.Duration) (*Server, *Metric
 // newCall posts a call through POST /calls (201 expected).
 func newCall(t *testing.T, s *Server, id, emergencyType string) {
 	t.Helper()
-	require.NoError(t, postCall(http.DefaultClient, s.URL, calls.Call{ConversationID: id, Timestamp: time.Now().Unix(), Location: "Broadway",
+	require.NoError(t, feedbench.PostCall(http.DefaultClient, s.URL, calls.Call{ConversationID: id, Timestamp: time.Now().Unix(), Location: "Broadway",
 		Latitude: 36.16, Longitude: -86.78, EmergencyType: emergencyType, Severity: 3, CallDurationSecs: 42}))
 }
 

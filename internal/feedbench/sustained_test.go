@@ -1,4 +1,4 @@
-package local
+package feedbench
 
 import (
 	"testing"
@@ -99,9 +99,9 @@ func TestPercentileIsNearestRank(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		d = append(d, time.Duration(i)*time.Millisecond)
 	}
-	assert.Equal(t, 50*time.Millisecond, percentile(d, .5))
-	assert.Equal(t, 99*time.Millisecond, percentile(d, .99))
-	assert.Equal(t, 100*time.Millisecond, percentile(d, 1))
-	assert.Equal(t, time.Millisecond, percentile(d, 0))
-	assert.Equal(t, time.Duration(0), percentile(nil, .5))
+	assert.Equal(t, 50*time.Millisecond, Percentile(d, .5))
+	assert.Equal(t, 99*time.Millisecond, Percentile(d, .99))
+	assert.Equal(t, 100*time.Millisecond, Percentile(d, 1))
+	assert.Equal(t, time.Millisecond, Percentile(d, 0))
+	assert.Equal(t, time.Duration(0), Percentile(nil, .5))
 }

@@ -1,4 +1,4 @@
-package local
+package feedbench
 
 import (
 	"context"
@@ -234,7 +234,7 @@ func sendAtRate(ctx context.Context, api string, cs []calls.Call, rate float64, 
 				mu.Lock()
 				sentAt[c.ConversationID] = time.Now()
 				mu.Unlock()
-				if err := postCall(client, api, c); err != nil {
+				if err := PostCall(client, api, c); err != nil {
 					mu.Lock()
 					firstErr = cmpErr(firstErr, err)
 					mu.Unlock()
@@ -268,7 +268,7 @@ func cmpErr(first, err error) error {
 }
 
 // postCall sends one call through POST /calls and expects 201.
-func postCall(client *http.Client, api string, c calls.Call) error {
+func PostCall(client *http.Client, api string, c calls.Call) error {
 	body, _ := json.Marshal(map[string]any{"conversation_id": c.ConversationID, "timestamp": c.Timestamp, "location": c.Location,
 		"latitude": c.Latitude, "longitude": c.Longitude, "emergency_type": c.EmergencyType, "severity": c.Severity,
 		"call_duration_secs": c.CallDurationSecs})
@@ -341,14 +341,14 @@ func score(res *SustainedResult, clients []*benchClient, cs []calls.Call, sentAt
 		cl.mu.Unlock()
 	}
 	slices.Sort(lat)
-	res.P50, res.P99 = percentile(lat, .50), percentile(lat, .99)
+	res.P50, res.P99 = Percentile(lat, .50), Percentile(lat, .99)
 	res.ToSwarm, res.FromSwarm = median(toSwarm), median(fromSwarm)
 }
 
 // percentile is the nearest-rank percentile of sorted durations, as the
 // load tool reports them (load.Percentile; internal/load's tests import this
 // package, so it cannot be imported here).
-func percentile(sorted []time.Duration, q float64) time.Duration {
+func Percentile(sorted []time.Duration, q float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
@@ -358,7 +358,7 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 
 func median(ds []time.Duration) time.Duration {
 	slices.Sort(ds)
-	return percentile(ds, .50)
+	return Percentile(ds, .50)
 }
 
 // lastWanted is the last call sent that some dispatcher wants: its own

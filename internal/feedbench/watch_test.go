@@ -1,4 +1,4 @@
-package local
+package feedbench
 
 import (
 	"encoding/json"

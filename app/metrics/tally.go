@@ -1,4 +1,4 @@
-package local
+package metrics
 
 import (
 	"bytes"
@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// MetricTally is a server log (Options.Log) that sums the EMF metrics named
+// Tally is a log (a local server's Options.Log) that sums the EMF metrics named
 // in it as the lines go by, e.g. the read cache's hits and misses.
-type MetricTally struct {
+type Tally struct {
 	mu      sync.Mutex
 	partial []byte
 	sums    map[string]float64
@@ -16,7 +16,7 @@ type MetricTally struct {
 
 // Write takes log lines (any split) and adds up every numeric top-level
 // field of each JSON line that is one of its metrics.
-func (m *MetricTally) Write(p []byte) (int, error) {
+func (m *Tally) Write(p []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.sums == nil {
@@ -43,7 +43,7 @@ func (m *MetricTally) Write(p []byte) (int, error) {
 }
 
 // Sum is a metric's total so far.
-func (m *MetricTally) Sum(metric string) float64 {
+func (m *Tally) Sum(metric string) float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.sums[metric]

@@ -1,4 +1,6 @@
-package local
+// Package provider sends deliveries to a deployment or a local server as the
+// call provider does: realistic, signed, of every event type.
+package provider
 
 import (
 	"bytes"
