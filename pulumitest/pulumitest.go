@@ -1,0 +1,94 @@
+// Package pulumitest runs a Pulumi Go program under the SDK's mocks and
+// hands back what it registered, for the tests and examples of a program
+// built on this module's components: no engine, no cloud, no credentials.
+// Every resource gets the id "<name>-id" and its inputs as its outputs; a
+// provider function returns its arguments.
+package pulumitest
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered resource, as the engine would have been asked.
+type Resource struct {
+	Type, Name string
+	// Custom is false for a component resource.
+	Custom bool
+	// Inputs are the resource's inputs, as plain Go values.
+	Inputs map[string]any
+	// Protect and RetainOnDelete are the resource options of the same name.
+	Protect, RetainOnDelete bool
+}
+
+// Result is every resource a run registered, in registration order.
+type Result struct {
+	Resources []Resource
+}
+
+// ByType is the registered resources of one type token, by name.
+func (r *Result) ByType(token string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Type == token {
+			out = append(out, res)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Option sets the project, stack or configuration of a run.
+type Option func(*settings)
+
+type settings struct {
+	project, stack string
+	config         map[string]string
+}
+
+// Project names the run's project (default "test").
+func Project(name string) Option { return func(s *settings) { s.project = name } }
+
+// Stack names the run's stack (default "dev").
+func Stack(name string) Option { return func(s *settings) { s.stack = name } }
+
+// Config sets configuration values, keys as "namespace:key".
+func Config(values map[string]string) Option { return func(s *settings) { s.config = values } }
+
+// Run runs program under mocks and returns what it registered.
+func Run(program pulumi.RunFunc, opts ...Option) (*Result, error) {
+	s := settings{project: "test", stack: "dev"}
+	for _, o := range opts {
+		o(&s)
+	}
+	m := &mocks{}
+	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m), func(info *pulumi.RunInfo) {
+		info.Config = s.config
+	})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &Result{Resources: m.registered}, err
+}
+
+type mocks struct {
+	mu         sync.Mutex
+	registered []Resource
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs.Mappable()}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Protect, r.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
+	}
+	m.mu.Lock()
+	m.registered = append(m.registered, r)
+	m.mu.Unlock()
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
