@@ -62,6 +62,14 @@ type ArchiveBucketArgs struct {
 	NoncurrentVersionExpirationDays int
 	// ForceDestroy lets `pulumi destroy` empty the buckets. Off by default.
 	ForceDestroy bool
+	// InboxExpiry adds the rule that expires what is left under
+	// contract.InboxPrefix after contract.InboxExpiryDays (access911's
+	// provider inbox). Off by default: a bucket without an inbox keeps
+	// everything.
+	InboxExpiry bool
+	// Purpose describes the data in the KMS keys' and the replication
+	// role's descriptions (default "access911 call archive").
+	Purpose string
 	// Tags are added to every resource (the providers' default tags apply too).
 	Tags pulumi.StringMap
 }
@@ -76,6 +84,9 @@ func (a *ArchiveBucketArgs) withDefaults() ArchiveBucketArgs {
 	}
 	if out.NoncurrentVersionExpirationDays == 0 {
 		out.NoncurrentVersionExpirationDays = NoncurrentVersionExpirationDays
+	}
+	if out.Purpose == "" {
+		out.Purpose = "access911 call archive"
 	}
 	return out
 }
@@ -110,9 +121,12 @@ func (a ArchiveBucketArgs) validate() error {
 type ArchiveBucket struct {
 	pulumi.ResourceState
 
-	BucketName        pulumi.StringOutput `pulumi:"bucketName"`
-	BucketArn         pulumi.StringOutput `pulumi:"bucketArn"`
-	KMSKeyArn         pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	BucketName pulumi.StringOutput `pulumi:"bucketName"`
+	BucketArn  pulumi.StringOutput `pulumi:"bucketArn"`
+	KMSKeyArn  pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	// ReplicaKMSKeyArn is the key the replica bucket encrypts with (in the
+	// replica's region).
+	ReplicaKMSKeyArn  pulumi.StringOutput `pulumi:"replicaKmsKeyArn"`
 	ReplicaBucketName pulumi.StringOutput `pulumi:"replicaBucketName"`
 	ReplicaBucketArn  pulumi.StringOutput `pulumi:"replicaBucketArn"`
 	ReplicationRole   pulumi.StringOutput `pulumi:"replicationRoleArn"`
@@ -142,7 +156,7 @@ func NewArchiveBucket(ctx *pulumi.Context, name string, args *ArchiveBucketArgs,
 	}
 
 	role, err := iam.NewRole(ctx, name+"-replication", &iam.RoleArgs{
-		Description:      pulumi.String("S3 replication of the access911 call archive"),
+		Description:      pulumi.String("S3 replication of the " + a.Purpose),
 		AssumeRolePolicy: pulumi.String(assumeRolePolicy("s3.amazonaws.com")),
 		Tags:             a.Tags,
 	}, pulumi.Parent(c))
@@ -199,6 +213,7 @@ func NewArchiveBucket(ctx *pulumi.Context, name string, args *ArchiveBucketArgs,
 	c.BucketName = primary.bucket.Bucket
 	c.BucketArn = primary.bucket.Arn
 	c.KMSKeyArn = primary.key.Arn
+	c.ReplicaKMSKeyArn = replica.key.Arn
 	c.ReplicaBucketName = replica.bucket.Bucket
 	c.ReplicaBucketArn = replica.bucket.Arn
 	c.ReplicationRole = role.Arn
@@ -206,6 +221,7 @@ func NewArchiveBucket(ctx *pulumi.Context, name string, args *ArchiveBucketArgs,
 		"bucketName":         c.BucketName,
 		"bucketArn":          c.BucketArn,
 		"kmsKeyArn":          c.KMSKeyArn,
+		"replicaKmsKeyArn":   c.ReplicaKMSKeyArn,
 		"replicaBucketName":  c.ReplicaBucketName,
 		"replicaBucketArn":   c.ReplicaBucketArn,
 		"replicationRoleArn": c.ReplicationRole,
@@ -226,7 +242,7 @@ type secureBucket struct {
 // bucket with the archive lifecycle. opts select the parent and provider.
 func newSecureBucket(ctx *pulumi.Context, name string, a ArchiveBucketArgs, opts ...pulumi.ResourceOption) (*secureBucket, error) {
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.Sprintf("access911 call archive (%s)", name),
+		Description:          pulumi.Sprintf("%s (%s)", a.Purpose, name),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(KMSKeyDeletionWindowDays),
 		Tags:                 a.Tags,
@@ -279,33 +295,43 @@ func newSecureBucket(ctx *pulumi.Context, name string, a ArchiveBucketArgs, opts
 	}, opts...); err != nil {
 		return nil, fmt.Errorf("encryption: %w", err)
 	}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{archiveLifecycle(a)}
+	if a.InboxExpiry {
+		rules = append(rules, inboxExpiry())
+	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket:                             bucket.ID(),
 		TransitionDefaultMinimumObjectSize: pulumi.String(TransitionMinimumObjectSize),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:     pulumi.String(LifecycleRuleID),
-			Status: pulumi.String("Enabled"),
-			Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-			Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{
-				s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
-					Days: pulumi.Int(a.InfrequentAccessAfterDays), StorageClass: pulumi.String(InfrequentAccessStorageClass),
-				},
-				s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
-					Days: pulumi.Int(a.GlacierAfterDays), StorageClass: pulumi.String(GlacierStorageClass),
-				},
-			},
-			NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-				NoncurrentDays: pulumi.Int(a.NoncurrentVersionExpirationDays),
-			},
-			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-				DaysAfterInitiation: pulumi.Int(AbortIncompleteMultipartUploadDays),
-			},
-		}, inboxExpiry()},
+		Rules:                              rules,
 		// Lifecycle rules on noncurrent versions need versioning in place.
 	}, append(opts, pulumi.DependsOn([]pulumi.Resource{versioning}))...); err != nil {
 		return nil, fmt.Errorf("lifecycle: %w", err)
 	}
 	return &secureBucket{bucket: bucket, key: key, versioning: versioning}, nil
+}
+
+// archiveLifecycle is the seed's rule for every object: STANDARD_IA, then
+// GLACIER, old versions expired, incomplete uploads aborted.
+func archiveLifecycle(a ArchiveBucketArgs) s3.BucketLifecycleConfigurationV2RuleArgs {
+	return s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:     pulumi.String(LifecycleRuleID),
+		Status: pulumi.String("Enabled"),
+		Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+		Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{
+			s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
+				Days: pulumi.Int(a.InfrequentAccessAfterDays), StorageClass: pulumi.String(InfrequentAccessStorageClass),
+			},
+			s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
+				Days: pulumi.Int(a.GlacierAfterDays), StorageClass: pulumi.String(GlacierStorageClass),
+			},
+		},
+		NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+			NoncurrentDays: pulumi.Int(a.NoncurrentVersionExpirationDays),
+		},
+		AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+			DaysAfterInitiation: pulumi.Int(AbortIncompleteMultipartUploadDays),
+		},
+	}
 }
 
 // InboxRuleID names the lifecycle rule that clears the delivery inbox.

@@ -232,6 +232,7 @@ func (r *region) data(ctx *pulumi.Context, cfg stackconfig.Config, billing capac
 		return err
 	}
 	if r.archive, err = components.NewArchiveBucket(ctx, "access911-archive", &components.ArchiveBucketArgs{
+		InboxExpiry:     true, // the provider inbox lives in this bucket
 		ReplicaProvider: replicaProvider,
 	}, inRegion); err != nil {
 		return err
