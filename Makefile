@@ -5,7 +5,7 @@ GO      ?= go
 SHELL   := /bin/bash
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all setup plan demo serve artifact build vet fmt-check test unit drill-e2e bench load fuzz clean
+.PHONY: all setup plan demo serve artifact build vet fmt-check test unit examples drill-e2e bench load fuzz clean
 
 all: build test
 
@@ -41,7 +41,7 @@ fmt-check:
 
 ## test: formatting, vet, and every test: unit, Pulumi mock, and the
 ## integration tests against DynamoDB Local and moto (they start them themselves)
-test: setup fmt-check vet
+test: setup fmt-check vet examples
 	$(GO) vet -tags integration ./...
 	@mkdir -p .cache
 	@# Every package's result, every test skipped for a missing emulator (with why),
@@ -50,6 +50,10 @@ test: setup fmt-check vet
 	  grep -E '^(ok|FAIL|--- FAIL|panic:)|SKIPPED:' .cache/test.log; \
 	  if [ $$status -ne 0 ]; then echo "== failures"; grep -B 5 -A 40 -E -- '--- FAIL|^panic:' .cache/test.log | head -400; fi; \
 	  exit $$status
+
+## examples: build and run the consumer module (another team's program on the components, under mocks)
+examples:
+	cd examples/consumer && $(GO) vet ./... && out=$$($(GO) run .) && echo "examples/consumer: $$(echo "$$out" | tail -1)"
 
 ## drill-e2e: the DR drill against moto (three emulated regions), printing its reports
 drill-e2e:
