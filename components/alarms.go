@@ -61,7 +61,15 @@ type AlarmsArgs struct {
 	AlarmEmail string
 	// DashboardName names the CloudWatch dashboard; default the component name.
 	DashboardName string
-	Tags          pulumi.StringMap
+	// TopicArn, if set, is an existing SNS topic the alarms notify (its key
+	// policy must let cloudwatch.amazonaws.com publish); nil creates an
+	// encrypted topic with a key of its own.
+	TopicArn pulumi.StringInput
+	// MetricNamespace and Service are where the app's own metrics are (the
+	// namespace, and the value of the contract.ServiceDimension dimension);
+	// default contract.Namespace and contract.Service.
+	MetricNamespace, Service string
+	Tags                     pulumi.StringMap
 }
 
 // IntakeAlarms names the intake queue, its dead-letter queue and the drain
@@ -83,6 +91,8 @@ type Alarms struct {
 
 	TopicArn      pulumi.StringOutput `pulumi:"topicArn"`
 	DashboardName pulumi.StringOutput `pulumi:"dashboardName"`
+	// AlarmArns are the alarms' ARNs by their short name (HighErrorRate, ...).
+	AlarmArns pulumi.StringMapOutput `pulumi:"alarmArns"`
 }
 
 // QueueDepthThreshold follows seed 000's calculate_scaling_factor: more than
@@ -107,18 +117,30 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	if a.DashboardName == "" {
 		a.DashboardName = name
 	}
+	if a.MetricNamespace == "" {
+		a.MetricNamespace = contract.Namespace
+	}
+	if a.Service == "" {
+		a.Service = contract.Service
+	}
 	c := &Alarms{}
 	if err := ctx.RegisterComponentResource(AlarmsType, name, c, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	topic, err := alarmTopic(ctx, name, a, parent)
-	if err != nil {
-		return nil, fmt.Errorf("alarms %q: %w", name, err)
+	var topicArn pulumi.StringOutput
+	if a.TopicArn != nil {
+		topicArn = a.TopicArn.ToStringOutput()
+	} else {
+		topic, err := alarmTopic(ctx, name, a, parent)
+		if err != nil {
+			return nil, fmt.Errorf("alarms %q: %w", name, err)
+		}
+		topicArn = topic.Arn
 	}
 	if a.AlarmEmail != "" {
 		if _, err := sns.NewTopicSubscription(ctx, name+"-email", &sns.TopicSubscriptionArgs{
-			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(a.AlarmEmail),
+			Topic: topicArn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(a.AlarmEmail),
 		}, parent); err != nil {
 			return nil, fmt.Errorf("alarms %q: subscription: %w", name, err)
 		}
@@ -131,17 +153,20 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		definitions = append(definitions, readCacheAlarmDefinitions(*a.ReadCache)...)
 	}
 	definitions = append(definitions, regionRoleAlarmDefinitions(a)...)
+	arns := pulumi.StringMap{}
 	for _, al := range definitions {
 		args := al.args
 		args.Name = pulumi.Sprintf("%s-%s", name, al.name)
-		args.AlarmActions = pulumi.Array{topic.Arn}
-		args.OkActions = pulumi.Array{topic.Arn}
+		args.AlarmActions = pulumi.Array{topicArn}
+		args.OkActions = pulumi.Array{topicArn}
 		// No traffic is no error, and QueueDepth only exists while calls queue.
 		args.TreatMissingData = pulumi.String("notBreaching")
 		args.Tags = a.Tags
-		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.name, &args, parent); err != nil {
+		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.name, &args, parent)
+		if err != nil {
 			return nil, fmt.Errorf("alarms %q: %s: %w", name, al.name, err)
 		}
+		arns[al.name] = alarm.Arn
 	}
 	queue, dlq := pulumi.StringInput(pulumi.String("")), pulumi.StringInput(pulumi.String(""))
 	if a.Intake != nil {
@@ -158,9 +183,10 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		return nil, fmt.Errorf("alarms %q: dashboard: %w", name, err)
 	}
 
-	c.TopicArn = topic.Arn
+	c.TopicArn = topicArn
 	c.DashboardName = dash.DashboardName
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"topicArn": c.TopicArn, "dashboardName": c.DashboardName}); err != nil {
+	c.AlarmArns = arns.ToStringMapOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"topicArn": c.TopicArn, "dashboardName": c.DashboardName, "alarmArns": c.AlarmArns}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -238,7 +264,7 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 	fn := pulumi.StringMap{"FunctionName": a.FunctionName}
 	table := pulumi.StringMap{"TableName": a.TableName}
 	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(contract.EmergencyTypeIndex)}
-	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(a.Service)}
 	return []namedAlarm{
 		{"HighErrorRate", cloudwatch.MetricAlarmArgs{
 			AlarmDescription:   pulumi.String("API 5XX responses above 5 % of requests for 2 minutes (seed 000 HighErrorRate)"),
@@ -268,12 +294,12 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 		{"QueueDepth", singleMetric(
 			pulumi.Sprintf("More than %d calls queued per reserved instance (seed 000 calculate_scaling_factor) with no room left to scale",
 				capacity.ScaleUpQueueFactor),
-			"GreaterThanThreshold", contract.Namespace, contract.QueueDepth, "Maximum", service,
+			"GreaterThanThreshold", a.MetricNamespace, contract.QueueDepth, "Maximum", service,
 			QueueDepthThreshold(a.ReservedConcurrency), 2)},
 		{"WebhookSignatureRejected", singleMetric(
 			pulumi.String("Provider deliveries refused for their signature: a secret out of step with the provider's settings "+
 				"(every call is being refused), or someone posting forged calls"),
-			"GreaterThanThreshold", contract.Namespace, contract.WebhookRejected, "Sum", service, 0, 1)},
+			"GreaterThanThreshold", a.MetricNamespace, contract.WebhookRejected, "Sum", service, 0, 1)},
 	}
 }
 
@@ -323,11 +349,11 @@ const (
 // were moved), and replication into this region lagging (a failover here
 // would serve stale data; a failback must wait for it).
 func regionRoleAlarmDefinitions(a AlarmsArgs) []namedAlarm {
-	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(a.Service)}
 	out := []namedAlarm{{"ReplicationLag", singleMetric(
 		pulumi.Sprintf("Calls from the other regions reach %s's table more than %d s late (replication lags or is cut off)",
 			a.Region, ReplicationLagAlarmMs/1000),
-		"GreaterThanThreshold", contract.Namespace, contract.ReplicatedCallLag, "Maximum", service,
+		"GreaterThanThreshold", a.MetricNamespace, contract.ReplicatedCallLag, "Maximum", service,
 		ReplicationLagAlarmMs, ReplicationLagAlarmPeriods)}}
 	if a.Standby {
 		out = append(out, namedAlarm{"StandbyTakingTraffic", singleMetric(
