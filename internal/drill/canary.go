@@ -63,7 +63,13 @@ func (r *runner) canary(ctx context.Context, to Region) (time.Time, string, erro
 		}
 		if len(out.Item) > 0 {
 			stored := time.Now()
-			return stored, fmt.Sprintf("POST %s%s answered %d; stored in %s after %s", base, contract.CreateCall.Path, status, to.Region,
+			// The handler stamps the region that took the call: a canary taken
+			// elsewhere (DNS still answering the region left) and replicated
+			// here is no proof that callers reach the target.
+			if by, _ := out.Item["region"].(*ddbtypes.AttributeValueMemberS); by == nil || by.Value != to.Region {
+				return time.Time{}, "", fmt.Errorf("canary %s was taken by %v, not %s: callers do not reach %s yet", id, regionOf(by), to.Region, to.Region)
+			}
+			return stored, fmt.Sprintf("POST %s%s answered %d; taken and stored by %s after %s", base, contract.CreateCall.Path, status, to.Region,
 				stored.Sub(now).Round(time.Millisecond)), nil
 		}
 		if time.Now().After(deadline) {
@@ -93,4 +99,11 @@ func (r *runner) postCall(ctx context.Context, base, key string, body []byte) (i
 		return resp.StatusCode, fmt.Errorf("POST %s answered %d", contract.CreateCall.Path, resp.StatusCode)
 	}
 	return resp.StatusCode, nil
+}
+
+func regionOf(v *ddbtypes.AttributeValueMemberS) string {
+	if v == nil {
+		return "no region"
+	}
+	return v.Value
 }
