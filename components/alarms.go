@@ -1,12 +1,10 @@
 package components
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -69,7 +67,11 @@ type AlarmsArgs struct {
 	// namespace, and the value of the contract.ServiceDimension dimension);
 	// default contract.Namespace and contract.Service.
 	MetricNamespace, Service string
-	Tags                     pulumi.StringMap
+	// NoAppMetrics leaves out the alarms on the app's own metrics
+	// (QueueDepth, WebhookSignatureRejected, ReplicationLag), for an app
+	// that does not emit them.
+	NoAppMetrics bool
+	Tags         pulumi.StringMap
 }
 
 // IntakeAlarms names the intake queue, its dead-letter queue and the drain
@@ -102,16 +104,28 @@ func QueueDepthThreshold(reservedConcurrency int) float64 {
 	return float64(capacity.ScaleUpQueueFactor * reservedConcurrency)
 }
 
+// validate: each group (the API, the function, the table) is optional, but
+// one is needed; what a group needs comes with it.
+func (args *AlarmsArgs) validate() error {
+	switch {
+	case args == nil || (args.APIName == nil && args.FunctionName == nil && args.TableName == nil):
+		return errors.New("nothing to watch: give the API (APIName and StageName), the function or the table")
+	case args.APIName != nil && args.StageName == nil:
+		return errors.New("the API's stage (StageName) is required with APIName")
+	case args.Region == "":
+		return errors.New("the region is required")
+	case args.TopicArn == nil && args.AccountID == nil:
+		return errors.New("the account is required for the topic's key policy (or give an existing TopicArn)")
+	case args.FunctionName != nil && args.ReservedConcurrency < 1:
+		return errors.New("reserved concurrency must be at least 1 with a function")
+	}
+	return nil
+}
+
 // NewAlarms registers an encrypted SNS topic, the alarms and a dashboard.
 func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulumi.ResourceOption) (*Alarms, error) {
-	if args == nil || args.APIName == nil || args.FunctionName == nil || args.TableName == nil || args.StageName == nil {
-		return nil, fmt.Errorf("alarms %q: the API, function and table are required", name)
-	}
-	if args.Region == "" || args.AccountID == nil {
-		return nil, fmt.Errorf("alarms %q: the region and the account are required", name)
-	}
-	if args.ReservedConcurrency < 1 {
-		return nil, fmt.Errorf("alarms %q: reserved concurrency must be at least 1", name)
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("alarms %q: %w", name, err)
 	}
 	a := *args
 	if a.DashboardName == "" {
@@ -172,8 +186,14 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	if a.Intake != nil {
 		queue, dlq = a.Intake.QueueName, a.Intake.DLQName
 	}
-	body := pulumi.All(a.APIName, a.StageName, a.FunctionName, a.TableName, queue, dlq).ApplyT(func(v []any) string {
-		return DashboardBody(a.Region, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string), v[5].(string))
+	orEmpty := func(in pulumi.StringInput) pulumi.StringInput {
+		if in == nil {
+			return pulumi.String("")
+		}
+		return in
+	}
+	body := pulumi.All(orEmpty(a.APIName), orEmpty(a.StageName), orEmpty(a.FunctionName), orEmpty(a.TableName), queue, dlq).ApplyT(func(v []any) string {
+		return dashboardBody(a, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string), v[5].(string))
 	}).(pulumi.StringOutput)
 	dash, err := cloudwatch.NewDashboard(ctx, name, &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(a.DashboardName),
@@ -192,66 +212,6 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 	return c, nil
 }
 
-// alarmTopic is the encrypted topic the alarms notify, with a customer
-// managed key of its own: CloudWatch can publish to an encrypted topic only
-// through a key whose policy lets cloudwatch.amazonaws.com use it, which the
-// AWS managed alias/aws/sns key never does (SNS developer guide,
-// sns-key-management, "Configure AWS KMS permissions for AWS services").
-func alarmTopic(ctx *pulumi.Context, name string, a AlarmsArgs, parent pulumi.ResourceOption) (*sns.Topic, error) {
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("access911 alarm topic: CloudWatch alarms publish through it"),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(KMSKeyDeletionWindowDays),
-		Policy: a.AccountID.ToStringOutput().ApplyT(func(account string) string {
-			return TopicKeyPolicy(account, AlarmPublisherService).JSON()
-		}).(pulumi.StringOutput),
-		Tags: a.Tags,
-	}, parent, pulumi.Protect(true))
-	if err != nil {
-		return nil, fmt.Errorf("topic key: %w", err)
-	}
-	topic, err := sns.NewTopic(ctx, name, &sns.TopicArgs{
-		DisplayName:    pulumi.String("access911 alarms"),
-		KmsMasterKeyId: key.Arn,
-		Tags:           a.Tags,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("topic: %w", err)
-	}
-	return topic, nil
-}
-
-// AlarmPublisherService is the service principal that publishes alarm
-// notifications to SNS.
-const AlarmPublisherService = "cloudwatch.amazonaws.com"
-
-// TopicPublisherKeyActions are what a publishing service needs of an SNS
-// topic's key, as the SNS developer guide's key policy for AWS services
-// grants them.
-var TopicPublisherKeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
-
-// TopicKeyPolicy is the key policy of a topic's key: the account administers
-// the key through IAM (AWS's default key policy statement, without which a
-// key becomes unmanageable), and each publishing service may use it to
-// publish. The service statement carries no condition: the SNS guide gives
-// none, and a condition CloudWatch does not send would drop every
-// notification again; the topic's own policy decides who may publish.
-func TopicKeyPolicy(accountID string, publishers ...string) PolicyDocument {
-	doc := PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{{
-		Sid: "AccountAdministersTheKey", Effect: "Allow",
-		Principal: map[string]string{"AWS": "arn:aws:iam::" + accountID + ":root"},
-		Action:    []string{"kms:*"}, Resource: []string{"*"},
-	}}}
-	for _, service := range publishers {
-		doc.Statement = append(doc.Statement, PolicyStatement{
-			Sid: "PublishFrom" + strings.ReplaceAll(strings.TrimSuffix(service, ".amazonaws.com"), ".", ""), Effect: "Allow",
-			Principal: map[string]string{"Service": service},
-			Action:    TopicPublisherKeyActions, Resource: []string{"*"},
-		})
-	}
-	return doc
-}
-
 type namedAlarm struct {
 	name string
 	args cloudwatch.MetricAlarmArgs
@@ -265,7 +225,7 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 	table := pulumi.StringMap{"TableName": a.TableName}
 	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(contract.EmergencyTypeIndex)}
 	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(a.Service)}
-	return []namedAlarm{
+	all := []namedAlarm{
 		{"HighErrorRate", cloudwatch.MetricAlarmArgs{
 			AlarmDescription:   pulumi.String("API 5XX responses above 5 % of requests for 2 minutes (seed 000 HighErrorRate)"),
 			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
@@ -301,6 +261,38 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 				"(every call is being refused), or someone posting forged calls"),
 			"GreaterThanThreshold", a.MetricNamespace, contract.WebhookRejected, "Sum", service, 0, 1)},
 	}
+	var out []namedAlarm
+	for _, al := range all {
+		if a.watches(alarmGroup[al.name]) {
+			out = append(out, al)
+		}
+	}
+	return out
+}
+
+// alarmGroup is what each of alarmDefinitions' alarms watches.
+var alarmGroup = map[string]string{
+	"HighErrorRate": "api", "HighResponseTime": "api",
+	"LambdaThrottles": "function", "LambdaConcurrencyNearLimit": "function", "LambdaErrors": "function",
+	"DynamoDBTableThrottles": "table", "DynamoDBIndexThrottles": "table",
+	"QueueDepth": "app+function", "WebhookSignatureRejected": "app",
+}
+
+// watches says whether the args give what a group of alarms watches.
+func (a AlarmsArgs) watches(group string) bool {
+	switch group {
+	case "api":
+		return a.APIName != nil
+	case "function":
+		return a.FunctionName != nil
+	case "table":
+		return a.TableName != nil
+	case "app":
+		return !a.NoAppMetrics
+	case "app+function":
+		return !a.NoAppMetrics && a.FunctionName != nil
+	}
+	return false
 }
 
 // intakeAlarmDefinitions watch the durable intake: anything in the
@@ -350,12 +342,15 @@ const (
 // would serve stale data; a failback must wait for it).
 func regionRoleAlarmDefinitions(a AlarmsArgs) []namedAlarm {
 	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(a.Service)}
-	out := []namedAlarm{{"ReplicationLag", singleMetric(
-		pulumi.Sprintf("Calls from the other regions reach %s's table more than %d s late (replication lags or is cut off)",
-			a.Region, ReplicationLagAlarmMs/1000),
-		"GreaterThanThreshold", a.MetricNamespace, contract.ReplicatedCallLag, "Maximum", service,
-		ReplicationLagAlarmMs, ReplicationLagAlarmPeriods)}}
-	if a.Standby {
+	var out []namedAlarm
+	if a.watches("app") {
+		out = append(out, namedAlarm{"ReplicationLag", singleMetric(
+			pulumi.Sprintf("Calls from the other regions reach %s's table more than %d s late (replication lags or is cut off)",
+				a.Region, ReplicationLagAlarmMs/1000),
+			"GreaterThanThreshold", a.MetricNamespace, contract.ReplicatedCallLag, "Maximum", service,
+			ReplicationLagAlarmMs, ReplicationLagAlarmPeriods)})
+	}
+	if a.Standby && a.watches("api") {
 		out = append(out, namedAlarm{"StandbyTakingTraffic", singleMetric(
 			pulumi.Sprintf("%s is a standby and its API took more than %d requests a minute: callers are arriving here", a.Region,
 				StandbyIdleRequestsPerPeriod),
@@ -432,68 +427,4 @@ func metricQueryStat(id, namespace, metric, stat string, dims pulumi.StringMap) 
 func expression(id, expr, label string) cloudwatch.MetricAlarmMetricQueryArgs {
 	return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), Expression: pulumi.String(expr),
 		Label: pulumi.String(label), ReturnData: pulumi.Bool(true)}
-}
-
-// metricWidget is one half-width dashboard graph of metrics (summed per
-// AlarmPeriodSeconds unless a metric says otherwise) in region.
-func metricWidget(region string, x, y int, title string, metrics [][]any) map[string]any {
-	return map[string]any{
-		"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
-		"properties": map[string]any{"title": title, "metrics": metrics, "period": AlarmPeriodSeconds,
-			"stat": "Sum", "view": "timeSeries", "region": region},
-	}
-}
-
-// DashboardBody is the dashboard with seed 000's key metrics: request rate,
-// response time, error rate, concurrent executions, DynamoDB throttles and
-// queue depth, each widget in the given region, and the provider webhook's
-// deliveries and signature rejections.
-func DashboardBody(region, apiName, stage, functionName, tableName, queueName, dlqName string) string {
-	widget := func(x, y int, title string, metrics [][]any) map[string]any {
-		return metricWidget(region, x, y, title, metrics)
-	}
-	api := []any{"ApiName", apiName, "Stage", stage}
-	body := map[string]any{"widgets": []any{
-		widget(0, 0, "Request rate (requests/min)", [][]any{append([]any{"AWS/ApiGateway", "Count"}, api...)}),
-		widget(12, 0, "Response time (ms)", [][]any{
-			append(append([]any{"AWS/ApiGateway", "Latency"}, api...), map[string]string{"stat": "Average"}),
-			append(append([]any{"AWS/ApiGateway", "Latency"}, api...), map[string]string{"stat": "p99"}),
-		}),
-		widget(0, 6, "Error rate (%)", [][]any{
-			append(append([]any{"AWS/ApiGateway", "5XXError"}, api...), map[string]any{"id": "e", "visible": false}),
-			append(append([]any{"AWS/ApiGateway", "Count"}, api...), map[string]any{"id": "n", "visible": false}),
-			{map[string]string{"expression": "IF(n > 0, 100 * e / n, 0)", "label": "5XX %"}},
-		}),
-		widget(12, 6, "Concurrent executions", [][]any{
-			{"AWS/Lambda", "ConcurrentExecutions", "FunctionName", functionName, map[string]string{"stat": "Maximum"}},
-			{"AWS/Lambda", "Throttles", "FunctionName", functionName},
-		}),
-		widget(0, 12, "DynamoDB throttles", [][]any{
-			{"AWS/DynamoDB", "ReadThrottleEvents", "TableName", tableName},
-			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName},
-			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "GlobalSecondaryIndexName", contract.EmergencyTypeIndex},
-		}),
-		widget(12, 12, "Queue depth", [][]any{
-			{contract.Namespace, contract.QueueDepth, contract.ServiceDimension, contract.Service, map[string]string{"stat": "Maximum"}},
-			{contract.Namespace, contract.CallsWritten, contract.ServiceDimension, contract.Service},
-		}),
-		widget(0, 18, "Provider webhook deliveries", [][]any{
-			{contract.Namespace, contract.WebhookDeliveries, contract.ServiceDimension, contract.Service},
-			{contract.Namespace, contract.WebhookRejected, contract.ServiceDimension, contract.Service},
-		}),
-	}}
-	if queueName != "" {
-		body["widgets"] = append(body["widgets"].([]any),
-			widget(12, 18, "Intake queue", [][]any{
-				{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queueName, map[string]string{"stat": "Maximum"}},
-				{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlqName, map[string]string{"stat": "Maximum", "label": "dead letters"}},
-				{contract.Namespace, contract.CallsQueued, contract.ServiceDimension, contract.Service},
-				{contract.Namespace, contract.CallsDrained, contract.ServiceDimension, contract.Service},
-			}),
-			widget(0, 24, "Oldest queued call (s)", [][]any{
-				{"AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queueName, map[string]string{"stat": "Maximum"}},
-			}))
-	}
-	b, _ := json.Marshal(body)
-	return string(b)
 }

@@ -56,3 +56,54 @@ func TestAlarmsOnAnExistingTopicInAnotherNamespace(t *testing.T) {
 	}
 	assert.Contains(t, arns, "HighErrorRate")
 }
+
+// Alarms for an existing function alone: no API, no table, no app metrics,
+// no reserved concurrency needed elsewhere; the dashboard shows only it.
+func TestAlarmsForAnExistingFunctionAlone(t *testing.T) {
+	res, err := pulumitest.Run(func(ctx *pulumi.Context) error {
+		_, err := components.NewAlarms(ctx, "billing", &components.AlarmsArgs{
+			Region: "us-east-2", FunctionName: pulumi.String("billing-fn"), ReservedConcurrency: 20,
+			TopicArn: pulumi.String("arn:aws:sns:us-east-2:123456789012:oncall"), NoAppMetrics: true,
+		})
+		return err
+	})
+	require.NoError(t, err)
+	var names []string
+	for _, al := range res.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		names = append(names, al.Name)
+		assert.Equal(t, map[string]any{"FunctionName": "billing-fn"}, al.Inputs["dimensions"], al.Name)
+	}
+	assert.Equal(t, []string{"billing-LambdaConcurrencyNearLimit", "billing-LambdaErrors", "billing-LambdaThrottles"}, names)
+	dash := res.ByType("aws:cloudwatch/dashboard:Dashboard")[0]
+	body := dash.Inputs["dashboardBody"].(string)
+	assert.Contains(t, body, `"Concurrent executions"`)
+	for _, absent := range []string{"AWS/ApiGateway", "AWS/DynamoDB", contract.Namespace} {
+		assert.NotContains(t, body, absent)
+	}
+}
+
+func TestAlarmsRefuseWhatTheyCannotWatch(t *testing.T) {
+	cases := []struct {
+		name string
+		args *components.AlarmsArgs
+		want string
+	}{
+		{"nothing", &components.AlarmsArgs{Region: "us-east-2", AccountID: pulumi.String("1")}, "nothing to watch"},
+		{"an API without its stage", &components.AlarmsArgs{Region: "us-east-2", AccountID: pulumi.String("1"), APIName: pulumi.String("a")},
+			"the API's stage (StageName) is required with APIName"},
+		{"a function without reserved concurrency", &components.AlarmsArgs{Region: "us-east-2", AccountID: pulumi.String("1"),
+			FunctionName: pulumi.String("f")}, "reserved concurrency must be at least 1 with a function"},
+		{"a topic of its own without the account", &components.AlarmsArgs{Region: "us-east-2", TableName: pulumi.String("t")},
+			"the account is required for the topic's key policy"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := pulumitest.Run(func(ctx *pulumi.Context) error {
+				_, err := components.NewAlarms(ctx, "x", tc.args)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

@@ -1,7 +1,8 @@
 // Command consumer is another team's Pulumi Go program built on
 // access911-infra's components, as a consumer module would write it (its own
 // go.mod, `replace` to this checkout): an order table with its own keys and
-// an archive replicating eu-west-2 -> eu-west-1. `go run .` runs it under
+// an archive replicating eu-west-2 -> eu-west-1, alarms for an existing
+// function on an existing topic. `go run .` runs it under
 // mocks (package pulumitest) and prints each registered resource's type,
 // name and key inputs; CI runs it (make examples).
 package main
@@ -50,7 +51,16 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	// Alarms for a function the team already runs, on its paging topic.
+	alarms, err := components.NewAlarms(ctx, "checkout", &components.AlarmsArgs{
+		Region: "eu-west-2", FunctionName: pulumi.String("checkout"), ReservedConcurrency: 50,
+		TopicArn: pulumi.String("arn:aws:sns:eu-west-2:111122223333:oncall"), NoAppMetrics: true,
+	}, pulumi.Provider(home))
+	if err != nil {
+		return err
+	}
 	ctx.Export("ordersTable", table.TableName)
+	ctx.Export("alarmArns", alarms.AlarmArns)
 	ctx.Export("archiveReplicaKey", archive.ReplicaKMSKeyArn)
 	return nil
 }
