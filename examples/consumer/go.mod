@@ -1,6 +1,6 @@
 module example.com/shop-infra
 
-go 1.26.8
+go 1.26
 
 require (
 	github.com/access911/access911-infra v0.0.0
