@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -17,14 +18,31 @@ import (
 
 // LoadConfig reads the stack's configuration from the Pulumi engine and
 // validates it. It registers nothing, so bad config fails before any resource.
-func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
+func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) { return LoadConfigFrom(ctx, "") }
+
+// LoadConfigFrom reads the same keys under another namespace ("shop" reads
+// shop:regions for access911:regions); an error names the keys as given.
+func LoadConfigFrom(ctx *pulumi.Context, namespace string) (stackconfig.Config, error) {
+	if namespace == "" {
+		namespace = stackconfig.Namespace
+	}
+	rename := func(key string) string {
+		if rest, ok := strings.CutPrefix(key, stackconfig.Namespace+":"); ok {
+			return namespace + ":" + rest
+		}
+		return key
+	}
 	values := map[string]string{}
 	for _, k := range append([]string{stackconfig.KeyAWSRegion}, stackconfig.Keys()...) {
-		if v, ok := ctx.GetConfig(k); ok {
+		if v, ok := ctx.GetConfig(rename(k)); ok {
 			values[k] = v
 		}
 	}
-	return stackconfig.Parse(values)
+	cfg, err := stackconfig.Parse(values)
+	if err != nil && namespace != stackconfig.Namespace {
+		return cfg, errors.New(strings.ReplaceAll(err.Error(), stackconfig.Namespace+":", namespace+":"))
+	}
+	return cfg, err
 }
 
 // secretValues are the optional secret config values: the provider's

@@ -5,6 +5,7 @@ package stacks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -35,8 +36,23 @@ func Deploy(ctx *pulumi.Context) error {
 // Build validates the configuration, composes the region's components and
 // returns the stack outputs. Nothing is registered when the config is bad or
 // the capacity check fails.
-func Build(ctx *pulumi.Context) (pulumi.Map, error) {
-	cfg, err := LoadConfig(ctx)
+func Build(ctx *pulumi.Context) (pulumi.Map, error) { return BuildWith(ctx, Options{}) }
+
+// Options let another program build a region from this composition: its
+// own configuration namespace and its own Lambda artifact.
+type Options struct {
+	// ConfigNamespace is where the keys are read ("shop" reads shop:regions,
+	// ...); default stackconfig.Namespace ("access911").
+	ConfigNamespace string
+	// Code is the Lambda deployment package; nil builds ./cmd/lambda of the
+	// module the program runs in (artifact.Build), access911's own.
+	Code *artifact.Artifact
+}
+
+// BuildWith is Build with options: access911's composition of a region, on
+// another namespace's configuration and another build of the functions.
+func BuildWith(ctx *pulumi.Context, o Options) (pulumi.Map, error) {
+	cfg, err := LoadConfigFrom(ctx, o.ConfigNamespace)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n%w", ctx.Stack(), err)
 	}
@@ -61,7 +77,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		_ = ctx.Log.Warn("alarms: no one is subscribed to the alarm topic (output "+contract.OutputAlarmTopicArn+
 			"): set "+stackconfig.KeyAlarmEmail+" or subscribe your paging tool after this up, or an outage reaches no one", nil)
 	}
-	code, err := artifact.Build(context.Background(), artifact.Options{ModuleDir: moduleDir()})
+	code, err := o.code()
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
@@ -436,4 +452,15 @@ func (r *region) outputs(cfg stackconfig.Config) pulumi.Map {
 		out[contract.OutputFeedHostname] = pulumi.String(contract.FeedHostnamePrefix + cfg.APIHostname)
 	}
 	return out
+}
+
+// code is the Lambda artifact the options give, or access911's build.
+func (o Options) code() (artifact.Artifact, error) {
+	if o.Code != nil {
+		if o.Code.Path == "" || o.Code.SHA256 == "" {
+			return artifact.Artifact{}, errors.New("options: Code needs the zip's Path and its SHA256")
+		}
+		return *o.Code, nil
+	}
+	return artifact.Build(context.Background(), artifact.Options{ModuleDir: moduleDir()})
 }
