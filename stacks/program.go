@@ -18,11 +18,12 @@ import (
 
 // LoadConfig reads the stack's configuration from the Pulumi engine and
 // validates it. It registers nothing, so bad config fails before any resource.
-func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) { return LoadConfigFrom(ctx, "") }
+func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) { return LoadConfigFrom(ctx, "", nil) }
 
 // LoadConfigFrom reads the same keys under another namespace ("shop" reads
 // shop:regions for access911:regions); an error names the keys as given.
-func LoadConfigFrom(ctx *pulumi.Context, namespace string) (stackconfig.Config, error) {
+// archivePairs extend the default archive destinations (stackconfig.ParseOptions).
+func LoadConfigFrom(ctx *pulumi.Context, namespace string, archivePairs map[string]string) (stackconfig.Config, error) {
 	if namespace == "" {
 		namespace = stackconfig.Namespace
 	}
@@ -38,7 +39,7 @@ func LoadConfigFrom(ctx *pulumi.Context, namespace string) (stackconfig.Config, 
 			values[k] = v
 		}
 	}
-	cfg, err := stackconfig.Parse(values)
+	cfg, err := stackconfig.ParseWith(values, stackconfig.ParseOptions{ArchivePairs: archivePairs})
 	if err != nil && namespace != stackconfig.Namespace {
 		return cfg, errors.New(strings.ReplaceAll(err.Error(), stackconfig.Namespace+":", namespace+":"))
 	}

@@ -47,12 +47,15 @@ type Options struct {
 	// Code is the Lambda deployment package; nil builds ./cmd/lambda of the
 	// module the program runs in (artifact.Build), access911's own.
 	Code *artifact.Artifact
+	// ArchivePairs add to the default archive destinations by serving
+	// region (us-east-2 has none: an app serving from Ohio names one).
+	ArchivePairs map[string]string
 }
 
 // BuildWith is Build with options: access911's composition of a region, on
 // another namespace's configuration and another build of the functions.
 func BuildWith(ctx *pulumi.Context, o Options) (pulumi.Map, error) {
-	cfg, err := LoadConfigFrom(ctx, o.ConfigNamespace)
+	cfg, err := LoadConfigFrom(ctx, o.ConfigNamespace, o.ArchivePairs)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n%w", ctx.Stack(), err)
 	}

@@ -168,6 +168,7 @@ func (e *ConfigError) Error() string {
 // parser collects every problem of one configuration.
 type parser struct {
 	values map[string]string
+	pairs  map[string]string // ParseOptions.ArchivePairs
 	errs   []error
 }
 
@@ -178,8 +179,19 @@ func (p *parser) bad(e *ConfigError) { p.errs = append(p.errs, e) }
 // without a value. Every problem is reported, not only the first. access911
 // keys the program does not know are refused so that a misspelt key does not
 // silently fall back to a default.
-func Parse(raw map[string]string) (Config, error) {
-	p := &parser{values: map[string]string{}}
+func Parse(raw map[string]string) (Config, error) { return ParseWith(raw, ParseOptions{}) }
+
+// ParseOptions extend what Parse knows of regions.
+type ParseOptions struct {
+	// ArchivePairs add to, or replace, the default archive destination of a
+	// serving region (defaultArchiveReplicaRegion), e.g. us-east-2 -> us-west-1
+	// for an app serving from Ohio.
+	ArchivePairs map[string]string
+}
+
+// ParseWith is Parse with options.
+func ParseWith(raw map[string]string, o ParseOptions) (Config, error) {
+	p := &parser{values: map[string]string{}, pairs: o.ArchivePairs}
 	for k, v := range Defaults {
 		p.values[k] = v
 	}
@@ -246,32 +258,6 @@ func (p *parser) regions(c *Config) {
 	c.FailoverOrder = p.failoverOrder(c)
 }
 
-// failoverOrder reads the failover chain: distinct serving regions, the
-// active region first.
-func (p *parser) failoverOrder(c *Config) []string {
-	v, ok := p.values[KeyFailoverOrder]
-	accepted := "a YAML list of distinct serving regions (" + KeyRegions + ") starting with " + KeyActiveRegion +
-		", e.g. [us-east-1, us-west-2], set once in Pulumi.yaml"
-	var order []string
-	if err := json.Unmarshal([]byte(v), &order); !ok || err != nil || len(order) == 0 {
-		p.bad(&ConfigError{Key: KeyFailoverOrder, Value: v, Missing: !ok, Problem: "not a list of region names", Accepted: accepted})
-		return nil
-	}
-	seen := map[string]bool{}
-	for _, r := range order {
-		if !slices.Contains(c.Regions, r) || seen[r] {
-			p.bad(&ConfigError{Key: KeyFailoverOrder, Value: v, Problem: fmt.Sprintf("%q is not a serving region or is listed twice", r), Accepted: accepted})
-			return nil
-		}
-		seen[r] = true
-	}
-	if c.ActiveRegion != "" && order[0] != c.ActiveRegion {
-		p.bad(&ConfigError{Key: KeyFailoverOrder, Value: v, Problem: fmt.Sprintf("starts with %s, but %s is %s", order[0], KeyActiveRegion, c.ActiveRegion), Accepted: accepted})
-		return nil
-	}
-	return order
-}
-
 // loads reads every region's normal load and derives this region's own load
 // and the failover load (their sum).
 func (p *parser) loads(c *Config) {
@@ -323,6 +309,9 @@ func (p *parser) archive(c *Config) {
 		}
 	} else if c.Region != "" {
 		c.ArchiveReplicaRegion = defaultArchiveReplicaRegion[c.Region]
+		if r, ok := p.pairs[c.Region]; ok {
+			c.ArchiveReplicaRegion = r
+		}
 		if c.ArchiveReplicaRegion == "" {
 			p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Missing: true,
 				Problem:  fmt.Sprintf("no default destination for %s", c.Region),
@@ -435,21 +424,6 @@ func (p *parser) readCache(c *Config) {
 		MaxECPUPerSecond: p.int(KeyReadCacheMaxECPUPerSec, capacity.ServerlessCacheMinECPU, capacity.ServerlessCacheMaxECPU, "ECPUs per second"),
 		MaxDataGB:        p.int(KeyReadCacheMaxDataGB, 1, capacity.ServerlessCacheMaxDataGB, "GB"),
 	}
-}
-
-// dns reads the shared hostname, its zone and the records' TTL.
-func (p *parser) dns(c *Config) {
-	c.APIHostname = p.matching(KeyAPIHostname, hostnamePattern, "not a DNS name", "a name such as calls.example.org")
-	c.HostedZoneID = p.matching(KeyHostedZoneID, zoneIDPattern, "not a Route53 hosted zone id", "Z followed by letters and digits")
-	if (p.values[KeyAPIHostname] == "") != (p.values[KeyHostedZoneID] == "") {
-		missing, other := KeyHostedZoneID, KeyAPIHostname
-		if p.values[KeyAPIHostname] == "" {
-			missing, other = KeyAPIHostname, KeyHostedZoneID
-		}
-		p.bad(&ConfigError{Key: missing, Missing: true, Problem: "needed because " + other + " is set",
-			Accepted: "both " + KeyAPIHostname + " and " + KeyHostedZoneID + ", or neither (no DNS failover)"})
-	}
-	c.DNSTTLSeconds = p.int(KeyDNSTTLSeconds, 5, 3600, "seconds")
 }
 
 // int reads a whole number within inclusive bounds.

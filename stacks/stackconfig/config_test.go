@@ -256,3 +256,23 @@ func TestCheckStacksAgree(t *testing.T) {
 		})
 	}
 }
+
+// An app serving from Ohio names its archive's destination; without it
+// us-east-2 has none and the key is named.
+func TestArchivePairsExtendTheDefaults(t *testing.T) {
+	v := validValues()
+	v[KeyRegions] = `["us-east-1","us-east-2"]`
+	v[KeyNormalLoadRps] = `{"us-east-1":100,"us-east-2":50}`
+	v[KeyFailoverOrder] = `["us-east-1","us-east-2"]`
+	v[KeyAWSRegion] = "us-east-2"
+	_, err := Parse(v)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), KeyArchiveReplicaRegion)
+	assert.Contains(t, err.Error(), "no default destination for us-east-2")
+	c, err := ParseWith(v, ParseOptions{ArchivePairs: map[string]string{"us-east-2": "us-west-1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "us-west-1", c.ArchiveReplicaRegion)
+	c, err = ParseWith(validValues(), ParseOptions{ArchivePairs: map[string]string{"us-east-2": "us-west-1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "us-east-2", c.ArchiveReplicaRegion, "the defaults stand for the regions not named (us-west-2 here)")
+}
