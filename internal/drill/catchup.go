@@ -27,6 +27,8 @@ const (
 	pendingReplication  = "OperationsPendingReplication"
 	metricLookback      = 5 * time.Minute
 	catchUpPollInterval = time.Second
+	// leftRegionReadTimeout bounds the one read of the region being left.
+	leftRegionReadTimeout = 10 * time.Second
 )
 
 var errNoDatapoints = errors.New("no datapoints")
@@ -71,6 +73,10 @@ func (r *runner) replicationLag(ctx context.Context, from Region, to string) (ti
 // target: a read of from's CloudWatch, never a write into from. A region
 // that does not answer leaves the RPO unknown (--force proceeds).
 func (r *runner) rpo(ctx context.Context, from string, to Region) (string, error) {
+	// The region being left may be down: a partition answers nothing, and the
+	// SDK's dial timeout times its retries would hold the drill for minutes.
+	ctx, cancel := context.WithTimeout(ctx, leftRegionReadTimeout)
+	defer cancel()
 	lag, err := r.replicationLag(ctx, r.o.Inventory.Regions[from], to.Region)
 	switch {
 	case errors.Is(err, errNoDatapoints):
