@@ -65,13 +65,16 @@ type AlarmsArgs struct {
 	TopicArn pulumi.StringInput
 	// MetricNamespace and Service are where the app's own metrics are (the
 	// namespace, and the value of the contract.ServiceDimension dimension);
-	// default contract.Namespace and contract.Service.
+	// default contract.Namespace and the app (App: contract.Service).
 	MetricNamespace, Service string
 	// NoAppMetrics leaves out the alarms on the app's own metrics
 	// (QueueDepth, WebhookSignatureRejected, ReplicationLag), for an app
 	// that does not emit them.
 	NoAppMetrics bool
 	Tags         pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 // IntakeAlarms names the intake queue, its dead-letter queue and the drain
@@ -135,7 +138,7 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		a.MetricNamespace = contract.Namespace
 	}
 	if a.Service == "" {
-		a.Service = contract.Service
+		a.Service = appName(a.App)
 	}
 	c := &Alarms{}
 	if err := ctx.RegisterComponentResource(AlarmsType, name, c, opts...); err != nil {
@@ -164,7 +167,7 @@ func NewAlarms(ctx *pulumi.Context, name string, args *AlarmsArgs, opts ...pulum
 		definitions = append(definitions, intakeAlarmDefinitions(*a.Intake)...)
 	}
 	if a.ReadCache != nil {
-		definitions = append(definitions, readCacheAlarmDefinitions(*a.ReadCache)...)
+		definitions = append(definitions, readCacheAlarmDefinitions(*a.ReadCache, a.MetricNamespace, a.Service)...)
 	}
 	definitions = append(definitions, regionRoleAlarmDefinitions(a)...)
 	arns := pulumi.StringMap{}
@@ -373,12 +376,12 @@ const CacheFallbacksPerPeriod = 100
 // readCacheAlarmDefinitions watch the read cache: reads falling back to the
 // table (the reads still answer, the cache does not), and the invalidator
 // failing (entries stale until their TTL).
-func readCacheAlarmDefinitions(in ReadCacheAlarms) []namedAlarm {
-	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+func readCacheAlarmDefinitions(in ReadCacheAlarms, namespace, app string) []namedAlarm {
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(app)}
 	return []namedAlarm{
 		{"ReadCacheFallbacks", singleMetric(pulumi.Sprintf("More than %d reads a minute went to the table because the read cache failed, "+
 			"was slow or held a corrupt entry (reads still answer; the table carries them)", CacheFallbacksPerPeriod),
-			"GreaterThanThreshold", contract.Namespace, contract.CacheFallbacks, "Sum", service, CacheFallbacksPerPeriod, 2)},
+			"GreaterThanThreshold", namespace, contract.CacheFallbacks, "Sum", service, CacheFallbacksPerPeriod, 2)},
 		{"ReadCacheInvalidatorErrors", singleMetric(pulumi.String("The read cache's invalidator failed: changed calls may be served stale until their TTL"),
 			"GreaterThanThreshold", "AWS/Lambda", "Errors", "Sum", pulumi.StringMap{"FunctionName": in.InvalidatorFunctionName}, 0, 1)},
 	}

@@ -19,7 +19,7 @@ import (
 // sns-key-management, "Configure AWS KMS permissions for AWS services").
 func alarmTopic(ctx *pulumi.Context, name string, a AlarmsArgs, parent pulumi.ResourceOption) (*sns.Topic, error) {
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("access911 alarm topic: CloudWatch alarms publish through it"),
+		Description:          pulumi.String(appName(a.App) + " alarm topic: CloudWatch alarms publish through it"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(KMSKeyDeletionWindowDays),
 		Policy: a.AccountID.ToStringOutput().ApplyT(func(account string) string {
@@ -31,7 +31,7 @@ func alarmTopic(ctx *pulumi.Context, name string, a AlarmsArgs, parent pulumi.Re
 		return nil, fmt.Errorf("topic key: %w", err)
 	}
 	topic, err := sns.NewTopic(ctx, name, &sns.TopicArgs{
-		DisplayName:    pulumi.String("access911 alarms"),
+		DisplayName:    pulumi.String(appName(a.App) + " alarms"),
 		KmsMasterKeyId: key.Arn,
 		Tags:           a.Tags,
 	}, parent)

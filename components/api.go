@@ -35,8 +35,12 @@ type APIArgs struct {
 	// setting (the CloudWatch role API Gateway logs with). It is one per
 	// account and region; turn it off where something else owns it.
 	ManageAccountLogging bool
-	// Inbox is where inbox routes put their bodies; required when the
-	// contract has one.
+	// Routes are the routes the API serves, each as the contract declares
+	// it; default contract.Routes (a subset leaves out, e.g., the
+	// provider's webhook).
+	Routes []*contract.Route
+	// Inbox is where inbox routes put their bodies; required when Routes
+	// have one.
 	Inbox *InboxArgs
 	// APIKeyValue, if set (a Pulumi secret), is the value of the API key
 	// our own clients send; unset, API Gateway generates one. A client's
@@ -45,6 +49,9 @@ type APIArgs struct {
 	// generates it sets this (see ClientKeySecret).
 	APIKeyValue pulumi.StringInput
 	Tags        pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 func (a APIArgs) withDefaults() APIArgs {
@@ -59,6 +66,9 @@ func (a APIArgs) withDefaults() APIArgs {
 	}
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = LogRetentionDays
+	}
+	if a.Routes == nil {
+		a.Routes = contract.Routes
 	}
 	return a
 }
@@ -153,7 +163,7 @@ func (b *apiBuilder) build() (*apigateway.Stage, *apigateway.ApiKey, error) {
 func (b *apiBuilder) restAPI() error {
 	var err error
 	b.api, err = apigateway.NewRestApi(b.ctx, b.name, &apigateway.RestApiArgs{
-		Description:            pulumi.String("access911 emergency-call intake"),
+		Description:            pulumi.String(appName(b.args.App) + " emergency-call intake"),
 		EndpointConfiguration:  apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
 		ApiKeySource:           pulumi.String("HEADER"),
 		MinimumCompressionSize: pulumi.String("1024"),
@@ -178,7 +188,7 @@ func (b *apiBuilder) restAPI() error {
 // definitions, the same the handler validates with.
 func (b *apiBuilder) models() (map[string]*apigateway.Model, error) {
 	models := map[string]*apigateway.Model{}
-	for _, r := range contract.Routes {
+	for _, r := range b.args.Routes {
 		if r.Body == nil || models[r.Body.Title] != nil {
 			continue
 		}
@@ -201,7 +211,7 @@ func (b *apiBuilder) models() (map[string]*apigateway.Model, error) {
 func (b *apiBuilder) resources() (map[string]pulumi.StringInput, error) {
 	ids := map[string]pulumi.StringInput{"/": b.api.RootResourceId}
 	var paths []string
-	for _, r := range contract.Routes {
+	for _, r := range b.args.Routes {
 		paths = append(paths, r.Path)
 	}
 	for _, p := range uniqueSortedPrefixes(paths) {
@@ -236,7 +246,7 @@ func (b *apiBuilder) target(r *contract.Route) *Function {
 }
 
 func (b *apiBuilder) methods(resources map[string]pulumi.StringInput, models map[string]*apigateway.Model) error {
-	for _, r := range contract.Routes {
+	for _, r := range b.args.Routes {
 		if r.Inbox {
 			if err := b.inboxRoute(r, resources[r.Path], models[r.Body.Title]); err != nil {
 				return err

@@ -83,7 +83,7 @@ func (b *apiBuilder) stage() (*apigateway.Stage, error) {
 	// A new deployment whenever the API's definition changes, or a function
 	// behind it is replaced or added (a deployment snapshots integrations).
 	triggers := pulumi.StringMap{
-		"definition":  pulumi.String(DefinitionHash(a.AllowOrigin)),
+		"definition":  pulumi.String(definitionHash(a.Routes, a.AllowOrigin)),
 		"integration": a.Function.InvokeArn,
 	}
 	if a.Reads != nil {
@@ -91,7 +91,7 @@ func (b *apiBuilder) stage() (*apigateway.Stage, error) {
 	}
 	deployment, err := apigateway.NewDeployment(b.ctx, b.name, &apigateway.DeploymentArgs{
 		RestApi:     b.api.ID(),
-		Description: pulumi.String("access911 API"),
+		Description: pulumi.String(appName(a.App) + " API"),
 		Triggers:    triggers,
 	}, b.parent, pulumi.DependsOn(b.deps))
 	if err != nil {
@@ -189,21 +189,24 @@ var AccessLogFormat = func() string {
 	return string(b)
 }()
 
-// DefinitionHash fingerprints everything a deployment snapshots: routes,
-// models and CORS. A change redeploys; no change, no new deployment.
-func DefinitionHash(allowOrigin string) string {
+// DefinitionHash fingerprints everything a deployment of the contract's
+// routes snapshots: routes, models and CORS. A change redeploys; no change,
+// no new deployment.
+func DefinitionHash(allowOrigin string) string { return definitionHash(contract.Routes, allowOrigin) }
+
+func definitionHash(routes []*contract.Route, allowOrigin string) string {
 	b, _ := json.Marshal(struct {
 		Routes []*contract.Route
 		Models []string
 		Origin string
-	}{contract.Routes, modelSchemas(), allowOrigin})
+	}{routes, modelSchemas(routes), allowOrigin})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
-func modelSchemas() []string {
+func modelSchemas(routes []*contract.Route) []string {
 	var out []string
-	for _, r := range contract.Routes {
+	for _, r := range routes {
 		if r.Body != nil {
 			out = append(out, r.Body.JSONSchemaString())
 		}

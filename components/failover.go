@@ -60,6 +60,9 @@ type FailoverArgs struct {
 	// TTL of the records; default DNSTTLSeconds.
 	TTL  int
 	Tags pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 // FailoverFeed is the WebSocket API and stage a region's feed hostname

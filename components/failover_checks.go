@@ -38,7 +38,7 @@ func gateChecks(ctx *pulumi.Context, name string, args *FailoverArgs, parent pul
 			EnableSni:         pulumi.Bool(true),
 			ReferenceName:     pulumi.String(truncate(args.Region+"-denied-by-"+reader, 64)),
 			Tags: mergeTags(args.Tags, pulumi.StringMap{
-				"Name": pulumi.String("access911 " + args.Region + " denied by " + reader + "'s control")}),
+				"Name": pulumi.String(appName(args.App) + " " + args.Region + " denied by " + reader + "'s control")}),
 		}, parent)
 		if err != nil {
 			return nil, nil, fmt.Errorf("control check of %s: %w", reader, err)
@@ -50,7 +50,7 @@ func gateChecks(ctx *pulumi.Context, name string, args *FailoverArgs, parent pul
 		ChildHealthchecks:    children,
 		ChildHealthThreshold: pulumi.Int(len(children)),
 		ReferenceName:        pulumi.String(truncate(args.Region+"-gate", 64)),
-		Tags:                 mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String("access911 " + args.Region + " gate")}),
+		Tags:                 mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String(appName(args.App) + " " + args.Region + " gate")}),
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gate: %w", err)
@@ -72,7 +72,7 @@ func healthCheck(ctx *pulumi.Context, name string, args *FailoverArgs, parent pu
 		EnableSni:        pulumi.Bool(true),
 		MeasureLatency:   pulumi.Bool(true),
 		ReferenceName:    pulumi.String(truncate(args.Region+"-health", 64)),
-		Tags:             mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String("access911 " + args.Region + " " + contract.Health.Path)}),
+		Tags:             mergeTags(args.Tags, pulumi.StringMap{"Name": pulumi.String(appName(args.App) + " " + args.Region + " " + contract.Health.Path)}),
 	}, parent)
 }
 

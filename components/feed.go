@@ -118,6 +118,9 @@ type FeedArgs struct {
 	// Gateway account logging role, which access logs require).
 	StageDependsOn []pulumi.Resource
 	Tags           pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 // FeedCacheInvalidator is the function the swarm invokes with each batch.
@@ -346,7 +349,7 @@ func (b *feedBuilder) websocketAPI() error {
 	var err error
 	b.api, err = apigatewayv2.NewApi(b.ctx, b.name, &apigatewayv2.ApiArgs{
 		Name:                     pulumi.String(b.name),
-		Description:              pulumi.String("access911 dispatcher feed: every new call pushed to connected dispatchers (seed 002)"),
+		Description:              pulumi.String(appName(b.args.App) + " dispatcher feed: every new call pushed to connected dispatchers (seed 002)"),
 		ProtocolType:             pulumi.String("WEBSOCKET"),
 		RouteSelectionExpression: pulumi.String("$request.body.action"),
 		Tags:                     b.args.Tags,

@@ -147,13 +147,13 @@ func (b *feedBuilder) lambdas() error {
 		workerEnv[k] = v
 	}
 	functions := []feedFunction{
-		{contract.FeedRoleAuthorizer, "access911 feed: $connect authorizer (dispatcher tokens)",
+		{contract.FeedRoleAuthorizer, appName(a.App) + " feed: $connect authorizer (dispatcher tokens)",
 			pulumi.StringMap{contract.EnvFeedSecretARN: a.SecretArn}, 0},
-		{contract.FeedRoleConnect, "access911 feed: $connect, a dispatcher joins a partition", registry, 0},
-		{contract.FeedRoleDisconnect, "access911 feed: $disconnect, a dispatcher leaves", registry, 0},
-		{contract.FeedRoleDefault, "access911 feed: $default, subscription messages", registry, 0},
-		{contract.FeedRoleSwarm, "access911 feed: new calls from the stream, one message per partition", b.swarmEnv(queueURLs), 0},
-		{contract.FeedRoleWorker, "access911 feed: query a partition, post the call to its dispatchers", workerEnv,
+		{contract.FeedRoleConnect, appName(a.App) + " feed: $connect, a dispatcher joins a partition", registry, 0},
+		{contract.FeedRoleDisconnect, appName(a.App) + " feed: $disconnect, a dispatcher leaves", registry, 0},
+		{contract.FeedRoleDefault, appName(a.App) + " feed: $default, subscription messages", registry, 0},
+		{contract.FeedRoleSwarm, appName(a.App) + " feed: new calls from the stream, one message per partition", b.swarmEnv(queueURLs), 0},
+		{contract.FeedRoleWorker, appName(a.App) + " feed: query a partition, post the call to its dispatchers", workerEnv,
 			a.Queues * capacity.FeedMappingConcurrency(a.QueryConcurrency, a.Queues)},
 	}
 	invalidator := pulumi.StringInput(pulumi.String(""))
@@ -168,8 +168,8 @@ func (b *feedBuilder) lambdas() error {
 			env[k] = v
 		}
 		role := f.role
-		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{
-			description: f.description, roleNote: "access911 feed " + role + " Lambda",
+		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{app: a.App,
+			description: f.description, roleNote: appName(a.App) + " feed " + role + " Lambda",
 			code: a.Code, codeHash: a.CodeHash,
 			memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: f.reserved,
 			logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,

@@ -79,7 +79,7 @@ func (b *feedBuilder) alarms() error {
 		terms = append(terms, "FILL("+id+", 0)")
 	}
 	errorQueries = append(errorQueries, expression("errors", strings.Join(terms, " + "), "Feed function errors"))
-	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(contract.Service)}
+	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(appName(b.args.App))}
 	failures, err := b.failureRecordsMetric()
 	if err != nil {
 		return err
@@ -139,17 +139,17 @@ func (b *feedBuilder) failureRecordsMetric() (pulumi.StringMap, error) {
 	return pulumi.StringMap{"BucketName": bucket, "FilterId": pulumi.String(filter)}, nil
 }
 
-// dashboard registers the feed's CloudWatch dashboard, access911-feed-<region>.
+// dashboard registers the feed's CloudWatch dashboard, <app>-feed-<region>.
 func (b *feedBuilder) dashboard() error {
 	names := pulumi.StringArray{b.api.ID(), b.dlq.Name, b.functions[contract.FeedRoleSwarm].function.Name}
 	for _, q := range b.queues {
 		names = append(names, q.Name)
 	}
 	body := names.ToStringArrayOutput().ApplyT(func(v []string) string {
-		return FeedDashboardBody(b.args.Region, v[0], v[1], v[2], v[3:])
+		return feedDashboardBody(appName(b.args.App), b.args.Region, v[0], v[1], v[2], v[3:])
 	}).(pulumi.StringOutput)
 	_, err := cloudwatch.NewDashboard(b.ctx, b.name, &cloudwatch.DashboardArgs{
-		DashboardName: pulumi.String("access911-feed-" + b.args.Region), DashboardBody: body,
+		DashboardName: pulumi.String(appName(b.args.App) + "-feed-" + b.args.Region), DashboardBody: body,
 	}, b.parent)
 	return err
 }
@@ -160,7 +160,12 @@ func (b *feedBuilder) dashboard() error {
 // fan-out queues' oldest message and the DLQ, and the swarm's lag behind
 // the stream.
 func FeedDashboardBody(region, apiID, dlqName, swarmFunction string, queueNames []string) string {
-	service := []any{contract.ServiceDimension, contract.Service}
+	return feedDashboardBody(contract.Service, region, apiID, dlqName, swarmFunction, queueNames)
+}
+
+// feedDashboardBody is the feed's dashboard for the app's metrics.
+func feedDashboardBody(app, region, apiID, dlqName, swarmFunction string, queueNames []string) string {
+	service := []any{contract.ServiceDimension, app}
 	feedMetric := func(name string, extra ...any) []any {
 		return append(append([]any{contract.Namespace, name}, service...), extra...)
 	}

@@ -37,7 +37,8 @@ type FunctionArgs struct {
 	ArchiveBucketArn  pulumi.StringInput
 	ArchiveKMSKeyArn  pulumi.StringInput
 	// WebhookSecretArn is the provider's webhook secret, read once per cold
-	// start.
+	// start; nil for an API without the provider's webhook (the function
+	// then has no rights on the secret, the inbox or the provider's audio).
 	WebhookSecretArn pulumi.StringInput
 	// Intake, if set, is the durable intake queue the function falls back
 	// to (or, buffered, sends every call to).
@@ -46,6 +47,9 @@ type FunctionArgs struct {
 	// contract.DefaultAllowOrigin.
 	AllowOrigin string
 	Tags        pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 func (a FunctionArgs) withDefaults() FunctionArgs {
@@ -75,8 +79,6 @@ func (a FunctionArgs) validate() error {
 		return fmt.Errorf("the calls table is required")
 	case a.ArchiveBucketArn == nil || a.ArchiveBucketName == nil || a.ArchiveKMSKeyArn == nil:
 		return fmt.Errorf("the archive bucket and its key are required")
-	case a.WebhookSecretArn == nil:
-		return fmt.Errorf("the webhook secret is required")
 	case a.MemoryMB < 128 || a.MemoryMB > 10240:
 		return fmt.Errorf("memory %d MB is outside Lambda's 128-10240 MB", a.MemoryMB)
 	case a.TimeoutSeconds < 1 || a.TimeoutSeconds > 900:
@@ -130,12 +132,15 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 		return nil, err
 	}
 	env := pulumi.StringMap{
-		contract.EnvCallsTable:       a.TableName,
-		contract.EnvArchiveBucket:    a.ArchiveBucketName,
-		contract.EnvCORSAllowOrigin:  pulumi.String(a.AllowOrigin),
-		contract.EnvWebhookSecretARN: a.WebhookSecretArn,
+		contract.EnvCallsTable:      a.TableName,
+		contract.EnvArchiveBucket:   a.ArchiveBucketName,
+		contract.EnvCORSAllowOrigin: pulumi.String(a.AllowOrigin),
 	}
 	none := pulumi.StringInput(pulumi.String(""))
+	secret := none
+	if a.WebhookSecretArn != nil {
+		env[contract.EnvWebhookSecretARN], secret = a.WebhookSecretArn, a.WebhookSecretArn
+	}
 	queueArn, queueKey, failures := none, none, none
 	if a.Intake != nil {
 		env[contract.EnvIntakeQueueURL] = a.Intake.QueueURL
@@ -146,13 +151,14 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 		}
 	}
 	fn, err := registerLambda(ctx, name, lambdaSpec{
-		description: "access911 call intake: provider webhook, POST /calls, queries, /simulate",
-		roleNote:    "access911 call-intake Lambda",
+		app:         a.App,
+		description: appName(a.App) + " call intake: provider webhook, POST /calls, queries, /simulate",
+		roleNote:    appName(a.App) + " call-intake Lambda",
 		code:        a.Code, codeHash: a.CodeHash,
 		memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: a.ReservedConcurrency,
 		logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,
 		policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
-			return pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroupArn, a.WebhookSecretArn, queueArn, queueKey,
+			return pulumi.All(a.TableArn, a.ArchiveBucketArn, a.ArchiveKMSKeyArn, logGroupArn, secret, queueArn, queueKey,
 				failures).ApplyT(func(v []any) string {
 				return FunctionPolicy(PolicyResources{Table: v[0].(string), Bucket: v[1].(string), ArchiveKey: v[2].(string),
 					LogGroup: v[3].(string), WebhookSecret: v[4].(string), Queue: v[5].(string), QueueKey: v[6].(string),
@@ -181,6 +187,8 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 // lambdaSpec is one Lambda of the project: the artifact's binary with its
 // own sizing, environment and role policy (built from its log group's ARN).
 type lambdaSpec struct {
+	// app, if set, is the ServiceDimension value of the function's metrics.
+	app                                string
 	description, roleNote              string
 	code                               pulumi.Archive
 	codeHash                           string
@@ -230,6 +238,9 @@ func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pu
 	reserved := pulumi.IntPtrInput(nil)
 	if spec.reserved > 0 {
 		reserved = pulumi.Int(spec.reserved)
+	}
+	if spec.app != "" {
+		spec.env[contract.EnvMetricsService] = pulumi.String(spec.app)
 	}
 	r.function, err = lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Description:                  pulumi.String(spec.description),
@@ -286,46 +297,45 @@ type PolicyResources struct {
 // the webhook secret; its own log group; X-Ray; and with an intake queue,
 // SendMessage on it with its key.
 func FunctionPolicy(r PolicyResources) PolicyDocument {
-	doc := PolicyDocument{Version: policyVersion, Statement: []PolicyStatement{
-		{
-			Sid: "CallsTable", Effect: "Allow",
-			Action:   FunctionDynamoDBActions,
-			Resource: []string{r.Table, r.Table + "/index/" + contract.EmergencyTypeIndex},
-		},
-		{
-			Sid: "ArchivePayloads", Effect: "Allow",
-			Action:   []string{"s3:PutObject"},
-			Resource: []string{r.Bucket + "/" + contract.ArchivePrefix + "*"},
-		},
-		{
+	statements := []PolicyStatement{{
+		Sid: "CallsTable", Effect: "Allow",
+		Action:   FunctionDynamoDBActions,
+		Resource: []string{r.Table, r.Table + "/index/" + contract.EmergencyTypeIndex},
+	}, {
+		Sid: "ArchivePayloads", Effect: "Allow",
+		Action:   []string{"s3:PutObject"},
+		Resource: []string{r.Bucket + "/" + contract.ArchivePrefix + "*"},
+	}}
+	if r.WebhookSecret != "" { // the provider's webhook
+		statements = append(statements, PolicyStatement{
 			// The webhook looks for a conversation's audio to link it.
 			Sid: "FindCallAudio", Effect: "Allow",
 			Action:   []string{"s3:GetObject"},
 			Resource: []string{r.Bucket + "/" + contract.ProviderArchivePrefix + "*/audio.mp3"},
-		},
-		{
+		}, PolicyStatement{
 			// Deliveries API Gateway left in the inbox: read, then removed.
 			Sid: "ProcessInbox", Effect: "Allow",
 			Action:   []string{"s3:GetObject", "s3:DeleteObject"},
 			Resource: []string{r.Bucket + "/" + contract.InboxPrefix + "*"},
-		},
-		{
-			Sid: "ArchiveEncryption", Effect: "Allow",
-			Action:   []string{"kms:GenerateDataKey", "kms:Decrypt"},
-			Resource: []string{r.ArchiveKey},
-		},
-		{
+		})
+	}
+	statements = append(statements, PolicyStatement{
+		Sid: "ArchiveEncryption", Effect: "Allow",
+		Action:   []string{"kms:GenerateDataKey", "kms:Decrypt"},
+		Resource: []string{r.ArchiveKey},
+	})
+	if r.WebhookSecret != "" {
+		statements = append(statements, PolicyStatement{
 			Sid: "WebhookSecret", Effect: "Allow",
 			Action:   []string{"secretsmanager:GetSecretValue"},
 			Resource: []string{r.WebhookSecret},
-		},
-		{
-			Sid: "OwnLogs", Effect: "Allow",
-			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resource: []string{r.LogGroup + ":*"},
-		},
-		tracingStatement,
-	}}
+		})
+	}
+	doc := PolicyDocument{Version: policyVersion, Statement: append(statements, PolicyStatement{
+		Sid: "OwnLogs", Effect: "Allow",
+		Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: []string{r.LogGroup + ":*"},
+	}, tracingStatement)}
 	if r.Queue != "" {
 		doc.Statement = append(doc.Statement,
 			PolicyStatement{Sid: "EnqueueCalls", Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: []string{r.Queue}},

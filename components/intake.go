@@ -25,6 +25,9 @@ type IntakeQueueArgs struct {
 	// queue; default capacity.DefaultMaxReceiveCount.
 	MaxReceiveCount int
 	Tags            pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 // IntakeQueue is the intake queue, its dead-letter queue and their key.
@@ -73,7 +76,7 @@ func NewIntakeQueue(ctx *pulumi.Context, name string, args *IntakeQueueArgs, opt
 	}
 	parent := pulumi.Parent(c)
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("access911 intake queue: queued emergency calls"),
+		Description:          pulumi.String(appName(a.App) + " intake queue: queued emergency calls"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(KMSKeyDeletionWindowDays),
 		Tags:                 a.Tags,
@@ -192,6 +195,9 @@ type DrainArgs struct {
 	MemoryMB         int
 	LogRetentionDays int
 	Tags             pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 // Drain is the drain function and its event source mapping.
@@ -217,8 +223,9 @@ func NewDrain(ctx *pulumi.Context, name string, args *DrainArgs, opts ...pulumi.
 	}
 	parent := pulumi.Parent(c)
 	fn, err := registerLambda(ctx, name, lambdaSpec{
-		description: "access911 drain: stores the calls queued on the intake queue",
-		roleNote:    "access911 drain Lambda",
+		app:         a.App,
+		description: appName(a.App) + " drain: stores the calls queued on the intake queue",
+		roleNote:    appName(a.App) + " drain Lambda",
 		code:        a.Code, codeHash: a.CodeHash,
 		memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: a.MaxConcurrency,
 		logRetentionDays: a.LogRetentionDays, tags: a.Tags,

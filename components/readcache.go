@@ -61,6 +61,9 @@ type ReadCacheArgs struct {
 	LogRetentionDays            int
 	AllowOrigin                 string
 	Tags                        pulumi.StringMap
+	// App names the application in descriptions and Name tags (default
+	// contract.Service, "access911").
+	App string
 }
 
 func (a *ReadCacheArgs) validate() error {
@@ -183,7 +186,7 @@ func (b *readCacheBuilder) network() error {
 		return fmt.Errorf("dynamodb endpoint: %w", err)
 	}
 	b.functionSG, err = ec2.NewSecurityGroup(b.ctx, b.name+"-functions", &ec2.SecurityGroupArgs{VpcId: v.ID(),
-		Description: pulumi.String("access911 read cache functions: out to the cache and DynamoDB only"), Tags: a.Tags}, b.parent)
+		Description: pulumi.String(appName(a.App) + " read cache functions: out to the cache and DynamoDB only"), Tags: a.Tags}, b.parent)
 	if err != nil {
 		return fmt.Errorf("function security group: %w", err)
 	}
@@ -199,7 +202,7 @@ func (b *readCacheBuilder) securityGroups() error {
 	var err error
 	vpcID := b.functionSG.VpcId
 	if b.cacheSG, err = ec2.NewSecurityGroup(b.ctx, b.name+"-cache", &ec2.SecurityGroupArgs{VpcId: vpcID,
-		Description: pulumi.String("access911 read cache: from its functions only"), Tags: b.args.Tags}, b.parent); err != nil {
+		Description: pulumi.String(appName(b.args.App) + " read cache: from its functions only"), Tags: b.args.Tags}, b.parent); err != nil {
 		return fmt.Errorf("cache security group: %w", err)
 	}
 	if _, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-cache-from-functions", &vpc.SecurityGroupIngressRuleArgs{
@@ -222,7 +225,7 @@ func (b *readCacheBuilder) serverlessCache() error {
 	var err error
 	b.cache, err = elasticache.NewServerlessCache(b.ctx, b.name, &elasticache.ServerlessCacheArgs{
 		Engine: pulumi.String(ReadCacheEngine), MajorEngineVersion: pulumi.String(ReadCacheMajorEngineVersion),
-		Description:      pulumi.String("access911 read cache: calls read by GET /calls, kept current by the table's stream"),
+		Description:      pulumi.String(appName(a.App) + " read cache: calls read by GET /calls, kept current by the table's stream"),
 		SubnetIds:        b.subnets,
 		SecurityGroupIds: pulumi.StringArray{b.cacheSG.ID()},
 		CacheUsageLimits: elasticache.ServerlessCacheCacheUsageLimitsArgs{
@@ -267,12 +270,12 @@ func (b *readCacheBuilder) functions() error {
 		env               pulumi.StringMap
 		into              *registeredLambda
 	}{
-		{ReadCacheRoleReader, "access911 read cache: GET /calls and /calls/{id} through the cache", readerEnv, &b.reader},
-		{contract.ReadCacheInvalidator, "access911 read cache: the calls table's stream into the cache", invalidatorEnv, &b.invalid},
+		{ReadCacheRoleReader, appName(a.App) + " read cache: GET /calls and /calls/{id} through the cache", readerEnv, &b.reader},
+		{contract.ReadCacheInvalidator, appName(a.App) + " read cache: the calls table's stream into the cache", invalidatorEnv, &b.invalid},
 	} {
 		role := f.role
-		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{
-			description: f.description, roleNote: "access911 read cache " + role + " Lambda",
+		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{app: a.App,
+			description: f.description, roleNote: appName(a.App) + " read cache " + role + " Lambda",
 			code: a.Code, codeHash: a.CodeHash, memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds,
 			logRetentionDays: a.LogRetentionDays, env: f.env, tags: a.Tags, vpc: net,
 			policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {

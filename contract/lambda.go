@@ -24,6 +24,9 @@ const (
 	EnvIntakeQueueURL = "INTAKE_QUEUE_URL"
 	// EnvIntakeMode is IntakeDirect or IntakeBuffered.
 	EnvIntakeMode = "INTAKE_MODE"
+	// EnvMetricsService is the ServiceDimension value a function's metrics
+	// carry, set for an app other than access911; unset: Service.
+	EnvMetricsService = "METRICS_SERVICE"
 )
 
 // Intake modes: how a valid call becomes durable.

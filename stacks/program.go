@@ -18,12 +18,14 @@ import (
 
 // LoadConfig reads the stack's configuration from the Pulumi engine and
 // validates it. It registers nothing, so bad config fails before any resource.
-func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) { return LoadConfigFrom(ctx, "", nil) }
+func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
+	return LoadConfigFrom(ctx, "", stackconfig.ParseOptions{})
+}
 
 // LoadConfigFrom reads the same keys under another namespace ("shop" reads
 // shop:regions for access911:regions); an error names the keys as given.
-// archivePairs extend the default archive destinations (stackconfig.ParseOptions).
-func LoadConfigFrom(ctx *pulumi.Context, namespace string, archivePairs map[string]string) (stackconfig.Config, error) {
+// o extends what stackconfig knows (archive pairs, regions, defaults).
+func LoadConfigFrom(ctx *pulumi.Context, namespace string, o stackconfig.ParseOptions) (stackconfig.Config, error) {
 	if namespace == "" {
 		namespace = stackconfig.Namespace
 	}
@@ -39,7 +41,7 @@ func LoadConfigFrom(ctx *pulumi.Context, namespace string, archivePairs map[stri
 			values[k] = v
 		}
 	}
-	cfg, err := stackconfig.ParseWith(values, stackconfig.ParseOptions{ArchivePairs: archivePairs})
+	cfg, err := stackconfig.ParseWith(values, o)
 	if err != nil && namespace != stackconfig.Namespace {
 		return cfg, errors.New(strings.ReplaceAll(err.Error(), stackconfig.Namespace+":", namespace+":"))
 	}
@@ -96,11 +98,11 @@ func moduleDir() string {
 // newProvider is the explicit AWS provider for one region. Every AWS resource
 // in the program names its provider, so no resource can land in whatever
 // region the operator's shell happens to default to.
-func newProvider(ctx *pulumi.Context, region string) (*aws.Provider, error) {
-	p, err := aws.NewProvider(ctx, "aws-"+region, &aws.ProviderArgs{
+func newProvider(ctx *pulumi.Context, o Options, region string) (*aws.Provider, error) {
+	p, err := aws.NewProvider(ctx, o.keptName("aws-"+region), &aws.ProviderArgs{
 		Region: pulumi.String(region),
 		DefaultTags: aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
-			"project":    pulumi.String(stackconfig.Namespace),
+			"project":    pulumi.String(o.App),
 			"stack":      pulumi.String(ctx.Stack()),
 			"managed-by": pulumi.String("pulumi"),
 		}},

@@ -31,7 +31,9 @@ type Value struct {
 type Emitter struct {
 	W   io.Writer
 	Now func() time.Time
-	mu  sync.Mutex
+	// Service is the ServiceDimension value (default contract.Service).
+	Service string
+	mu      sync.Mutex
 }
 
 // Emit writes one record with the values in Namespace, dimensioned by
@@ -53,7 +55,10 @@ func (e *Emitter) Emit(values []Value, properties map[string]any) {
 		defs[i] = map[string]string{"Name": v.Name, "Unit": string(v.Unit)}
 		rec[v.Name] = v.Value
 	}
-	rec[contract.ServiceDimension] = contract.Service
+	rec[contract.ServiceDimension] = e.Service
+	if e.Service == "" {
+		rec[contract.ServiceDimension] = contract.Service
+	}
 	rec["_aws"] = map[string]any{
 		"Timestamp": now().UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{

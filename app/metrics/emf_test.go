@@ -35,3 +35,15 @@ func TestEmitWritesEMF(t *testing.T) {
 		map[string]any{"Name": "ResponseTime", "Unit": "Milliseconds"},
 	}, cw["Metrics"])
 }
+
+// Another app's functions carry its name in the Service dimension (the
+// alarms of a stacks.BuildWith region watch it there).
+func TestEmitCarriesTheAppsService(t *testing.T) {
+	for _, c := range []struct{ service, want string }{{"", "access911"}, {"shop", "shop"}} {
+		var buf bytes.Buffer
+		(&Emitter{W: &buf, Service: c.service}).Emit([]Value{{contract.CallsWritten, 1, Count}}, nil)
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal(buf.Bytes(), &rec))
+		assert.Equal(t, c.want, rec[contract.ServiceDimension], c.service)
+	}
+}

@@ -21,7 +21,6 @@ import (
 	"github.com/access911/access911-infra/app/feed"
 	"github.com/access911/access911-infra/app/feed/registry"
 	"github.com/access911/access911-infra/app/handler"
-	"github.com/access911/access911-infra/app/metrics"
 	"github.com/access911/access911-infra/contract"
 )
 
@@ -55,7 +54,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 	case contract.FeedRoleSwarm:
 		swarm := &feed.Swarm{SQS: sqs.NewFromConfig(awsCfg), Queues: strings.Split(os.Getenv(contract.EnvFeedQueueURLs), ","),
 			Partitions: registry.PartitionCount, PerArea: registry.PerArea, Log: log,
-			Region: os.Getenv("AWS_REGION"), Metrics: &metrics.Emitter{W: os.Stdout},
+			Region: os.Getenv("AWS_REGION"), Metrics: newEmitter(),
 			Broadcasts: &feed.Broadcasts{DB: db, Table: os.Getenv(contract.EnvFeedDeliveriesTable)}}
 		if fn := os.Getenv(contract.EnvReadCacheInvalidatorFunction); fn != "" {
 			swarm.Invalidate = feed.LambdaInvoker(awslambda.NewFromConfig(awsCfg), fn)
@@ -68,7 +67,7 @@ func feedEntry(role string, awsCfg aws.Config, db *dynamodb.Client, log *slog.Lo
 		lease, _ := strconv.Atoi(os.Getenv(contract.EnvFeedDeliveryLease))
 		worker := &feed.Worker{Members: registry, Poster: poster, Forgetter: registry, Parallelism: contract.FeedPostsInFlight,
 			Ledger:  &feed.Ledger{DB: db, Table: os.Getenv(contract.EnvFeedDeliveriesTable), Lease: time.Duration(max(lease, 1)) * time.Second},
-			Metrics: &metrics.Emitter{W: os.Stdout}}
+			Metrics: newEmitter()}
 		return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			resp, d, err := worker.Handle(ctx, ev)
 			log.Info("delivered", "frames", d.Sent, "calls", d.Calls, "filtered", d.Filtered, "gone", d.Gone, "failed", len(d.Failed))

@@ -42,7 +42,7 @@ func main() {
 		log.Error("the function's environment lacks what it needs", "kind", kind, "missing", missing)
 		os.Exit(1)
 	}
-	emf := &metrics.Emitter{W: os.Stdout}
+	emf := newEmitter()
 	switch kind {
 	case contract.FunctionIntake, contract.FunctionCacheReader:
 	case contract.FunctionCacheInvalidator:
@@ -84,4 +84,10 @@ func main() {
 		h.WebhookSecrets = &handler.SecretsManagerSource{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
 	}
 	lambda.Start(handler.LambdaEntry(h, drainer))
+}
+
+// newEmitter writes the function's metrics to its log, dimensioned by the
+// app its environment names.
+func newEmitter() *metrics.Emitter {
+	return &metrics.Emitter{W: os.Stdout, Service: os.Getenv(contract.EnvMetricsService)}
 }

@@ -169,10 +169,13 @@ func (e *ConfigError) Error() string {
 type parser struct {
 	values map[string]string
 	pairs  map[string]string // ParseOptions.ArchivePairs
+	extra  []string          // ParseOptions.Regions
 	errs   []error
 }
 
 func (p *parser) bad(e *ConfigError) { p.errs = append(p.errs, e) }
+
+func (p *parser) knownRegion(r string) bool { return isKnownRegion(r) || slices.Contains(p.extra, r) }
 
 // Parse validates raw configuration values (as the engine passes them:
 // strings, with arrays and objects as JSON), applying Defaults to keys
@@ -187,12 +190,21 @@ type ParseOptions struct {
 	// serving region (defaultArchiveReplicaRegion), e.g. us-east-2 -> us-west-1
 	// for an app serving from Ohio.
 	ArchivePairs map[string]string
+	// Regions are accepted as well as the commercial regions this release
+	// knows (a region launched since).
+	Regions []string
+	// Defaults replace Defaults for the keys they name (another app's
+	// table name), as access911's keys; a value set in config still wins.
+	Defaults map[string]string
 }
 
 // ParseWith is Parse with options.
 func ParseWith(raw map[string]string, o ParseOptions) (Config, error) {
-	p := &parser{values: map[string]string{}, pairs: o.ArchivePairs}
+	p := &parser{values: map[string]string{}, pairs: o.ArchivePairs, extra: o.Regions}
 	for k, v := range Defaults {
+		p.values[k] = v
+	}
+	for k, v := range o.Defaults {
 		p.values[k] = v
 	}
 	for k, v := range raw {
@@ -227,7 +239,7 @@ const regionList = "a known AWS commercial region, e.g. us-east-1, us-west-2, eu
 func (p *parser) regions(c *Config) {
 	if v := p.values[KeyAWSRegion]; v == "" {
 		p.bad(&ConfigError{Key: KeyAWSRegion, Missing: true, Problem: "every stack names its region", Accepted: regionList})
-	} else if !isKnownRegion(v) {
+	} else if !p.knownRegion(v) {
 		p.bad(&ConfigError{Key: KeyAWSRegion, Value: v, Problem: "unknown region", Accepted: regionList})
 	} else {
 		c.Region = v
@@ -241,7 +253,7 @@ func (p *parser) regions(c *Config) {
 	}
 	seen := map[string]bool{}
 	for _, r := range c.Regions {
-		if !isKnownRegion(r) {
+		if !p.knownRegion(r) {
 			p.bad(&ConfigError{Key: KeyRegions, Value: v, Problem: fmt.Sprintf("unknown region %q", r), Accepted: regionList})
 		}
 		if seen[r] {
@@ -304,7 +316,7 @@ func (p *parser) archive(c *Config) {
 	c.ArchiveEUResidency = b
 	if v := p.values[KeyArchiveReplicaRegion]; v != "" {
 		c.ArchiveReplicaRegion = v
-		if !isKnownRegion(v) {
+		if !p.knownRegion(v) {
 			p.bad(&ConfigError{Key: KeyArchiveReplicaRegion, Value: v, Problem: "unknown region", Accepted: regionList})
 		}
 	} else if c.Region != "" {

@@ -276,3 +276,35 @@ func TestArchivePairsExtendTheDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "us-east-2", c.ArchiveReplicaRegion, "the defaults stand for the regions not named (us-west-2 here)")
 }
+
+// A region launched after this release is accepted when the caller names
+// it, and only then; another app's defaults replace access911's, and a
+// value set in config still wins.
+func TestParseOptionsRegionsAndDefaults(t *testing.T) {
+	v := validValues()
+	v[KeyRegions] = `["us-east-1","mx-central-1"]`
+	v[KeyNormalLoadRps] = `{"us-east-1":100,"mx-central-1":50}`
+	v[KeyFailoverOrder] = `["us-east-1","mx-central-1"]`
+	v[KeyAWSRegion] = "mx-central-1"
+	v[KeyArchiveReplicaRegion] = "us-west-1"
+	_, err := Parse(v)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"mx-central-1"`)
+	assert.Contains(t, err.Error(), "unknown region")
+	c, err := ParseWith(v, ParseOptions{Regions: []string{"mx-central-1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "mx-central-1", c.Region)
+	assert.Equal(t, []string{"us-east-1", "mx-central-1"}, c.Regions)
+
+	c, err = ParseWith(validValues(), ParseOptions{Defaults: map[string]string{KeyTableName: "shop-calls"}})
+	require.NoError(t, err)
+	assert.Equal(t, "shop-calls", c.TableName)
+	set := validValues()
+	set[KeyTableName] = "orders"
+	c, err = ParseWith(set, ParseOptions{Defaults: map[string]string{KeyTableName: "shop-calls"}})
+	require.NoError(t, err)
+	assert.Equal(t, "orders", c.TableName)
+	c, err = Parse(validValues())
+	require.NoError(t, err)
+	assert.Equal(t, "access911-calls", c.TableName)
+}
