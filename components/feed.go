@@ -87,6 +87,10 @@ type FeedArgs struct {
 	// function picks its entry with contract.EnvFeedRole.
 	Code     pulumi.Archive
 	CodeHash string
+	// CodeObject, instead of Code, is the package as an S3 object in the
+	// function's region (a release pipeline's upload); CodeHash is still
+	// its base64 SHA-256.
+	CodeObject *CodeObject
 	// StreamArn is the calls table's stream in this region: a replica
 	// region's stream also carries the calls written in the other regions,
 	// so each region broadcasts every call to its own dispatchers once.
@@ -213,8 +217,10 @@ func (a *FeedArgs) perArea() int {
 
 func (a *FeedArgs) validate() error {
 	switch {
-	case a == nil || a.Code == nil || a.CodeHash == "":
+	case a == nil:
 		return fmt.Errorf("a deployment package and its hash are required")
+	case codeMissing(a.Code, a.CodeObject, a.CodeHash) != nil:
+		return codeMissing(a.Code, a.CodeObject, a.CodeHash)
 	case a.StreamArn == nil || a.SecretArn == nil || a.AlarmTopicArn == nil || a.Region == "":
 		return fmt.Errorf("the calls table's stream, the token secret, the alarm topic and the region are required")
 	case a.FailureBucketArn == nil || a.FailureKeyArn == nil:

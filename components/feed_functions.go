@@ -170,7 +170,7 @@ func (b *feedBuilder) lambdas() error {
 		role := f.role
 		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{app: a.App,
 			description: f.description, roleNote: appName(a.App) + " feed " + role + " Lambda",
-			code: a.Code, codeHash: a.CodeHash,
+			code: a.Code, object: a.CodeObject, codeHash: a.CodeHash,
 			memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: f.reserved,
 			logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,
 			policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {

@@ -23,6 +23,10 @@ type FunctionArgs struct {
 	// base64 SHA-256, so unchanged code is not redeployed.
 	Code     pulumi.Archive
 	CodeHash string
+	// CodeObject, instead of Code, is the package as an S3 object in the
+	// function's region (a release pipeline's upload); CodeHash is still
+	// its base64 SHA-256.
+	CodeObject *CodeObject
 	// Sizing; zero values take the seed's (capacity.ReservedConcurrency,
 	// capacity.MemoryMB, capacity.TimeoutSeconds).
 	ReservedConcurrency int
@@ -73,8 +77,8 @@ func (a FunctionArgs) withDefaults() FunctionArgs {
 
 func (a FunctionArgs) validate() error {
 	switch {
-	case a.Code == nil || a.CodeHash == "":
-		return fmt.Errorf("a deployment package and its hash are required")
+	case codeMissing(a.Code, a.CodeObject, a.CodeHash) != nil:
+		return codeMissing(a.Code, a.CodeObject, a.CodeHash)
 	case a.TableArn == nil || a.TableName == nil:
 		return fmt.Errorf("the calls table is required")
 	case a.ArchiveBucketArn == nil || a.ArchiveBucketName == nil || a.ArchiveKMSKeyArn == nil:
@@ -154,7 +158,7 @@ func NewFunction(ctx *pulumi.Context, name string, args *FunctionArgs, opts ...p
 		app:         a.App,
 		description: appName(a.App) + " call intake: provider webhook, POST /calls, queries, /simulate",
 		roleNote:    appName(a.App) + " call-intake Lambda",
-		code:        a.Code, codeHash: a.CodeHash,
+		code:        a.Code, object: a.CodeObject, codeHash: a.CodeHash,
 		memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: a.ReservedConcurrency,
 		logRetentionDays: a.LogRetentionDays, env: env, tags: a.Tags,
 		policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
@@ -191,6 +195,7 @@ type lambdaSpec struct {
 	app                                string
 	description, roleNote              string
 	code                               pulumi.Archive
+	object                             *CodeObject
 	codeHash                           string
 	memoryMB, timeoutSeconds, reserved int
 	logRetentionDays                   int
@@ -248,6 +253,9 @@ func registerLambda(ctx *pulumi.Context, name string, spec lambdaSpec, parent pu
 		Architectures:                pulumi.StringArray{pulumi.String(contract.Architecture)},
 		Handler:                      pulumi.String(contract.Binary),
 		Code:                         spec.code,
+		S3Bucket:                     spec.object.bucket(),
+		S3Key:                        spec.object.key(),
+		S3ObjectVersion:              spec.object.version(),
 		SourceCodeHash:               pulumi.String(spec.codeHash),
 		Role:                         r.role.Arn,
 		MemorySize:                   pulumi.Int(spec.memoryMB),

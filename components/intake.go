@@ -181,7 +181,11 @@ type DrainArgs struct {
 	// function: one binary, whose entry tells SQS batches from API events.
 	Code     pulumi.Archive
 	CodeHash string
-	Queue    *IntakeQueue
+	// CodeObject, instead of Code, is the package as an S3 object in the
+	// function's region (a release pipeline's upload); CodeHash is still
+	// its base64 SHA-256.
+	CodeObject *CodeObject
+	Queue      *IntakeQueue
 	// TableName and TableArn are the calls table in this region.
 	TableName pulumi.StringInput
 	TableArn  pulumi.StringInput
@@ -226,7 +230,7 @@ func NewDrain(ctx *pulumi.Context, name string, args *DrainArgs, opts ...pulumi.
 		app:         a.App,
 		description: appName(a.App) + " drain: stores the calls queued on the intake queue",
 		roleNote:    appName(a.App) + " drain Lambda",
-		code:        a.Code, codeHash: a.CodeHash,
+		code:        a.Code, object: a.CodeObject, codeHash: a.CodeHash,
 		memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds, reserved: a.MaxConcurrency,
 		logRetentionDays: a.LogRetentionDays, tags: a.Tags,
 		env: pulumi.StringMap{contract.EnvCallsTable: a.TableName, contract.EnvIntakeQueueURL: a.Queue.QueueURL},
@@ -258,8 +262,10 @@ func NewDrain(ctx *pulumi.Context, name string, args *DrainArgs, opts ...pulumi.
 
 func (a *DrainArgs) validate() error {
 	switch {
-	case a == nil || a.Code == nil || a.CodeHash == "":
+	case a == nil:
 		return fmt.Errorf("a deployment package and its hash are required")
+	case codeMissing(a.Code, a.CodeObject, a.CodeHash) != nil:
+		return codeMissing(a.Code, a.CodeObject, a.CodeHash)
 	case a.Queue == nil || a.TableName == nil || a.TableArn == nil:
 		return fmt.Errorf("the intake queue and the calls table are required")
 	case a.BatchSize < 1 || a.BatchSize > 10000:

@@ -45,6 +45,10 @@ type ReadCacheArgs struct {
 	// Code and CodeHash: the project's deployment package.
 	Code     pulumi.Archive
 	CodeHash string
+	// CodeObject, instead of Code, is the package as an S3 object in the
+	// function's region (a release pipeline's upload); CodeHash is still
+	// its base64 SHA-256.
+	CodeObject *CodeObject
 	// AvailabilityZoneIDs (use1-az1, ...): at least two, a private subnet
 	// in each of the first two. IDs, not names: a name maps to a different
 	// zone in each account (EC2 user guide, "AZ IDs").
@@ -68,8 +72,8 @@ type ReadCacheArgs struct {
 
 func (a *ReadCacheArgs) validate() error {
 	switch {
-	case a.Code == nil || a.CodeHash == "":
-		return fmt.Errorf("a deployment package and its hash are required")
+	case codeMissing(a.Code, a.CodeObject, a.CodeHash) != nil:
+		return codeMissing(a.Code, a.CodeObject, a.CodeHash)
 	case len(a.AvailabilityZoneIDs) < 2:
 		return fmt.Errorf("%d availability zones: a subnet in each of at least two is required", len(a.AvailabilityZoneIDs))
 	case a.DynamoDBServiceName == "":
@@ -276,7 +280,7 @@ func (b *readCacheBuilder) functions() error {
 		role := f.role
 		fn, err := registerLambda(b.ctx, b.name+"-"+role, lambdaSpec{app: a.App,
 			description: f.description, roleNote: appName(a.App) + " read cache " + role + " Lambda",
-			code: a.Code, codeHash: a.CodeHash, memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds,
+			code: a.Code, object: a.CodeObject, codeHash: a.CodeHash, memoryMB: a.MemoryMB, timeoutSeconds: a.TimeoutSeconds,
 			logRetentionDays: a.LogRetentionDays, env: f.env, tags: a.Tags, vpc: net,
 			policy: func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
 				return pulumi.All(resources, logGroupArn).ApplyT(func(v []any) string {
