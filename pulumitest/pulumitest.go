@@ -2,7 +2,8 @@
 // hands back what it registered, for the tests and examples of a program
 // built on this module's components: no engine, no cloud, no credentials.
 // Every resource gets the id "<name>-id" and its inputs as its outputs; a
-// provider function returns its arguments.
+// provider function returns its arguments, but aws:getCallerIdentity,
+// which answers AccountID, and the functions given with Invoke.
 package pulumitest
 
 import (
@@ -41,12 +42,23 @@ func (r *Result) ByType(token string) []Resource {
 	return out
 }
 
-// Option sets the project, stack or configuration of a run.
+// Option sets the project, stack, configuration or invoke answers of a run.
 type Option func(*settings)
 
 type settings struct {
 	project, stack string
 	config         map[string]string
+	invokes        map[string]func(args map[string]any) map[string]any
+}
+
+// AccountID is the AWS account aws:getCallerIdentity answers under mocks
+// (the documentation's example account).
+const AccountID = "123456789012"
+
+// Invoke answers the provider function token (e.g.
+// "aws:dynamodb/getTable:getTable") with what fn returns for its arguments.
+func Invoke(token string, fn func(args map[string]any) map[string]any) Option {
+	return func(s *settings) { s.invokes[token] = fn }
 }
 
 // Project names the run's project (default "test").
@@ -60,11 +72,16 @@ func Config(values map[string]string) Option { return func(s *settings) { s.conf
 
 // Run runs program under mocks and returns what it registered.
 func Run(program pulumi.RunFunc, opts ...Option) (*Result, error) {
-	s := settings{project: "test", stack: "dev"}
+	s := settings{project: "test", stack: "dev", invokes: map[string]func(map[string]any) map[string]any{
+		"aws:index/getCallerIdentity:getCallerIdentity": func(map[string]any) map[string]any {
+			return map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/pulumitest",
+				"userId": "PULUMITEST", "id": AccountID}
+		},
+	}}
 	for _, o := range opts {
 		o(&s)
 	}
-	m := &mocks{}
+	m := &mocks{invokes: s.invokes}
 	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m), func(info *pulumi.RunInfo) {
 		info.Config = s.config
 	})
@@ -76,6 +93,7 @@ func Run(program pulumi.RunFunc, opts ...Option) (*Result, error) {
 type mocks struct {
 	mu         sync.Mutex
 	registered []Resource
+	invokes    map[string]func(args map[string]any) map[string]any
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -90,5 +108,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if fn := m.invokes[args.Token]; fn != nil {
+		return resource.NewPropertyMapFromMap(fn(args.Args.Mappable())), nil
+	}
 	return args.Args, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/access911/access911-infra/artifact"
 	"github.com/access911/access911-infra/contract"
@@ -92,6 +93,22 @@ func (o Options) features(cfg stackconfig.Config) error {
 			ns, cfg.ReadCache.Mode, stackconfig.ReadCacheNone))
 	}
 	return errors.Join(errs...)
+}
+
+// key is an access911 key as the app's namespace spells it.
+func (o Options) key(k string) string {
+	return strings.Replace(k, stackconfig.Namespace+":", o.ConfigNamespace+":", 1)
+}
+
+// renamed is err with access911's keys spelled in the app's namespace.
+func (o Options) renamed(err error) error { return renameKeys(err, o.ConfigNamespace) }
+
+// renameKeys spells access911's keys in err as namespace's.
+func renameKeys(err error, namespace string) error {
+	if err == nil || namespace == stackconfig.Namespace {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), stackconfig.Namespace+":", namespace+":"))
 }
 
 // isAccess911 says whether these are access911's own names.

@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -42,10 +41,7 @@ func LoadConfigFrom(ctx *pulumi.Context, namespace string, o stackconfig.ParseOp
 		}
 	}
 	cfg, err := stackconfig.ParseWith(values, o)
-	if err != nil && namespace != stackconfig.Namespace {
-		return cfg, errors.New(strings.ReplaceAll(err.Error(), stackconfig.Namespace+":", namespace+":"))
-	}
-	return cfg, err
+	return cfg, renameKeys(err, namespace)
 }
 
 // secretValues are the optional secret config values: the provider's

@@ -24,7 +24,11 @@ type Size struct {
 }
 
 // Sizing decides billing, models the intake queue and runs the check.
-func Sizing(cfg stackconfig.Config) (Size, error) {
+func Sizing(cfg stackconfig.Config) (Size, error) { return sizing(cfg, Features{}) }
+
+// sizing is Sizing of a region with these parts: what is left out is not
+// checked, and not priced.
+func sizing(cfg stackconfig.Config, parts Features) (Size, error) {
 	billing, err := TableBilling(cfg)
 	if err != nil {
 		return Size{}, err
@@ -32,17 +36,21 @@ func Sizing(cfg stackconfig.Config) (Size, error) {
 	in := BufferInput(cfg, billing)
 	buffer := capacity.ModelBuffer(in)
 	report := CapacityReport(cfg, billing)
-	report.Findings = append(report.Findings, buffer.Findings(in)...)
-	feed := FeedInput(cfg)
-	report.Findings = append(report.Findings, capacity.ModelFeed(feed).Findings(feed)...)
-	for _, load := range FeedLoads(cfg) {
-		report.Findings = append(report.Findings, capacity.ModelFeedLoad(load.Input).Findings(load.Input, load.Name)...)
+	if !parts.NoIntakeQueue {
+		report.Findings = append(report.Findings, buffer.Findings(in)...)
+	}
+	if !parts.NoFeed {
+		feed := FeedInput(cfg)
+		report.Findings = append(report.Findings, capacity.ModelFeed(feed).Findings(feed)...)
+		for _, load := range FeedLoads(cfg) {
+			report.Findings = append(report.Findings, capacity.ModelFeedLoad(load.Input).Findings(load.Input, load.Name)...)
+		}
 	}
 	if cfg.ReadCache.Enabled() {
 		in := ReadCacheInput(cfg)
 		report.Findings = append(report.Findings, capacity.ModelReadCache(in).Findings(in, "at a 10x spike")...)
 	}
-	report.Findings = append(report.Findings, SpikeHourCost(cfg))
+	report.Findings = append(report.Findings, spikeHourCost(cfg, parts))
 	return Size{Billing: billing, Buffer: buffer, Report: report}, nil
 }
 
@@ -64,12 +72,18 @@ func CallLoad(cfg stackconfig.Config, rps, hours float64, spike bool) capacity.C
 // SpikeHourCost prices this stack's hour of the 10x spike: the calls and
 // the feed if it is the active region, else the writes the active region's
 // calls replicate into it.
-func SpikeHourCost(cfg stackconfig.Config) capacity.Finding {
+func SpikeHourCost(cfg stackconfig.Config) capacity.Finding { return spikeHourCost(cfg, Features{}) }
+
+func spikeHourCost(cfg stackconfig.Config, parts Features) capacity.Finding {
 	prices, err := capacity.LoadPrices()
 	b := &capacity.CostBuilder{Prices: prices, Err: err}
 	peak := float64(capacity.DesignPeakRps(cfg.FailoverLoadRps))
 	if cfg.IsActive() {
-		b.Calls(CallLoad(cfg, peak, 1, true))
+		load := CallLoad(cfg, peak, 1, true)
+		if parts.NoFeed {
+			load.Feed = capacity.FeedLoadInput{}
+		}
+		b.Calls(load)
 	} else {
 		b.Replicated(cfg.Region, cfg.ActiveRegion, peak*3600)
 	}

@@ -45,13 +45,13 @@ func BuildWith(ctx *pulumi.Context, o Options) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n%w", ctx.Stack(), err)
 	}
-	size, err := Sizing(cfg)
+	size, err := sizing(cfg, o.Features)
 	if err != nil {
-		return nil, fmt.Errorf("stack %s: %s: %w", ctx.Stack(), stackconfig.KeyNormalLoadRps, err)
+		return nil, fmt.Errorf("stack %s: %s: %w", ctx.Stack(), o.key(stackconfig.KeyNormalLoadRps), err)
 	}
 	report := size.Report
 	if err := report.Err(); err != nil {
-		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), o.renamed(err))
 	}
 	secrets, err := readSecretValues(ctx)
 	if err != nil {
