@@ -171,6 +171,8 @@ func TestBuildWithFeaturesLeavesPartsOut(t *testing.T) {
 		}
 		assert.Contains(t, res.Outputs, contract.OutputIntakeQueueURL)
 		assert.Less(t, len(res.Custom()), len(all.Custom()))
+		assert.Equal(t, 8, feedFindings(t, all), "checked with the feed: its model and its two loads")
+		assert.Zero(t, feedFindings(t, res), "a region without the feed is not checked for one")
 	})
 	t.Run("no provider webhook", func(t *testing.T) {
 		res, err := buildShop(t, "us-east-1", stacks.Features{NoProviderWebhook: true}, nil)
@@ -232,4 +234,28 @@ func TestBuildWithFeaturesLeavesPartsOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// feedFindings counts the capacity check's findings about the feed.
+func feedFindings(t *testing.T, res *plan.Result) int {
+	t.Helper()
+	findings, ok := res.Outputs[contract.OutputCapacityCheck].(map[string]any)["findings"].([]any)
+	require.True(t, ok, "the capacity check's findings")
+	n := 0
+	for _, f := range findings {
+		if strings.HasPrefix(f.(map[string]any)["check"].(string), "feed ") {
+			n++
+		}
+	}
+	return n
+}
+
+// A capacity check that fails names the keys in the app's namespace.
+func TestBuildWithNamesCapacityKeysInTheAppsNamespace(t *testing.T) {
+	_, err := buildShop(t, "us-east-1", stacks.Features{}, func(c map[string]string) {
+		c["shop:lambdaReservedConcurrency"] = "1"
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "shop:capacityCheck: warn")
+	assert.NotContains(t, err.Error(), "access911:")
 }
