@@ -3,7 +3,9 @@
 // built on this module's components: no engine, no cloud, no credentials.
 // Every resource gets the id "<name>-id" and its inputs as its outputs; a
 // provider function returns its arguments, but aws:getCallerIdentity,
-// which answers AccountID, and the functions given with Invoke.
+// which answers AccountID, and the functions given with Invoke. An ACM
+// certificate gets a DNS validation record per domain (what a program
+// validating it indexes); Outputs adds what AWS computes for other types.
 package pulumitest
 
 import (
@@ -49,6 +51,30 @@ type settings struct {
 	project, stack string
 	config         map[string]string
 	invokes        map[string]func(args map[string]any) map[string]any
+	outputs        map[string]func(name string, inputs map[string]any) map[string]any
+}
+
+// Outputs adds to the state of every resource of the type token (e.g.
+// "aws:lambda/function:Function") what fn returns for its name and inputs:
+// the attributes AWS computes that the program reads.
+func Outputs(token string, fn func(name string, inputs map[string]any) map[string]any) Option {
+	return func(s *settings) { s.outputs[token] = fn }
+}
+
+// certificateValidation is an ACM certificate's DNS validation records, one
+// per domain, as ACM reports them.
+func certificateValidation(_ string, inputs map[string]any) map[string]any {
+	domains := []any{inputs["domainName"]}
+	if sans, ok := inputs["subjectAlternativeNames"].([]any); ok {
+		domains = append(domains, sans...)
+	}
+	var options []any
+	for _, d := range domains {
+		domain, _ := d.(string)
+		options = append(options, map[string]any{"domainName": domain, "resourceRecordName": "_0123456789abcdef." + domain + ".",
+			"resourceRecordType": "CNAME", "resourceRecordValue": "_fedcba9876543210.acm-validations.aws."})
+	}
+	return map[string]any{"domainValidationOptions": options}
 }
 
 // AccountID is the AWS account aws:getCallerIdentity answers under mocks
@@ -77,11 +103,13 @@ func Run(program pulumi.RunFunc, opts ...Option) (*Result, error) {
 			return map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/pulumitest",
 				"userId": "PULUMITEST", "id": AccountID}
 		},
+	}, outputs: map[string]func(string, map[string]any) map[string]any{
+		"aws:acm/certificate:Certificate": certificateValidation,
 	}}
 	for _, o := range opts {
 		o(&s)
 	}
-	m := &mocks{invokes: s.invokes}
+	m := &mocks{invokes: s.invokes, outputs: s.outputs}
 	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m), func(info *pulumi.RunInfo) {
 		info.Config = s.config
 	})
@@ -94,6 +122,7 @@ type mocks struct {
 	mu         sync.Mutex
 	registered []Resource
 	invokes    map[string]func(args map[string]any) map[string]any
+	outputs    map[string]func(name string, inputs map[string]any) map[string]any
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -104,7 +133,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.mu.Lock()
 	m.registered = append(m.registered, r)
 	m.mu.Unlock()
-	return args.Name + "-id", args.Inputs, nil
+	state := args.Inputs.Copy()
+	if fn := m.outputs[args.TypeToken]; fn != nil {
+		for k, v := range resource.NewPropertyMapFromMap(fn(args.Name, r.Inputs)) {
+			state[k] = v
+		}
+	}
+	return args.Name + "-id", state, nil
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {

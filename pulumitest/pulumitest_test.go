@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -47,4 +48,29 @@ func TestRunRecordsResourcesConfigAndInvokes(t *testing.T) {
 	assert.Equal(t, "oncall", topics[0].Inputs["name"])
 	assert.True(t, topics[0].Protect)
 	assert.True(t, topics[0].Custom)
+}
+
+// Outputs adds what AWS computes to a type's state; a certificate's DNS
+// validation records are there without it.
+func TestOutputsAddComputedState(t *testing.T) {
+	var fnArn, record string
+	_, err := pulumitest.Run(func(ctx *pulumi.Context) error {
+		topic, err := sns.NewTopic(ctx, "alerts", &sns.TopicArgs{})
+		if err != nil {
+			return err
+		}
+		topic.Arn.ApplyT(func(a string) string { fnArn = a; return a })
+		cert, err := acm.NewCertificate(ctx, "c", &acm.CertificateArgs{DomainName: pulumi.String("calls.shop.example"),
+			ValidationMethod: pulumi.String("DNS")})
+		if err != nil {
+			return err
+		}
+		cert.DomainValidationOptions.Index(pulumi.Int(0)).ResourceRecordName().ApplyT(func(n *string) string { record = *n; return *n })
+		return nil
+	}, pulumitest.Outputs("aws:sns/topic:Topic", func(name string, _ map[string]any) map[string]any {
+		return map[string]any{"arn": "arn:aws:sns:eu-west-2:" + pulumitest.AccountID + ":" + name}
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:sns:eu-west-2:123456789012:alerts", fnArn)
+	assert.Equal(t, "_0123456789abcdef.calls.shop.example.", record)
 }
