@@ -45,6 +45,10 @@ type AlarmsArgs struct {
 	ReservedConcurrency int
 	// TableName identifies the table's (and index's) metrics.
 	TableName pulumi.StringInput
+	// TableIndexes are the global secondary indexes whose throttles are
+	// watched (index throttling also throttles the table's writes); nil is
+	// access911's emergency-type index, an empty list none.
+	TableIndexes []string
 	// Intake, if set, adds the durable intake's alarms and widgets.
 	Intake *IntakeAlarms
 	// ReadCache, if set, adds the read cache's alarms.
@@ -226,7 +230,6 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 	api := pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}
 	fn := pulumi.StringMap{"FunctionName": a.FunctionName}
 	table := pulumi.StringMap{"TableName": a.TableName}
-	index := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(contract.EmergencyTypeIndex)}
 	service := pulumi.StringMap{contract.ServiceDimension: pulumi.String(a.Service)}
 	all := []namedAlarm{
 		{"HighErrorRate", cloudwatch.MetricAlarmArgs{
@@ -252,8 +255,6 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 		{"LambdaErrors", singleMetric(pulumi.String("The Lambda crashed or timed out (handled errors are HTTP responses)"),
 			"GreaterThanThreshold", "AWS/Lambda", "Errors", "Sum", fn, 0, 1)},
 		{"DynamoDBTableThrottles", throttleAlarm("Reads or writes on the calls table were throttled", table, "Table throttle events")},
-		{"DynamoDBIndexThrottles", throttleAlarm("Reads or writes on emergency-type-index were throttled (index throttling also throttles table writes)",
-			index, "Index throttle events")},
 		{"QueueDepth", singleMetric(
 			pulumi.Sprintf("More than %d calls queued per reserved instance (seed 000 calculate_scaling_factor) with no room left to scale",
 				capacity.ScaleUpQueueFactor),
@@ -269,6 +270,9 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 		if a.watches(alarmGroup[al.name]) {
 			out = append(out, al)
 		}
+		if al.name == "DynamoDBTableThrottles" && a.TableName != nil {
+			out = append(out, indexThrottleAlarms(a)...)
+		}
 	}
 	return out
 }
@@ -277,8 +281,33 @@ func alarmDefinitions(a AlarmsArgs) []namedAlarm {
 var alarmGroup = map[string]string{
 	"HighErrorRate": "api", "HighResponseTime": "api",
 	"LambdaThrottles": "function", "LambdaConcurrencyNearLimit": "function", "LambdaErrors": "function",
-	"DynamoDBTableThrottles": "table", "DynamoDBIndexThrottles": "table",
+	"DynamoDBTableThrottles": "table",
 	"QueueDepth": "app+function", "WebhookSignatureRejected": "app",
+}
+
+// indexThrottleAlarms watch each index's throttles, after the table's:
+// DynamoDBIndexThrottles for access911's index (its first name, kept),
+// DynamoDBIndexThrottles-<index> for any other.
+func indexThrottleAlarms(a AlarmsArgs) []namedAlarm {
+	var out []namedAlarm
+	for _, ix := range a.indexes() {
+		name := "DynamoDBIndexThrottles"
+		if ix != contract.EmergencyTypeIndex {
+			name += "-" + ix
+		}
+		dims := pulumi.StringMap{"TableName": a.TableName, "GlobalSecondaryIndexName": pulumi.String(ix)}
+		out = append(out, namedAlarm{name, throttleAlarm("Reads or writes on "+ix+
+			" were throttled (index throttling also throttles table writes)", dims, "Index throttle events")})
+	}
+	return out
+}
+
+// indexes are the indexes watched: TableIndexes, or access911's.
+func (a AlarmsArgs) indexes() []string {
+	if a.TableIndexes == nil {
+		return []string{contract.EmergencyTypeIndex}
+	}
+	return a.TableIndexes
 }
 
 // watches says whether the args give what a group of alarms watches.

@@ -57,11 +57,14 @@ func dashboardBody(a AlarmsArgs, apiName, stage, functionName, tableName, queueN
 		}))
 	}
 	if tableName != "" {
-		widgets = append(widgets, widget(0, 12, "DynamoDB throttles", [][]any{
+		throttles := [][]any{
 			{"AWS/DynamoDB", "ReadThrottleEvents", "TableName", tableName},
 			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName},
-			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "GlobalSecondaryIndexName", contract.EmergencyTypeIndex},
-		}))
+		}
+		for _, ix := range a.indexes() {
+			throttles = append(throttles, []any{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "GlobalSecondaryIndexName", ix})
+		}
+		widgets = append(widgets, widget(0, 12, "DynamoDB throttles", throttles))
 	}
 	if !a.NoAppMetrics {
 		widgets = append(widgets,

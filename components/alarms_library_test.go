@@ -107,3 +107,48 @@ func TestAlarmsRefuseWhatTheyCannotWatch(t *testing.T) {
 		})
 	}
 }
+
+// A table's own indexes are watched, each by name (an empty list: none);
+// without TableIndexes it is access911's index.
+func TestAlarmsWatchTheTablesOwnIndexes(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		indexes []string
+		want    map[string]string // alarm name -> index
+	}{
+		{"access911's", nil, map[string]string{"t-DynamoDBIndexThrottles": contract.EmergencyTypeIndex}},
+		{"two of its own", []string{"by-customer", "by-status"}, map[string]string{
+			"t-DynamoDBIndexThrottles-by-customer": "by-customer", "t-DynamoDBIndexThrottles-by-status": "by-status"}},
+		{"none", []string{}, map[string]string{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := pulumitest.Run(func(ctx *pulumi.Context) error {
+				_, err := components.NewAlarms(ctx, "t", &components.AlarmsArgs{Region: "us-east-2",
+					TableName: pulumi.String("shop-orders"), TableIndexes: c.indexes, NoAppMetrics: true,
+					TopicArn: pulumi.String("arn:aws:sns:us-east-2:123456789012:oncall")})
+				return err
+			})
+			require.NoError(t, err)
+			got := map[string]string{}
+			for _, al := range res.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+				queries, _ := al.Inputs["metricQueries"].([]any) // the single-metric alarms have none
+				for _, q := range queries {
+					metric, _ := q.(map[string]any)["metric"].(map[string]any) // an expression has none
+					dims, _ := metric["dimensions"].(map[string]any)
+					if ix, ok := dims["GlobalSecondaryIndexName"]; ok {
+						got[al.Name] = ix.(string)
+						assert.Equal(t, "shop-orders", dims["TableName"])
+					}
+				}
+			}
+			assert.Equal(t, c.want, got)
+			body := res.ByType("aws:cloudwatch/dashboard:Dashboard")[0].Inputs["dashboardBody"].(string)
+			for _, ix := range c.want {
+				assert.Contains(t, body, `"GlobalSecondaryIndexName","`+ix+`"`)
+			}
+			if len(c.want) == 0 {
+				assert.NotContains(t, body, "GlobalSecondaryIndexName")
+			}
+		})
+	}
+}
