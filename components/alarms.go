@@ -36,58 +36,61 @@ const (
 type AlarmsArgs struct {
 	// Region is the region of the metrics (that of the component's
 	// provider): dashboard widgets must name it.
-	Region string
+	Region string `pulumi:"region"`
 	// APIName and StageName identify the API's metrics.
-	APIName   pulumi.StringInput
-	StageName pulumi.StringInput
+	APIName   pulumi.StringInput `pulumi:"apiName"`
+	StageName pulumi.StringInput `pulumi:"stageName"`
 	// FunctionName and ReservedConcurrency identify the Lambda's.
-	FunctionName        pulumi.StringInput
-	ReservedConcurrency int
+	FunctionName        pulumi.StringInput `pulumi:"functionName"`
+	ReservedConcurrency int                `pulumi:"reservedConcurrency"`
 	// TableName identifies the table's (and index's) metrics.
-	TableName pulumi.StringInput
+	TableName pulumi.StringInput `pulumi:"tableName"`
 	// TableIndexes are the global secondary indexes whose throttles are
 	// watched (index throttling also throttles the table's writes); nil is
 	// access911's emergency-type index, an empty list none.
-	TableIndexes []string
+	TableIndexes []string `pulumi:"tableIndexes"`
 	// Intake, if set, adds the durable intake's alarms and widgets.
-	Intake *IntakeAlarms
+	Intake *IntakeAlarms `pulumi:"intake"`
 	// ReadCache, if set, adds the read cache's alarms.
-	ReadCache *ReadCacheAlarms
+	ReadCache *ReadCacheAlarms `pulumi:"readCache"`
 	// Standby: the region is not the active one, and alarms when it starts
 	// taking callers' traffic (StandbyTakingTraffic).
-	Standby bool
+	Standby bool `pulumi:"standby"`
 	// AccountID owns the topic's key: its key policy delegates the key's
 	// administration to the account's IAM policies.
-	AccountID pulumi.StringInput
+	AccountID pulumi.StringInput `pulumi:"accountID"`
 	// AlarmEmail, if set, subscribes an address to the alarm topic.
-	AlarmEmail string
+	AlarmEmail string `pulumi:"alarmEmail"`
 	// DashboardName names the CloudWatch dashboard; default the component name.
-	DashboardName string
+	DashboardName string `pulumi:"dashboardName"`
 	// TopicArn, if set, is an existing SNS topic the alarms notify (its key
 	// policy must let cloudwatch.amazonaws.com publish); nil creates an
 	// encrypted topic with a key of its own.
-	TopicArn pulumi.StringInput
+	TopicArn pulumi.StringInput `pulumi:"topicArn"`
 	// MetricNamespace and Service are where the app's own metrics are (the
 	// namespace, and the value of the contract.ServiceDimension dimension);
 	// default contract.Namespace and the app (App: contract.Service).
-	MetricNamespace, Service string
+	MetricNamespace string `pulumi:"metricNamespace"`
+	Service         string `pulumi:"service"`
 	// NoAppMetrics leaves out the alarms on the app's own metrics
 	// (QueueDepth, WebhookSignatureRejected, ReplicationLag), for an app
 	// that does not emit them.
-	NoAppMetrics bool
-	Tags         pulumi.StringMap
+	NoAppMetrics bool             `pulumi:"noAppMetrics"`
+	Tags         pulumi.StringMap `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 // IntakeAlarms names the intake queue, its dead-letter queue and the drain
 // function, and the drain's maximum concurrency.
 type IntakeAlarms struct {
-	QueueName, DLQName, DrainFunctionName pulumi.StringInput
+	QueueName         pulumi.StringInput `pulumi:"queueName"`
+	DLQName           pulumi.StringInput `pulumi:"dlqName"`
+	DrainFunctionName pulumi.StringInput `pulumi:"drainFunctionName"`
 	// InboxFailuresName, if set, is the inbox events' on-failure queue.
-	InboxFailuresName pulumi.StringInput
-	DrainConcurrency  int
+	InboxFailuresName pulumi.StringInput `pulumi:"inboxFailuresName"`
+	DrainConcurrency  int                `pulumi:"drainConcurrency"`
 }
 
 // OldestQueuedCallSeconds: a queued call waiting five minutes means the
@@ -282,7 +285,7 @@ var alarmGroup = map[string]string{
 	"HighErrorRate": "api", "HighResponseTime": "api",
 	"LambdaThrottles": "function", "LambdaConcurrencyNearLimit": "function", "LambdaErrors": "function",
 	"DynamoDBTableThrottles": "table",
-	"QueueDepth": "app+function", "WebhookSignatureRejected": "app",
+	"QueueDepth":             "app+function", "WebhookSignatureRejected": "app",
 }
 
 // indexThrottleAlarms watch each index's throttles, after the table's:
@@ -394,7 +397,8 @@ func regionRoleAlarmDefinitions(a AlarmsArgs) []namedAlarm {
 
 // ReadCacheAlarms names the read cache's functions.
 type ReadCacheAlarms struct {
-	ReaderFunctionName, InvalidatorFunctionName pulumi.StringInput
+	ReaderFunctionName      pulumi.StringInput `pulumi:"readerFunctionName"`
+	InvalidatorFunctionName pulumi.StringInput `pulumi:"invalidatorFunctionName"`
 }
 
 // CacheFallbacksPerPeriod: reads sent to the table because the cache

@@ -19,39 +19,39 @@ const APIType = "access911:components:API"
 type APIArgs struct {
 	// Function serves every route through the Lambda proxy integration,
 	// but the call reads when Reads is set.
-	Function *Function
+	Function *Function `pulumi:"function"`
 	// Reads, if set, serves GET /calls and GET /calls/{id} (the read
 	// cache's reader).
-	Reads *Function
+	Reads *Function `pulumi:"reads"`
 	// Throttling for the stage (method settings */*) and the usage plan;
 	// zero values take the seed's (capacity.ThrottleBurst, ThrottleRateRps).
-	ThrottleBurstLimit int
-	ThrottleRateLimit  float64
+	ThrottleBurstLimit int     `pulumi:"throttleBurstLimit"`
+	ThrottleRateLimit  float64 `pulumi:"throttleRateLimit"`
 	// AllowOrigin for CORS; default contract.DefaultAllowOrigin.
-	AllowOrigin string
+	AllowOrigin string `pulumi:"allowOrigin"`
 	// LogRetentionDays for the access log; default LogRetentionDays.
-	LogRetentionDays int
+	LogRetentionDays int `pulumi:"logRetentionDays"`
 	// ManageAccountLogging registers the region's API Gateway account
 	// setting (the CloudWatch role API Gateway logs with). It is one per
 	// account and region; turn it off where something else owns it.
-	ManageAccountLogging bool
+	ManageAccountLogging bool `pulumi:"manageAccountLogging"`
 	// Routes are the routes the API serves, each as the contract declares
 	// it; default contract.Routes (a subset leaves out, e.g., the
 	// provider's webhook).
-	Routes []*contract.Route
+	Routes []*contract.Route `pulumi:"routes"`
 	// Inbox is where inbox routes put their bodies; required when Routes
 	// have one.
-	Inbox *InboxArgs
+	Inbox *InboxArgs `pulumi:"inbox"`
 	// APIKeyValue, if set (a Pulumi secret), is the value of the API key
 	// our own clients send; unset, API Gateway generates one. A client's
 	// key works in another region only when that region's key has the same
 	// value (API Gateway compares values), so every region but the one that
 	// generates it sets this (see ClientKeySecret).
-	APIKeyValue pulumi.StringInput
-	Tags        pulumi.StringMap
+	APIKeyValue pulumi.StringInput `pulumi:"apiKeyValue"`
+	Tags        pulumi.StringMap   `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 func (a APIArgs) withDefaults() APIArgs {

@@ -55,23 +55,23 @@ const (
 type ArchiveBucketArgs struct {
 	// ReplicaProvider is an AWS provider for the replication destination
 	// region. Required: the archive is the only copy of raw payloads.
-	ReplicaProvider pulumi.ProviderResource
+	ReplicaProvider pulumi.ProviderResource `pulumi:"replicaProvider"`
 	// Lifecycle overrides; zero values take the defaults above.
-	InfrequentAccessAfterDays       int
-	GlacierAfterDays                int
-	NoncurrentVersionExpirationDays int
+	InfrequentAccessAfterDays       int `pulumi:"infrequentAccessAfterDays"`
+	GlacierAfterDays                int `pulumi:"glacierAfterDays"`
+	NoncurrentVersionExpirationDays int `pulumi:"noncurrentVersionExpirationDays"`
 	// ForceDestroy lets `pulumi destroy` empty the buckets. Off by default.
-	ForceDestroy bool
+	ForceDestroy bool `pulumi:"forceDestroy"`
 	// InboxExpiry adds the rule that expires what is left under
 	// contract.InboxPrefix after contract.InboxExpiryDays (access911's
 	// provider inbox). Off by default: a bucket without an inbox keeps
 	// everything.
-	InboxExpiry bool
+	InboxExpiry bool `pulumi:"inboxExpiry"`
 	// Purpose describes the data in the KMS keys' and the replication
 	// role's descriptions (default "access911 call archive").
-	Purpose string
+	Purpose string `pulumi:"purpose"`
 	// Tags are added to every resource (the providers' default tags apply too).
-	Tags pulumi.StringMap
+	Tags pulumi.StringMap `pulumi:"tags"`
 }
 
 func (a *ArchiveBucketArgs) withDefaults() ArchiveBucketArgs {

@@ -34,41 +34,42 @@ var HealthCheckRegions = []string{"us-east-1", "us-west-2", "eu-west-1"}
 // FailoverArgs configures one region's part of the shared hostname.
 type FailoverArgs struct {
 	// Hostname is the shared name callers use, e.g. calls.example.org.
-	Hostname string
+	Hostname string `pulumi:"hostname"`
 	// ZoneID is the Route53 hosted zone holding Hostname.
-	ZoneID string
+	ZoneID string `pulumi:"zoneID"`
 	// Region names this region's records, checks and regional hostname
 	// (contract.RegionalHostname), and the control item its gate reads.
-	Region string
+	Region string `pulumi:"region"`
 	// Position is the region's level in the failover chain
 	// (contract.ChainName): it owns that level's PRIMARY and, past level 0,
 	// the previous level's SECONDARY alias to it. -1 keeps the region out of
 	// the chain: it serves its regional hostname only.
-	Position int
+	Position int `pulumi:"position"`
 	// Readers are the regions whose APIs the gate asks for this region's
 	// control (GET /control/{region} on their regional hostnames): every
 	// serving region, this one included.
-	Readers []string
+	Readers []string `pulumi:"readers"`
 	// API is served under Hostname and the regional hostname through
 	// regional custom domains.
-	API *API
+	API *API `pulumi:"api"`
 	// Feed, if set, is the dispatcher feed's WebSocket API, served under
 	// contract.FeedHostnamePrefix + Hostname (API Gateway does not mix
 	// WebSocket and REST APIs on one custom domain) through the same chain
 	// and the same gate: dispatchers follow the callers.
-	Feed *FailoverFeed
+	Feed *FailoverFeed `pulumi:"feed"`
 	// TTL of the records; default DNSTTLSeconds.
-	TTL  int
-	Tags pulumi.StringMap
+	TTL  int              `pulumi:"ttl"`
+	Tags pulumi.StringMap `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 // FailoverFeed is the WebSocket API and stage a region's feed hostname
 // maps to (the stage as an output: the mapping waits for it to exist).
 type FailoverFeed struct {
-	APIID, StageName pulumi.StringInput
+	APIID     pulumi.StringInput `pulumi:"apiid"`
+	StageName pulumi.StringInput `pulumi:"stageName"`
 }
 
 // Failover is a region's custom domains, gate and failover records.

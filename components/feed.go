@@ -85,51 +85,59 @@ const FeedInsertFilter = `{"eventName":["INSERT"]}`
 type FeedArgs struct {
 	// Code and CodeHash are the project's one deployment package; each
 	// function picks its entry with contract.EnvFeedRole.
-	Code     pulumi.Archive
-	CodeHash string
+	Code     pulumi.Archive `pulumi:"code"`
+	CodeHash string         `pulumi:"codeHash"`
 	// CodeObject, instead of Code, is the package as an S3 object in the
 	// function's region (a release pipeline's upload); CodeHash is still
 	// its base64 SHA-256.
-	CodeObject *CodeObject
+	CodeObject *CodeObject `pulumi:"codeObject"`
 	// StreamArn is the calls table's stream in this region: a replica
 	// region's stream also carries the calls written in the other regions,
 	// so each region broadcasts every call to its own dispatchers once.
-	StreamArn pulumi.StringInput
+	StreamArn pulumi.StringInput `pulumi:"streamArn"`
 	// SecretArn is the secret dispatcher tokens are signed with.
-	SecretArn pulumi.StringInput
+	SecretArn pulumi.StringInput `pulumi:"secretArn"`
 	// FailureBucketArn and FailureKeyArn: the bucket (and its KMS key) where
 	// the stream mapping keeps the batches of new calls the swarm failed.
 	// A stream keeps records 24 hours and an SQS or SNS destination gets
 	// only their shard and sequence numbers; an S3 destination gets the
 	// whole invocation record (Lambda developer guide, "Retain discarded
 	// batch records for a DynamoDB event source").
-	FailureBucketArn, FailureKeyArn pulumi.StringInput
+	FailureBucketArn pulumi.StringInput `pulumi:"failureBucketArn"`
+	FailureKeyArn    pulumi.StringInput `pulumi:"failureKeyArn"`
 	// Sizing (seed 002's numbers are the stacks' defaults); PartitionsPerArea
 	// is how many partitions an area's dispatchers spread over (default
 	// capacity.FeedPartitionsPerArea).
-	Partitions, PartitionsPerArea, Queues, QueryBatchSize, QueryConcurrency int
-	TimeoutSeconds, MemoryMB, LogRetentionDays                              int
+	Partitions        int `pulumi:"partitions"`
+	PartitionsPerArea int `pulumi:"partitionsPerArea"`
+	Queues            int `pulumi:"queues"`
+	QueryBatchSize    int `pulumi:"queryBatchSize"`
+	QueryConcurrency  int `pulumi:"queryConcurrency"`
+	TimeoutSeconds    int `pulumi:"timeoutSeconds"`
+	MemoryMB          int `pulumi:"memoryMB"`
+	LogRetentionDays  int `pulumi:"logRetentionDays"`
 	// AlarmTopicArn receives the feed's alarms.
-	AlarmTopicArn pulumi.StringInput
+	AlarmTopicArn pulumi.StringInput `pulumi:"alarmTopicArn"`
 	// CacheInvalidator, if set, is the read cache's invalidator: the swarm,
 	// the stream's one reader, hands it every batch (every change, not only
 	// new calls).
-	CacheInvalidator *FeedCacheInvalidator
+	CacheInvalidator *FeedCacheInvalidator `pulumi:"cacheInvalidator"`
 	// Region names the region of the feed's dashboard widgets (that of the
 	// component's provider).
-	Region string
+	Region string `pulumi:"region"`
 	// StageDependsOn: resources the stage needs first (the region's API
 	// Gateway account logging role, which access logs require).
-	StageDependsOn []pulumi.Resource
-	Tags           pulumi.StringMap
+	StageDependsOn []pulumi.Resource `pulumi:"stageDependsOn"`
+	Tags           pulumi.StringMap  `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 // FeedCacheInvalidator is the function the swarm invokes with each batch.
 type FeedCacheInvalidator struct {
-	FunctionName, FunctionArn pulumi.StringInput
+	FunctionName pulumi.StringInput `pulumi:"functionName"`
+	FunctionArn  pulumi.StringInput `pulumi:"functionArn"`
 }
 
 // Feed is the WebSocket API, its tables, the fan-out queues, the feed's

@@ -21,39 +21,39 @@ const LogRetentionDays = 30
 type FunctionArgs struct {
 	// Code is the deployment package (a zip with "bootstrap") and CodeHash its
 	// base64 SHA-256, so unchanged code is not redeployed.
-	Code     pulumi.Archive
-	CodeHash string
+	Code     pulumi.Archive `pulumi:"code"`
+	CodeHash string         `pulumi:"codeHash"`
 	// CodeObject, instead of Code, is the package as an S3 object in the
 	// function's region (a release pipeline's upload); CodeHash is still
 	// its base64 SHA-256.
-	CodeObject *CodeObject
+	CodeObject *CodeObject `pulumi:"codeObject"`
 	// Sizing; zero values take the seed's (capacity.ReservedConcurrency,
 	// capacity.MemoryMB, capacity.TimeoutSeconds).
-	ReservedConcurrency int
-	MemoryMB            int
-	TimeoutSeconds      int
-	LogRetentionDays    int
+	ReservedConcurrency int `pulumi:"reservedConcurrency"`
+	MemoryMB            int `pulumi:"memoryMB"`
+	TimeoutSeconds      int `pulumi:"timeoutSeconds"`
+	LogRetentionDays    int `pulumi:"logRetentionDays"`
 	// TableName and TableArn are the calls table in this region.
-	TableName pulumi.StringInput
-	TableArn  pulumi.StringInput
+	TableName pulumi.StringInput `pulumi:"tableName"`
+	TableArn  pulumi.StringInput `pulumi:"tableArn"`
 	// ArchiveBucketName, ArchiveBucketArn and ArchiveKMSKeyArn are the archive.
-	ArchiveBucketName pulumi.StringInput
-	ArchiveBucketArn  pulumi.StringInput
-	ArchiveKMSKeyArn  pulumi.StringInput
+	ArchiveBucketName pulumi.StringInput `pulumi:"archiveBucketName"`
+	ArchiveBucketArn  pulumi.StringInput `pulumi:"archiveBucketArn"`
+	ArchiveKMSKeyArn  pulumi.StringInput `pulumi:"archiveKMSKeyArn"`
 	// WebhookSecretArn is the provider's webhook secret, read once per cold
 	// start; nil for an API without the provider's webhook (the function
 	// then has no rights on the secret, the inbox or the provider's audio).
-	WebhookSecretArn pulumi.StringInput
+	WebhookSecretArn pulumi.StringInput `pulumi:"webhookSecretArn"`
 	// Intake, if set, is the durable intake queue the function falls back
 	// to (or, buffered, sends every call to).
-	Intake *FunctionIntake
+	Intake *FunctionIntake `pulumi:"intake"`
 	// AllowOrigin is the CORS origin the handler answers; default
 	// contract.DefaultAllowOrigin.
-	AllowOrigin string
-	Tags        pulumi.StringMap
+	AllowOrigin string           `pulumi:"allowOrigin"`
+	Tags        pulumi.StringMap `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 func (a FunctionArgs) withDefaults() FunctionArgs {
@@ -95,14 +95,14 @@ func (a FunctionArgs) validate() error {
 
 // FunctionIntake is the intake queue as the call-intake function sees it.
 type FunctionIntake struct {
-	Mode      string // contract.IntakeDirect or IntakeBuffered
-	QueueURL  pulumi.StringInput
-	QueueArn  pulumi.StringInput
-	KMSKeyArn pulumi.StringInput
+	Mode      string             `pulumi:"mode"` // contract.IntakeDirect or IntakeBuffered
+	QueueURL  pulumi.StringInput `pulumi:"queueURL"`
+	QueueArn  pulumi.StringInput `pulumi:"queueArn"`
+	KMSKeyArn pulumi.StringInput `pulumi:"kmsKeyArn"`
 	// InboxFailuresArn is the on-failure destination of the function's
 	// asynchronous (inbox) invocations; Lambda sends the records with the
 	// function's role. Encrypted with KMSKeyArn.
-	InboxFailuresArn pulumi.StringInput
+	InboxFailuresArn pulumi.StringInput `pulumi:"inboxFailuresArn"`
 }
 
 // Function is the call-intake Lambda with its role and log group.

@@ -17,11 +17,11 @@ import (
 // their bodies: the archive bucket under contract.InboxPrefix.
 type InboxArgs struct {
 	// Region of the bucket: API Gateway's S3 integration URI names it.
-	Region     string
-	BucketName pulumi.StringInput
-	BucketArn  pulumi.StringInput
+	Region     string             `pulumi:"region"`
+	BucketName pulumi.StringInput `pulumi:"bucketName"`
+	BucketArn  pulumi.StringInput `pulumi:"bucketArn"`
 	// KMSKeyArn is the bucket's default encryption key.
-	KMSKeyArn pulumi.StringInput
+	KMSKeyArn pulumi.StringInput `pulumi:"kmsKeyArn"`
 }
 
 // inboxRoute registers an inbox route: the signature header required by
@@ -140,13 +140,13 @@ const InboxTriggerType = "access911:components:InboxTrigger"
 
 // InboxTriggerArgs connects the archive bucket's inbox to the function.
 type InboxTriggerArgs struct {
-	Function   *Function
-	BucketName pulumi.StringInput
-	BucketArn  pulumi.StringInput
+	Function   *Function          `pulumi:"function"`
+	BucketName pulumi.StringInput `pulumi:"bucketName"`
+	BucketArn  pulumi.StringInput `pulumi:"bucketArn"`
 	// FailureDestinationArn receives the record of every inbox event the
 	// function failed after Lambda's asynchronous retries (an SQS queue the
 	// function's role may send to). Without one Lambda discards the event.
-	FailureDestinationArn pulumi.StringInput
+	FailureDestinationArn pulumi.StringInput `pulumi:"failureDestinationArn"`
 }
 
 // Asynchronous invocation settings of the inbox events: Lambda's most

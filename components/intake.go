@@ -20,14 +20,14 @@ const IntakeQueueType = "access911:components:IntakeQueue"
 type IntakeQueueArgs struct {
 	// DrainTimeoutSeconds is the drain function's timeout: the visibility
 	// timeout is capacity.VisibilityTimeoutFactor times it.
-	DrainTimeoutSeconds int
+	DrainTimeoutSeconds int `pulumi:"drainTimeoutSeconds"`
 	// MaxReceiveCount deliveries before a call moves to the dead-letter
 	// queue; default capacity.DefaultMaxReceiveCount.
-	MaxReceiveCount int
-	Tags            pulumi.StringMap
+	MaxReceiveCount int              `pulumi:"maxReceiveCount"`
+	Tags            pulumi.StringMap `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 // IntakeQueue is the intake queue, its dead-letter queue and their key.
@@ -179,29 +179,29 @@ const DrainType = "access911:components:Drain"
 type DrainArgs struct {
 	// Code and CodeHash are the same deployment package as the intake
 	// function: one binary, whose entry tells SQS batches from API events.
-	Code     pulumi.Archive
-	CodeHash string
+	Code     pulumi.Archive `pulumi:"code"`
+	CodeHash string         `pulumi:"codeHash"`
 	// CodeObject, instead of Code, is the package as an S3 object in the
 	// function's region (a release pipeline's upload); CodeHash is still
 	// its base64 SHA-256.
-	CodeObject *CodeObject
-	Queue      *IntakeQueue
+	CodeObject *CodeObject  `pulumi:"codeObject"`
+	Queue      *IntakeQueue `pulumi:"queue"`
 	// TableName and TableArn are the calls table in this region.
-	TableName pulumi.StringInput
-	TableArn  pulumi.StringInput
+	TableName pulumi.StringInput `pulumi:"tableName"`
+	TableArn  pulumi.StringInput `pulumi:"tableArn"`
 	// BatchSize and BatchWindowSeconds shape each invocation's batch.
-	BatchSize          int
-	BatchWindowSeconds int
+	BatchSize          int `pulumi:"batchSize"`
+	BatchWindowSeconds int `pulumi:"batchWindowSeconds"`
 	// MaxConcurrency is the mapping's maximum concurrency (2-1000) and the
 	// function's reserved concurrency, so the mapping can always use it.
-	MaxConcurrency   int
-	TimeoutSeconds   int
-	MemoryMB         int
-	LogRetentionDays int
-	Tags             pulumi.StringMap
+	MaxConcurrency   int              `pulumi:"maxConcurrency"`
+	TimeoutSeconds   int              `pulumi:"timeoutSeconds"`
+	MemoryMB         int              `pulumi:"memoryMB"`
+	LogRetentionDays int              `pulumi:"logRetentionDays"`
+	Tags             pulumi.StringMap `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 // Drain is the drain function and its event source mapping.

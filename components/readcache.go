@@ -43,31 +43,35 @@ func readCacheSubnet(i int) string {
 // ReadCacheArgs configures the read cache.
 type ReadCacheArgs struct {
 	// Code and CodeHash: the project's deployment package.
-	Code     pulumi.Archive
-	CodeHash string
+	Code     pulumi.Archive `pulumi:"code"`
+	CodeHash string         `pulumi:"codeHash"`
 	// CodeObject, instead of Code, is the package as an S3 object in the
 	// function's region (a release pipeline's upload); CodeHash is still
 	// its base64 SHA-256.
-	CodeObject *CodeObject
+	CodeObject *CodeObject `pulumi:"codeObject"`
 	// AvailabilityZoneIDs (use1-az1, ...): at least two, a private subnet
 	// in each of the first two. IDs, not names: a name maps to a different
 	// zone in each account (EC2 user guide, "AZ IDs").
-	AvailabilityZoneIDs []string
+	AvailabilityZoneIDs []string `pulumi:"availabilityZoneIDs"`
 	// DynamoDBServiceName is the region's DynamoDB gateway endpoint service
 	// (com.amazonaws.<region>.dynamodb).
-	DynamoDBServiceName string
+	DynamoDBServiceName string `pulumi:"dynamoDBServiceName"`
 	// The calls table. Its stream reaches the cache through the feed's
 	// swarm, the stream's one reader, which invokes the invalidator.
-	TableName, TableArn         pulumi.StringInput
-	TTLSeconds, QueryTTLSeconds int
-	MaxECPUPerSecond, MaxDataGB int
-	MemoryMB, TimeoutSeconds    int
-	LogRetentionDays            int
-	AllowOrigin                 string
-	Tags                        pulumi.StringMap
+	TableName        pulumi.StringInput `pulumi:"tableName"`
+	TableArn         pulumi.StringInput `pulumi:"tableArn"`
+	TTLSeconds       int                `pulumi:"ttlSeconds"`
+	QueryTTLSeconds  int                `pulumi:"queryTTLSeconds"`
+	MaxECPUPerSecond int                `pulumi:"maxECPUPerSecond"`
+	MaxDataGB        int                `pulumi:"maxDataGB"`
+	MemoryMB         int                `pulumi:"memoryMB"`
+	TimeoutSeconds   int                `pulumi:"timeoutSeconds"`
+	LogRetentionDays int                `pulumi:"logRetentionDays"`
+	AllowOrigin      string             `pulumi:"allowOrigin"`
+	Tags             pulumi.StringMap   `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default
 	// contract.Service, "access911").
-	App string
+	App string `pulumi:"app"`
 }
 
 func (a *ReadCacheArgs) validate() error {

@@ -20,13 +20,13 @@ type WebhookSecretArgs struct {
 	// secret (pulumi config set --secret), so state holds it encrypted.
 	// Without it the secret is created empty and its value is put outside
 	// Pulumi (aws secretsmanager put-secret-value), never into state.
-	Value pulumi.StringInput
+	Value pulumi.StringInput `pulumi:"value"`
 	// KMSKeyArn encrypts the secret; empty uses Secrets Manager's own key.
-	KMSKeyArn pulumi.StringInput
+	KMSKeyArn pulumi.StringInput `pulumi:"kmsKeyArn"`
 	// Description says what the secret signs; default the provider's
 	// webhook secret.
-	Description string
-	Tags        pulumi.StringMap
+	Description string           `pulumi:"description"`
+	Tags        pulumi.StringMap `pulumi:"tags"`
 }
 
 // WebhookSecret is the Secrets Manager secret the function verifies the
@@ -91,14 +91,14 @@ const ClientKeySecretType = "access911:components:ClientKeySecret"
 type ClientKeySecretArgs struct {
 	// Name is the secret's name, the same in every region (its replicas
 	// keep it), so each region's stack finds its replica by name.
-	Name string
+	Name string `pulumi:"name"`
 	// Value is the API key's value (a Pulumi secret output).
-	Value pulumi.StringInput
+	Value pulumi.StringInput `pulumi:"value"`
 	// ReplicaRegions are the other serving regions: Secrets Manager keeps a
 	// read-only replica of the secret in each, encrypted with that region's
 	// Secrets Manager key.
-	ReplicaRegions []string
-	Tags           pulumi.StringMap
+	ReplicaRegions []string         `pulumi:"replicaRegions"`
+	Tags           pulumi.StringMap `pulumi:"tags"`
 }
 
 // ClientKeySecret is the secret holding the one API key value every region

@@ -23,40 +23,42 @@ const StreamViewType = "NEW_AND_OLD_IMAGES"
 type CallsTableArgs struct {
 	// Name is the physical table name. Every replica of a global table has the
 	// same name, so it is set explicitly rather than auto-named.
-	Name string
+	Name string `pulumi:"name"`
 	// Billing is the capacity decision for the whole global table (replicas
 	// share billing mode and write capacity, so it is decided once, by the
 	// caller, and passed to the owner and every replica alike).
-	Billing capacity.Billing
+	Billing capacity.Billing `pulumi:"billing"`
 	// GlobalTableArn selects the role. Nil: this component owns the table
 	// (the home region). Set: it owns a replica of that table in the region of
 	// its provider.
-	GlobalTableArn pulumi.StringInput
+	GlobalTableArn pulumi.StringInput `pulumi:"globalTableArn"`
 	// TTLAttribute names the expiry attribute; defaults to contract.TTLAttribute.
-	TTLAttribute string
+	TTLAttribute string `pulumi:"ttlAttribute"`
 	// Keys is the table's key schema and its global secondary indexes;
 	// nil is access911's (AccessKeys: conversation_id / timestamp, and the
 	// emergency-type index).
-	Keys *TableKeys
+	Keys *TableKeys `pulumi:"keys"`
 	// AllowDestroy turns off what keeps the data by default: deletion
 	// protection in AWS, and protect and retain-on-delete in Pulumi. Leave
 	// it false for anything holding records.
-	AllowDestroy bool
+	AllowDestroy bool `pulumi:"allowDestroy"`
 	// Tags are added to the table or replica (the provider's default tags
 	// apply as well).
-	Tags pulumi.StringMap
+	Tags pulumi.StringMap `pulumi:"tags"`
 }
 
 // TableKeys is a table's key schema and its global secondary indexes.
 type TableKeys struct {
-	Hash, Range contract.KeyAttribute // Range.Name "" for a hash-only table
-	Indexes     []TableIndex
+	Hash    contract.KeyAttribute `pulumi:"hash"`
+	Range   contract.KeyAttribute `pulumi:"range"` // Name "" for a hash-only table
+	Indexes []TableIndex          `pulumi:"indexes"`
 }
 
 // TableIndex is one global secondary index, projecting every attribute.
 type TableIndex struct {
-	Name        string
-	Hash, Range contract.KeyAttribute
+	Name  string                `pulumi:"name"`
+	Hash  contract.KeyAttribute `pulumi:"hash"`
+	Range contract.KeyAttribute `pulumi:"range"`
 }
 
 // AccessKeys is access911's key schema: calls by conversation and time, and
