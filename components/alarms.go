@@ -58,7 +58,7 @@ type AlarmsArgs struct {
 	Standby bool `pulumi:"standby"`
 	// AccountID owns the topic's key: its key policy delegates the key's
 	// administration to the account's IAM policies.
-	AccountID pulumi.StringInput `pulumi:"accountID"`
+	AccountID pulumi.StringInput `pulumi:"accountId"`
 	// AlarmEmail, if set, subscribes an address to the alarm topic.
 	AlarmEmail string `pulumi:"alarmEmail"`
 	// DashboardName names the CloudWatch dashboard; default the component name.

@@ -36,7 +36,7 @@ type FailoverArgs struct {
 	// Hostname is the shared name callers use, e.g. calls.example.org.
 	Hostname string `pulumi:"hostname"`
 	// ZoneID is the Route53 hosted zone holding Hostname.
-	ZoneID string `pulumi:"zoneID"`
+	ZoneID string `pulumi:"zoneId"`
 	// Region names this region's records, checks and regional hostname
 	// (contract.RegionalHostname), and the control item its gate reads.
 	Region string `pulumi:"region"`
@@ -68,7 +68,7 @@ type FailoverArgs struct {
 // FailoverFeed is the WebSocket API and stage a region's feed hostname
 // maps to (the stage as an output: the mapping waits for it to exist).
 type FailoverFeed struct {
-	APIID     pulumi.StringInput `pulumi:"apiid"`
+	APIID     pulumi.StringInput `pulumi:"apiId"`
 	StageName pulumi.StringInput `pulumi:"stageName"`
 }
 

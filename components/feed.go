@@ -114,7 +114,7 @@ type FeedArgs struct {
 	QueryBatchSize    int `pulumi:"queryBatchSize"`
 	QueryConcurrency  int `pulumi:"queryConcurrency"`
 	TimeoutSeconds    int `pulumi:"timeoutSeconds"`
-	MemoryMB          int `pulumi:"memoryMB"`
+	MemoryMB          int `pulumi:"memoryMb"`
 	LogRetentionDays  int `pulumi:"logRetentionDays"`
 	// AlarmTopicArn receives the feed's alarms.
 	AlarmTopicArn pulumi.StringInput `pulumi:"alarmTopicArn"`

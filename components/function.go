@@ -30,7 +30,7 @@ type FunctionArgs struct {
 	// Sizing; zero values take the seed's (capacity.ReservedConcurrency,
 	// capacity.MemoryMB, capacity.TimeoutSeconds).
 	ReservedConcurrency int `pulumi:"reservedConcurrency"`
-	MemoryMB            int `pulumi:"memoryMB"`
+	MemoryMB            int `pulumi:"memoryMb"`
 	TimeoutSeconds      int `pulumi:"timeoutSeconds"`
 	LogRetentionDays    int `pulumi:"logRetentionDays"`
 	// TableName and TableArn are the calls table in this region.
@@ -39,7 +39,7 @@ type FunctionArgs struct {
 	// ArchiveBucketName, ArchiveBucketArn and ArchiveKMSKeyArn are the archive.
 	ArchiveBucketName pulumi.StringInput `pulumi:"archiveBucketName"`
 	ArchiveBucketArn  pulumi.StringInput `pulumi:"archiveBucketArn"`
-	ArchiveKMSKeyArn  pulumi.StringInput `pulumi:"archiveKMSKeyArn"`
+	ArchiveKMSKeyArn  pulumi.StringInput `pulumi:"archiveKmsKeyArn"`
 	// WebhookSecretArn is the provider's webhook secret, read once per cold
 	// start; nil for an API without the provider's webhook (the function
 	// then has no rights on the secret, the inbox or the provider's audio).
@@ -96,7 +96,7 @@ func (a FunctionArgs) validate() error {
 // FunctionIntake is the intake queue as the call-intake function sees it.
 type FunctionIntake struct {
 	Mode      string             `pulumi:"mode"` // contract.IntakeDirect or IntakeBuffered
-	QueueURL  pulumi.StringInput `pulumi:"queueURL"`
+	QueueURL  pulumi.StringInput `pulumi:"queueUrl"`
 	QueueArn  pulumi.StringInput `pulumi:"queueArn"`
 	KMSKeyArn pulumi.StringInput `pulumi:"kmsKeyArn"`
 	// InboxFailuresArn is the on-failure destination of the function's

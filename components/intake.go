@@ -196,7 +196,7 @@ type DrainArgs struct {
 	// function's reserved concurrency, so the mapping can always use it.
 	MaxConcurrency   int              `pulumi:"maxConcurrency"`
 	TimeoutSeconds   int              `pulumi:"timeoutSeconds"`
-	MemoryMB         int              `pulumi:"memoryMB"`
+	MemoryMB         int              `pulumi:"memoryMb"`
 	LogRetentionDays int              `pulumi:"logRetentionDays"`
 	Tags             pulumi.StringMap `pulumi:"tags"`
 	// App names the application in descriptions and Name tags (default

@@ -52,19 +52,19 @@ type ReadCacheArgs struct {
 	// AvailabilityZoneIDs (use1-az1, ...): at least two, a private subnet
 	// in each of the first two. IDs, not names: a name maps to a different
 	// zone in each account (EC2 user guide, "AZ IDs").
-	AvailabilityZoneIDs []string `pulumi:"availabilityZoneIDs"`
+	AvailabilityZoneIDs []string `pulumi:"availabilityZoneIds"`
 	// DynamoDBServiceName is the region's DynamoDB gateway endpoint service
 	// (com.amazonaws.<region>.dynamodb).
-	DynamoDBServiceName string `pulumi:"dynamoDBServiceName"`
+	DynamoDBServiceName string `pulumi:"dynamoDbServiceName"`
 	// The calls table. Its stream reaches the cache through the feed's
 	// swarm, the stream's one reader, which invokes the invalidator.
 	TableName        pulumi.StringInput `pulumi:"tableName"`
 	TableArn         pulumi.StringInput `pulumi:"tableArn"`
 	TTLSeconds       int                `pulumi:"ttlSeconds"`
-	QueryTTLSeconds  int                `pulumi:"queryTTLSeconds"`
-	MaxECPUPerSecond int                `pulumi:"maxECPUPerSecond"`
-	MaxDataGB        int                `pulumi:"maxDataGB"`
-	MemoryMB         int                `pulumi:"memoryMB"`
+	QueryTTLSeconds  int                `pulumi:"queryTtlSeconds"`
+	MaxECPUPerSecond int                `pulumi:"maxEcpuPerSecond"`
+	MaxDataGB        int                `pulumi:"maxDataGb"`
+	MemoryMB         int                `pulumi:"memoryMb"`
 	TimeoutSeconds   int                `pulumi:"timeoutSeconds"`
 	LogRetentionDays int                `pulumi:"logRetentionDays"`
 	AllowOrigin      string             `pulumi:"allowOrigin"`

@@ -23,6 +23,7 @@ func TestArgsFieldsCarryPulumiTags(t *testing.T) {
 				continue
 			}
 			tag := f.Tag.Get("pulumi")
+			assert.Regexp(t, `^[a-z]+([A-Z][a-z0-9]+)*$`, tag, "%s.%s: lower camel case, an acronym a word (apiId, kmsKeyArn)", typ.Name(), f.Name)
 			if assert.NotEmpty(t, tag, "%s.%s has no pulumi tag", typ.Name(), f.Name) {
 				assert.Empty(t, seen[tag], "%s: %s and %s share the tag %q", typ.Name(), seen[tag], f.Name, tag)
 				seen[tag] = f.Name
