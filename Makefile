@@ -5,7 +5,7 @@ GO      ?= go
 SHELL   := /bin/bash
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all setup plan demo serve artifact build vet fmt-check test unit examples drill-e2e bench load fuzz clean
+.PHONY: all setup plan demo serve artifact build vet fmt-check test unit examples provider drill-e2e bench load fuzz clean
 
 all: build test
 
@@ -41,7 +41,7 @@ fmt-check:
 
 ## test: formatting, vet, and every test: unit, Pulumi mock, and the
 ## integration tests against DynamoDB Local and moto (they start them themselves)
-test: setup fmt-check vet examples
+test: setup fmt-check vet examples provider
 	$(GO) vet -tags integration ./...
 	@mkdir -p .cache
 	@# Every package's result, every test skipped for a missing emulator (with why),
@@ -54,6 +54,10 @@ test: setup fmt-check vet examples
 ## examples: build and run the consumer module (another team's program on the components, under mocks)
 examples:
 	cd examples/consumer && $(GO) vet ./... && out=$$($(GO) run .) && echo "examples/consumer: $$(echo "$$out" | tail -1)"
+
+## provider: vet and test the component package (the components for any Pulumi language; a module of its own)
+provider:
+	cd provider && $(GO) vet ./... && $(GO) test -count=1 ./... && $(GO) build -o ../.cache/pulumi-resource-access911 . && echo "provider: pulumi-resource-access911 built"
 
 ## drill-e2e: the DR drill against moto (three emulated regions), printing its reports
 drill-e2e:
