@@ -1,6 +1,10 @@
 // Package stacks is the Pulumi program: it reads one region stack's
 // configuration (through stackconfig) and composes the components for that
 // region with an explicit aws.Provider. main.go only calls Deploy.
+//
+// Another program builds the same region for its own app with BuildWith:
+// its names (Options.App), its configuration namespace, its Lambda package,
+// more regions and archive pairs, and the parts it wants (Features).
 package stacks
 
 import (
