@@ -23,8 +23,9 @@
 //	}, pulumi.Provider(provider))
 //
 // and tests it under mocks with package pulumitest (see the examples).
-// Every Args takes App, the application its descriptions name (default
-// access911); the functions take their package as Code or as an S3
+// The components that describe themselves take App, the application their
+// descriptions name (default access911; the archive takes Purpose); the
+// functions take their package as Code or as an S3
 // CodeObject. docs/library.md lists every argument and its default;
 // provider/ publishes the table, the archive and the alarms to other Pulumi
 // languages.
