@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +114,19 @@ func check(t *testing.T, path string, n, limit int) {
 		t.Errorf("%s grew to %d lines (listed at %d, limit %d): split it rather than grow it", path, n, known, limit)
 	case listed && n <= limit:
 		t.Errorf("%s is %d lines, within the limit %d: take it off the oversized list", path, n, limit)
+	}
+}
+
+// No built binary or other large file is committed: the largest tracked
+// file today is a 96 KB chart; 1 MB leaves room for data, not for a build.
+func TestNoLargeFilesTracked(t *testing.T) {
+	out, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("SKIPPED: not a git checkout: %v", err)
+	}
+	for _, path := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		if info, err := os.Stat(path); err == nil && info.Size() > 1<<20 {
+			t.Errorf("%s is %d bytes: a build output? add it to .gitignore", path, info.Size())
+		}
 	}
 }
