@@ -95,7 +95,9 @@ func (r *StreamReader) Start(ctx context.Context) error {
 		defer r.wg.Done()
 		for ctx.Err() == nil {
 			time.Sleep(time.Second)
-			_ = r.discover(ctx, arn, types.ShardIteratorTypeTrimHorizon)
+			if err := r.discover(ctx, arn, types.ShardIteratorTypeTrimHorizon); err != nil && ctx.Err() == nil {
+				r.log().Warn("stream shard discovery (retried in a second)", "table", r.Table, "err", err)
+			}
 		}
 	}()
 	return nil
@@ -129,7 +131,6 @@ func (r *StreamReader) followNew(ctx context.Context, sh shard, from types.Shard
 	id := aws.ToString(sh.id)
 	r.mu.Lock()
 	known := r.shards[id]
-	r.shards[id] = true
 	sh.skipExisting = r.catchUp
 	r.mu.Unlock()
 	if known {
@@ -137,8 +138,11 @@ func (r *StreamReader) followNew(ctx context.Context, sh shard, from types.Shard
 	}
 	it, err := r.iterator(ctx, sh, from, "")
 	if err != nil {
-		return err
+		return err // not marked known: the next discovery tries the shard again
 	}
+	r.mu.Lock()
+	r.shards[id] = true
+	r.mu.Unlock()
 	if sh.skipExisting {
 		r.caughtUp.Add(1)
 		sh.caughtUp = r.caughtUp.Done
